@@ -30,7 +30,7 @@ int cw_err_set(cw_err *err, int code, const char *fmt, ...)
 
 int cw_err_prefix(cw_err *err, const char *fmt, ...)
 {
-    char prefix[128], old[sizeof err->msg];
+    char prefix[160], old[sizeof err->msg];
     va_list ap;
 
     if (err == NULL)

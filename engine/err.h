@@ -34,7 +34,7 @@ enum {
 
 typedef struct cw_err {
     int code;
-    char msg[256];
+    char msg[512];
 } cw_err;
 
 /* A short text for a CW_E* code; never NULL. */

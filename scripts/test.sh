@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Build casewarden and run every test: the unit tests and the rule
+# fixtures, first in a release build, then again under AddressSanitizer
+# and UndefinedBehaviorSanitizer. Ends with one "N passed, N failed" line.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+"$top/scripts/deps.sh" || exit 1
+
+passed=0
+failed=0
+count() {   # count cmocka's summary lines or our own "N passed, N failed"
+    local out=$1 p f
+    # cmocka writes to stdout and stderr, so its lines may be interleaved
+    p=$(grep -o '\[  PASSED  \] [0-9]* test(s)\.' "$out" | awk '{s+=$4} END {print s+0}')
+    f=$(grep -o '\[  FAILED  \] [0-9]* test(s)' "$out" | awk '{s+=$4} END {print s+0}')
+    if [ "$p" = 0 ] && [ "$f" = 0 ]; then
+        p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$out" | tail -n1)
+        f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out" | tail -n1)
+    fi
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+}
+
+run() {   # run NAME CMD...: show its output, count its results; a crash counts as a failure
+    local name=$1 out rc
+    shift
+    out=$(mktemp)
+    "$@" >"$out" 2>&1
+    rc=$?
+    cat "$out"
+    count "$out"
+    if [ $rc -ne 0 ] && ! grep -qE '\[  FAILED  \]|^[0-9]+ passed, [1-9][0-9]* failed$' "$out"; then
+        echo "test: $name exited with status $rc"
+        failed=$((failed + 1))
+    fi
+    rm -f "$out"
+}
+
+for flavour in release asan; do
+    echo "== $flavour build"
+    if ! bdir=$("$top/scripts/build.sh" "$flavour"); then
+        echo "test: the $flavour build failed"
+        failed=$((failed + 1))
+        continue
+    fi
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    for t in "$bdir"/tests/unit/test_*; do
+        [ -x "$t" ] || continue
+        echo "-- $(basename "$t") ($flavour)"
+        run "$(basename "$t")" "$t"
+    done
+    echo "-- rule fixtures ($flavour)"
+    run "casewarden test" "$bdir/casewarden" test "$top/rules"
+    if [ -x "$top/tests/cli/run.sh" ]; then
+        echo "-- command-line tests ($flavour)"
+        run "cli tests" "$top/tests/cli/run.sh" "$bdir/casewarden"
+    fi
+done
+
+echo
+echo "all: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
