@@ -1,14 +1,36 @@
+/*
+ * The verbs of the casewarden binary and what they share.
+ */
 #ifndef CW_CLI_H
 #define CW_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
-/* Each verb: argc/argv start at the verb itself. Exit codes: 0 success,
- * 1 findings of failing tests or rejected input under --strict, 2 usage
- * or configuration errors. */
+#include "engine.h"
+#include "ruleset.h"
+
+/* Exit statuses: 0 done, 1 the verb's own "no" (failed tests, bad input
+ * with --strict), 2 usage or configuration errors. */
+enum { CW_EXIT_OK = 0, CW_EXIT_FAIL = 1, CW_EXIT_USAGE = 2 };
+
 int cw_cmd_eval(int argc, char **argv);
 int cw_cmd_test(int argc, char **argv);
+int cw_cmd_check(int argc, char **argv);
+int cw_cmd_diff(int argc, char **argv);
 
-#define CW_EXIT_USAGE 2
+/* Print "casewarden VERB: msg" to stderr and return CW_EXIT_USAGE. */
+int cw_cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Load a rules directory into a new world, printing every problem as
+ * "casewarden VERB: FILE:LINE: ..." on stderr. Returns 0 or -1. */
+int cw_cli_load_rules(const char *verb, const char *dir, const char *plugins, cw_world **w,
+                      cw_ruleset **rs);
+
+/* Parse a --now value; the wall clock when s is NULL. Returns 0 or -1. */
+int cw_cli_now(const char *s, cw_time *out);
+
+/* Peak resident set size of this process, bytes (0 if unknown). */
+size_t cw_cli_peak_rss(void);
 
 #endif

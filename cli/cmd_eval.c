@@ -1,130 +1,142 @@
+/*
+ * casewarden eval: the rules over a JSONL file, no database.
+ */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "eval.h"
+#include "timeutil.h"
 
-static void eval_usage(FILE *f)
-{
-    fprintf(f,
-        "usage: casewarden eval --rules DIR --events FILE [--now TIME] [--format json|table]\n"
-        "                       [--strict] [--parse-only] [--quiet]\n\n"
-        "Evaluate the rules of DIR over the events of FILE (JSON lines, '-' for stdin)\n"
-        "as of TIME, with no database, and print the findings.\n\n"
-        "  --rules DIR       rules directory (engine.yaml, catalogue, calendar, rules)\n"
-        "  --events FILE     events, one JSON object per line\n"
-        "  --now TIME        the evaluation time, RFC 3339 with offset\n"
-        "                    (default: the current time; give it for repeatable output)\n"
-        "  --format FMT      json: one finding per line (default); table: aligned text\n"
-        "  --strict          stop with exit 1 at the first bad event\n"
-        "                    (default: report each bad event on stderr and skip it)\n"
-        "  --parse-only      read and validate the events, evaluate nothing\n"
-        "  --quiet           no summary line on stderr\n\n"
-        "Exit status: 0 when the events were read and evaluated (with or without\n"
-        "findings); 1 when --strict met a bad event; 2 on usage or rules errors.\n");
-}
+static const char help[] =
+    "usage: casewarden eval --rules DIR --events FILE [OPTIONS]\n"
+    "\n"
+    "Evaluate the rules of DIR over the events of FILE (JSON lines; - for\n"
+    "stdin) as of --now, and print the findings. Bad lines are reported on\n"
+    "stderr as FILE:LINE: event ID: field 'F': what, and skipped.\n"
+    "\n"
+    "options:\n"
+    "  --rules DIR       rules directory (engine.yaml, catalogue, calendar, *.lua)\n"
+    "  --events FILE     events, one JSON object per line\n"
+    "  --now T           evaluate as of T (RFC 3339, e.g. 2026-06-01T00:00:00+08:00);\n"
+    "                    default: the current time. Events after T are left out.\n"
+    "  --format F        json (one finding per line, the default) or table\n"
+    "  --strict          stop at the first bad line, exit 1\n"
+    "  --parse-only      only read and validate the events (no rules run)\n"
+    "  --stats           print timings and memory on stderr\n"
+    "  --quiet           no summary line on stderr\n"
+    "  --plugins PATH    extra plugin directories (colon-separated)\n"
+    "\n"
+    "exit status: 0 done (with or without findings), 1 a bad line with --strict,\n"
+    "2 usage, unreadable files or rules that do not load.\n";
 
 int cw_cmd_eval(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "rules", required_argument, NULL, 'r' },
-        { "events", required_argument, NULL, 'e' },
-        { "now", required_argument, NULL, 'n' },
-        { "format", required_argument, NULL, 'f' },
-        { "strict", no_argument, NULL, 's' },
-        { "parse-only", no_argument, NULL, 'p' },
-        { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },
+    static const struct option longopts[] = {
+        { "rules", required_argument, NULL, 'r' }, { "events", required_argument, NULL, 'e' },
+        { "now", required_argument, NULL, 'n' }, { "format", required_argument, NULL, 'f' },
+        { "strict", no_argument, NULL, 's' }, { "parse-only", no_argument, NULL, 'p' },
+        { "stats", no_argument, NULL, 'S' }, { "quiet", no_argument, NULL, 'q' },
+        { "plugins", required_argument, NULL, 'P' }, { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *rules = NULL, *events = NULL, *now_s = NULL, *format = "json";
-    cw_load_opts lo = { .errors = stderr };
-    cw_findings found = { 0 };
-    cw_ruleset *rs = NULL;
-    cw_store *st = NULL;
-    cw_load_stats stats;
-    bool quiet = false;
-    cw_time now;
-    cw_err err;
-    int c, rc, status = 0;
+    const char *rules = NULL, *events = NULL, *now_s = NULL, *format = "json", *plugins = NULL;
+    bool stats = false, quiet = false;
+    cw_eval_opts o = { 0 };
+    cw_eval_stats st = { 0 };
+    cw_findings fs = { 0 };
+    cw_world *w;
+    cw_ruleset *rs;
+    cw_engine *e;
+    cw_eval *ev;
+    cw_err err = { 0 };
+    int opt, rc;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (opt) {
         case 'r': rules = optarg; break;
         case 'e': events = optarg; break;
         case 'n': now_s = optarg; break;
         case 'f': format = optarg; break;
-        case 's': lo.strict = true; break;
-        case 'p': lo.parse_only = true; break;
+        case 's': o.strict = true; break;
+        case 'p': o.parse_only = true; break;
+        case 'S': stats = true; break;
         case 'q': quiet = true; break;
-        case 'h': eval_usage(stdout); return 0;
-        default: eval_usage(stderr); return CW_EXIT_USAGE;
+        case 'P': plugins = optarg; break;
+        case 'h': fputs(help, stdout); return CW_EXIT_OK;
+        default:
+            return cw_cli_usage_error("eval", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "casewarden eval: unexpected argument '%s'\n", argv[optind]);
+    if (optind < argc)
+        return cw_cli_usage_error("eval", "unexpected argument '%s'", argv[optind]);
+    if (rules == NULL || events == NULL)
+        return cw_cli_usage_error("eval", "--rules and --events are required");
+    if (cw_cli_now(now_s, &o.now) < 0)
+        return cw_cli_usage_error("eval", "--now '%s' is not an RFC 3339 time with offset "
+                                  "(2026-06-01T00:00:00+08:00)", now_s);
+    if (strcmp(format, "json") != 0 && strcmp(format, "table") != 0)
+        return cw_cli_usage_error("eval", "--format must be json or table, not '%s'", format);
+    if (strcmp(events, "-") != 0 && access(events, R_OK) != 0) {
+        fprintf(stderr, "casewarden eval: %s: cannot read (%s)\n", events, strerror(errno));
         return CW_EXIT_USAGE;
     }
-    if (rules == NULL || events == NULL) {
-        fprintf(stderr, "casewarden eval: --rules and --events are required (see --help)\n");
+    if (cw_cli_load_rules("eval", rules, plugins, &w, &rs) < 0)
         return CW_EXIT_USAGE;
-    }
-    if (strcmp(format, "json") != 0 && strcmp(format, "table") != 0) {
-        fprintf(stderr, "casewarden eval: --format must be json or table, not '%s'\n", format);
-        return CW_EXIT_USAGE;
-    }
-    if (now_s == NULL)
-        now = (cw_time)time(NULL);
-    else if (cw_time_parse(now_s, strlen(now_s), &now, NULL) < 0) {
-        fprintf(stderr, "casewarden eval: --now '%s' is not an RFC 3339 time with offset "
-                        "(e.g. 2026-06-01T00:00:00+08:00)\n", now_s);
-        return CW_EXIT_USAGE;
-    }
-    if (cw_ruleset_load(&rs, rules, stderr, &err) < 0) {
-        fprintf(stderr, "casewarden eval: rules in %s not loaded\n", rules);
-        return CW_EXIT_USAGE;
-    }
-    if ((rc = cw_eval_store_new(rs, &st, &err)) < 0)
-        goto fail;
-    rc = cw_eval_load_jsonl(rs, st, events, &lo, &stats, &err);
-    if (rc == CW_EEVENT || rc == CW_ECONFLICT || (rc == CW_ELIMIT && lo.strict)) {
-        fprintf(stderr, "casewarden eval: stopped at the first bad event (--strict)\n");
-        status = 1;
+    e = cw_engine_new(w, rs);
+    ev = cw_eval_new(e);
+    o.errors = stderr;
+    o.progress = isatty(2) && !quiet ? stderr : NULL;
+    rc = cw_eval_read(ev, events, &o, &st, &err);
+    if (rc < 0 && err.code == CW_EIO) {
+        fprintf(stderr, "casewarden eval: %s\n", err.msg);
+        rc = CW_EXIT_USAGE;
         goto out;
     }
-    if (rc < 0)
-        goto fail;
-    if (!lo.parse_only) {
-        if ((rc = cw_eval_all(rs, st, now, cw_findings_emit, &found)) < 0) {
-            cw_err_set(&err, rc, "evaluation: %s", cw_strerror(rc));
-            goto fail;
-        }
-        cw_findings_sort(&found);
-        if (strcmp(format, "table") == 0)
-            rc = cw_findings_write_table(&found, rs->tz, stdout);
-        else
-            for (size_t i = 0; i < found.n && rc == 0; i++)
-                rc = cw_finding_write_json(&found.v[i], rs->tz, stdout);
-        if (rc < 0) {
-            cw_err_set(&err, rc, "writing findings: %s", cw_strerror(rc));
-            goto fail;
-        }
-    }
     if (!quiet)
-        fprintf(stderr, "casewarden eval: %zu events read, %zu accepted, %zu duplicate, "
-                        "%zu rejected; %zu cases; %zu findings\n",
-                stats.lines, stats.accepted, stats.duplicates, stats.rejected,
-                cw_store_ncases(st), found.n);
-    goto out;
-fail:
-    fprintf(stderr, "casewarden eval: %s\n", err.msg);
-    status = CW_EXIT_USAGE;
+        fprintf(stderr, "casewarden eval: %zu events read, %zu accepted, %zu duplicate, %zu rejected%s\n",
+                st.lines, st.accepted, st.duplicates, st.rejected,
+                st.future ? "" : "");
+    if (st.future > 0 && !quiet)
+        fprintf(stderr, "casewarden eval: %zu events after --now left out\n", st.future);
+    if (rc < 0) {
+        fprintf(stderr, "casewarden eval: stopped: %s\n", err.msg);
+        rc = CW_EXIT_FAIL;
+        goto out;
+    }
+    if (!o.parse_only) {
+        cw_eval_run(ev, &o, &st);
+        cw_engine_findings(e, o.now, &fs);
+        if (strcmp(format, "table") == 0)
+            cw_findings_write_table(&fs, rs->tz, stdout);
+        else
+            for (size_t i = 0; i < fs.n; i++)
+                cw_finding_write_json(&fs.v[i], rs->tz, stdout);
+        for (size_t i = 0; i < rs->nrules; i++)
+            if (rs->rules[i]->status == CW_RULE_QUARANTINED)
+                fprintf(stderr, "casewarden eval: rule %s quarantined: %s\n", rs->rules[i]->info.id,
+                        rs->rules[i]->last_error);
+    }
+    if (stats) {
+        double total = st.read_s + st.process_s;
+        fprintf(stderr, "casewarden eval: read %.3f s, rules %.3f s, %.0f events/s overall; "
+                "%zu cases, engine memory %.1f MiB, peak RSS %.1f MiB\n",
+                st.read_s, st.process_s, total > 0 ? (double)st.accepted / total : 0.0,
+                cw_engine_ncases(e), (double)cw_engine_memory(e) / 1048576.0,
+                (double)cw_cli_peak_rss() / 1048576.0);
+    }
+    rc = CW_EXIT_OK;
 out:
-    cw_findings_clear(&found);
-    cw_store_free(st);
+    fflush(stdout);
+    cw_findings_free(&fs);
+    cw_eval_free(ev);
+    cw_engine_free(e);
     cw_ruleset_free(rs);
-    return status;
+    cw_world_free(w);
+    return rc;
 }

@@ -1,3 +1,4 @@
 bin_PROGRAMS += casewarden
-casewarden_SOURCES = cli/main.c cli/cmd_eval.c cli/cmd_test.c cli/cli.h
+casewarden_SOURCES = cli/main.c cli/cli.h cli/cmd_eval.c cli/cmd_test.c
+casewarden_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
 casewarden_LDADD = engine/libcwcore.la

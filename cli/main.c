@@ -1,18 +1,25 @@
 /*
  * casewarden: one binary, one verb per job.
  */
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include "cli.h"
+#include "log.h"
+#include "timeutil.h"
+#include "util.h"
 
 static const struct verb {
     const char *name;
     int (*run)(int, char **);
     const char *summary;
 } verbs[] = {
-    { "eval", cw_cmd_eval, "evaluate rules over a JSONL event file, no database" },
-    { "test", cw_cmd_test, "run the rule fixture tests of a rules directory" },
+    { "eval", cw_cmd_eval, "evaluate the rules over a JSONL event file, no database" },
+    { "test", cw_cmd_test, "run the fixture tests of a rules directory" },
 };
 
 static void usage(FILE *f)
@@ -21,12 +28,70 @@ static void usage(FILE *f)
                "casewarden evaluates law-enforcement supervision rules over case events.\n\n"
                "verbs:\n");
     for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
-        fprintf(f, "  %-6s %s\n", verbs[i].name, verbs[i].summary);
-    fprintf(f, "\n`casewarden VERB --help` describes a verb.\n");
+        fprintf(f, "  %-8s %s\n", verbs[i].name, verbs[i].summary);
+    fprintf(f, "\n`casewarden VERB --help` describes a verb; `casewarden --version` the build.\n");
+}
+
+int cw_cli_usage_error(const char *verb, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "casewarden %s: ", verb);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see casewarden %s --help)\n", verb);
+    return CW_EXIT_USAGE;
+}
+
+int cw_cli_load_rules(const char *verb, const char *dir, const char *plugins, cw_world **w,
+                      cw_ruleset **rs)
+{
+    cw_load_opts o = { plugins, NULL };
+    char *buf = NULL;
+    size_t len = 0;
+    cw_err err = { 0 };
+    FILE *rep = open_memstream(&buf, &len);
+
+    o.report = rep;
+    *w = cw_world_new();
+    if (cw_ruleset_load(rs, *w, dir, &o, &err) < 0) {
+        char *line, *save = NULL;
+        fclose(rep);
+        for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+            fprintf(stderr, "casewarden %s: %s\n", verb, line);
+        fprintf(stderr, "casewarden %s: rules in %s not loaded\n", verb, dir);
+        free(buf);
+        cw_world_free(*w);
+        *w = NULL;
+        return -1;
+    }
+    fclose(rep);
+    free(buf);
+    return 0;
+}
+
+int cw_cli_now(const char *s, cw_time *out)
+{
+    if (s == NULL) {
+        *out = (cw_time)time(NULL);
+        return 0;
+    }
+    return cw_time_parse(s, strlen(s), out, NULL);
+}
+
+size_t cw_cli_peak_rss(void)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (size_t)ru.ru_maxrss * 1024;
 }
 
 int main(int argc, char **argv)
 {
+    cw_log_set(stderr, CW_LOG_WARN, 0);
     if (argc < 2) {
         usage(stderr);
         return CW_EXIT_USAGE;
@@ -43,7 +108,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("casewarden %s\n", PACKAGE_VERSION);
+        printf("casewarden %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, CW_ABI_MAJOR, CW_ABI_MINOR);
         return 0;
     }
     for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)

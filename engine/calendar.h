@@ -21,19 +21,30 @@
 #define CW_CALENDAR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "err.h"
 #include "timeutil.h"
 
 typedef struct cw_calendar cw_calendar;
 
-/* An empty calendar (weekends only) with the given UTC offset in minutes. */
+/* An empty calendar (weekends only) with the given UTC offset in minutes;
+ * an offset of a day or more is CW_EINVAL. */
 int cw_calendar_new(cw_calendar **out, int off_min, cw_err *err);
-/* Add the year described by the YAML file at path. Errors name
- * path:line and the field; a year loaded twice, a date outside the file's
- * year, a day both holiday and workday, or from > to are errors. */
+/* Add the year described by the YAML file at path (years 1970-2200).
+ * Errors (CW_EPARSE, CW_EIO) name path:line and the field; unknown keys, a
+ * missing year, a year loaded twice, a malformed date, a date outside the
+ * file's year, from > to, a day both holiday and workday, and a make-up
+ * workday that is not a Saturday or Sunday are errors. Entries of both
+ * lists are a date or a map {date | from, to; name}. On error the
+ * calendar is unchanged. */
 int cw_calendar_load_file(cw_calendar *cal, const char *path, cw_err *err);
-/* Load every *.yaml in dir, in name order. */
+/* The same from memory; name stands for the path in messages. */
+int cw_calendar_load_buffer(cw_calendar *cal, const char *name, const char *buf,
+                            size_t len, cw_err *err);
+/* Load every *.yaml in dir (hidden files excepted), in byte order of the
+ * names, stopping at the first error. A missing or unreadable directory
+ * (CW_EIO) and one without *.yaml files (CW_ENOTFOUND) are errors. */
 int cw_calendar_load_dir(cw_calendar *cal, const char *dir, cw_err *err);
 void cw_calendar_free(cw_calendar *cal);
 
@@ -45,14 +56,19 @@ bool cw_calendar_is_holiday(const cw_calendar *cal, cw_day day); /* statutory */
 /* The period functions all count from `start` (a moment) and return the
  * due moment: the last second that is still on time. `uncovered` (may be
  * NULL) is set to true when a day that decided the result lies in a year
- * the calendar does not cover, and left untouched otherwise.
+ * the calendar does not cover, and left untouched otherwise. The days that
+ * decide are the last day (with or without rollover), every day examined
+ * while rolling over, and every day counted through by add_workdays. Days
+ * are those of the calendar's offset. A start of CW_TIME_NONE gives
+ * CW_TIME_NONE.
  *
  * Days: the starting day is not counted; the period ends at 23:59:59 of
  * day(start)+n. With rollover, a last day that is non-working moves to the
  * first working day after it; custody periods pass rollover=false. */
 cw_time cw_calendar_add_days(const cw_calendar *cal, cw_time start, int n,
                              bool rollover, bool *uncovered);
-/* Working days: the n-th working day after day(start), end of that day. */
+/* Working days: the n-th working day after day(start), end of that day;
+ * n <= 0 gives the end of day(start). */
 cw_time cw_calendar_add_workdays(const cw_calendar *cal, cw_time start, int n,
                                  bool *uncovered);
 /* Months: the same date n months later; a date that does not exist there,

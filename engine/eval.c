@@ -1,195 +1,305 @@
 #include "eval.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-int cw_eval_store_new(const cw_ruleset *rs, cw_store **out, cw_err *err)
-{
-    return cw_store_new(out, rs->indexes, rs->nindexes, err);
-}
+#include "engine_int.h"
+#include "util.h"
 
-const char *cw_case_kind(const cw_ruleset *rs, const cw_case *c)
-{
-    for (uint32_t i = 0; i < c->n; i++)
-        if (c->ev[i]->type == rs->t_accepted)
-            return cw_event_str(c->ev[i], "kind");
-    return NULL;
-}
+#define MAX_LINE (1u << 20)
+#define READ_CHUNK (4u << 20)
 
-int cw_eval_case(const cw_ruleset *rs, const cw_store *st, const cw_case *c,
-                 cw_time now, int (*emit)(void *ud, const cw_finding *f), void *ud)
-{
-    cw_evalctx ctx = {
-        .rs = rs, .store = st, .c = c, .kind = cw_case_kind(rs, c),
-        .now = now, .emit = emit, .ud = ud,
-    };
+/* Where every stored event sits, for ordering them by time. */
+typedef struct ord {
+    cw_time at;
+    uint64_t seq;
+    uint32_t cidx;
+} ord;
 
-    for (size_t i = 0; i < rs->nrules && ctx.rc == 0; i++)
-        rs->rules[i]->model->eval_case(rs->rules[i], &ctx);
-    return ctx.rc;
-}
-
-int cw_eval_all(const cw_ruleset *rs, cw_store *st, cw_time now,
-                int (*emit)(void *ud, const cw_finding *f), void *ud)
-{
-    int rc = 0;
-
-    cw_store_sort(st);
-    for (size_t i = 0; i < cw_store_ncases(st) && rc == 0; i++)
-        rc = cw_eval_case(rs, st, cw_store_case_at(st, i), now, emit, ud);
-    return rc;
-}
-
-int cw_findings_emit(void *ud, const cw_finding *f)
-{
-    return cw_findings_add(ud, f);
-}
-
-/* Seen ids, to answer duplicates: id -> (line, hash of the line). */
-typedef struct seen_slot {
-    uint64_t hash;           /* of the id; 0 = empty */
-    uint64_t body;
-    size_t line;
-    const char *id;          /* borrowed from the stored event */
-} seen_slot;
-
+/* An event id seen, for duplicates: its hash and where it lives. */
 typedef struct seen {
-    seen_slot *s;
-    size_t cap, n;
+    uint64_t idhash;         /* 0 = empty slot */
+    uint64_t body;
+    uint64_t seq;
+    uint32_t cidx;
+    uint32_t line;
 } seen;
 
-static seen_slot *seen_find(seen *t, const char *id, uint64_t h)
-{
-    size_t j = h & (t->cap - 1);
+struct cw_eval {
+    cw_engine *e;
+    cw_evparser *p;
+    uint8_t *rec;
+    size_t reccap;
+    ord *ord;
+    size_t nord, capord;
+    bool sorted;
+    seen *ids;
+    size_t nids, capids;     /* capids: power of two */
+    uint64_t seq;
+};
 
-    while (t->s[j].hash != 0) {
-        if (t->s[j].hash == h && strcmp(t->s[j].id, id) == 0)
-            return &t->s[j];
-        j = (j + 1) & (t->cap - 1);
-    }
-    return &t->s[j];
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int seen_grow(seen *t)
+cw_eval *cw_eval_new(cw_engine *e)
 {
-    seen old = *t;
+    cw_eval *ev = cw_xcalloc(1, sizeof *ev);
 
-    t->cap = old.cap ? old.cap * 2 : 4096;
-    t->s = calloc(t->cap, sizeof *t->s);
-    if (t->s == NULL) {
-        *t = old;
-        return CW_ENOMEM;
+    ev->e = e;
+    ev->p = cw_evparser_new();
+    ev->sorted = true;
+    return ev;
+}
+
+void cw_eval_free(cw_eval *ev)
+{
+    if (ev == NULL)
+        return;
+    cw_evparser_free(ev->p);
+    free(ev->rec);
+    free(ev->ord);
+    free(ev->ids);
+    free(ev);
+}
+
+static void ids_grow(cw_eval *ev)
+{
+    size_t n = ev->capids ? ev->capids * 2 : 1u << 16;
+    seen *t = cw_xcalloc(n, sizeof *t);
+
+    for (size_t i = 0; i < ev->capids; i++) {
+        size_t j;
+        if (ev->ids[i].idhash == 0)
+            continue;
+        for (j = ev->ids[i].idhash & (n - 1); t[j].idhash; j = (j + 1) & (n - 1))
+            ;
+        t[j] = ev->ids[i];
     }
-    for (size_t i = 0; i < old.cap; i++)
-        if (old.s[i].hash != 0)
-            *seen_find(t, old.s[i].id, old.s[i].hash) = old.s[i];
-    free(old.s);
+    free(ev->ids);
+    ev->ids = t;
+    ev->capids = n;
+}
+
+/* The slot of id (hash h): a match, or the empty slot to fill. */
+static seen *id_slot(cw_eval *ev, uint64_t h, const char *id)
+{
+    size_t j;
+
+    for (j = h & (ev->capids - 1); ev->ids[j].idhash; j = (j + 1) & (ev->capids - 1)) {
+        seen *s = &ev->ids[j];
+        const uint8_t *r;
+        if (s->idhash != h)
+            continue;
+        r = cw_case_record(ev->e->cases[s->cidx], s->seq);
+        if (r != NULL && strcmp(cw_rec_id(r), id) == 0)
+            return s;
+    }
+    return &ev->ids[j];
+}
+
+static void report(FILE *f, const char *name, size_t line, const cw_event_error *e)
+{
+    char msg[512];
+
+    if (f == NULL)
+        return;
+    cw_event_error_format(e, msg, sizeof msg);
+    fprintf(f, "%s:%zu: %s\n", name, line, msg);
+}
+
+int cw_eval_add(cw_eval *ev, const char *json, size_t len, const char *name, size_t line,
+                const cw_eval_opts *o, cw_eval_stats *st, cw_err *err)
+{
+    cw_event_error ee;
+    cw_pevent pe;
+    cw_case *c;
+    uint32_t csid;
+    uint64_t h, body;
+    seen *s;
+    bool in_order;
+    int rc, size;
+
+    st->lines++;
+    if ((rc = cw_evparse(ev->p, ev->e->rs->cat, json, len, &pe, &ee)) < 0) {
+        st->rejected++;
+        report(o->errors, name, line, &ee);
+        return o->strict ? cw_err_set(err, rc, "%s:%zu: bad event", name, line) : rc;
+    }
+    if (o->parse_only) {
+        st->accepted++;
+        return 0;
+    }
+    if (o->now != CW_TIME_NONE && pe.at > o->now) {
+        st->future++;
+        return 0;
+    }
+    ev->seq++;
+    if ((size = cw_engine_encode(ev->e, &pe, ev->seq, &ev->rec, &ev->reccap, err)) < 0) {
+        memset(&ee, 0, sizeof ee);
+        snprintf(ee.id, sizeof ee.id, "%s", pe.id.p);
+        snprintf(ee.field, sizeof ee.field, "data");
+        snprintf(ee.msg, sizeof ee.msg, "%s", err->msg);
+        st->rejected++;
+        report(o->errors, name, line, &ee);
+        return o->strict ? cw_err_set(err, CW_EEVENT, "%s:%zu: bad event", name, line) : CW_EEVENT;
+    }
+    csid = cw_engine_case_sid(ev->e, pe.case_id.p, pe.case_id.len);
+    body = cw_rec_body_hash(ev->rec, csid);
+    h = cw_hash(pe.id.p, pe.id.len) | 1;
+    if (ev->nids * 2 >= ev->capids)
+        ids_grow(ev);
+    s = id_slot(ev, h, pe.id.p);
+    if (s->idhash != 0) {
+        if (s->body == body) {
+            st->duplicates++;
+            return 1;
+        }
+        memset(&ee, 0, sizeof ee);
+        snprintf(ee.id, sizeof ee.id, "%s", pe.id.p);
+        snprintf(ee.field, sizeof ee.field, "id");
+        snprintf(ee.msg, sizeof ee.msg, "conflicts with line %u (same id, different content)",
+                 s->line);
+        st->rejected++;
+        report(o->errors, name, line, &ee);
+        return o->strict ? cw_err_set(err, CW_ECONFLICT, "%s:%zu: conflicting event", name, line)
+                         : CW_ECONFLICT;
+    }
+    cw_engine_store(ev->e, csid, ev->rec, &c, &in_order);
+    s->idhash = h;
+    s->body = body;
+    s->seq = ev->seq;
+    s->cidx = c->idx;
+    s->line = (uint32_t)line;
+    ev->nids++;
+    CW_GROW(ev->ord, ev->capord, ev->nord + 1);
+    if (ev->nord > 0 && ev->ord[ev->nord - 1].at > pe.at)
+        ev->sorted = false;
+    ev->ord[ev->nord].at = pe.at;
+    ev->ord[ev->nord].seq = ev->seq;
+    ev->ord[ev->nord].cidx = c->idx;
+    ev->nord++;
+    st->accepted++;
     return 0;
 }
 
-static void seen_free(seen *t)
+int cw_eval_read(cw_eval *ev, const char *path, const cw_eval_opts *o, cw_eval_stats *st,
+                 cw_err *err)
 {
-    free(t->s);
-}
+    const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    char *buf;
+    size_t cap = READ_CHUNK + MAX_LINE, have = 0, lineno = 0, next_progress = 1000000;
+    bool skipping = false, eof = false;
+    double t0 = now_s();
+    int rc = 0;
 
-int cw_eval_load_jsonl(const cw_ruleset *rs, cw_store *st, const char *path,
-                       const cw_load_opts *opts, cw_load_stats *stats, cw_err *err)
-{
-    cw_event_parser *p = NULL;
-    cw_jsonl *in = NULL;
-    seen ids = { 0 };
-    int rc;
-
-    memset(stats, 0, sizeof *stats);
-    if ((rc = cw_jsonl_open(&in, path, err)) < 0)
-        return rc;
-    if ((rc = cw_event_parser_new(&p, rs->cat)) < 0) {
-        cw_jsonl_close(in);
-        return cw_err_set(err, rc, "%s: out of memory", path);
-    }
-    for (;;) {
-        const char *line;
-        size_t len, lineno;
-        cw_event_error e;
-        cw_event *ev;
-        seen_slot *s;
-        uint64_t h;
-
-        rc = cw_jsonl_next(in, &line, &len, &lineno, err);
-        if (rc == 0)
-            break;
-        if (rc == CW_ELIMIT) {
-            stats->lines++;
-            stats->rejected++;
-            if (opts->errors)
-                fprintf(opts->errors, "%s:%zu: %s\n", path, lineno, err->msg);
-            if (opts->strict)
-                goto out;
-            continue;
-        }
-        if (rc < 0)
-            goto out;
-        stats->lines++;
-        rc = cw_event_parse(p, line, len, &ev, &e);
-        if (rc < 0) {
-            stats->rejected++;
-            cw_err_set(err, rc, "%s:%zu: event %s: %s%s%s%s", path, lineno,
-                       e.id[0] ? e.id : "(no id)", e.field[0] ? "field '" : "",
-                       e.field, e.field[0] ? "': " : "", e.err.msg);
-            if (opts->errors)
-                fprintf(opts->errors, "%s\n", err->msg);
-            if (opts->strict) {
-                rc = CW_EEVENT;
-                goto out;
+    if (fd < 0)
+        return cw_err_set(err, CW_EIO, "%s: %s", path, strerror(errno));
+    buf = cw_xmalloc(cap);
+    while (!eof || have > 0) {
+        char *nl, *line = buf;
+        ssize_t got = 0;
+        if (!eof) {
+            got = read(fd, buf + have, cap - have);
+            if (got < 0) {
+                if (errno == EINTR)
+                    continue;
+                rc = cw_err_set(err, CW_EIO, "%s: %s", path, strerror(errno));
+                break;
             }
-            continue;
+            if (got == 0)
+                eof = true;
+            have += (size_t)got;
         }
-        if (opts->parse_only) {
-            cw_event_free(ev);
-            stats->accepted++;
-            continue;
-        }
-        if ((ids.n + 1) * 2 > ids.cap && (rc = seen_grow(&ids)) < 0) {
-            cw_event_free(ev);
-            cw_err_set(err, rc, "%s: out of memory", path);
-            goto out;
-        }
-        h = cw_hash(ev->id, strlen(ev->id));
-        s = seen_find(&ids, ev->id, h);
-        if (s->hash != 0) {
-            if (s->body == cw_hash(line, len)) {
-                stats->duplicates++;
+        for (;;) {
+            size_t len;
+            nl = memchr(line, '\n', have - (size_t)(line - buf));
+            if (nl == NULL) {
+                if (!eof || line == buf + have)
+                    break;
+                nl = buf + have;        /* a last line without newline */
+            }
+            len = (size_t)(nl - line);
+            lineno++;
+            if (skipping) {
+                skipping = false;       /* the tail of an overlong line */
             } else {
-                stats->rejected++;
-                cw_err_set(err, CW_ECONFLICT,
-                           "%s:%zu: event %s: field 'id': conflicts with line %zu (same id, different body)",
-                           path, lineno, ev->id, s->line);
-                if (opts->errors)
-                    fprintf(opts->errors, "%s\n", err->msg);
-                if (opts->strict) {
-                    cw_event_free(ev);
-                    rc = CW_ECONFLICT;
+                size_t i = 0;
+                while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+                    i++;
+                if (i < len) {
+                    rc = cw_eval_add(ev, line, len, name, lineno, o, st, err);
+                    if (rc < 0 && o->strict)
+                        goto out;
+                    rc = 0;
+                }
+            }
+            line = nl < buf + have ? nl + 1 : nl;
+            if (o->progress && lineno >= next_progress) {
+                fprintf(o->progress, "casewarden: %zu lines read (%.1f s)\n", lineno, now_s() - t0);
+                next_progress += 1000000;
+            }
+        }
+        /* keep the unfinished line; refuse it when it is overlong */
+        have -= (size_t)(line - buf);
+        memmove(buf, line, have);
+        if (have >= MAX_LINE) {
+            if (!skipping) {
+                cw_event_error ee;
+                memset(&ee, 0, sizeof ee);
+                snprintf(ee.msg, sizeof ee.msg, "line longer than %u bytes", MAX_LINE);
+                report(o->errors, name, lineno + 1, &ee);
+                st->lines++;
+                st->rejected++;
+                if (o->strict) {
+                    rc = cw_err_set(err, CW_ELIMIT, "%s:%zu: line too long", name, lineno + 1);
                     goto out;
                 }
             }
-            cw_event_free(ev);
-            continue;
+            have = 0;
+            skipping = true;
         }
-        /* The store keeps ev for longer than this table lives. */
-        s->id = ev->id;
-        s->hash = h;
-        s->body = cw_hash(line, len);
-        s->line = lineno;
-        ids.n++;
-        ev->seq = lineno;
-        if ((rc = cw_store_add(st, ev, NULL, err)) < 0)
-            goto out;
-        stats->accepted++;
+        if (eof && have == 0)
+            break;
     }
-    rc = 0;
 out:
-    seen_free(&ids);
-    cw_event_parser_free(p);
-    cw_jsonl_close(in);
+    if (fd != 0)
+        close(fd);
+    free(buf);
+    st->read_s += now_s() - t0;
     return rc;
+}
+
+static int ord_cmp(const void *pa, const void *pb)
+{
+    const ord *a = pa, *b = pb;
+
+    if (a->at != b->at)
+        return a->at < b->at ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+void cw_eval_run(cw_eval *ev, const cw_eval_opts *o, cw_eval_stats *st)
+{
+    double t0 = now_s();
+
+    (void)o;
+    if (!ev->sorted && ev->nord > 1)
+        qsort(ev->ord, ev->nord, sizeof *ev->ord, ord_cmp);
+    /* Each case's timeline is ordered by (at, seq) too, so the i-th event
+     * in time order is always the next unprocessed one of its case. */
+    for (size_t i = 0; i < ev->nord; i++)
+        cw_engine_process_next(ev->e, ev->e->cases[ev->ord[i].cidx]);
+    ev->nord = 0;
+    ev->sorted = true;
+    st->process_s += now_s() - t0;
 }

@@ -1,6 +1,7 @@
 /*
- * Evaluation without a database: events from JSONL into a case store,
- * then every rule over every case at a given `now`.
+ * Evaluation without a database (casewarden eval, test, diff and the
+ * benches): events from a JSONL file into an engine, ordered by time
+ * across all cases, processed, then judged at a given `now`.
  */
 #ifndef CW_EVAL_H
 #define CW_EVAL_H
@@ -8,45 +9,49 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "cases.h"
-#include "ruleset.h"
+#include "engine.h"
 
-typedef struct cw_load_stats {
+typedef struct cw_eval_opts {
+    cw_time now;             /* events after it have not happened yet */
+    bool strict;             /* stop at the first bad line */
+    bool parse_only;         /* parse and validate only */
+    FILE *errors;            /* one line per bad event; NULL = silent */
+    FILE *progress;          /* progress lines for long files; NULL = none */
+} cw_eval_opts;
+
+typedef struct cw_eval_stats {
     size_t lines;            /* non-blank lines read */
     size_t accepted;         /* events stored */
-    size_t duplicates;       /* same id and same body as an earlier line */
-    size_t rejected;         /* invalid, or same id with another body */
-} cw_load_stats;
+    size_t duplicates;       /* the same event again */
+    size_t rejected;         /* invalid, or the same id with another body */
+    size_t future;           /* after `now`, left out */
+    double read_s, process_s;
+} cw_eval_stats;
 
-typedef struct cw_load_opts {
-    bool strict;             /* stop at the first bad line */
-    bool parse_only;         /* parse and validate, store nothing */
-    FILE *errors;            /* one line per bad event; NULL = silent */
-} cw_load_opts;
+/* An evaluation's own state: the reader, the parser, the id map and the
+ * time order. One per engine. */
+typedef struct cw_eval cw_eval;
 
-/* A new store with the indexes the ruleset's rules asked for. */
-int cw_eval_store_new(const cw_ruleset *rs, cw_store **out, cw_err *err);
+cw_eval *cw_eval_new(cw_engine *e);
+void cw_eval_free(cw_eval *ev);
 
-/* Read events from a JSONL file ("-" = stdin) into st. Each bad line is
- * reported as "FILE:LINE: event ID: field 'F': what" and skipped, or,
- * with strict, ends the load with CW_EEVENT. Duplicate ids: the same
- * bytes again are skipped as duplicates; other bytes are rejected as a
- * conflict naming the first line. */
-int cw_eval_load_jsonl(const cw_ruleset *rs, cw_store *st, const char *path,
-                       const cw_load_opts *opts, cw_load_stats *stats, cw_err *err);
+/*
+ * Read every event of a JSONL file ("-" = stdin) into the engine. Each
+ * bad line is reported as "FILE:LINE: event ID: field 'F': what" and
+ * skipped, or with strict ends the read with CW_EEVENT. The same event
+ * again (same id and content) is skipped as a duplicate; the same id with
+ * other content is rejected as a conflict naming the first line.
+ * May be called for several files; events are numbered across them.
+ */
+int cw_eval_read(cw_eval *ev, const char *path, const cw_eval_opts *o, cw_eval_stats *st,
+                 cw_err *err);
+/* Read one event given as JSON text (fixtures). name and line are for
+ * messages. Returns 0, CW_EPARSE/CW_EEVENT (reported), or 1 for a
+ * duplicate. */
+int cw_eval_add(cw_eval *ev, const char *json, size_t len, const char *name, size_t line,
+                const cw_eval_opts *o, cw_eval_stats *st, cw_err *err);
 
-/* The case kind (case.accepted data.kind), or NULL. */
-const char *cw_case_kind(const cw_ruleset *rs, const cw_case *c);
-
-/* Evaluate every rule over one case, or over every case (sorting the
- * timelines first). emit receives each finding; its first error ends the
- * run and is returned. */
-int cw_eval_case(const cw_ruleset *rs, const cw_store *st, const cw_case *c,
-                 cw_time now, int (*emit)(void *ud, const cw_finding *f), void *ud);
-int cw_eval_all(const cw_ruleset *rs, cw_store *st, cw_time now,
-                int (*emit)(void *ud, const cw_finding *f), void *ud);
-
-/* An emit callback that appends to a cw_findings (ud). */
-int cw_findings_emit(void *ud, const cw_finding *f);
+/* Process everything read, in time order across cases. */
+void cw_eval_run(cw_eval *ev, const cw_eval_opts *o, cw_eval_stats *st);
 
 #endif

@@ -1,205 +1,300 @@
-#include "finding.h"
-
-#include <jansson.h>
+/*
+ * Findings out: resolving records into what inspectors read (state,
+ * message), and writing them as JSON lines or a table.
+ */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_int.h"
+#include "timeutil.h"
+#include "util.h"
+
 static const char *const state_names[] = {
-#define X(name, text) text,
-    CW_STATE_MAP(X)
-#undef X
+    [CW_ST_NONE] = "none", [CW_ST_WARNING] = "warning", [CW_ST_OVERDUE] = "overdue",
+    [CW_ST_LATE] = "late", [CW_ST_VIOLATION] = "violation", [CW_ST_ANOMALY] = "anomaly",
+    [CW_ST_CLEARED] = "cleared",
 };
 
 const char *cw_state_name(int state)
 {
-    return state >= 0 && state < CW_ST_COUNT ? state_names[state] : "?";
+    if (state < 0 || (size_t)state >= sizeof state_names / sizeof *state_names)
+        return "?";
+    return state_names[state];
 }
 
 int cw_state_parse(const char *name)
 {
-    for (int i = 0; i < CW_ST_COUNT; i++)
+    for (size_t i = 1; i < sizeof state_names / sizeof *state_names; i++)
         if (strcmp(state_names[i], name) == 0)
-            return i;
+            return (int)i;
     return -1;
 }
 
-int cw_findings_add(cw_findings *fs, const cw_finding *f)
+/* "2026-04-01 23:59:59" in the deployment's offset. */
+static void local_time(cw_time t, int tz, char *buf, size_t size)
 {
-    cw_finding *slot;
+    char iso[40];
 
-    if (fs->n == fs->cap) {
-        size_t nc = fs->cap ? fs->cap * 2 : 64;
-        cw_finding *nv = realloc(fs->v, nc * sizeof *nv);
-        if (nv == NULL)
-            return CW_ENOMEM;
-        fs->v = nv;
-        fs->cap = nc;
+    cw_time_format(t, tz, iso, sizeof iso);
+    snprintf(buf, size, "%.10s %.8s", iso, iso + 11);
+}
+
+/* A span of time in words: days and hours, hours and minutes, ... */
+static void span(int64_t s, char *buf, size_t size)
+{
+    if (s >= 86400)
+        snprintf(buf, size, s % 86400 >= 3600 ? "%lld 日 %lld 小时" : "%lld 日",
+                 (long long)(s / 86400), (long long)(s % 86400 / 3600));
+    else if (s >= 3600)
+        snprintf(buf, size, s % 3600 >= 60 ? "%lld 小时 %lld 分钟" : "%lld 小时",
+                 (long long)(s / 3600), (long long)(s % 3600 / 60));
+    else if (s >= 60)
+        snprintf(buf, size, "%lld 分钟", (long long)(s / 60));
+    else
+        snprintf(buf, size, "%lld 秒", (long long)s);
+}
+
+/* How far past due `t` is: whole days when the period ends at the end of
+ * a day (day periods), else the exact span (hour periods). */
+static void overrun(cw_time due, cw_time t, int tz, char *buf, size_t size)
+{
+    if (cw_time_day(due + 1, tz) != cw_time_day(due, tz))
+        snprintf(buf, size, "%d 日", (int)(cw_time_day(t, tz) - cw_time_day(due, tz)));
+    else
+        span(t - due, buf, size);
+}
+
+static char *deadline_message(const cw_rule *rule, const cw_frec *r, int state,
+                              cw_time now, int tz)
+{
+    char tail[160], a[40], d[40];
+    const char *desc = r->msg && r->msg[0] ? r->msg : NULL;
+
+    switch (state) {
+    case CW_ST_WARNING:
+        local_time(r->due, tz, a, sizeof a);
+        snprintf(tail, sizeof tail, "将于 %s 到期", a);
+        break;
+    case CW_ST_OVERDUE:
+        overrun(r->due, now, tz, d, sizeof d);
+        snprintf(tail, sizeof tail, "已超期 %s", d);
+        break;
+    case CW_ST_LATE:
+        local_time(r->met, tz, a, sizeof a);
+        overrun(r->due, r->met, tz, d, sizeof d);
+        snprintf(tail, sizeof tail, "于 %s 完成, 超期 %s", a, d);
+        break;
+    default:
+        local_time(r->met, tz, a, sizeof a);
+        snprintf(tail, sizeof tail, "于 %s 完成, 未超期", a);
+        break;
     }
-    slot = &fs->v[fs->n];
-    *slot = *f;
-    slot->message = strdup(f->message ? f->message : "");
-    if (slot->message == NULL)
-        return CW_ENOMEM;
-    fs->n++;
-    return 0;
+    return cw_xasprintf("%s: %s%s%s%s", rule->info.title, desc ? desc : "", desc ? ", " : "",
+                        tail,
+                        r->flags & CW_FF_UNCOVERED
+                            ? " (到期日超出法定节假日日历覆盖的年份, 仅按周末计算)" : "");
 }
 
-static int finding_cmp(const void *a, const void *b)
+int cw_engine_resolve(cw_engine *e, const cw_case *c, const cw_frec *r, cw_time now,
+                      cw_finding *f)
 {
-    const cw_finding *x = a, *y = b;
-    int c;
+    const cw_rule *rule = r->rule < e->rs->nrules ? e->rs->rules[r->rule] : NULL;
+    cw_time raised;
+    int state = cw_frec_state(r, now, &raised);
+    const char *p;
 
-    if ((c = strcmp(x->case_id, y->case_id)) != 0)
-        return c;
-    if ((c = strcmp(x->rule, y->rule)) != 0)
-        return c;
-    return strcmp(x->subject, y->subject);
+    if (state == CW_ST_NONE || rule == NULL)
+        return CW_ST_NONE;
+    memset(f, 0, sizeof *f);
+    f->rule = rule;
+    f->case_id = cw_strtab_str(e->w->strs, c->id);
+    f->subject = cw_strtab_str(e->w->strs, r->subject);
+    f->unit = cw_strtab_str(e->w->strs, r->unit ? r->unit : c->unit);
+    f->state = state;
+    f->due = r->due;
+    f->raised = raised;
+    f->review = "open";
+    if (r->mode == CW_FM_DEADLINE)
+        f->message = deadline_message(rule, r, state, now, e->rs->tz);
+    else
+        f->message = cw_xstrdup(r->msg ? r->msg : rule->info.title);
+    for (p = r->evids; p && *p && f->nevents < sizeof f->events / sizeof *f->events;
+         p += strlen(p) + 1)
+        f->events[f->nevents++] = p;
+    return state;
 }
 
-void cw_findings_sort(cw_findings *fs)
+void cw_finding_clear(cw_finding *f)
 {
-    if (fs->n > 1)
-        qsort(fs->v, fs->n, sizeof *fs->v, finding_cmp);
+    free(f->message);
+    f->message = NULL;
 }
 
-void cw_findings_clear(cw_findings *fs)
+static int finding_cmp(const void *pa, const void *pb)
+{
+    const cw_finding *a = pa, *b = pb;
+    int d;
+
+    if ((d = strcmp(a->case_id, b->case_id)) != 0)
+        return d;
+    if ((d = strcmp(a->rule->info.id, b->rule->info.id)) != 0)
+        return d;
+    return strcmp(a->subject, b->subject);
+}
+
+void cw_engine_findings(cw_engine *e, cw_time now, cw_findings *out)
+{
+    for (size_t i = 0; i < e->ncases; i++) {
+        const cw_case *c = e->cases[i];
+        for (uint32_t j = 0; j < c->nfr; j++) {
+            cw_finding f;
+            if (cw_engine_resolve(e, c, &c->fr[j], now, &f) == CW_ST_NONE)
+                continue;
+            CW_GROW(out->v, out->cap, out->n + 1);
+            out->v[out->n++] = f;
+        }
+    }
+    if (out->n > 1)
+        qsort(out->v, out->n, sizeof *out->v, finding_cmp);
+}
+
+void cw_findings_free(cw_findings *fs)
 {
     for (size_t i = 0; i < fs->n; i++)
-        free(fs->v[i].message);
+        cw_finding_clear(&fs->v[i]);
     free(fs->v);
-    fs->v = NULL;
-    fs->n = fs->cap = 0;
+    memset(fs, 0, sizeof *fs);
 }
 
-static json_t *time_json(cw_time t, int off_min)
+void cw_json_string(FILE *out, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    putc('"', out);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        switch (ch) {
+        case '"': fputs("\\\"", out); break;
+        case '\\': fputs("\\\\", out); break;
+        case '\n': fputs("\\n", out); break;
+        case '\r': fputs("\\r", out); break;
+        case '\t': fputs("\\t", out); break;
+        default:
+            if (ch < 0x20) {
+                fputs("\\u00", out);
+                putc(hex[ch >> 4], out);
+                putc(hex[ch & 15], out);
+            } else {
+                putc(ch, out);
+            }
+        }
+    }
+    putc('"', out);
+}
+
+static void json_time(FILE *out, cw_time t, int tz)
 {
     char buf[40];
 
-    if (t == CW_TIME_NONE)
-        return json_null();
-    cw_time_format(t, off_min, buf, sizeof buf);
-    return json_string(buf);
-}
-
-int cw_finding_write_json(const cw_finding *f, int off_min, FILE *out)
-{
-    json_t *o = json_object(), *evs = json_array();
-    int rc = 0;
-
-    if (o == NULL || evs == NULL) {
-        json_decref(o);
-        json_decref(evs);
-        return CW_ENOMEM;
+    if (t == CW_TIME_NONE) {
+        fputs("null", out);
+        return;
     }
-    if (f->id != 0)
-        json_object_set_new(o, "id", json_integer(f->id));
-    json_object_set_new(o, "rule", json_string(f->rule));
-    json_object_set_new(o, "case", json_string(f->case_id));
-    json_object_set_new(o, "subject", json_string(f->subject));
-    json_object_set_new(o, "unit", json_string(f->unit));
-    json_object_set_new(o, "severity", json_string(f->severity));
-    json_object_set_new(o, "state", json_string(cw_state_name(f->state)));
-    json_object_set_new(o, "due", time_json(f->due, off_min));
-    json_object_set_new(o, "raised", time_json(f->raised, off_min));
-    json_object_set_new(o, "message", json_string(f->message ? f->message : ""));
-    json_object_set_new(o, "basis", json_string(f->basis));
-    for (uint32_t i = 0; i < f->nevents; i++)
-        json_array_append_new(evs, json_string(f->events[i]));
-    json_object_set_new(o, "events", evs);
-    json_object_set_new(o, "review", json_string("open"));
-    if (json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0 ||
-        fputc('\n', out) == EOF)
-        rc = CW_EIO;
-    json_decref(o);
-    return rc;
+    cw_time_format(t, tz, buf, sizeof buf);
+    fprintf(out, "\"%s\"", buf);
 }
 
-/* Display width of UTF-8 text in a terminal: CJK and full-width forms
- * take two columns, everything else one. */
-static size_t text_width(const char *s)
+void cw_finding_write_json(const cw_finding *f, int tz, FILE *out)
+{
+    fputc('{', out);
+    if (f->id != 0)
+        fprintf(out, "\"id\":%lld,", (long long)f->id);
+    fputs("\"rule\":", out);
+    cw_json_string(out, f->rule->info.id);
+    fputs(",\"case\":", out);
+    cw_json_string(out, f->case_id);
+    fputs(",\"subject\":", out);
+    cw_json_string(out, f->subject);
+    fputs(",\"unit\":", out);
+    cw_json_string(out, f->unit);
+    fputs(",\"severity\":", out);
+    cw_json_string(out, f->rule->info.severity);
+    fprintf(out, ",\"state\":\"%s\",\"due\":", cw_state_name(f->state));
+    json_time(out, f->due, tz);
+    fputs(",\"raised\":", out);
+    json_time(out, f->raised, tz);
+    fputs(",\"message\":", out);
+    cw_json_string(out, f->message);
+    fputs(",\"basis\":", out);
+    cw_json_string(out, f->rule->info.basis);
+    fputs(",\"events\":[", out);
+    for (unsigned i = 0; i < f->nevents; i++) {
+        if (i)
+            fputc(',', out);
+        cw_json_string(out, f->events[i]);
+    }
+    fputs("],\"review\":", out);
+    cw_json_string(out, f->review ? f->review : "open");
+    fputs("}\n", out);
+}
+
+/* Display width of UTF-8 text: CJK and other wide characters take two
+ * terminal columns. */
+static size_t width(const char *s)
 {
     size_t w = 0;
 
-    while (*s) {
-        unsigned char c = (unsigned char)*s;
-        unsigned cp;
-        int len;
-
-        if (c < 0x80) {
-            cp = c;
-            len = 1;
-        } else if ((c >> 5) == 6) {
-            cp = c & 0x1f;
-            len = 2;
-        } else if ((c >> 4) == 14) {
-            cp = c & 0x0f;
-            len = 3;
-        } else {
-            cp = c & 0x07;
-            len = 4;
-        }
-        for (int i = 1; i < len && s[i]; i++)
-            cp = (cp << 6) | ((unsigned char)s[i] & 0x3f);
-        for (int i = 0; i < len && *s; i++)
-            s++;
-        w += (cp >= 0x1100 && (cp <= 0x115f || (cp >= 0x2e80 && cp <= 0xa4cf) ||
-                               (cp >= 0xac00 && cp <= 0xd7a3) ||
-                               (cp >= 0xf900 && cp <= 0xfaff) ||
-                               (cp >= 0xfe30 && cp <= 0xfe4f) ||
-                               (cp >= 0xff00 && cp <= 0xff60) ||
-                               (cp >= 0xffe0 && cp <= 0xffe6) ||
-                               (cp >= 0x20000 && cp <= 0x3fffd))) ? 2 : 1;
-    }
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p & 0xc0) != 0x80)
+            w += *p >= 0xe1 ? 2 : 1;
     return w;
 }
 
-enum { COL_RULE, COL_CASE, COL_SUBJECT, COL_STATE, COL_DUE, COL_MESSAGE, NCOLS };
-
-static void cell(char *buf, size_t size, const cw_finding *f, int col, int off)
+static void pad(FILE *out, const char *s, size_t w)
 {
-    switch (col) {
-    case COL_RULE: snprintf(buf, size, "%s", f->rule); break;
-    case COL_CASE: snprintf(buf, size, "%s", f->case_id); break;
-    case COL_SUBJECT: snprintf(buf, size, "%s", f->subject[0] ? f->subject : "-"); break;
-    case COL_STATE: snprintf(buf, size, "%s", cw_state_name(f->state)); break;
-    case COL_DUE:
-        if (f->due == CW_TIME_NONE)
-            snprintf(buf, size, "-");
-        else
-            cw_time_format(f->due, off, buf, size);
-        break;
-    default: snprintf(buf, size, "%s", f->message ? f->message : ""); break;
-    }
+    size_t n = width(s);
+
+    fputs(s, out);
+    while (n++ < w)
+        putc(' ', out);
 }
 
-int cw_findings_write_table(const cw_findings *fs, int off_min, FILE *out)
+void cw_findings_write_table(const cw_findings *fs, int tz, FILE *out)
 {
-    static const char *const head[NCOLS] = { "RULE", "CASE", "SUBJECT", "STATE", "DUE", "MESSAGE" };
-    size_t width[NCOLS];
-    char buf[1024];
+    static const char *const head[] = { "RULE", "CASE", "SUBJECT", "STATE", "DUE" };
+    size_t w[5];
+    char due[40];
 
-    for (int c = 0; c < NCOLS; c++)
-        width[c] = strlen(head[c]);
-    for (size_t i = 0; i < fs->n; i++)
-        for (int c = 0; c < NCOLS - 1; c++) {
-            cell(buf, sizeof buf, &fs->v[i], c, off_min);
-            size_t w = text_width(buf);
-            if (w > width[c])
-                width[c] = w;
+    for (int k = 0; k < 5; k++)
+        w[k] = strlen(head[k]);
+    for (size_t i = 0; i < fs->n; i++) {
+        const cw_finding *f = &fs->v[i];
+        const char *cols[4] = { f->rule->info.id, f->case_id, f->subject, cw_state_name(f->state) };
+        for (int k = 0; k < 4; k++)
+            if (width(cols[k]) > w[k])
+                w[k] = width(cols[k]);
+    }
+    w[4] = 19;
+    for (int k = 0; k < 5; k++) {
+        pad(out, head[k], w[k]);
+        fputs("  ", out);
+    }
+    fputs("MESSAGE\n", out);
+    for (size_t i = 0; i < fs->n; i++) {
+        const cw_finding *f = &fs->v[i];
+        if (f->due == CW_TIME_NONE)
+            snprintf(due, sizeof due, "-");
+        else
+            local_time(f->due, tz, due, sizeof due);
+        const char *cols[5] = { f->rule->info.id, f->case_id, f->subject[0] ? f->subject : "-",
+                                cw_state_name(f->state), due };
+        for (int k = 0; k < 5; k++) {
+            pad(out, cols[k], w[k]);
+            fputs("  ", out);
         }
-    for (size_t i = 0; i <= fs->n; i++) {
-        for (int c = 0; c < NCOLS; c++) {
-            const char *text = head[c];
-            if (i > 0) {
-                cell(buf, sizeof buf, &fs->v[i - 1], c, off_min);
-                text = buf;
-            }
-            fputs(text, out);
-            if (c < NCOLS - 1)
-                fprintf(out, "%*s", (int)(width[c] - text_width(text) + 2), "");
-        }
-        fputc('\n', out);
+        fputs(f->message, out);
+        putc('\n', out);
     }
     fprintf(out, "%zu finding%s\n", fs->n, fs->n == 1 ? "" : "s");
-    return ferror(out) ? CW_EIO : 0;
 }

@@ -1,423 +1,492 @@
 #include "fixture.h"
 
 #include <dirent.h>
-#include <jansson.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
 #include "eval.h"
+#include "timeutil.h"
+#include "util.h"
+#include "yamltree.h"
 
-typedef struct expect {
-    const char *rule, *case_id, *subject, *unit, *severity, *message;
-    int state;               /* -1 = any */
-    cw_time due, raised;     /* CW_TIME_NONE = any */
-    bool due_none;           /* `due: null`: the finding has no due time */
-    int line;
-} expect;
+/* A growable text buffer. */
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+} sbuf;
 
-typedef struct suite {
-    const cw_ydoc *doc;
-    const cw_ruleset *rs;
-    const cw_ynode *rules;   /* file-level list of rules under test */
-    const char *def_case, *def_unit;
-    FILE *out;
-    int verbose;
-} suite;
-
-/* YAML scalars become JSON by their look, as a YAML 1.2 core schema
- * reader would type them; quoted scalars stay strings. */
-static json_t *to_json(const cw_ynode *n)
+static void sb_put(sbuf *b, const char *s, size_t len)
 {
-    json_t *j;
+    CW_GROW(b->p, b->cap, b->n + len + 1);
+    memcpy(b->p + b->n, s, len);
+    b->n += len;
+    b->p[b->n] = '\0';
+}
 
+static void sb_puts(sbuf *b, const char *s)
+{
+    sb_put(b, s, strlen(s));
+}
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    sb_put(b, tmp, n < 0 ? 0 : (size_t)n >= sizeof tmp ? sizeof tmp - 1 : (size_t)n);
+}
+
+static void sb_json_str(sbuf *b, const char *s, size_t len)
+{
+    sb_puts(b, "\"");
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            char e[2] = { '\\', (char)c };
+            sb_put(b, e, 2);
+        } else if (c < 0x20) {
+            sb_printf(b, "\\u%04x", c);
+        } else {
+            sb_put(b, (const char *)&s[i], 1);
+        }
+    }
+    sb_puts(b, "\"");
+}
+
+/* A YAML scalar as JSON: unquoted null, booleans and integers as such
+ * unless the field is text; everything else a string. */
+static void scalar_json(sbuf *b, const cw_ynode *n, bool text)
+{
+    if (!text && !n->quoted) {
+        char *end;
+        if (cw_ynode_is_null(n)) {
+            sb_puts(b, "null");
+            return;
+        }
+        if (strcmp(n->text, "true") == 0 || strcmp(n->text, "false") == 0) {
+            sb_puts(b, n->text);
+            return;
+        }
+        strtoll(n->text, &end, 10);
+        if (*end == '\0' && end != n->text) {
+            sb_puts(b, n->text);
+            return;
+        }
+    }
+    sb_json_str(b, n->text, n->len);
+}
+
+static void node_json(sbuf *b, const cw_ynode *n, bool text)
+{
     switch (n->type) {
     case CW_Y_SCALAR:
-        if (n->quoted)
-            return json_stringn(n->text, n->len);
-        if (cw_ynode_is_null(n))
-            return json_null();
-        if (strcmp(n->text, "true") == 0)
-            return json_true();
-        if (strcmp(n->text, "false") == 0)
-            return json_false();
-        {
-            char *end;
-            long long v = strtoll(n->text, &end, 10);
-            if (*end == '\0' && n->len > 0 && n->len < 19 &&
-                (n->text[0] != '0' || n->len == 1))
-                return json_integer(v);
-        }
-        return json_stringn(n->text, n->len);
+        scalar_json(b, n, text);
+        return;
     case CW_Y_SEQ:
-        j = json_array();
-        for (size_t i = 0; j && i < n->n; i++)
-            json_array_append_new(j, to_json(n->kids[i]));
-        return j;
-    default:
-        j = json_object();
-        for (size_t i = 0; j && i < cw_ymap_size(n); i++)
-            json_object_set_new(j, cw_ymap_key(n, i)->text, to_json(cw_ymap_val(n, i)));
-        return j;
+        sb_puts(b, "[");
+        for (size_t i = 0; i < n->n; i++) {
+            if (i)
+                sb_puts(b, ",");
+            node_json(b, n->kids[i], text);
+        }
+        sb_puts(b, "]");
+        return;
+    case CW_Y_MAP:
+        sb_puts(b, "{");
+        for (size_t i = 0; i < cw_ymap_size(n); i++) {
+            if (i)
+                sb_puts(b, ",");
+            sb_json_str(b, cw_ymap_key(n, i)->text, cw_ymap_key(n, i)->len);
+            sb_puts(b, ":");
+            node_json(b, cw_ymap_val(n, i), false);
+        }
+        sb_puts(b, "}");
+        return;
     }
 }
 
-/* Envelope strings written without quotes (unit: 370102) are meant as
- * strings; say so rather than fail on a YAML technicality. */
-static void stringify(json_t *o, const char *key)
+/* One fixture event as envelope JSON, defaults filled in. */
+static void event_json(const cw_ruleset *rs, const cw_ynode *ev, const cw_ynode *defaults,
+                       int index, sbuf *b)
 {
-    json_t *v = json_object_get(o, key);
+    static const char *const env[] = { "id", "type", "case", "unit", "at", "actor" };
+    const cw_type_spec *t = NULL;
+    const cw_ynode *ty = cw_ymap_get(ev, "type"), *data;
+    bool first = true;
 
-    if (json_is_integer(v)) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
-        json_object_set_new(o, key, json_string(buf));
+    if (ty && ty->type == CW_Y_SCALAR)
+        t = cw_catalogue_find(rs->cat, ty->text, ty->len);
+    sb_puts(b, "{");
+    for (size_t k = 0; k < sizeof env / sizeof *env; k++) {
+        const cw_ynode *v = cw_ymap_get(ev, env[k]);
+        if (v == NULL)
+            v = cw_ymap_get(defaults, env[k]);
+        if (v == NULL && k == 0) {
+            sb_printf(b, "\"id\":\"e%d\"", index);
+            first = false;
+            continue;
+        }
+        if (v == NULL || (v->type == CW_Y_SCALAR && cw_ynode_is_null(v)))
+            continue;
+        sb_printf(b, "%s\"%s\":", first ? "" : ",", env[k]);
+        node_json(b, v, true);
+        first = false;
     }
-}
-
-static int load_events(const suite *s, const cw_ynode *events, cw_store *st,
-                       cw_event_parser *p, char *why, size_t whysize)
-{
-    for (size_t i = 0; events && i < events->n; i++) {
-        const cw_ynode *n = events->kids[i];
-        json_t *o;
-        char *text, id[32];
-        cw_event_error e;
-        cw_event *ev;
-        cw_err err;
-        int rc;
-
-        if (n->type != CW_Y_MAP) {
-            snprintf(why, whysize, "%s:%d: an event must be a map", s->doc->path, n->line);
-            return -1;
+    if ((data = cw_ymap_get(ev, "data")) != NULL && data->type == CW_Y_MAP) {
+        sb_puts(b, ",\"data\":{");
+        for (size_t i = 0; i < cw_ymap_size(data); i++) {
+            const cw_ynode *k = cw_ymap_key(data, i);
+            const cw_field_spec *f = t ? cw_type_field(t, k->text, k->len) : NULL;
+            bool text = f && (f->type == CW_FT_STRING || f->type == CW_FT_ENUM ||
+                              f->type == CW_FT_TIME || f->type == CW_FT_DATE || f->type == CW_FT_LIST);
+            if (i)
+                sb_puts(b, ",");
+            sb_json_str(b, k->text, k->len);
+            sb_puts(b, ":");
+            node_json(b, cw_ymap_val(data, i), text);
         }
-        o = to_json(n);
-        snprintf(id, sizeof id, "e%zu", i + 1);
-        if (json_object_get(o, "id") == NULL)
-            json_object_set_new(o, "id", json_string(id));
-        if (json_object_get(o, "case") == NULL && s->def_case)
-            json_object_set_new(o, "case", json_string(s->def_case));
-        if (json_object_get(o, "unit") == NULL && s->def_unit)
-            json_object_set_new(o, "unit", json_string(s->def_unit));
-        stringify(o, "id");
-        stringify(o, "case");
-        stringify(o, "unit");
-        stringify(o, "actor");
-        text = json_dumps(o, JSON_COMPACT);
-        json_decref(o);
-        if (text == NULL) {
-            snprintf(why, whysize, "out of memory");
-            return -1;
-        }
-        rc = cw_event_parse(p, text, strlen(text), &ev, &e);
-        free(text);
-        if (rc < 0) {
-            snprintf(why, whysize, "%s:%d: event %s: %s%s%s%s", s->doc->path, n->line,
-                     e.id[0] ? e.id : "(no id)", e.field[0] ? "field '" : "", e.field,
-                     e.field[0] ? "': " : "", e.err.msg);
-            return -1;
-        }
-        ev->seq = i + 1;
-        if (cw_store_add(st, ev, NULL, &err) < 0) {
-            snprintf(why, whysize, "%s", err.msg);
-            return -1;
-        }
+        sb_puts(b, "}");
+    } else if (data != NULL) {
+        sb_puts(b, ",\"data\":");
+        node_json(b, data, false);
     }
-    return 0;
-}
-
-static int read_time(const cw_ynode *v, cw_time *t)
-{
-    return v && v->type == CW_Y_SCALAR ? cw_time_parse(v->text, v->len, t, NULL) : -1;
-}
-
-static const char *str_of(const cw_ynode *m, const char *key)
-{
-    const cw_ynode *v = cw_ymap_get(m, key);
-
-    if (v == NULL || v->type != CW_Y_SCALAR)
-        return NULL;
-    return v->text;
-}
-
-static int read_expect(const suite *s, const cw_ynode *m, expect *x, char *why, size_t whysize)
-{
-    static const char *const keys[] = { "rule", "case", "subject", "unit", "severity",
-                                        "message", "state", "due", "raised", NULL };
-    const cw_ynode *v;
-
-    memset(x, 0, sizeof *x);
-    x->state = -1;
-    x->due = x->raised = CW_TIME_NONE;
-    x->line = m->line;
-    if (m->type != CW_Y_MAP) {
-        snprintf(why, whysize, "%s:%d: an expectation must be a map", s->doc->path, m->line);
-        return -1;
+    /* other keys go through, so a fixture can test the envelope itself */
+    for (size_t i = 0; i < cw_ymap_size(ev); i++) {
+        const char *k = cw_ymap_key(ev, i)->text;
+        bool known = strcmp(k, "data") == 0;
+        for (size_t j = 0; j < sizeof env / sizeof *env; j++)
+            known = known || strcmp(k, env[j]) == 0;
+        if (known)
+            continue;
+        sb_puts(b, ",");
+        sb_json_str(b, k, strlen(k));
+        sb_puts(b, ":");
+        node_json(b, cw_ymap_val(ev, i), false);
     }
-    for (size_t i = 0; i < cw_ymap_size(m); i++) {
-        size_t k;
-        for (k = 0; keys[k]; k++)
-            if (strcmp(keys[k], cw_ymap_key(m, i)->text) == 0)
+    sb_puts(b, "}");
+}
+
+/* An expectation: every given field must match. */
+typedef struct pattern {
+    const char *rule, *case_id, *subject, *unit, *severity, *state, *message;
+    bool has_due, due_none, has_raised;
+    cw_time due, raised;
+    int line;
+} pattern;
+
+static const char *const pattern_keys[] = {
+    "rule", "case", "subject", "unit", "severity", "state", "due", "raised", "message", NULL
+};
+
+static int read_pattern(const cw_ydoc *d, const cw_ynode *n, pattern *p, cw_err *err)
+{
+    memset(p, 0, sizeof *p);
+    p->line = n->line;
+    if (n->type != CW_Y_MAP)
+        return cw_err_set(err, CW_EPARSE, "%s:%d: an expectation is a map {rule: ..., state: ...}",
+                          d->path, n->line);
+    for (size_t i = 0; i < cw_ymap_size(n); i++) {
+        const char *k = cw_ymap_key(n, i)->text;
+        const cw_ynode *v = cw_ymap_val(n, i);
+        int j;
+        for (j = 0; pattern_keys[j]; j++)
+            if (strcmp(k, pattern_keys[j]) == 0)
                 break;
-        if (keys[k] == NULL) {
-            snprintf(why, whysize, "%s:%d: unknown expectation field '%s'", s->doc->path,
-                     cw_ymap_key(m, i)->line, cw_ymap_key(m, i)->text);
-            return -1;
+        if (pattern_keys[j] == NULL)
+            return cw_err_set(err, CW_EPARSE, "%s:%d: unknown key '%s' in an expectation (rule, case, "
+                              "subject, unit, severity, state, due, raised, message)",
+                              d->path, cw_ymap_key(n, i)->line, k);
+        if (v->type != CW_Y_SCALAR)
+            return cw_err_set(err, CW_EPARSE, "%s:%d: '%s' must be a plain value", d->path, v->line, k);
+        if (strcmp(k, "due") == 0 || strcmp(k, "raised") == 0) {
+            cw_time t;
+            bool due = k[0] == 'd';
+            if (due && cw_ynode_is_null(v)) {
+                p->has_due = p->due_none = true;
+                continue;
+            }
+            if (cw_time_parse(v->text, v->len, &t, NULL) < 0)
+                return cw_err_set(err, CW_EPARSE, "%s:%d: %s: '%s' is not an RFC 3339 time",
+                                  d->path, v->line, k, v->text);
+            if (due) {
+                p->has_due = true;
+                p->due = t;
+            } else {
+                p->has_raised = true;
+                p->raised = t;
+            }
+            continue;
         }
-    }
-    x->rule = str_of(m, "rule");
-    x->case_id = str_of(m, "case");
-    x->subject = str_of(m, "subject");
-    x->unit = str_of(m, "unit");
-    x->severity = str_of(m, "severity");
-    x->message = str_of(m, "message");
-    if (x->rule && cw_ruleset_find(s->rs, x->rule) == NULL) {
-        snprintf(why, whysize, "%s:%d: unknown rule '%s'", s->doc->path, m->line, x->rule);
-        return -1;
-    }
-    if ((v = cw_ymap_get(m, "state")) != NULL &&
-        (v->type != CW_Y_SCALAR || (x->state = cw_state_parse(v->text)) < 0)) {
-        snprintf(why, whysize, "%s:%d: unknown state '%s'", s->doc->path, v->line,
-                 v->text ? v->text : "");
-        return -1;
-    }
-    if ((v = cw_ymap_get(m, "due")) != NULL) {
-        if (cw_ynode_is_null(v))
-            x->due_none = true;
-        else if (read_time(v, &x->due) < 0) {
-            snprintf(why, whysize, "%s:%d: due: not an RFC 3339 time", s->doc->path, v->line);
-            return -1;
-        }
-    }
-    if ((v = cw_ymap_get(m, "raised")) != NULL && read_time(v, &x->raised) < 0) {
-        snprintf(why, whysize, "%s:%d: raised: not an RFC 3339 time", s->doc->path, v->line);
-        return -1;
+        if (strcmp(k, "state") == 0 && cw_state_parse(v->text) < 0)
+            return cw_err_set(err, CW_EPARSE, "%s:%d: unknown state '%s'", d->path, v->line, v->text);
+        const char **slot = k[0] == 'r' ? &p->rule : k[0] == 'c' ? &p->case_id :
+                            k[0] == 'u' ? &p->unit : k[0] == 'm' ? &p->message :
+                            strcmp(k, "severity") == 0 ? &p->severity :
+                            strcmp(k, "state") == 0 ? &p->state : &p->subject;
+        *slot = v->text;
     }
     return 0;
 }
 
-static bool matches(const expect *x, const cw_finding *f)
+static bool matches(const pattern *p, const cw_finding *f)
 {
-    return (!x->rule || strcmp(x->rule, f->rule) == 0) &&
-           (!x->case_id || strcmp(x->case_id, f->case_id) == 0) &&
-           (!x->subject || strcmp(x->subject, f->subject) == 0) &&
-           (!x->unit || strcmp(x->unit, f->unit) == 0) &&
-           (!x->severity || strcmp(x->severity, f->severity) == 0) &&
-           (!x->message || strstr(f->message, x->message) != NULL) &&
-           (x->state < 0 || x->state == f->state) &&
-           (x->due == CW_TIME_NONE || x->due == f->due) &&
-           (!x->due_none || f->due == CW_TIME_NONE) &&
-           (x->raised == CW_TIME_NONE || x->raised == f->raised);
+    return (!p->rule || strcmp(p->rule, f->rule->info.id) == 0) &&
+           (!p->case_id || strcmp(p->case_id, f->case_id) == 0) &&
+           (!p->subject || strcmp(p->subject, f->subject) == 0) &&
+           (!p->unit || strcmp(p->unit, f->unit) == 0) &&
+           (!p->severity || strcmp(p->severity, f->rule->info.severity) == 0) &&
+           (!p->state || strcmp(p->state, cw_state_name(f->state)) == 0) &&
+           (!p->has_due || (p->due_none ? f->due == CW_TIME_NONE : f->due == p->due)) &&
+           (!p->has_raised || f->raised == p->raised) &&
+           (!p->message || strstr(f->message, p->message) != NULL);
 }
 
-static void print_expect(FILE *out, const expect *x, int tz)
+static void describe_pattern(const pattern *p, int tz, sbuf *b)
 {
-    char due[40] = "*";
+    char t[40];
 
-    if (x->due != CW_TIME_NONE)
-        cw_time_format(x->due, tz, due, sizeof due);
-    else if (x->due_none)
-        snprintf(due, sizeof due, "-");
-    fprintf(out, "%s %s %s %s due=%s%s%s%s (line %d)\n", x->rule ? x->rule : "*",
-            x->case_id ? x->case_id : "*", x->subject ? (x->subject[0] ? x->subject : "\"\"") : "*",
-            x->state >= 0 ? cw_state_name(x->state) : "*", due,
-            x->message ? " message~\"" : "", x->message ? x->message : "",
-            x->message ? "\"" : "", x->line);
+    sb_printf(b, "%s %s %s%s%s %s", p->rule ? p->rule : "*", p->case_id ? p->case_id : "*",
+              p->subject ? "\"" : "", p->subject ? p->subject : "*", p->subject ? "\"" : "",
+              p->state ? p->state : "*");
+    if (p->has_due) {
+        if (p->due_none)
+            sb_puts(b, " due=none");
+        else {
+            cw_time_format(p->due, tz, t, sizeof t);
+            sb_printf(b, " due=%s", t);
+        }
+    }
+    if (p->has_raised) {
+        cw_time_format(p->raised, tz, t, sizeof t);
+        sb_printf(b, " raised=%s", t);
+    }
+    if (p->message)
+        sb_printf(b, " message~\"%s\"", p->message);
+    sb_printf(b, " (line %d)", p->line);
 }
 
-static void print_finding(FILE *out, const cw_finding *f, int tz)
+static void describe_finding(const cw_finding *f, int tz, sbuf *b)
 {
-    char due[40] = "-";
+    char d[40], r[40];
 
-    if (f->due != CW_TIME_NONE)
-        cw_time_format(f->due, tz, due, sizeof due);
-    fprintf(out, "%s %s %s %s due=%s \"%s\"\n", f->rule, f->case_id,
-            f->subject[0] ? f->subject : "\"\"", cw_state_name(f->state), due, f->message);
+    if (f->due == CW_TIME_NONE)
+        snprintf(d, sizeof d, "none");
+    else
+        cw_time_format(f->due, tz, d, sizeof d);
+    cw_time_format(f->raised, tz, r, sizeof r);
+    sb_printf(b, "%s %s \"%s\" %s due=%s raised=%s: %s", f->rule->info.id, f->case_id, f->subject,
+              cw_state_name(f->state), d, r, f->message);
 }
 
-static bool rule_in(const cw_ynode *list, const char *id)
+static bool under_test(const cw_ynode *rules, const char *id)
 {
-    if (list == NULL)
+    if (rules == NULL)
         return true;
-    for (size_t i = 0; i < list->n; i++)
-        if (list->kids[i]->type == CW_Y_SCALAR && strcmp(list->kids[i]->text, id) == 0)
+    for (size_t i = 0; i < rules->n; i++)
+        if (strcmp(rules->kids[i]->text, id) == 0)
             return true;
     return false;
 }
 
-/* One test. Returns 1 on pass, 0 on fail (with the reasons printed). */
-static int run_test(const suite *s, const cw_ynode *t, cw_event_parser *p)
+/* Run one test; returns true when it passed, with the report in b. */
+static bool run_test(cw_ruleset *rs, const cw_ydoc *d, const cw_ynode *t, const cw_ynode *rules,
+                     const cw_ynode *defaults, sbuf *b)
 {
-    const cw_ynode *events = cw_ymap_get(t, "events"), *exp = cw_ymap_get(t, "expect"),
-                   *abs = cw_ymap_get(t, "absent"), *rules = cw_ymap_get(t, "rules");
-    const char *name = str_of(t, "name");
-    cw_findings got = { 0 };
-    cw_store *st = NULL;
-    expect *xs = NULL;
-    bool *used = NULL;
-    size_t nx = exp ? exp->n : 0;
-    char why[512] = "";
-    cw_time now;
+    const cw_ynode *now_n = cw_ymap_get(t, "now"), *events = cw_ymap_get(t, "events"),
+                   *expect = cw_ymap_get(t, "expect"), *absent = cw_ymap_get(t, "absent");
+    cw_engine *e = NULL;
+    cw_eval *ev = NULL;
+    cw_findings fs = { 0 };
+    cw_eval_stats st = { 0 };
+    cw_eval_opts o = { 0 };
+    pattern *pats = NULL;
+    size_t npats = 0;
+    bool *used = NULL, ok = true;
+    char *errbuf = NULL;
+    size_t errlen = 0;
+    FILE *errs;
     cw_err err;
-    int ok = 1;
 
-    if (name == NULL)
-        name = "(unnamed)";
-    if (rules == NULL)
-        rules = s->rules;
-    if (t->type != CW_Y_MAP || read_time(cw_ymap_get(t, "now"), &now) < 0) {
-        snprintf(why, sizeof why, "%s:%d: a test needs `now:` as an RFC 3339 time",
-                 s->doc->path, t->line);
-        goto fail;
-    }
-    if ((events && events->type != CW_Y_SEQ) || (exp && exp->type != CW_Y_SEQ) ||
-        (abs && abs->type != CW_Y_SEQ)) {
-        snprintf(why, sizeof why, "%s:%d: events, expect and absent are lists",
-                 s->doc->path, t->line);
-        goto fail;
-    }
-    for (size_t i = 0; rules && i < rules->n; i++)
-        if (rules->kids[i]->type != CW_Y_SCALAR ||
-            cw_ruleset_find(s->rs, rules->kids[i]->text) == NULL) {
-            snprintf(why, sizeof why, "%s:%d: unknown rule '%s'", s->doc->path,
-                     rules->kids[i]->line, rules->kids[i]->text ? rules->kids[i]->text : "");
-            goto fail;
+    for (size_t i = 0; i < cw_ymap_size(t); i++) {
+        const char *k = cw_ymap_key(t, i)->text;
+        if (strcmp(k, "name") && strcmp(k, "now") && strcmp(k, "events") && strcmp(k, "expect") &&
+            strcmp(k, "absent")) {
+            sb_printf(b, "  %s:%d: unknown key '%s' in a test (name, now, events, expect, absent)\n",
+                      d->path, cw_ymap_key(t, i)->line, k);
+            return false;
         }
-    if (cw_eval_store_new(s->rs, &st, &err) < 0) {
-        snprintf(why, sizeof why, "%s", err.msg);
-        goto fail;
     }
-    if (load_events(s, events, st, p, why, sizeof why) < 0)
-        goto fail;
-    if (cw_eval_all(s->rs, st, now, cw_findings_emit, &got) < 0) {
-        snprintf(why, sizeof why, "evaluation failed: out of memory");
-        goto fail;
+    if (now_n == NULL || now_n->type != CW_Y_SCALAR ||
+        cw_time_parse(now_n->text, now_n->len, &o.now, NULL) < 0) {
+        sb_printf(b, "  %s:%d: 'now' must be an RFC 3339 time\n", d->path, now_n ? now_n->line : t->line);
+        return false;
     }
-    cw_findings_sort(&got);
-    xs = calloc(nx + 1, sizeof *xs);
-    used = calloc(got.n + 1, sizeof *used);
-    if (xs == NULL || used == NULL) {
-        snprintf(why, sizeof why, "out of memory");
-        goto fail;
+    if (events == NULL || events->type != CW_Y_SEQ) {
+        sb_printf(b, "  %s:%d: 'events' must be a list\n", d->path, t->line);
+        return false;
     }
-    for (size_t i = 0; i < nx; i++)
-        if (read_expect(s, exp->kids[i], &xs[i], why, sizeof why) < 0)
-            goto fail;
-    /* Each expectation takes one finding of its own. */
-    for (size_t i = 0; i < nx; i++) {
+    if ((expect != NULL && expect->type != CW_Y_SEQ) || (absent != NULL && absent->type != CW_Y_SEQ) ||
+        (expect == NULL && absent == NULL)) {
+        sb_printf(b, "  %s:%d: a test needs 'expect' (a list; [] for silence) and/or 'absent'\n",
+                  d->path, t->line);
+        return false;
+    }
+    for (size_t i = 0; i < rs->nrules; i++)
+        rs->rules[i]->status = CW_RULE_ACTIVE;
+    e = cw_engine_new(rs->world, rs);
+    ev = cw_eval_new(e);
+    errs = open_memstream(&errbuf, &errlen);
+    o.errors = errs;
+    for (size_t i = 0; i < events->n; i++) {
+        sbuf js = { 0 };
+        if (events->kids[i]->type != CW_Y_MAP) {
+            fprintf(errs, "%s:%d: an event is a map\n", d->path, events->kids[i]->line);
+            continue;
+        }
+        event_json(rs, events->kids[i], defaults, (int)i + 1, &js);
+        cw_eval_add(ev, js.p, js.n, d->path, (size_t)events->kids[i]->line, &o, &st, &err);
+        free(js.p);
+    }
+    fclose(errs);
+    if (errlen > 0) {
+        sb_printf(b, "  bad event:\n    %s", errbuf);
+        ok = false;
+    }
+    free(errbuf);
+    cw_eval_run(ev, &o, &st);
+    cw_engine_findings(e, o.now, &fs);
+    for (size_t i = 0; i < rs->nrules; i++)
+        if (rs->rules[i]->status != CW_RULE_ACTIVE) {
+            sb_printf(b, "  rule %s was quarantined: %s\n", rs->rules[i]->info.id,
+                      rs->rules[i]->last_error ? rs->rules[i]->last_error : "?");
+            ok = false;
+        }
+    used = cw_xcalloc(fs.n + 1, sizeof *used);
+    npats = expect ? expect->n : 0;
+    pats = cw_xcalloc(npats + 1, sizeof *pats);
+    for (size_t i = 0; i < npats; i++) {
+        if (read_pattern(d, expect->kids[i], &pats[i], &err) < 0) {
+            sb_printf(b, "  %s\n", err.msg);
+            ok = false;
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < npats; i++) {
         size_t j;
-        for (j = 0; j < got.n; j++)
-            if (!used[j] && matches(&xs[i], &got.v[j]))
+        for (j = 0; j < fs.n; j++)
+            if (!used[j] && matches(&pats[i], &fs.v[j]))
                 break;
-        if (j < got.n) {
+        if (j < fs.n) {
             used[j] = true;
-            continue;
+        } else {
+            sb_puts(b, "  missing: ");
+            describe_pattern(&pats[i], rs->tz, b);
+            sb_puts(b, "\n");
+            ok = false;
         }
-        if (ok)
-            fprintf(s->out, "FAIL %s:%d: %s\n", s->doc->path, t->line, name);
-        ok = 0;
-        fprintf(s->out, "  missing:    ");
-        print_expect(s->out, &xs[i], s->rs->tz);
     }
-    /* Findings of the rules under test that nobody expected. */
-    for (size_t j = 0; j < got.n; j++) {
-        if (used[j] || !rule_in(rules, got.v[j].rule))
-            continue;
-        if (exp == NULL && abs != NULL)
-            continue;    /* a test of absences only says what must not be */
-        if (ok)
-            fprintf(s->out, "FAIL %s:%d: %s\n", s->doc->path, t->line, name);
-        ok = 0;
-        fprintf(s->out, "  unexpected: ");
-        print_finding(s->out, &got.v[j], s->rs->tz);
-    }
-    for (size_t i = 0; abs && i < abs->n; i++) {
-        expect x;
-        if (read_expect(s, abs->kids[i], &x, why, sizeof why) < 0)
-            goto fail;
-        for (size_t j = 0; j < got.n; j++)
-            if (matches(&x, &got.v[j])) {
-                if (ok)
-                    fprintf(s->out, "FAIL %s:%d: %s\n", s->doc->path, t->line, name);
-                ok = 0;
-                fprintf(s->out, "  present but expected absent (line %d): ", x.line);
-                print_finding(s->out, &got.v[j], s->rs->tz);
+    if (expect != NULL)
+        for (size_t j = 0; j < fs.n; j++)
+            if (!used[j] && under_test(rules, fs.v[j].rule->info.id)) {
+                sb_puts(b, "  unexpected: ");
+                describe_finding(&fs.v[j], rs->tz, b);
+                sb_puts(b, "\n");
+                ok = false;
+            }
+    for (size_t i = 0; absent && i < absent->n; i++) {
+        pattern p;
+        if (read_pattern(d, absent->kids[i], &p, &err) < 0) {
+            sb_printf(b, "  %s\n", err.msg);
+            ok = false;
+            goto out;
+        }
+        for (size_t j = 0; j < fs.n; j++)
+            if (matches(&p, &fs.v[j])) {
+                sb_puts(b, "  present but should be absent: ");
+                describe_finding(&fs.v[j], rs->tz, b);
+                sb_puts(b, "\n");
+                ok = false;
             }
     }
-    if (!ok) {
-        fprintf(s->out, "  got (%zu):\n", got.n);
-        for (size_t j = 0; j < got.n; j++) {
-            fprintf(s->out, "    ");
-            print_finding(s->out, &got.v[j], s->rs->tz);
+    if (!ok && fs.n > 0) {
+        sb_puts(b, "  all findings:\n");
+        for (size_t j = 0; j < fs.n; j++) {
+            sb_puts(b, "    ");
+            describe_finding(&fs.v[j], rs->tz, b);
+            sb_puts(b, "\n");
         }
-    } else if (s->verbose) {
-        fprintf(s->out, "ok   %s:%d: %s\n", s->doc->path, t->line, name);
+    } else if (!ok) {
+        sb_puts(b, "  (no findings at all)\n");
     }
-    goto out;
-fail:
-    fprintf(s->out, "FAIL %s:%d: %s\n  %s\n", s->doc->path, t->line, name, why);
-    ok = 0;
 out:
-    free(xs);
+    free(pats);
     free(used);
-    cw_findings_clear(&got);
-    cw_store_free(st);
+    cw_findings_free(&fs);
+    cw_eval_free(ev);
+    cw_engine_free(e);
     return ok;
 }
 
-int cw_fixture_run_file(const cw_ruleset *rs, const char *path, FILE *out,
-                        int verbose, cw_fixture_stats *stats)
+void cw_fixture_run_file(cw_ruleset *rs, const char *path, FILE *out, int verbose,
+                         cw_fixture_stats *stats)
 {
-    static const char *const keys[] = { "rules", "defaults", "tests", NULL };
-    cw_event_parser *p = NULL;
-    const cw_ynode *tests, *defs;
-    cw_ydoc *doc = NULL;
-    suite s = { 0 };
+    const cw_ynode *root, *tests, *rules, *defaults;
+    cw_ydoc *d;
     cw_err err;
 
-    if (cw_ydoc_load(&doc, path, &err) < 0) {
-        fprintf(out, "FAIL %s\n", err.msg);
+    if (cw_ydoc_load(&d, path, &err) < 0) {
+        fprintf(out, "FAIL %s\n  %s\n", path, err.msg);
         stats->failed++;
-        return 0;
+        return;
     }
-    for (size_t i = 0; i < cw_ymap_size(doc->root); i++) {
-        size_t k;
-        for (k = 0; keys[k]; k++)
-            if (strcmp(keys[k], cw_ymap_key(doc->root, i)->text) == 0)
-                break;
-        if (keys[k] == NULL) {
-            fprintf(out, "FAIL %s:%d: unknown field '%s'\n", path,
-                    cw_ymap_key(doc->root, i)->line, cw_ymap_key(doc->root, i)->text);
+    root = d->root;
+    tests = cw_ymap_get(root, "tests");
+    rules = cw_ymap_get(root, "rules");
+    defaults = cw_ymap_get(root, "defaults");
+    if (tests == NULL || tests->type != CW_Y_SEQ) {
+        fprintf(out, "FAIL %s:%d: expected a top-level 'tests' list\n", path, root ? root->line : 1);
+        stats->failed++;
+        cw_ydoc_free(d);
+        return;
+    }
+    for (size_t i = 0; rules && i < rules->n; i++)
+        if (rules->kids[i]->type != CW_Y_SCALAR || cw_ruleset_find(rs, rules->kids[i]->text) == NULL) {
+            fprintf(out, "FAIL %s:%d: 'rules' names an unknown rule '%s'\n", path,
+                    rules->kids[i]->line, rules->kids[i]->text ? rules->kids[i]->text : "?");
             stats->failed++;
-            cw_ydoc_free(doc);
-            return 0;
+            cw_ydoc_free(d);
+            return;
         }
-    }
-    tests = cw_ymap_get(doc->root, "tests");
-    if (tests == NULL || tests->type != CW_Y_SEQ || cw_event_parser_new(&p, rs->cat) < 0) {
-        fprintf(out, "FAIL %s: expected a top-level `tests:` list\n", path);
-        stats->failed++;
-        cw_ydoc_free(doc);
-        return 0;
-    }
-    s.doc = doc;
-    s.rs = rs;
-    s.out = out;
-    s.verbose = verbose;
-    s.rules = cw_ymap_get(doc->root, "rules");
-    if (s.rules && s.rules->type != CW_Y_SEQ)
-        s.rules = NULL;
-    defs = cw_ymap_get(doc->root, "defaults");
-    s.def_case = str_of(defs, "case");
-    s.def_unit = str_of(defs, "unit");
     for (size_t i = 0; i < tests->n; i++) {
-        if (run_test(&s, tests->kids[i], p))
-            stats->passed++;
-        else
+        const cw_ynode *t = tests->kids[i], *name = cw_ymap_get(t, "name");
+        sbuf b = { 0 };
+        bool ok;
+        if (t->type != CW_Y_MAP) {
+            fprintf(out, "FAIL %s:%d: a test is a map\n", path, t->line);
             stats->failed++;
+            continue;
+        }
+        ok = run_test(rs, d, t, rules, defaults, &b);
+        if (ok) {
+            stats->passed++;
+            if (verbose)
+                fprintf(out, "ok   %s:%d: %s\n", path, t->line, name ? name->text : "(unnamed)");
+        } else {
+            stats->failed++;
+            fprintf(out, "FAIL %s:%d: %s\n%s", path, t->line, name ? name->text : "(unnamed)",
+                    b.p ? b.p : "");
+        }
+        free(b.p);
     }
-    cw_event_parser_free(p);
-    cw_ydoc_free(doc);
-    return 0;
+    cw_ydoc_free(d);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -425,30 +494,27 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int cw_fixture_run_dir(const cw_ruleset *rs, const char *dir, FILE *out,
-                       int verbose, cw_fixture_stats *stats, cw_err *err)
+int cw_fixture_run_dir(cw_ruleset *rs, const char *dir, FILE *out, int verbose,
+                       cw_fixture_stats *stats, cw_err *err)
 {
-    DIR *d = opendir(dir);
+    char *tdir = cw_path_join(dir, "tests"), **names = NULL;
+    size_t n = 0, cap = 0;
     struct dirent *de;
-    char **names = NULL;
-    size_t n = 0;
+    DIR *dh = opendir(tdir);
 
-    if (d == NULL)
-        return cw_err_set(err, CW_EIO, "%s: cannot open fixture directory", dir);
-    while ((de = readdir(d)) != NULL) {
-        size_t len = strlen(de->d_name);
-        char **nn;
-        if (len < 6 || strcmp(de->d_name + len - 5, ".yaml") != 0 || de->d_name[0] == '.')
-            continue;
-        nn = realloc(names, (n + 1) * sizeof *nn);
-        if (nn == NULL)
-            break;
-        names = nn;
-        if ((names[n] = malloc(strlen(dir) + len + 2)) == NULL)
-            break;
-        sprintf(names[n++], "%s/%s", dir, de->d_name);
+    if (dh == NULL) {
+        int rc = cw_err_set(err, CW_EIO, "%s: no fixture directory", tdir);
+        free(tdir);
+        return rc;
     }
-    closedir(d);
+    while ((de = readdir(dh)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".yaml") != 0)
+            continue;
+        CW_GROW(names, cap, n + 1);
+        names[n++] = cw_path_join(tdir, de->d_name);
+    }
+    closedir(dh);
     if (n > 1)
         qsort(names, n, sizeof *names, name_cmp);
     for (size_t i = 0; i < n; i++) {
@@ -456,5 +522,6 @@ int cw_fixture_run_dir(const cw_ruleset *rs, const char *dir, FILE *out,
         free(names[i]);
     }
     free(names);
+    free(tdir);
     return 0;
 }

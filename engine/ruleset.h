@@ -1,101 +1,123 @@
 /*
- * A ruleset: the engine configuration, catalogue, calendar and rules of a
- * rules directory, loaded as one unit so that a reload either replaces
- * the whole of it or nothing.
+ * A ruleset: the configuration, catalogue, calendar, plugins and rules of
+ * a rules directory, loaded as one unit, so that a reload replaces all of
+ * it or nothing.
  *
- *     DIR/engine.yaml       timezone, catalogue and calendar paths (optional)
- *     DIR/catalogue.yaml    event catalogue
- *     DIR/calendar/NNNN.yaml legal calendar, one file per year
- *     DIR/NAME.yaml          rule files: a top-level `rules:` list
- *     DIR/tests/NAME.yaml    fixture tests (casewarden test)
+ *     DIR/engine.yaml         settings (optional): timezone, catalogue and
+ *                             calendar paths, plugins, Lua limits
+ *     DIR/catalogue.yaml      event catalogue
+ *     DIR/calendar/NNNN.yaml  legal calendar, one file per year
+ *     DIR/NAME.lua            rules (docs/RULES.md)
+ *     DIR/tests/NAME.yaml     fixture tests (casewarden test)
  */
 #ifndef CW_RULESET_H
 #define CW_RULESET_H
 
 #include <stdbool.h>
-#include <stddef.h>
+#include <stdio.h>
 
 #include "calendar.h"
-#include "cases.h"
 #include "catalogue.h"
+#include "casewarden/plugin.h"
 #include "err.h"
-#include "finding.h"
-#include "yamltree.h"
+#include "timeline.h"
 
-typedef struct cw_rule cw_rule;
-typedef struct cw_ruleset cw_ruleset;
+typedef struct cw_luafile cw_luafile;
 
-/* What a model sees while it evaluates one case. */
-typedef struct cw_evalctx {
-    const cw_ruleset *rs;
-    const cw_store *store;
-    const cw_case *c;
-    const char *kind;        /* the case kind from case.accepted, or NULL */
-    cw_time now;
-    /* Where findings go; the finding is borrowed for the call. */
-    int (*emit)(void *ud, const cw_finding *f);
-    void *ud;
-    int rc;                  /* first error from emit */
-} cw_evalctx;
+typedef enum { CW_RULE_ACTIVE = 0, CW_RULE_QUARANTINED } cw_rule_status;
 
-/* A model: reusable logic that rules instantiate with parameters. */
-typedef struct cw_model {
-    const char *name;
-    /* Read the rule's `params` map into r->state. Errors name file:line. */
-    int (*configure)(cw_rule *r, cw_ruleset *rs, const cw_ydoc *doc,
-                     const cw_ynode *params, cw_err *err);
-    /* Judge one case at ctx->now and emit its findings. */
-    void (*eval_case)(const cw_rule *r, cw_evalctx *ctx);
-    void (*free_state)(void *state);
-} cw_model;
-
-struct cw_rule {
-    char *id, *title, *severity, *basis;
-    char *file;              /* where it was declared */
-    int line;
-    const cw_model *model;
-    void *state;             /* the model's */
-    char *kind;              /* scope: case kind, or NULL for any */
-    char **units;            /* scope: unit prefixes; none = all */
+typedef struct cw_rule {
+    cw_rule_info info;       /* strings owned by the rule */
+    uint16_t index;          /* position in the ruleset */
+    int sev;                 /* 0 low .. 3 critical */
+    /* scope */
+    uint32_t kind;           /* case kind (string id); 0 = any */
+    char **units;            /* unit prefixes; none = all */
     size_t nunits;
-    cw_day from, to;         /* effective period, inclusive */
-};
+    cw_day from, to;         /* effective period, both included */
+    /* implementation: a model instance (C plugin or Lua) */
+    const cw_model *model;
+    void *inst;
+    cw_luafile *lua;         /* the file that declared it */
+    /* state */
+    cw_rule_status status;
+    char *last_error;
+    uint64_t evals, errors;
+} cw_rule;
 
-struct cw_ruleset {
+typedef struct cw_plugin_handle {
+    void *dl;
+    const cw_plugin *p;
+    char *path;
+} cw_plugin_handle;
+
+/* One (event type, field) pair some rule wants indexed across cases. */
+typedef struct cw_index_spec {
+    int type, fid;
+} cw_index_spec;
+
+typedef struct cw_ruleset {
     char *dir;
+    cw_world *world;         /* borrowed */
     int tz;                  /* minutes east of UTC */
     cw_catalogue *cat;
     cw_calendar *cal;
+    cw_plugin_handle *plugins;
+    size_t nplugins;
+    cw_luafile **files;
+    size_t nfiles;
     cw_rule **rules;
     size_t nrules;
-    cw_index_spec *indexes;  /* cross-case indexes rules asked for */
-    size_t nindexes;
-    int t_accepted;          /* type id of case.accepted, or -1 */
-};
+    /* dispatch: for each names id of an event type, the rules listening */
+    uint16_t **listen;
+    uint16_t *nlisten;
+    size_t nlisten_types;
+    cw_index_spec *idx;
+    size_t nidx;
+    /* Lua limits */
+    size_t lua_memory;       /* bytes per rule file */
+    uint64_t lua_budget;     /* instructions per call */
+    /* names ids the engine itself needs */
+    int t_accepted, f_kind, f_cause, f_offence_at;
+} cw_ruleset;
 
-/* Load everything under dir. All problems are reported through err (the
- * first) and, when `report` is not NULL, each one as a line to report.
- * Caller frees with cw_ruleset_free. */
-int cw_ruleset_load(cw_ruleset **out, const char *dir, FILE *report, cw_err *err);
+typedef struct cw_load_opts {
+    const char *plugin_path; /* colon-separated; NULL = default search */
+    FILE *report;            /* every problem, one line each; NULL = none */
+} cw_load_opts;
+
+/*
+ * Load everything under dir. Returns 0, or an error after reporting every
+ * problem found (file:line) to opts->report; err holds the first. The
+ * world must outlive the ruleset.
+ */
+int cw_ruleset_load(cw_ruleset **out, cw_world *w, const char *dir,
+                    const cw_load_opts *opts, cw_err *err);
 void cw_ruleset_free(cw_ruleset *rs);
 
-const cw_rule *cw_ruleset_find(const cw_ruleset *rs, const char *id);
+/* Load one plugin file: the entry symbol, the ABI check (another major,
+ * or a newer minor, is refused naming both versions), then its init.
+ * Returns 0 or CW_EIO/CW_EABI with the reason in err. */
+int cw_plugin_open(const char *path, cw_plugin_handle *h, cw_err *err);
 
-/* For models at configure time: ask the store for a cross-case index. */
-int cw_ruleset_want_index(cw_ruleset *rs, int type, const char *field);
-/* A type id by name, with a "file:line: unknown event type" error. */
-int cw_ruleset_type(const cw_ruleset *rs, const cw_ydoc *doc, const cw_ynode *n,
-                    int *type, cw_err *err);
+cw_rule *cw_ruleset_find(const cw_ruleset *rs, const char *id);
 
-/* Whether the rule applies to an act or step at time t in a case of the
- * given kind and unit. */
-bool cw_rule_applies(const cw_rule *r, const cw_ruleset *rs, const char *kind,
-                     const char *unit, cw_time t);
+/* Scope and effective period: does rule r judge a case of this kind and
+ * unit, for an act or step at time t? */
+bool cw_rule_in_scope(const cw_rule *r, const cw_ruleset *rs, uint32_t kind,
+                      const char *unit, cw_time t);
 
-/* Emit a finding prefilled from the rule (rule, severity, basis). */
-void cw_rule_emit(const cw_rule *r, cw_evalctx *ctx, cw_finding *f);
+/* Mark r quarantined with a reason (copied); logged once. */
+void cw_rule_quarantine(cw_rule *r, const char *why);
 
-/* The models built into the engine. */
-extern const cw_model cw_model_deadline;
+/* Used by the Lua host while a file runs: declare a rule backed by model
+ * m with params (m == NULL: a Lua check rule, inst given). Takes nothing;
+ * copies what it keeps. Returns 0 or an error with file:line in err. */
+int cw__ruleset_declare(cw_ruleset *rs, cw_luafile *lf, const char *file, int line,
+                        const cw_rule_info *info, const cw_value *scope,
+                        const cw_value *effective, const cw_model *m,
+                        const cw_value *params, void *inst, cw_err *err);
+/* The model named name among the loaded plugins, or NULL. */
+const cw_model *cw__ruleset_model(const cw_ruleset *rs, const char *name);
 
 #endif

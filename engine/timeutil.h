@@ -26,15 +26,18 @@ typedef int32_t cw_day;    /* days since 1970-01-01 (civil, local) */
  * error. *off_min (may be NULL) receives the offset in minutes. */
 int cw_time_parse(const char *s, size_t len, cw_time *out, int *off_min);
 
-/* Format t at the given UTC offset (minutes) as "YYYY-MM-DDTHH:MM:SS+08:00"
- * (or "Z" when off_min is 0 and zulu is true). buf needs 26 bytes.
- * Returns the length written. */
+/* Format t at the given UTC offset (minutes) as "YYYY-MM-DDTHH:MM:SS+08:00";
+ * offset 0 is written "+00:00", never "Z", so that every time has the same
+ * shape. buf needs 26 bytes. Returns the length written (without the NUL;
+ * less than the full length when size truncated it). */
 size_t cw_time_format(cw_time t, int off_min, char *buf, size_t size);
 
-/* Parse "+08:00", "-05:30", "Z" into minutes. Returns 0 or -1. */
+/* Parse "+08:00", "-05:30", "Z" (or "z") into minutes; s is a C string
+ * and must hold nothing else. Returns 0 or -1. */
 int cw_tz_parse(const char *s, int *off_min);
 
-/* Civil date <-> day number (proleptic Gregorian). */
+/* Civil date <-> day number (proleptic Gregorian, any year including
+ * negative ones). cw_day_from_civil does not validate its arguments. */
 cw_day cw_day_from_civil(int y, int m, int d);
 void cw_day_to_civil(cw_day day, int *y, int *m, int *d);
 /* Parse "YYYY-MM-DD" strictly. Returns 0 or -1. */
@@ -43,7 +46,7 @@ int cw_day_parse(const char *s, size_t len, cw_day *out);
 size_t cw_day_format(cw_day day, char *buf, size_t size);
 /* 0 = Monday ... 6 = Sunday (ISO). */
 int cw_day_weekday(cw_day day);
-int cw_days_in_month(int y, int m);
+int cw_days_in_month(int y, int m);   /* 0 when m is not 1-12 */
 
 /* The local day that contains t, and the first/last second of a local day. */
 cw_day cw_time_day(cw_time t, int off_min);
@@ -52,8 +55,9 @@ cw_time cw_day_end(cw_day day, int off_min);     /* 23:59:59 local */
 
 /* Completed years of age on day `on` for someone born on `birth`: the
  * birthday itself counts as having reached the age. Someone born on
- * 29 Feb reaches a new age on 1 Mar in common years. Returns -1 when `on`
- * is before `birth`. */
+ * 29 Feb reaches a new age on 28 Feb in common years (the same-date rule
+ * of period arithmetic: a date the month lacks becomes its last day).
+ * Returns -1 when `on` is before `birth`. */
 int cw_age_years(cw_day birth, cw_day on);
 
 #endif

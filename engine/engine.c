@@ -1,0 +1,597 @@
+#include "engine.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_int.h"
+#include "util.h"
+
+/* ---- cases and timelines ---------------------------------------------- */
+
+static cw_case *case_get(cw_engine *e, uint32_t id)
+{
+    cw_case *c;
+
+    if (id < e->ncase_of && e->case_of[id] != 0)
+        return e->cases[e->case_of[id] - 1];
+    if (id >= e->ncase_of) {
+        size_t n = e->ncase_of ? e->ncase_of : 1024;
+        while (n <= id)
+            n *= 2;
+        e->case_of = cw_xrealloc(e->case_of, n * sizeof *e->case_of);
+        memset(e->case_of + e->ncase_of, 0, (n - e->ncase_of) * sizeof *e->case_of);
+        e->ncase_of = n;
+    }
+    CW_GROW(e->cases, e->capcases, e->ncases + 1);
+    c = cw_xcalloc(1, sizeof *c);
+    c->id = id;
+    c->idx = (uint32_t)e->ncases;
+    c->accepted_at = c->offence_at = CW_TIME_NONE;
+    e->cases[e->ncases++] = c;
+    e->case_of[id] = (uint32_t)e->ncases;
+    return c;
+}
+
+size_t cw_engine_ncases(const cw_engine *e)
+{
+    return e->ncases;
+}
+
+cw_case *cw_engine_case_at(const cw_engine *e, size_t i)
+{
+    return i < e->ncases ? e->cases[i] : NULL;
+}
+
+cw_case *cw_engine_case(const cw_engine *e, const char *id)
+{
+    uint32_t sid = cw_strtab_find(e->w->strs, id, strlen(id));
+
+    if (sid == UINT32_MAX || sid >= e->ncase_of || e->case_of[sid] == 0)
+        return NULL;
+    return e->cases[e->case_of[sid] - 1];
+}
+
+static inline int rec_cmp(const uint8_t *a, cw_time at, uint64_t seq)
+{
+    cw_time t = cw_rec_at(a);
+
+    if (t != at)
+        return t < at ? -1 : 1;
+    return cw_rec_seq(a) < seq ? -1 : cw_rec_seq(a) > seq;
+}
+
+int cw_engine_encode(cw_engine *e, const cw_pevent *pe, uint64_t seq, uint8_t **buf,
+                     size_t *cap, cw_err *err)
+{
+    size_t len = 0, size = cw_rec_encode(e->w, pe, seq, buf, &len, cap);
+
+    if (size == 0)
+        return cw_err_set(err, CW_ELIMIT, "more than %d data fields or %d list items",
+                          CW_MAX_FIELDS, CW_MAX_ITEMS);
+    return (int)size;
+}
+
+uint32_t cw_engine_case_sid(cw_engine *e, const char *id, size_t len)
+{
+    return cw_strtab_intern(e->w->strs, id, len);
+}
+
+void cw_engine_store(cw_engine *e, uint32_t case_sid, const uint8_t *rec, cw_case **out,
+                     bool *in_order)
+{
+    cw_case *c = case_get(e, case_sid);
+    uint32_t size = cw_rec_size(rec);
+    cw_time at = cw_rec_at(rec);
+    uint64_t seq = cw_rec_seq(rec);
+    size_t pos = c->len;
+
+    if (c->cap - c->len < size) {
+        size_t cap = c->cap ? c->cap : 64;
+        while (cap - c->len < size)
+            cap += cap / 2 + 64;
+        c->tl = cw_xrealloc(c->tl, cap);
+        c->cap = (uint32_t)cap;
+    }
+    /* Usually the newest: compare with the last record before searching. */
+    if (c->nev > 0 && rec_cmp(c->tl + c->last, at, seq) > 0) {
+        for (pos = 0; pos < c->len; pos += cw_rec_size(c->tl + pos))
+            if (rec_cmp(c->tl + pos, at, seq) > 0)
+                break;
+        memmove(c->tl + pos + size, c->tl + pos, c->len - pos);
+        c->last += size;
+    } else {
+        c->last = c->len;
+    }
+    memcpy(c->tl + pos, rec, size);
+    c->len += size;
+    c->nev++;
+    *in_order = pos >= c->proclen;
+    *out = c;
+    e->stored++;
+}
+
+const uint8_t *cw_case_record(const cw_case *c, uint64_t seq)
+{
+    for (size_t off = 0; off < c->len; off += cw_rec_size(c->tl + off))
+        if (cw_rec_seq(c->tl + off) == seq)
+            return c->tl + off;
+    return NULL;
+}
+
+/* ---- decode buffers ----------------------------------------------------- */
+
+cw_evbuf *cw__evbuf_push(cw_engine *e)
+{
+    if (e->evdepth >= CW_EVBUF_DEPTH)
+        return NULL;
+    if (e->evbufs[e->evdepth] == NULL)
+        e->evbufs[e->evdepth] = cw_xmalloc(sizeof(cw_evbuf));
+    return e->evbufs[e->evdepth++];
+}
+
+void cw__evbuf_pop(cw_engine *e)
+{
+    e->evdepth--;
+}
+
+/* ---- cross-case indexes --------------------------------------------------- */
+
+static inline uint64_t ikey(uint32_t spec, uint32_t value)
+{
+    return ((uint64_t)spec << 32) | value;
+}
+
+static cw_ientry *index_slot(cw_engine *e, uint64_t key, bool create)
+{
+    size_t i;
+
+    if (e->nislot == 0) {
+        if (!create)
+            return NULL;
+        e->nislot = 1024;
+        e->islot = cw_xcalloc(e->nislot, sizeof *e->islot);
+    }
+    i = (size_t)(cw_hash(&key, 8) & (e->nislot - 1));
+    for (;; i = (i + 1) & (e->nislot - 1)) {
+        uint32_t v = e->islot[i];
+        if (v == 0)
+            break;
+        if (e->ient[v - 1].key == key)
+            return &e->ient[v - 1];
+    }
+    if (!create)
+        return NULL;
+    CW_GROW(e->ient, e->capient, e->nient + 1);
+    memset(&e->ient[e->nient], 0, sizeof *e->ient);
+    e->ient[e->nient].key = key;
+    e->islot[i] = (uint32_t)++e->nient;
+    if (e->nient * 2 > e->nislot) {
+        size_t n = e->nislot * 2;
+        free(e->islot);
+        e->islot = cw_xcalloc(n, sizeof *e->islot);
+        e->nislot = n;
+        for (size_t k = 0; k < e->nient; k++) {
+            size_t j = (size_t)(cw_hash(&e->ient[k].key, 8) & (n - 1));
+            while (e->islot[j])
+                j = (j + 1) & (n - 1);
+            e->islot[j] = (uint32_t)k + 1;
+        }
+    }
+    return &e->ient[e->nient - 1];
+}
+
+static void index_add1(cw_engine *e, uint32_t spec, uint32_t value, const cw_case *c,
+                       uint64_t seq)
+{
+    cw_ientry *ie = index_slot(e, ikey(spec, value), true);
+
+    /* Replays add the same event again: keep one entry. */
+    for (uint32_t i = 0; i < ie->n; i++)
+        if (ie->v[i].cidx == c->idx && ie->v[i].seq == seq)
+            return;
+    if (ie->n == ie->cap) {
+        ie->cap = ie->cap ? ie->cap * 2 : 2;
+        ie->v = cw_xrealloc(ie->v, ie->cap * sizeof *ie->v);
+    }
+    ie->v[ie->n].cidx = c->idx;
+    ie->v[ie->n].seq = seq;
+    ie->n++;
+}
+
+static void index_add(cw_engine *e, const cw_case *c, const cw_event *ev)
+{
+    const cw_ruleset *rs = e->rs;
+
+    for (size_t s = 0; s < rs->nidx; s++) {
+        const cw_fval *f;
+        if (rs->idx[s].type != ev->type)
+            continue;
+        if ((f = cw_event_field(ev, rs->idx[s].fid)) == NULL)
+            continue;
+        if (f->kind == CW_V_STR)
+            index_add1(e, (uint32_t)s, f->v.s, c, ev->seq);
+        else if (f->kind == CW_V_LIST)
+            for (uint32_t i = 0; i < f->n; i++)
+                index_add1(e, (uint32_t)s, f->v.list[i], c, ev->seq);
+    }
+}
+
+int cw__find_events(cw_engine *e, int type, int fid, uint32_t value, cw_event_fn fn, void *ud)
+{
+    const cw_ruleset *rs = e->rs;
+    cw_ientry *ie;
+    size_t s;
+    int rc = 0;
+
+    for (s = 0; s < rs->nidx; s++)
+        if (rs->idx[s].type == type && rs->idx[s].fid == fid)
+            break;
+    if (s == rs->nidx || (ie = index_slot(e, ikey((uint32_t)s, value), false)) == NULL)
+        return 0;
+    for (uint32_t i = 0; i < ie->n && rc == 0; i++) {
+        const cw_case *c = e->cases[ie->v[i].cidx];
+        cw_evbuf *b;
+        size_t off;
+        /* only what has been processed is visible */
+        for (off = 0; off < c->proclen; off += cw_rec_size(c->tl + off))
+            if (cw_rec_seq(c->tl + off) == ie->v[i].seq)
+                break;
+        if (off >= c->proclen)
+            continue;
+        if ((b = cw__evbuf_push(e)) == NULL)
+            return -1;
+        cw_rec_decode(c->tl + off, b);
+        b->ev.case_id = c->id;
+        rc = fn(ud, c, &b->ev);
+        cw__evbuf_pop(e);
+    }
+    return rc;
+}
+
+int cw__case_events(cw_engine *e, const cw_case *c, cw_event_fn fn, void *ud)
+{
+    cw_evbuf *b = cw__evbuf_push(e);
+    int rc = 0;
+
+    if (b == NULL)
+        return -1;
+    for (size_t off = 0; off < c->proclen && rc == 0; off += cw_rec_size(c->tl + off)) {
+        cw_rec_decode(c->tl + off, b);
+        b->ev.case_id = c->id;
+        rc = fn(ud, c, &b->ev);
+    }
+    cw__evbuf_pop(e);
+    return rc;
+}
+
+/* ---- findings ------------------------------------------------------------ */
+
+int cw_frec_state(const cw_frec *r, cw_time now, cw_time *raised)
+{
+    if (r->mode == CW_FM_FIXED) {
+        *raised = r->raised;
+        return r->fstate;
+    }
+    if (r->met != CW_TIME_NONE) {
+        if (r->met > r->due) {
+            *raised = r->met;
+            return CW_ST_LATE;
+        }
+        if (r->lead > 0 && r->met >= r->due - r->lead) {
+            *raised = r->met;
+            return CW_ST_CLEARED;
+        }
+        return CW_ST_NONE;
+    }
+    if (now > r->due) {
+        *raised = r->due + 1;
+        return CW_ST_OVERDUE;
+    }
+    if (r->lead > 0 && now >= r->due - r->lead) {
+        *raised = r->due - r->lead;
+        return CW_ST_WARNING;
+    }
+    return CW_ST_NONE;
+}
+
+static char *copy_events(const char *const *ids, size_t n)
+{
+    size_t len = 1;
+    char *s, *o;
+
+    if (n == 0)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(ids[i]) + 1;
+    o = s = cw_xmalloc(len);
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(ids[i]);
+        memcpy(o, ids[i], l + 1);
+        o += l + 1;
+    }
+    *o = '\0';
+    return s;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+static bool same_events(const char *a, const char *const *ids, size_t n)
+{
+    size_t i = 0;
+
+    if (a == NULL)
+        return n == 0;
+    for (; *a && i < n; i++) {
+        if (strcmp(a, ids[i]) != 0)
+            return false;
+        a += strlen(a) + 1;
+    }
+    return *a == '\0' && i == n;
+}
+
+void cw__mark_dirty(cw_engine *e, cw_case *c)
+{
+    if (c->dirty)
+        return;
+    c->dirty = true;
+    CW_GROW(e->dirty, e->capdirty, e->ndirty + 1);
+    e->dirty[e->ndirty++] = c->idx;
+}
+
+static void frec_free(cw_frec *r)
+{
+    free(r->msg);
+    free(r->evids);
+}
+
+static void frec_remove(cw_case *c, uint32_t i)
+{
+    frec_free(&c->fr[i]);
+    c->fr[i] = c->fr[--c->nfr];
+}
+
+/* Add or update the record of (rule, f->subject) on c. Returns the record. */
+static cw_frec *frec_put(cw_engine *e, cw_case *c, uint16_t rule, const cw_finding_in *f)
+{
+    cw_frec *r = NULL;
+    const char *msg = f->message ? f->message : "";
+
+    for (uint32_t i = 0; i < c->nfr; i++)
+        if (c->fr[i].rule == rule && c->fr[i].subject == f->subject) {
+            r = &c->fr[i];
+            break;
+        }
+    if (r != NULL && r->mode == f->mode && r->fstate == f->state && r->flags == f->flags &&
+        r->due == f->due && r->met == f->met && r->lead == f->lead &&
+        (f->mode == CW_FM_DEADLINE || r->raised == f->raised) && same_str(r->msg, msg) &&
+        same_events(r->evids, f->events, f->nevents))
+        return r;
+    if (r == NULL) {
+        if (c->nfr == c->capfr) {
+            c->capfr = c->capfr ? c->capfr * 2 : 2;
+            c->fr = cw_xrealloc(c->fr, c->capfr * sizeof *c->fr);
+        }
+        r = &c->fr[c->nfr++];
+        memset(r, 0, sizeof *r);
+        r->rule = rule;
+        r->subject = f->subject;
+    } else {
+        frec_free(r);
+    }
+    r->mode = f->mode;
+    r->fstate = f->state;
+    r->flags = f->flags;
+    r->due = f->due;
+    r->met = f->mode == CW_FM_DEADLINE ? f->met : CW_TIME_NONE;
+    r->lead = f->lead;
+    r->raised = f->mode == CW_FM_FIXED ? f->raised : CW_TIME_NONE;
+    r->msg = cw_xstrdup(msg);
+    r->evids = copy_events(f->events, f->nevents);
+    r->unit = c->unit;
+    cw__mark_dirty(e, c);
+    return r;
+}
+
+int cw__emit(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f)
+{
+    if (f->mode != CW_FM_DEADLINE && f->mode != CW_FM_FIXED)
+        return -1;
+    if (f->mode == CW_FM_DEADLINE && f->due == CW_TIME_NONE)
+        return -1;
+    frec_put(e, c, rule, f);
+    return 0;
+}
+
+int cw__retract(cw_engine *e, uint16_t rule, cw_case *c, uint32_t subject)
+{
+    for (uint32_t i = 0; i < c->nfr; i++)
+        if (c->fr[i].rule == rule && c->fr[i].subject == subject) {
+            frec_remove(c, i);
+            cw__mark_dirty(e, c);
+            return 0;
+        }
+    return 0;
+}
+
+int cw__sync(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f, size_t n)
+{
+    for (uint32_t i = 0; i < c->nfr; i++)
+        if (c->fr[i].rule == rule)
+            c->fr[i].mark = 0;
+    for (size_t k = 0; k < n; k++) {
+        cw_frec *r;
+        if (cw__emit(e, rule, c, &f[k]) < 0)
+            return -1;
+        for (uint32_t i = 0; i < c->nfr; i++)
+            if (c->fr[i].rule == rule && c->fr[i].subject == f[k].subject) {
+                r = &c->fr[i];
+                r->mark = 1;
+            }
+    }
+    for (uint32_t i = 0; i < c->nfr;) {
+        if (c->fr[i].rule == rule && !c->fr[i].mark) {
+            frec_remove(c, i);
+            cw__mark_dirty(e, c);
+        } else {
+            i++;
+        }
+    }
+    return 0;
+}
+
+/* ---- processing ------------------------------------------------------------ */
+
+static void update_header(cw_engine *e, cw_case *c, const cw_event *ev)
+{
+    const cw_ruleset *rs = e->rs;
+    const cw_fval *f;
+
+    c->unit = ev->unit;
+    if (ev->type != rs->t_accepted || c->accepted_at != CW_TIME_NONE)
+        return;
+    c->accepted_at = ev->at;
+    c->offence_at = ev->at;
+    if ((f = cw_event_field(ev, rs->f_kind)) != NULL && f->kind == CW_V_STR)
+        c->kind = f->v.s;
+    if ((f = cw_event_field(ev, rs->f_cause)) != NULL && f->kind == CW_V_STR)
+        c->cause = f->v.s;
+    if ((f = cw_event_field(ev, rs->f_offence_at)) != NULL && f->kind == CW_V_TIME)
+        c->offence_at = f->v.i;
+}
+
+static void dispatch(cw_engine *e, cw_case *c, const cw_event *ev)
+{
+    cw_ruleset *rs = e->rs;
+
+    if (ev->type >= rs->nlisten_types)
+        return;
+    for (uint16_t i = 0; i < rs->nlisten[ev->type]; i++) {
+        cw_rule *r = rs->rules[rs->listen[ev->type][i]];
+        cw_ctx ctx;
+        int rc;
+
+        if (r->status != CW_RULE_ACTIVE)
+            continue;
+        cw__ctx_init(&ctx, e, rs, r);
+        ctx.ev = ev;
+        ctx.now = ev->at;
+        r->evals++;
+        rc = r->model->on_event(r->inst, &ctx, c, ev);
+        if (rc != 0 && r->status == CW_RULE_ACTIVE) {
+            char why[320];
+            r->errors++;
+            snprintf(why, sizeof why, "%s:%d: model %s failed on event %s (case %s)",
+                     r->info.file, r->info.line, r->model->name, ev->id,
+                     cw_strtab_str(e->w->strs, c->id));
+            cw_rule_quarantine(r, why);
+        }
+    }
+}
+
+int cw_engine_process_next(cw_engine *e, cw_case *c)
+{
+    cw_evbuf *b;
+    const uint8_t *rec;
+
+    if (c->proclen >= c->len)
+        return 0;
+    rec = c->tl + c->proclen;
+    b = cw__evbuf_push(e);
+    cw_rec_decode(rec, b);
+    b->ev.case_id = c->id;
+    c->proclen += cw_rec_size(rec);
+    c->nproc++;
+    update_header(e, c, &b->ev);
+    index_add(e, c, &b->ev);
+    dispatch(e, c, &b->ev);
+    cw__evbuf_pop(e);
+    e->processed++;
+    return 1;
+}
+
+void cw_engine_catch_up(cw_engine *e, cw_case *c, bool replay)
+{
+    if (replay) {
+        /* Forget what the rules concluded about this case and see its
+         * timeline again from the start. Findings that come out the same
+         * are not reported as changes. */
+        for (uint32_t i = 0; i < c->nfr; i++)
+            frec_free(&c->fr[i]);
+        c->nfr = 0;
+        cw__mark_dirty(e, c);
+        c->proclen = 0;
+        c->nproc = 0;
+        c->kind = c->cause = 0;
+        c->accepted_at = c->offence_at = CW_TIME_NONE;
+        e->replays++;
+    }
+    while (cw_engine_process_next(e, c) > 0)
+        ;
+}
+
+/* ---- engine ---------------------------------------------------------------- */
+
+cw_engine *cw_engine_new(cw_world *w, cw_ruleset *rs)
+{
+    cw_engine *e = cw_xcalloc(1, sizeof *e);
+
+    e->w = w;
+    e->rs = rs;
+    return e;
+}
+
+void cw_engine_free(cw_engine *e)
+{
+    if (e == NULL)
+        return;
+    for (size_t i = 0; i < e->ncases; i++) {
+        cw_case *c = e->cases[i];
+        for (uint32_t j = 0; j < c->nfr; j++)
+            frec_free(&c->fr[j]);
+        free(c->fr);
+        free(c->tl);
+        free(c);
+    }
+    for (size_t i = 0; i < e->nient; i++)
+        free(e->ient[i].v);
+    for (int i = 0; i < CW_EVBUF_DEPTH; i++)
+        free(e->evbufs[i]);
+    free(e->ient);
+    free(e->islot);
+    free(e->cases);
+    free(e->case_of);
+    free(e->dirty);
+    free(e);
+}
+
+cw_world *cw_engine_world(const cw_engine *e)
+{
+    return e->w;
+}
+
+cw_ruleset *cw_engine_ruleset(const cw_engine *e)
+{
+    return e->rs;
+}
+
+size_t cw_engine_memory(const cw_engine *e)
+{
+    size_t n = e->capcases * sizeof *e->cases + e->ncase_of * sizeof *e->case_of +
+               e->capient * sizeof *e->ient + e->nislot * sizeof *e->islot;
+
+    for (size_t i = 0; i < e->ncases; i++) {
+        const cw_case *c = e->cases[i];
+        n += sizeof *c + c->cap + c->capfr * sizeof *c->fr;
+        for (uint32_t j = 0; j < c->nfr; j++)
+            n += (c->fr[j].msg ? strlen(c->fr[j].msg) + 1 : 0) + 16;
+    }
+    for (size_t i = 0; i < e->nient; i++)
+        n += e->ient[i].cap * sizeof *e->ient[i].v;
+    return n + cw_strtab_bytes(e->w->strs);
+}

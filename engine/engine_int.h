@@ -1,0 +1,79 @@
+/*
+ * Engine internals shared by engine.c, host.c (the plugin host API) and
+ * lua.c. Not for plugins.
+ */
+#ifndef CW_ENGINE_INT_H
+#define CW_ENGINE_INT_H
+
+#include "engine.h"
+
+#define CW_EVBUF_DEPTH 8     /* nested decodes: event, timeline walk, index */
+
+typedef struct cw_iref {
+    uint32_t cidx;
+    uint64_t seq;
+} cw_iref;
+
+typedef struct cw_ientry {
+    uint64_t key;            /* index spec << 32 | value string id */
+    cw_iref *v;
+    uint32_t n, cap;
+} cw_ientry;
+
+struct cw_engine {
+    cw_world *w;
+    cw_ruleset *rs;
+    cw_case **cases;
+    size_t ncases, capcases;
+    uint32_t *case_of;       /* string id -> case index + 1 */
+    size_t ncase_of;
+    cw_ientry *ient;
+    size_t nient, capient;
+    uint32_t *islot;         /* open addressing into ient, + 1 */
+    size_t nislot;
+    cw_evbuf *evbufs[CW_EVBUF_DEPTH];
+    int evdepth;
+    uint32_t *dirty;         /* cases whose findings changed */
+    size_t ndirty, capdirty;
+    uint64_t stored, processed, replays;
+};
+
+/* The context of one call into a model: configuration (engine NULL) or
+ * evaluation of one event. */
+struct cw_ctx {
+    cw_engine *e;
+    cw_ruleset *rs;
+    cw_rule *rule;
+    const cw_event *ev;
+    cw_time now;
+    char *err;               /* configuration: where listen() reports */
+    size_t errlen;
+};
+
+static inline void cw__ctx_init(cw_ctx *ctx, cw_engine *e, cw_ruleset *rs, cw_rule *r)
+{
+    ctx->e = e;
+    ctx->rs = rs;
+    ctx->rule = r;
+    ctx->ev = NULL;
+    ctx->now = CW_TIME_NONE;
+    ctx->err = NULL;
+    ctx->errlen = 0;
+}
+
+extern const cw_host cw__host;
+
+cw_evbuf *cw__evbuf_push(cw_engine *e);
+void cw__evbuf_pop(cw_engine *e);
+int cw__case_events(cw_engine *e, const cw_case *c, cw_event_fn fn, void *ud);
+int cw__find_events(cw_engine *e, int type, int fid, uint32_t value, cw_event_fn fn, void *ud);
+int cw__emit(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f);
+int cw__sync(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f, size_t n);
+int cw__retract(cw_engine *e, uint16_t rule, cw_case *c, uint32_t subject);
+void cw__mark_dirty(cw_engine *e, cw_case *c);
+
+/* Configuration-time registration, used by host.c and the ruleset. */
+int cw__listen(cw_ruleset *rs, cw_rule *r, int type);
+int cw__want_index(cw_ruleset *rs, int type, int fid);
+
+#endif

@@ -1,0 +1,209 @@
+/*
+ * The host API table handed to plugins (cw_host in plugin.h): every
+ * function a model may call, over the engine's internals.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_int.h"
+#include "log.h"
+#include "timeutil.h"
+#include "util.h"
+
+static int h_type_id(cw_ctx *ctx, const char *name)
+{
+    const cw_type_spec *t = cw_catalogue_find(ctx->rs->cat, name, strlen(name));
+
+    return t ? t->id : -1;
+}
+
+static const char *h_type_name(cw_ctx *ctx, int type)
+{
+    return cw_strtab_str(ctx->rs->world->names, (uint32_t)type);
+}
+
+static const char *h_type_title(cw_ctx *ctx, int type)
+{
+    const cw_type_spec *t = cw_catalogue_type(ctx->rs->cat, type);
+
+    return t ? t->title : cw_strtab_str(ctx->rs->world->names, (uint32_t)type);
+}
+
+static int h_field_id(cw_ctx *ctx, const char *name)
+{
+    uint32_t id;
+
+    if (ctx->e == NULL) {
+        id = cw_strtab_intern(ctx->rs->world->names, name, strlen(name));
+    } else {
+        /* While evaluating, a name nobody declared cannot be on any
+         * stored event, and adding it would grow the table for nothing. */
+        id = cw_strtab_find(ctx->rs->world->names, name, strlen(name));
+        if (id == UINT32_MAX)
+            return 0xffff;
+    }
+    return id > 0xfffe ? -1 : (int)id;
+}
+
+static bool h_type_has_field(cw_ctx *ctx, int type, int fid)
+{
+    const cw_type_spec *t = cw_catalogue_type(ctx->rs->cat, type);
+
+    return t != NULL && cw_type_field_id(t, fid) != NULL;
+}
+
+static uint32_t h_intern(cw_ctx *ctx, const char *s, size_t len)
+{
+    return cw_strtab_intern(ctx->rs->world->strs, s, len);
+}
+
+static const char *h_str(cw_ctx *ctx, uint32_t id)
+{
+    return cw_strtab_str(ctx->rs->world->strs, id);
+}
+
+static int h_listen(cw_ctx *ctx, int type)
+{
+    if (ctx->e != NULL || ctx->rule == NULL)
+        return -1;
+    return cw__listen(ctx->rs, ctx->rule, type);
+}
+
+static int h_want_index(cw_ctx *ctx, int type, int fid)
+{
+    if (ctx->e != NULL)
+        return -1;
+    return cw__want_index(ctx->rs, type, fid);
+}
+
+static void h_case_info(cw_ctx *ctx, const cw_case *c, cw_case_info *out)
+{
+    (void)ctx;
+    out->id = c->id;
+    out->unit = c->unit;
+    out->kind = c->kind;
+    out->cause = c->cause;
+    out->accepted_at = c->accepted_at;
+    out->offence_at = c->offence_at;
+}
+
+static int h_case_events(cw_ctx *ctx, const cw_case *c, cw_event_fn fn, void *ud)
+{
+    if (ctx->e == NULL)
+        return -1;
+    return cw__case_events(ctx->e, c, fn, ud);
+}
+
+static int h_find_events(cw_ctx *ctx, int type, int fid, uint32_t value, cw_event_fn fn,
+                         void *ud)
+{
+    if (ctx->e == NULL)
+        return -1;
+    return cw__find_events(ctx->e, type, fid, value, fn, ud);
+}
+
+static cw_time h_now(cw_ctx *ctx)
+{
+    return ctx->now;
+}
+
+static bool h_applies(cw_ctx *ctx, const cw_case *c, cw_time t)
+{
+    return cw_rule_in_scope(ctx->rule, ctx->rs, c->kind, cw_strtab_str(ctx->rs->world->strs, c->unit), t);
+}
+
+static cw_time h_add_days(cw_ctx *ctx, cw_time start, int n, bool rollover, bool *uncovered)
+{
+    return cw_calendar_add_days(ctx->rs->cal, start, n, rollover, uncovered);
+}
+
+static cw_time h_add_workdays(cw_ctx *ctx, cw_time start, int n, bool *uncovered)
+{
+    return cw_calendar_add_workdays(ctx->rs->cal, start, n, uncovered);
+}
+
+static cw_time h_add_months(cw_ctx *ctx, cw_time start, int n, int extra, bool rollover,
+                            bool *uncovered)
+{
+    return cw_calendar_add_months(ctx->rs->cal, start, n, extra, rollover, uncovered);
+}
+
+static int h_tz_offset(cw_ctx *ctx)
+{
+    return ctx->rs->tz;
+}
+
+static size_t h_format_time(cw_ctx *ctx, cw_time t, bool date_only, char *buf, size_t size)
+{
+    char iso[40];
+    int n;
+
+    cw_time_format(t, ctx->rs->tz, iso, sizeof iso);
+    if (date_only)
+        n = snprintf(buf, size, "%.10s", iso);
+    else
+        n = snprintf(buf, size, "%.10s %.5s", iso, iso + 11);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+static int h_sync(cw_ctx *ctx, const cw_case *c, const cw_finding_in *f, size_t n)
+{
+    if (ctx->e == NULL)
+        return -1;
+    return cw__sync(ctx->e, ctx->rule->index, (cw_case *)c, f, n);
+}
+
+static int h_emit(cw_ctx *ctx, const cw_case *c, const cw_finding_in *f)
+{
+    if (ctx->e == NULL)
+        return -1;
+    return cw__emit(ctx->e, ctx->rule->index, (cw_case *)c, f);
+}
+
+static int h_retract(cw_ctx *ctx, const cw_case *c, uint32_t subject)
+{
+    if (ctx->e == NULL)
+        return -1;
+    return cw__retract(ctx->e, ctx->rule->index, (cw_case *)c, subject);
+}
+
+static void h_log(cw_ctx *ctx, int level, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cw_log(level, "rule %s: %s", ctx->rule ? ctx->rule->info.id : "-", msg);
+}
+
+const cw_host cw__host = {
+    .abi_major = CW_ABI_MAJOR,
+    .abi_minor = CW_ABI_MINOR,
+    .struct_size = sizeof(cw_host),
+    .type_id = h_type_id,
+    .type_name = h_type_name,
+    .type_title = h_type_title,
+    .field_id = h_field_id,
+    .type_has_field = h_type_has_field,
+    .intern = h_intern,
+    .str = h_str,
+    .listen = h_listen,
+    .want_index = h_want_index,
+    .case_info = h_case_info,
+    .case_events = h_case_events,
+    .find_events = h_find_events,
+    .now = h_now,
+    .applies = h_applies,
+    .add_days = h_add_days,
+    .add_workdays = h_add_workdays,
+    .add_months = h_add_months,
+    .tz_offset = h_tz_offset,
+    .format_time = h_format_time,
+    .sync = h_sync,
+    .emit = h_emit,
+    .retract = h_retract,
+    .log = h_log,
+};

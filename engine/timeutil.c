@@ -1,0 +1,262 @@
+#include "timeutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SECS_PER_DAY 86400
+
+static bool is_leap(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int month_days(int64_t y, int m)
+{
+    static const unsigned char len[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+    if (m < 1 || m > 12)
+        return 0;
+    return m == 2 && is_leap(y) ? 29 : len[m - 1];
+}
+
+int cw_days_in_month(int y, int m)
+{
+    return month_days(y, m);
+}
+
+/* Howard Hinnant's days_from_civil: eras of 400 years make the Gregorian
+ * cycle exact, and shifting the year to start in March puts the leap day
+ * last so that it needs no special case. 64-bit arithmetic keeps extreme
+ * years from overflowing before the result is narrowed. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    int64_t era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+cw_day cw_day_from_civil(int y, int m, int d)
+{
+    return (cw_day)days_from_civil(y, m, d);
+}
+
+void cw_day_to_civil(cw_day day, int *y, int *m, int *d)
+{
+    int64_t z = (int64_t)day + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int mm = (int)(mp < 10 ? mp + 3 : mp - 9);
+
+    *y = (int)(yoe + era * 400 + (mm <= 2));
+    *m = mm;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+}
+
+int cw_day_weekday(cw_day day)
+{
+    /* 1970-01-01 was a Thursday (3). */
+    return (int)((((int64_t)day % 7) + 7 + 3) % 7);
+}
+
+/* Split t into the local day and the second within it without forming
+ * t + offset, which could overflow for times near the ends of the range. */
+static void split_time(cw_time t, int off_min, int64_t *day, int64_t *sec)
+{
+    int64_t q = t / SECS_PER_DAY, r = t % SECS_PER_DAY;
+
+    if (r < 0) {
+        r += SECS_PER_DAY;
+        q--;
+    }
+    r += (int64_t)off_min * 60;
+    while (r < 0) {
+        r += SECS_PER_DAY;
+        q--;
+    }
+    while (r >= SECS_PER_DAY) {
+        r -= SECS_PER_DAY;
+        q++;
+    }
+    *day = q;
+    *sec = r;
+}
+
+cw_day cw_time_day(cw_time t, int off_min)
+{
+    int64_t day, sec;
+
+    split_time(t, off_min, &day, &sec);
+    return (cw_day)day;
+}
+
+cw_time cw_day_start(cw_day day, int off_min)
+{
+    return (cw_time)day * SECS_PER_DAY - (cw_time)off_min * 60;
+}
+
+cw_time cw_day_end(cw_day day, int off_min)
+{
+    return cw_day_start(day, off_min) + SECS_PER_DAY - 1;
+}
+
+/* A cursor over a text that is not necessarily NUL-terminated: every read
+ * checks the remaining length first. */
+struct cursor {
+    const char *s;
+    size_t len, pos;
+};
+
+static bool digits(struct cursor *c, int n, int *out)
+{
+    int v = 0;
+
+    if (c->len - c->pos < (size_t)n)
+        return false;
+    for (int i = 0; i < n; i++) {
+        char ch = c->s[c->pos + i];
+        if (ch < '0' || ch > '9')
+            return false;
+        v = v * 10 + (ch - '0');
+    }
+    c->pos += n;
+    *out = v;
+    return true;
+}
+
+static bool one_of(struct cursor *c, const char *set, char *got)
+{
+    if (c->pos >= c->len || c->s[c->pos] == '\0' || strchr(set, c->s[c->pos]) == NULL)
+        return false;
+    if (got != NULL)
+        *got = c->s[c->pos];
+    c->pos++;
+    return true;
+}
+
+static bool date_part(struct cursor *c, int *y, int *m, int *d)
+{
+    return digits(c, 4, y) && one_of(c, "-", NULL) && digits(c, 2, m) &&
+           one_of(c, "-", NULL) && digits(c, 2, d) &&
+           *m >= 1 && *m <= 12 && *d >= 1 && *d <= month_days(*y, *m);
+}
+
+static bool offset_part(struct cursor *c, int *off_min)
+{
+    int h, m;
+    char sign;
+
+    if (one_of(c, "Zz", NULL)) {
+        *off_min = 0;
+        return true;
+    }
+    if (!one_of(c, "+-", &sign) || !digits(c, 2, &h) || !one_of(c, ":", NULL) ||
+        !digits(c, 2, &m) || h > 23 || m > 59)
+        return false;
+    *off_min = (sign == '-' ? -1 : 1) * (h * 60 + m);
+    return true;
+}
+
+int cw_time_parse(const char *s, size_t len, cw_time *out, int *off_min)
+{
+    struct cursor c = { s, len, 0 };
+    int y, mo, d, h, mi, sec, off;
+
+    if (s == NULL || !date_part(&c, &y, &mo, &d) || !one_of(&c, "Tt ", NULL) ||
+        !digits(&c, 2, &h) || !one_of(&c, ":", NULL) || !digits(&c, 2, &mi) ||
+        !one_of(&c, ":", NULL) || !digits(&c, 2, &sec) ||
+        h > 23 || mi > 59 || sec > 60)
+        return -1;
+    if (one_of(&c, ".", NULL)) {
+        size_t first = c.pos;
+        /* The fraction is dropped: a due at 23:59:59 still covers .999. */
+        while (c.pos < c.len && c.s[c.pos] >= '0' && c.s[c.pos] <= '9')
+            c.pos++;
+        if (c.pos == first)
+            return -1;
+    }
+    if (!offset_part(&c, &off) || c.pos != c.len)
+        return -1;
+    if (sec == 60)
+        sec = 59;   /* cw_time has no leap seconds; keep it in its minute */
+    *out = (cw_time)days_from_civil(y, mo, d) * SECS_PER_DAY +
+           h * 3600 + mi * 60 + sec - (cw_time)off * 60;
+    if (off_min != NULL)
+        *off_min = off;
+    return 0;
+}
+
+int cw_tz_parse(const char *s, int *off_min)
+{
+    struct cursor c = { s, s ? strlen(s) : 0, 0 };
+    int off;
+
+    if (s == NULL || !offset_part(&c, &off) || c.pos != c.len)
+        return -1;
+    *off_min = off;
+    return 0;
+}
+
+int cw_day_parse(const char *s, size_t len, cw_day *out)
+{
+    struct cursor c = { s, len, 0 };
+    int y, m, d;
+
+    if (s == NULL || !date_part(&c, &y, &m, &d) || c.pos != c.len)
+        return -1;
+    *out = cw_day_from_civil(y, m, d);
+    return 0;
+}
+
+/* snprintf reports the length it wanted; callers want what is in buf. */
+static size_t written(int n, size_t size)
+{
+    if (n < 0 || size == 0)
+        return 0;
+    return (size_t)n < size ? (size_t)n : size - 1;
+}
+
+size_t cw_day_format(cw_day day, char *buf, size_t size)
+{
+    int y, m, d;
+
+    cw_day_to_civil(day, &y, &m, &d);
+    return written(snprintf(buf, size, "%04d-%02d-%02d", y, m, d), size);
+}
+
+size_t cw_time_format(cw_time t, int off_min, char *buf, size_t size)
+{
+    int64_t day, sec;
+    int y, m, d, off = off_min < 0 ? -off_min : off_min;
+
+    split_time(t, off_min, &day, &sec);
+    cw_day_to_civil((cw_day)day, &y, &m, &d);
+    return written(snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
+                            y, m, d, (int)(sec / 3600), (int)(sec / 60 % 60),
+                            (int)(sec % 60), off_min < 0 ? '-' : '+',
+                            off / 60, off % 60), size);
+}
+
+int cw_age_years(cw_day birth, cw_day on)
+{
+    int by, bm, bd, oy, om, od, bday, age;
+
+    if (on < birth)
+        return -1;
+    cw_day_to_civil(birth, &by, &bm, &bd);
+    cw_day_to_civil(on, &oy, &om, &od);
+    /* The birthday in year oy; a date that month lacks (29 Feb in a common
+     * year) becomes the last day of the month, as in period arithmetic. */
+    bday = bd <= month_days(oy, bm) ? bd : month_days(oy, bm);
+    age = oy - by;
+    if (om < bm || (om == bm && od < bday))
+        age--;
+    return age;
+}

@@ -1,0 +1,61 @@
+/*
+ * Small shared helpers: allocation that never returns NULL, hashing,
+ * growable arrays.
+ *
+ * Running out of memory is not something the engine recovers from: a
+ * half-applied event is worse than a restart, and the service resumes from
+ * its checkpoint. So allocation failures print one line and abort, and the
+ * rest of the code does not carry NULL checks for them. (The Lua allocator
+ * is the exception: it refuses past a rule's cap, by design.)
+ */
+#ifndef CW_UTIL_H
+#define CW_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+void *cw_xmalloc(size_t n);
+void *cw_xcalloc(size_t n, size_t size);
+void *cw_xrealloc(void *p, size_t n);
+char *cw_xstrdup(const char *s);
+char *cw_xstrndup(const char *s, size_t n);
+/* A formatted string on the heap. */
+char *cw_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grow *v (of *cap elements of size `size`) to hold at least need. */
+void cw_grow(void **v, size_t *cap, size_t need, size_t size);
+#define CW_GROW(v, cap, need) cw_grow((void **)&(v), &(cap), (need), sizeof *(v))
+
+/* A 64-bit hash of bytes (fast, not cryptographic). */
+static inline uint64_t cw_hash(const void *p, size_t len)
+{
+    const unsigned char *s = p;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (len * 0xff51afd7ed558ccdULL);
+
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ (w * 0x87c37b91114253d5ULL)) * 0x4cf5ad432745937fULL;
+        h ^= h >> 31;
+        s += 8;
+        len -= 8;
+    }
+    if (len > 0) {
+        uint64_t w = 0;
+        memcpy(&w, s, len);
+        h = (h ^ (w * 0x87c37b91114253d5ULL)) * 0x4cf5ad432745937fULL;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+/* Join a directory and a name ("dir/name"; name as is when absolute). */
+char *cw_path_join(const char *dir, const char *name);
+
+/* Read a whole file into a NUL-terminated heap buffer. Returns 0 or -errno. */
+int cw_read_file(const char *path, char **buf, size_t *len);
+
+#endif

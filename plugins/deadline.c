@@ -1,0 +1,847 @@
+/*
+ * The deadline model: after event A, event B (same case, and the same
+ * subject where one is named) must follow within a legal period.
+ *
+ * An instance recomputes a case's obligations from the case's timeline
+ * whenever an event it listens to arrives there, and hands the whole set
+ * to the host (sync). The host derives each obligation's state from due,
+ * lead and met at whatever time it is asked, so nothing here depends on
+ * the clock. Parameters are documented in docs/RULES.md ("deadline").
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "casewarden/plugin.h"
+
+#define MAX_VALS 16
+#define MAX_CONDS 8
+#define MAX_STOP 8
+#define MAX_ALTS 8
+#define MAX_OBL 64              /* obligations of one rule in one case */
+#define MAX_EXT_EVENTS 4
+
+static const cw_host *H;
+
+enum unit { U_DAYS, U_HOURS, U_MONTHS, U_WORKDAYS };
+static const char *const unit_names[] = { "days", "hours", "months", "workdays" };
+static const char *const unit_cn[] = { "日", "小时", "个月", "个工作日" };
+
+typedef struct cond {
+    int fid;
+    int nvals;
+    struct {
+        int kind;               /* CW_P_BOOL, CW_P_INT or CW_P_STR */
+        int64_t i;
+        uint32_t s;
+    } v[MAX_VALS];
+} cond;
+
+typedef struct condset {
+    bool any;
+    int n;
+    cond c[MAX_CONDS];
+} condset;
+
+typedef struct period {
+    int unit;
+    int n;
+    condset when;
+} period;
+
+typedef struct dl {
+    int a_type;
+    condset a_when;
+    int stop[MAX_STOP];
+    bool stop_subject[MAX_STOP];    /* B carries the subject field */
+    int nstop;
+    int join_fid;                   /* B in any case with data.join == subject */
+    int subject_fid;                /* -1: the case itself */
+    period base;
+    period alts[MAX_ALTS];
+    int nalts;
+    bool custody;
+    int64_t lead;
+    /* extensions (case.extended) */
+    int ext_type, ext_limit_fid, ext_days_fid, ext_person_fid;
+    uint32_t ext_limit;             /* 0: no extensions */
+    int ext_max_count, ext_max_total, ext_flags_total;
+    int flags_fid;
+    uint32_t ext_flags[MAX_VALS];
+    int next_flags;
+    bool ext_subject_person;
+    /* rounds (case.returned) */
+    int round_fid, round_max;
+    char label[96];
+    struct walk *scratch;           /* reused by every recompute */
+} dl;
+
+typedef struct obl {
+    uint32_t subject;           /* the subject value (A's field) */
+    uint32_t key;               /* subject as reported: value, value#2, round:N */
+    cw_time start;
+    const period *p;
+    int ext_days, ext_count;
+    bool flagged;               /* A carries one of the extension flags */
+    cw_time met;
+    char a_id[65], b_id[65];
+    char ext_ids[MAX_EXT_EVENTS][65];
+    int next_ids;
+    bool done;                  /* met */
+} obl;
+
+typedef struct viol {
+    uint32_t key;
+    cw_time at;
+    char ids[MAX_EXT_EVENTS][65];
+    int nids;
+    char msg[256];
+} viol;
+
+typedef struct walk walk;
+struct walk {
+    dl *d;
+    cw_ctx *ctx;
+    const cw_case *c;
+    obl o[MAX_OBL];
+    int n;
+    viol v[8];
+    int nv;
+    int a_seen;                 /* A events counted (rounds) */
+};
+
+
+/* ---- configuration ---------------------------------------------------- */
+
+static int fail(char *err, size_t len, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t len, int line, const char *fmt, ...)
+{
+    va_list ap;
+    int o = 0;
+
+    if (line > 0)
+        o = snprintf(err, len, "line %d: ", line);
+    va_start(ap, fmt);
+    vsnprintf(err + o, len - (size_t)o, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int type_of(cw_ctx *ctx, const cw_value *v, const char *what, int *type, char *err,
+                   size_t len)
+{
+    if (v == NULL || v->kind != CW_P_STR)
+        return fail(err, len, v ? v->line : 0, "%s: expected an event type name", what);
+    if ((*type = H->type_id(ctx, v->s)) < 0)
+        return fail(err, len, v->line, "%s: unknown event type '%s'", what, v->s);
+    return 0;
+}
+
+static int field_of(cw_ctx *ctx, int type, const cw_value *v, const char *what, int *fid,
+                    char *err, size_t len)
+{
+    if (v == NULL || v->kind != CW_P_STR)
+        return fail(err, len, v ? v->line : 0, "%s: expected a field name", what);
+    *fid = H->field_id(ctx, v->s);
+    if (*fid < 0 || !H->type_has_field(ctx, type, *fid))
+        return fail(err, len, v->line, "%s: %s has no field '%s'", what,
+                    H->type_name(ctx, type), v->s);
+    return 0;
+}
+
+static int read_val(cw_ctx *ctx, const cw_value *v, cond *c, char *err, size_t len)
+{
+    if (c->nvals >= MAX_VALS)
+        return fail(err, len, v->line, "too many values (at most %d)", MAX_VALS);
+    switch (v->kind) {
+    case CW_P_BOOL:
+    case CW_P_INT:
+        c->v[c->nvals].kind = v->kind;
+        c->v[c->nvals].i = v->i;
+        break;
+    case CW_P_STR:
+        c->v[c->nvals].kind = CW_P_STR;
+        c->v[c->nvals].s = H->intern(ctx, v->s, strlen(v->s));
+        break;
+    default:
+        return fail(err, len, v->line, "a condition value is a string, number or boolean");
+    }
+    c->nvals++;
+    return 0;
+}
+
+/* {field = value or {values}, ...} over the fields of `type`. */
+static int read_conds(cw_ctx *ctx, int type, const cw_value *m, bool any, condset *cs,
+                      char *err, size_t len)
+{
+    cs->any = any;
+    cs->n = 0;
+    if (m == NULL)
+        return 0;
+    if (m->kind != CW_P_MAP)
+        return fail(err, len, m->line, "a condition is a table {field = value, ...}");
+    for (size_t i = 0; i < m->n; i++) {
+        cond *c = &cs->c[cs->n];
+        const cw_value *v = &m->items[i];
+        cw_value key = { .kind = CW_P_STR, .line = m->line, .s = m->keys[i] };
+        if (cs->n >= MAX_CONDS)
+            return fail(err, len, m->line, "too many conditions (at most %d)", MAX_CONDS);
+        memset(c, 0, sizeof *c);
+        if (field_of(ctx, type, &key, "condition", &c->fid, err, len) < 0)
+            return -1;
+        if (v->kind == CW_P_LIST) {
+            for (size_t j = 0; j < v->n; j++)
+                if (read_val(ctx, &v->items[j], c, err, len) < 0)
+                    return -1;
+        } else if (read_val(ctx, v, c, err, len) < 0) {
+            return -1;
+        }
+        cs->n++;
+    }
+    return 0;
+}
+
+/* {days|hours|months|workdays = N}; other keys allowed only from `extra`. */
+static int read_period(const cw_value *m, const char *what, const char *const *extra,
+                       period *p, char *err, size_t len)
+{
+    int found = 0;
+
+    if (m == NULL || m->kind != CW_P_MAP)
+        return fail(err, len, m ? m->line : 0, "%s: expected a table like {days = 3}", what);
+    for (size_t i = 0; i < m->n; i++) {
+        const cw_value *v = &m->items[i];
+        int u;
+        for (u = 0; u < 4; u++)
+            if (strcmp(m->keys[i], unit_names[u]) == 0)
+                break;
+        if (u == 4) {
+            bool ok = false;
+            for (int k = 0; extra && extra[k]; k++)
+                if (strcmp(m->keys[i], extra[k]) == 0)
+                    ok = true;
+            if (!ok)
+                return fail(err, len, m->line, "%s: unknown key '%s' (days, hours, months, workdays)",
+                            what, m->keys[i]);
+            continue;
+        }
+        if (v->kind != CW_P_INT || v->i <= 0 || v->i > 100000)
+            return fail(err, len, v->line, "%s.%s must be a positive integer", what, m->keys[i]);
+        p->unit = u;
+        p->n = (int)v->i;
+        found++;
+    }
+    if (found != 1)
+        return fail(err, len, m->line, "%s needs exactly one of days, hours, months, workdays", what);
+    return 0;
+}
+
+static int known_keys(const cw_value *m, const char *const *keys, const char *what, char *err,
+                      size_t len)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        int k;
+        for (k = 0; keys[k]; k++)
+            if (strcmp(m->keys[i], keys[k]) == 0)
+                break;
+        if (keys[k] == NULL) {
+            char list[256];
+            size_t o = 0;
+            for (k = 0; keys[k] && o < sizeof list; k++)
+                o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", k ? ", " : "", keys[k]);
+            return fail(err, len, m->line, "%s: unknown key '%s' (%s)", what, m->keys[i], list);
+        }
+    }
+    return 0;
+}
+
+static int read_extension(cw_ctx *ctx, dl *d, const cw_value *m, char *err, size_t len)
+{
+    static const char *const keys[] = {
+        "limit", "max_count", "max_total_days", "flags", "flags_total_days", "violation_subject", NULL
+    };
+    const cw_value *v;
+
+    if (m->kind != CW_P_MAP)
+        return fail(err, len, m->line, "extension: expected a table");
+    if (known_keys(m, keys, "extension", err, len) < 0)
+        return -1;
+    if ((d->ext_type = H->type_id(ctx, "case.extended")) < 0)
+        return fail(err, len, m->line, "extension: the catalogue has no case.extended");
+    d->ext_limit_fid = H->field_id(ctx, "limit");
+    d->ext_days_fid = H->field_id(ctx, "days");
+    d->ext_person_fid = H->field_id(ctx, "person");
+    if ((v = cw_value_get(m, "limit")) == NULL || v->kind != CW_P_STR || !v->s[0])
+        return fail(err, len, m->line, "extension.limit: the name of the time limit (case.extended data.limit)");
+    d->ext_limit = H->intern(ctx, v->s, strlen(v->s));
+    if ((v = cw_value_get(m, "max_count")) != NULL) {
+        if (v->kind != CW_P_INT || v->i < 1)
+            return fail(err, len, v->line, "extension.max_count must be a positive integer");
+        d->ext_max_count = (int)v->i;
+    }
+    if ((v = cw_value_get(m, "max_total_days")) != NULL) {
+        if (v->kind != CW_P_INT || v->i < 1)
+            return fail(err, len, v->line, "extension.max_total_days must be a positive integer");
+        if (d->base.unit != U_DAYS)
+            return fail(err, len, v->line, "extension.max_total_days needs a period in days");
+        d->ext_max_total = (int)v->i;
+    }
+    if ((v = cw_value_get(m, "flags")) != NULL) {
+        const cw_value *fl = v;
+        cw_value key = { .kind = CW_P_STR, .line = v->line, .s = "flags" };
+        if (fl->kind != CW_P_LIST || fl->n == 0 || fl->n > MAX_VALS)
+            return fail(err, len, v->line, "extension.flags: a list of flag names");
+        if (field_of(ctx, d->a_type, &key, "extension.flags", &d->flags_fid, err, len) < 0)
+            return -1;
+        for (size_t i = 0; i < fl->n; i++) {
+            if (fl->items[i].kind != CW_P_STR)
+                return fail(err, len, v->line, "extension.flags: names are strings");
+            d->ext_flags[d->next_flags++] = H->intern(ctx, fl->items[i].s, strlen(fl->items[i].s));
+        }
+        if ((v = cw_value_get(m, "flags_total_days")) == NULL || v->kind != CW_P_INT || v->i < 1)
+            return fail(err, len, m->line, "extension.flags needs flags_total_days");
+        d->ext_flags_total = (int)v->i;
+    }
+    if ((v = cw_value_get(m, "violation_subject")) != NULL) {
+        if (v->kind != CW_P_STR || (strcmp(v->s, "extension") && strcmp(v->s, "extension:{subject}")))
+            return fail(err, len, v->line, "extension.violation_subject is \"extension\" or "
+                        "\"extension:{subject}\"");
+        d->ext_subject_person = strcmp(v->s, "extension:{subject}") == 0;
+    }
+    return H->listen(ctx, d->ext_type);
+}
+
+static void release(void *inst)
+{
+    dl *d = inst;
+
+    if (d != NULL)
+        free(d->scratch);
+    free(d);
+}
+
+static int configure(cw_ctx *ctx, const cw_rule_info *rule, const cw_value *p, void **inst,
+                     char *err, size_t len)
+{
+    static const char *const keys[] = {
+        "start", "stop", "join", "subject", "period", "periods", "lead", "extension", "rounds",
+        "label", NULL
+    };
+    static const char *const period_extra[] = { "custody", NULL };
+    const cw_value *v, *start;
+    dl *d = calloc(1, sizeof *d);
+
+    (void)rule;
+    if (d == NULL)
+        return fail(err, len, 0, "out of memory");
+    *inst = d;
+    d->subject_fid = d->join_fid = d->round_fid = -1;
+    if (known_keys(p, keys, "deadline", err, len) < 0)
+        goto bad;
+    /* start = "type" or {type = ..., when = {...}} */
+    if ((start = cw_value_get(p, "start")) == NULL)
+        { fail(err, len, p->line, "deadline: 'start' (the event that starts the clock) is required"); goto bad; }
+    if (start->kind == CW_P_MAP) {
+        static const char *const skeys[] = { "type", "when", NULL };
+        if (known_keys(start, skeys, "start", err, len) < 0 ||
+            type_of(ctx, cw_value_get(start, "type"), "start.type", &d->a_type, err, len) < 0 ||
+            read_conds(ctx, d->a_type, cw_value_get(start, "when"), false, &d->a_when, err, len) < 0)
+            goto bad;
+    } else if (type_of(ctx, start, "start", &d->a_type, err, len) < 0) {
+        goto bad;
+    }
+    snprintf(d->label, sizeof d->label, "%s", H->type_title(ctx, d->a_type));
+    if ((v = cw_value_get(p, "label")) != NULL && v->kind == CW_P_STR)
+        snprintf(d->label, sizeof d->label, "%s", v->s);
+    if ((v = cw_value_get(p, "subject")) != NULL &&
+        field_of(ctx, d->a_type, v, "subject", &d->subject_fid, err, len) < 0)
+        goto bad;
+    /* stop = "type" or {"type", ...} */
+    if ((v = cw_value_get(p, "stop")) == NULL)
+        { fail(err, len, p->line, "deadline: 'stop' (the event or events that meet it) is required"); goto bad; }
+    if (v->kind == CW_P_LIST) {
+        if (v->n == 0 || v->n > MAX_STOP)
+            { fail(err, len, v->line, "stop: list 1-%d event types", MAX_STOP); goto bad; }
+        for (size_t i = 0; i < v->n; i++)
+            if (type_of(ctx, &v->items[i], "stop", &d->stop[d->nstop++], err, len) < 0)
+                goto bad;
+    } else if (type_of(ctx, v, "stop", &d->stop[d->nstop++], err, len) < 0) {
+        goto bad;
+    }
+    if ((v = cw_value_get(p, "join")) != NULL) {
+        if (d->subject_fid < 0)
+            { fail(err, len, v->line, "join needs a subject (the value B must name)"); goto bad; }
+        for (int i = 0; i < d->nstop; i++)
+            if (field_of(ctx, d->stop[i], v, "join", &d->join_fid, err, len) < 0)
+                goto bad;
+        for (int i = 0; i < d->nstop; i++)
+            if (H->want_index(ctx, d->stop[i], d->join_fid) < 0)
+                goto bad;
+        if (H->want_index(ctx, d->a_type, d->subject_fid) < 0)
+            goto bad;
+    }
+    for (int i = 0; i < d->nstop; i++)
+        d->stop_subject[i] = d->subject_fid >= 0 && d->join_fid < 0 &&
+                             H->type_has_field(ctx, d->stop[i], d->subject_fid);
+    if (read_period(cw_value_get(p, "period"), "period", period_extra, &d->base, err, len) < 0)
+        goto bad;
+    if ((v = cw_value_get(cw_value_get(p, "period"), "custody")) != NULL)
+        d->custody = v->kind == CW_P_BOOL && v->i;
+    if ((v = cw_value_get(p, "periods")) != NULL) {
+        static const char *const extra[] = { "when", "any", NULL };
+        if (v->kind != CW_P_LIST || v->n > MAX_ALTS)
+            { fail(err, len, v->line, "periods: a list of {when|any = {...}, hours = N}"); goto bad; }
+        for (size_t i = 0; i < v->n; i++) {
+            const cw_value *alt = &v->items[i], *w = cw_value_get(alt, "when"), *a = cw_value_get(alt, "any");
+            period *pa = &d->alts[d->nalts++];
+            if (read_period(alt, "periods", extra, pa, err, len) < 0)
+                goto bad;
+            if ((w == NULL) == (a == NULL))
+                { fail(err, len, alt->line, "periods: each entry has 'when' (all of) or 'any' (one of)"); goto bad; }
+            if (read_conds(ctx, d->a_type, w ? w : a, a != NULL, &pa->when, err, len) < 0)
+                goto bad;
+        }
+    }
+    if ((v = cw_value_get(p, "lead")) != NULL) {
+        period lp;
+        if (read_period(v, "lead", NULL, &lp, err, len) < 0)
+            goto bad;
+        if (lp.unit == U_MONTHS || lp.unit == U_WORKDAYS)
+            { fail(err, len, v->line, "lead is in days or hours"); goto bad; }
+        d->lead = (int64_t)lp.n * (lp.unit == U_DAYS ? 86400 : 3600);
+    }
+    if ((v = cw_value_get(p, "extension")) != NULL && read_extension(ctx, d, v, err, len) < 0)
+        goto bad;
+    if ((v = cw_value_get(p, "rounds")) != NULL) {
+        const cw_value *f = cw_value_get(v, "field"), *mx = cw_value_get(v, "max");
+        if (f == NULL || field_of(ctx, d->a_type, f, "rounds.field", &d->round_fid, err, len) < 0)
+            goto bad;
+        if (mx == NULL || mx->kind != CW_P_INT || mx->i < 1)
+            { fail(err, len, v->line, "rounds.max must be a positive integer"); goto bad; }
+        d->round_max = (int)mx->i;
+    }
+    if ((d->scratch = calloc(1, sizeof *d->scratch)) == NULL)
+        { fail(err, len, 0, "out of memory"); goto bad; }
+    if (H->listen(ctx, d->a_type) < 0)
+        goto bad;
+    for (int i = 0; i < d->nstop; i++)
+        if (H->listen(ctx, d->stop[i]) < 0)
+            goto bad;
+    return 0;
+bad:
+    release(d);
+    *inst = NULL;
+    return -1;
+}
+
+
+/* ---- evaluation -------------------------------------------------------- */
+
+static bool val_match(const cw_fval *f, const cond *c)
+{
+    for (int i = 0; i < c->nvals; i++) {
+        switch (c->v[i].kind) {
+        case CW_P_BOOL:
+            if (f == NULL) {
+                if (!c->v[i].i)     /* an absent flag is false */
+                    return true;
+                break;
+            }
+            if (f->kind == CW_V_BOOL && (f->v.i != 0) == (c->v[i].i != 0))
+                return true;
+            break;
+        case CW_P_INT:
+            if (f && f->kind == CW_V_INT && f->v.i == c->v[i].i)
+                return true;
+            break;
+        default:
+            if (f && f->kind == CW_V_STR && f->v.s == c->v[i].s)
+                return true;
+            if (f && f->kind == CW_V_LIST)
+                for (uint32_t j = 0; j < f->n; j++)
+                    if (f->v.list[j] == c->v[i].s)
+                        return true;
+            break;
+        }
+    }
+    return false;
+}
+
+static bool conds_match(const cw_event *ev, const condset *cs)
+{
+    if (cs->n == 0)
+        return true;
+    for (int i = 0; i < cs->n; i++) {
+        bool m = val_match(cw_event_field(ev, cs->c[i].fid), &cs->c[i]);
+        if (cs->any && m)
+            return true;
+        if (!cs->any && !m)
+            return false;
+    }
+    return !cs->any;
+}
+
+static uint32_t str_field(const cw_event *ev, int fid)
+{
+    const cw_fval *f = fid >= 0 ? cw_event_field(ev, fid) : NULL;
+
+    return f && f->kind == CW_V_STR ? f->v.s : 0;
+}
+
+
+static uint32_t keyf(cw_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static uint32_t keyf(cw_ctx *ctx, const char *fmt, ...)
+{
+    char buf[160];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return H->intern(ctx, buf, (size_t)(n < 0 ? 0 : n >= (int)sizeof buf ? (int)sizeof buf - 1 : n));
+}
+
+static viol *violation(walk *w, uint32_t key, const cw_event *ev)
+{
+    for (int i = 0; i < w->nv; i++)
+        if (w->v[i].key == key) {
+            if (w->v[i].nids < MAX_EXT_EVENTS)
+                snprintf(w->v[i].ids[w->v[i].nids++], 65, "%s", ev->id);
+            return NULL;    /* the first breach is the one reported */
+        }
+    if (w->nv == 8)
+        return NULL;
+    memset(&w->v[w->nv], 0, sizeof w->v[w->nv]);
+    w->v[w->nv].key = key;
+    w->v[w->nv].at = ev->at;
+    snprintf(w->v[w->nv].ids[0], 65, "%s", ev->id);
+    w->v[w->nv].nids = 1;
+    return &w->v[w->nv++];
+}
+
+static void on_a(walk *w, const cw_event *ev)
+{
+    dl *d = w->d;
+    uint32_t subj = str_field(ev, d->subject_fid), key = subj;
+    const period *p = &d->base;
+    obl *o;
+    int nth = 1;
+
+    if (!conds_match(ev, &d->a_when) || !H->applies(w->ctx, w->c, ev->at))
+        return;
+    w->a_seen++;
+    if (d->round_fid >= 0) {
+        const cw_fval *rf = cw_event_field(ev, d->round_fid);
+        long long round = rf && rf->kind == CW_V_INT ? rf->v.i : w->a_seen;
+        if (round > d->round_max || w->a_seen > d->round_max) {
+            viol *v = violation(w, H->intern(w->ctx, "rounds", 6), ev);
+            if (v)
+                snprintf(v->msg, sizeof v->msg, "第 %d 次%s (第 %lld 轮), 超过 %d 次的上限",
+                         w->a_seen, d->label, round, d->round_max);
+            return;
+        }
+        key = keyf(w->ctx, "round:%lld", round);
+    } else {
+        for (int i = 0; i < w->n; i++)
+            if (w->o[i].subject == subj)
+                nth++;
+        if (nth > 1)
+            key = keyf(w->ctx, "%s#%d", H->str(w->ctx, subj), nth);
+    }
+    if (w->n == MAX_OBL)
+        return;
+    for (int i = 0; i < d->nalts; i++)
+        if (conds_match(ev, &d->alts[i].when)) {
+            p = &d->alts[i];
+            break;
+        }
+    o = &w->o[w->n++];
+    memset(o, 0, sizeof *o);
+    o->subject = subj;
+    o->key = key;
+    o->start = ev->at;
+    o->p = p;
+    o->met = CW_TIME_NONE;
+    snprintf(o->a_id, sizeof o->a_id, "%s", ev->id);
+    if (d->next_flags > 0) {
+        const cw_fval *fl = cw_event_field(ev, d->flags_fid);
+        for (int i = 0; fl && fl->kind == CW_V_LIST && i < d->next_flags; i++)
+            for (uint32_t j = 0; j < fl->n; j++)
+                if (fl->v.list[j] == d->ext_flags[i])
+                    o->flagged = true;
+    }
+}
+
+static void on_b(walk *w, const cw_event *ev, bool by_subject)
+{
+    uint32_t subj = by_subject ? str_field(ev, w->d->subject_fid) : 0;
+
+    for (int i = 0; i < w->n; i++) {
+        obl *o = &w->o[i];
+        if (o->done || ev->at < o->start)
+            continue;
+        if (by_subject && o->subject != subj)
+            continue;
+        o->done = true;
+        o->met = ev->at;
+        snprintf(o->b_id, sizeof o->b_id, "%s", ev->id);
+        if (by_subject)
+            return;     /* one B meets one A: the earliest open */
+    }
+}
+
+static void on_ext(walk *w, const cw_event *ev)
+{
+    dl *d = w->d;
+    const cw_fval *days = cw_event_field(ev, d->ext_days_fid);
+    uint32_t person = str_field(ev, d->ext_person_fid);
+    int n = days && days->kind == CW_V_INT && days->v.i > 0 && days->v.i < 100000 ? (int)days->v.i : 0;
+
+    if (str_field(ev, d->ext_limit_fid) != d->ext_limit || n == 0)
+        return;
+    for (int i = 0; i < w->n; i++) {
+        obl *o = &w->o[i];
+        uint32_t key;
+        int cap, total;
+        if (o->done || ev->at < o->start)
+            continue;
+        if (person != 0 && d->subject_fid >= 0 && o->subject != person)
+            continue;
+        o->ext_count++;
+        if (o->next_ids < MAX_EXT_EVENTS)
+            snprintf(o->ext_ids[o->next_ids++], 65, "%s", ev->id);
+        cap = d->ext_max_total;
+        if (o->flagged && d->ext_flags_total > cap)
+            cap = d->ext_flags_total;
+        total = o->p->n + o->ext_days + n;
+        key = d->ext_subject_person ? keyf(w->ctx, "extension:%s", H->str(w->ctx, o->subject))
+                                    : H->intern(w->ctx, "extension", 9);
+        if (d->ext_max_count > 0 && o->ext_count > d->ext_max_count) {
+            viol *v = violation(w, key, ev);
+            if (v)
+                snprintf(v->msg, sizeof v->msg, "第 %d 次延长期限, 法定至多延长 %d 次",
+                         o->ext_count, d->ext_max_count);
+            continue;   /* not applied */
+        }
+        if (cap > 0 && total > cap) {
+            viol *v = violation(w, key, ev);
+            if (v)
+                snprintf(v->msg, sizeof v->msg, "延长 %d 日后期限累计 %d 日, 超过法定上限 %d 日",
+                         n, total, cap);
+            o->ext_days = cap - o->p->n;    /* the lawful maximum */
+            continue;
+        }
+        o->ext_days += n;
+    }
+}
+
+static int visit(void *ud, const cw_case *c, const cw_event *ev)
+{
+    walk *w = ud;
+    dl *d = w->d;
+
+    (void)c;
+    /* one event may be both, e.g. a stop that is also a start: stop first */
+    for (int i = 0; i < d->nstop; i++)
+        if (ev->type == d->stop[i] && d->join_fid < 0) {
+            on_b(w, ev, d->stop_subject[i]);
+            break;
+        }
+    if (ev->type == d->a_type)
+        on_a(w, ev);
+    if (d->ext_limit != 0 && ev->type == d->ext_type)
+        on_ext(w, ev);
+    return 0;
+}
+
+typedef struct joined {
+    cw_time at;
+    char id[65];
+} joined;
+
+static int earliest(void *ud, const cw_case *c, const cw_event *ev)
+{
+    joined *j = ud;
+
+    (void)c;
+    if (j->at == CW_TIME_NONE || ev->at < j->at) {
+        j->at = ev->at;
+        snprintf(j->id, sizeof j->id, "%s", ev->id);
+    }
+    return 0;
+}
+
+static cw_time due_of(walk *w, const obl *o, bool *uncovered)
+{
+    const dl *d = w->d;
+    int n = o->p->n;
+
+    switch (o->p->unit) {
+    case U_HOURS:
+        return o->start + (int64_t)n * 3600 + (int64_t)o->ext_days * 86400;
+    case U_MONTHS:
+        return H->add_months(w->ctx, o->start, n, o->ext_days, !d->custody, uncovered);
+    case U_WORKDAYS:
+        return H->add_workdays(w->ctx, o->start, n + o->ext_days, uncovered);
+    default:
+        return H->add_days(w->ctx, o->start, n + o->ext_days, !d->custody, uncovered);
+    }
+}
+
+static void date_of(walk *w, cw_time t, char *buf, size_t size)
+{
+    H->format_time(w->ctx, t, w->d->base.unit != U_HOURS, buf, size);
+}
+
+static int recompute(dl *d, cw_ctx *ctx, const cw_case *c)
+{
+    walk *w = d->scratch;
+    cw_finding_in f[MAX_OBL + 8];
+    char msgs[MAX_OBL + 8][256];
+    const char *ids[MAX_OBL + 8][2 + MAX_EXT_EVENTS];
+    size_t n = 0;
+    int rc;
+
+    w->d = d;
+    w->ctx = ctx;
+    w->c = c;
+    w->n = w->nv = w->a_seen = 0;
+    if ((rc = H->case_events(ctx, c, visit, w)) != 0)
+        return rc;
+    for (int i = 0; i < w->n; i++) {
+        obl *o = &w->o[i];
+        cw_finding_in *fi = &f[n];
+        bool uncovered = false;
+        char start[32];
+        size_t k = 0;
+        if (d->join_fid >= 0 && !o->done) {
+            joined j = { CW_TIME_NONE, "" };
+            for (int s = 0; s < d->nstop; s++)
+                H->find_events(ctx, d->stop[s], d->join_fid, o->subject, earliest, &j);
+            if (j.at != CW_TIME_NONE) {
+                o->done = true;
+                o->met = j.at > o->start ? j.at : o->start;
+                snprintf(o->b_id, sizeof o->b_id, "%s", j.id);
+            }
+        }
+        memset(fi, 0, sizeof *fi);
+        fi->subject = o->key;
+        fi->mode = CW_FM_DEADLINE;
+        fi->due = due_of(w, o, &uncovered);
+        fi->lead = d->lead;
+        fi->met = o->met;
+        fi->flags = uncovered ? CW_FF_UNCOVERED : 0;
+        date_of(w, o->start, start, sizeof start);
+        if (o->ext_days > 0)
+            snprintf(msgs[n], sizeof msgs[n], "%s %s, 期限 %d %s (含延长 %d 日)", d->label, start,
+                     o->p->n + (o->p->unit == U_DAYS || o->p->unit == U_WORKDAYS ? o->ext_days : 0),
+                     unit_cn[o->p->unit], o->ext_days);
+        else
+            snprintf(msgs[n], sizeof msgs[n], "%s %s, 期限 %d %s", d->label, start, o->p->n,
+                     unit_cn[o->p->unit]);
+        fi->message = msgs[n];
+        ids[n][k++] = o->a_id;
+        for (int e = 0; e < o->next_ids; e++)
+            ids[n][k++] = o->ext_ids[e];
+        if (o->b_id[0])
+            ids[n][k++] = o->b_id;
+        fi->events = ids[n];
+        fi->nevents = k;
+        n++;
+    }
+    for (int i = 0; i < w->nv; i++) {
+        cw_finding_in *fi = &f[n];
+        memset(fi, 0, sizeof *fi);
+        fi->subject = w->v[i].key;
+        fi->mode = CW_FM_FIXED;
+        fi->state = CW_ST_VIOLATION;
+        fi->due = CW_TIME_NONE;
+        fi->raised = w->v[i].at;
+        snprintf(msgs[n], sizeof msgs[n], "%s", w->v[i].msg);
+        fi->message = msgs[n];
+        for (int e = 0; e < w->v[i].nids; e++)
+            ids[n][e] = w->v[i].ids[e];
+        fi->events = ids[n];
+        fi->nevents = (size_t)w->v[i].nids;
+        n++;
+    }
+    return H->sync(ctx, c, f, n);
+}
+
+typedef struct fanout {
+    dl *d;
+    cw_ctx *ctx;
+    int rc;
+} fanout;
+
+static int recompute_joined(void *ud, const cw_case *c, const cw_event *ev)
+{
+    fanout *fo = ud;
+
+    (void)ev;
+    if ((fo->rc = recompute(fo->d, fo->ctx, c)) != 0)
+        return fo->rc;
+    return 0;
+}
+
+static int on_event(void *inst, cw_ctx *ctx, const cw_case *c, const cw_event *ev)
+{
+    dl *d = inst;
+
+    if (d->join_fid >= 0 && ev->type != d->a_type) {
+        /* B lives in another case than A: recompute the cases of the A's
+         * it names. */
+        uint32_t v = str_field(ev, d->join_fid);
+        fanout fo = { d, ctx, 0 };
+        if (v == 0)
+            return 0;
+        H->find_events(ctx, d->a_type, d->subject_fid, v, recompute_joined, &fo);
+        return fo.rc;
+    }
+    return recompute(d, ctx, c);
+}
+
+static const cw_model deadline_model = {
+    .struct_size = sizeof(cw_model),
+    .name = "deadline",
+    .summary = "after event A, event B must follow within a legal period",
+    .configure = configure,
+    .on_event = on_event,
+    .release = release,
+};
+
+static const cw_model *const models[] = { &deadline_model };
+
+static int init(const cw_host *host, char *err, size_t len)
+{
+    if (host->abi_major != CW_ABI_MAJOR || host->struct_size < sizeof(cw_host)) {
+        snprintf(err, len, "host ABI %u.%u, plugin needs %d.%d", host->abi_major,
+                 host->abi_minor, CW_ABI_MAJOR, CW_ABI_MINOR);
+        return -1;
+    }
+    H = host;
+    return 0;
+}
+
+static const cw_plugin plugin = {
+    .abi_major = CW_ABI_MAJOR,
+    .abi_minor = CW_ABI_MINOR,
+    .struct_size = sizeof(cw_plugin),
+    .name = "deadline",
+    .version = "1.0",
+    .init = init,
+    .models = models,
+    .nmodels = 1,
+};
+
+const cw_plugin *cw_plugin_entry(void);
+
+const cw_plugin *cw_plugin_entry(void)
+{
+    return &plugin;
+}

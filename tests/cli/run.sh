@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Command-line behaviour of the casewarden binary: exit codes, error
+# lines for bad input, help on every verb. Usage: run.sh PATH/TO/casewarden
+set -uo pipefail
+cw=${1:?usage: run.sh CASEWARDEN}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+ok()  { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# check NAME EXPECTED_STATUS GREP_PATTERN_IN_OUTPUT -- CMD...
+check() {
+    local name=$1 want=$2 pattern=$3 got
+    shift 4
+    "$@" >"$tmp/out" 2>&1
+    got=$?
+    if [ "$got" -ne "$want" ]; then
+        bad "$name: exit $got, expected $want"; sed 's/^/    /' "$tmp/out" | head -20; return
+    fi
+    if [ -n "$pattern" ] && ! grep -qE -- "$pattern" "$tmp/out"; then
+        bad "$name: output lacks /$pattern/"; sed 's/^/    /' "$tmp/out" | head -20; return
+    fi
+    ok
+}
+
+good='{"id":"g1","type":"case.accepted","case":"C1","unit":"370102","at":"2026-03-02T09:30:00+08:00","data":{"kind":"criminal"}}'
+printf '%s\n' "$good" \
+  '{"id":"b1","type":"case.accepted","case":"C2","unit":"370102","at":"2026-03-02T09:30:00+08:00","data":{"kind":"criminal"}' \
+  '{"id":"b2","type":"case.exploded","case":"C3","unit":"370102","at":"2026-03-02T09:30:00+08:00"}' \
+  '{"id":"b3","type":"case.accepted","unit":"370102","at":"2026-03-02T09:30:00+08:00","data":{"kind":"criminal"}}' \
+  '{"id":"b4","type":"case.accepted","case":"C4","unit":"370102","at":"2026-03-02 09:30","data":{"kind":"criminal"}}' \
+  '{"id":"g2","type":"case.filed","case":"C1","unit":"370102","at":"2026-03-09T10:00:00+08:00"}' \
+  > "$tmp/mixed.jsonl"
+now=--now=2026-03-20T00:00:00+08:00
+
+check "help" 0 "usage: casewarden VERB" -- "$cw" --help
+check "no verb" 2 "usage" -- "$cw"
+check "unknown verb" 2 "unknown verb 'frobnicate'" -- "$cw" frobnicate
+for verb in eval test; do
+    check "$verb --help" 0 "usage: casewarden $verb" -- "$cw" "$verb" --help
+    check "help $verb" 0 "usage: casewarden $verb" -- "$cw" help "$verb"
+done
+check "eval needs args" 2 "--rules and --events are required" -- "$cw" eval
+check "eval bad --now" 2 "--now '2026-13-01' is not an RFC 3339" -- "$cw" eval --rules "$top/rules" --events "$tmp/mixed.jsonl" --now 2026-13-01
+check "eval bad format" 2 "--format must be json or table" -- "$cw" eval --rules "$top/rules" --events "$tmp/mixed.jsonl" "$now" --format xml
+check "eval missing file" 2 "nope.jsonl" -- "$cw" eval --rules "$top/rules" --events "$tmp/nope.jsonl" "$now"
+check "eval missing rules" 2 "not loaded" -- "$cw" eval --rules "$tmp/norules" --events "$tmp/mixed.jsonl" "$now"
+
+# Bad lines are reported one each with file:line, id and field, and skipped.
+"$cw" eval --rules "$top/rules" --events "$tmp/mixed.jsonl" "$now" >"$tmp/out" 2>"$tmp/err"
+st=$?
+[ $st -eq 0 ] && ok || bad "eval with bad lines: exit $st, expected 0"
+grep -q "mixed.jsonl:2: event b1: " "$tmp/err" && ok || bad "malformed line not reported with line and id: $(cat "$tmp/err")"
+grep -q "mixed.jsonl:3: event b2: field 'type': " "$tmp/err" && ok || bad "unknown type not reported"
+grep -q "mixed.jsonl:4: event b3: field 'case': " "$tmp/err" && ok || bad "missing field not reported"
+grep -q "mixed.jsonl:5: event b4: field 'at': " "$tmp/err" && ok || bad "bad timestamp not reported"
+[ "$(grep -c 'mixed.jsonl:' "$tmp/err")" -eq 4 ] && ok || bad "expected exactly 4 error lines"
+grep -q "6 events read, 2 accepted, 0 duplicate, 4 rejected" "$tmp/err" && ok || bad "summary line wrong: $(tail -1 "$tmp/err")"
+# the good events were still judged: C1 filed late (due 2026-03-05 end of day)
+grep -q '"rule":"CRIM-FILING","case":"C1","subject":"","unit":"370102","severity":"high","state":"late","due":"2026-03-05T23:59:59+08:00"' "$tmp/out" \
+    && ok || bad "good events not evaluated: $(cat "$tmp/out")"
+
+check "strict stops at first bad line" 1 "mixed.jsonl:2: event b1" -- "$cw" eval --strict --rules "$top/rules" --events "$tmp/mixed.jsonl" "$now"
+
+# Duplicates: the same bytes again are skipped, another body is a conflict.
+printf '%s\n%s\n%s\n' "$good" "$good" "${good/criminal/administrative}" > "$tmp/dup.jsonl"
+check "duplicate and conflict" 0 "dup.jsonl:3: event g1: field 'id': conflicts with line 1" -- \
+    "$cw" eval --rules "$top/rules" --events "$tmp/dup.jsonl" "$now"
+grep -q "3 events read, 1 accepted, 1 duplicate, 1 rejected" "$tmp/out" && ok || bad "duplicate counts: $(tail -1 "$tmp/out")"
+
+# Output is deterministic and the table format aligns.
+"$cw" eval --rules "$top/rules" --events "$tmp/mixed.jsonl" "$now" --quiet 2>/dev/null >"$tmp/a"
+"$cw" eval --rules "$top/rules" --events "$tmp/mixed.jsonl" "$now" --quiet 2>/dev/null >"$tmp/b"
+cmp -s "$tmp/a" "$tmp/b" && [ -s "$tmp/a" ] && ok || bad "eval output not deterministic"
+check "table" 0 "^RULE +CASE +SUBJECT +STATE +DUE +MESSAGE" -- "$cw" eval --rules "$top/rules" --events "$tmp/mixed.jsonl" "$now" --format table
+check "parse-only" 0 "6 events read, 2 accepted" -- "$cw" eval --parse-only --rules "$top/rules" --events "$tmp/mixed.jsonl" "$now"
+cat "$tmp/mixed.jsonl" | "$cw" eval --rules "$top/rules" --events - "$now" --quiet >"$tmp/c" 2>/dev/null
+cmp -s "$tmp/a" "$tmp/c" && ok || bad "eval from stdin differs from file"
+
+# A broken rules directory is refused with file:line.
+cp -r "$top/rules" "$tmp/rules"
+printf -- '-- a rule with a typo\n\ndeadline {\n  id = "X", title = "t", severity = "high", basis = "b",\n  start = "nope", stop = "case.filed", period = { days = 3 },\n}\n' > "$tmp/rules/broken.lua"
+check "broken rules" 2 "broken.lua:3: rule X: start: unknown event type 'nope'" -- "$cw" eval --rules "$tmp/rules" --events "$tmp/mixed.jsonl" "$now"
+
+# casewarden test: a failing fixture is reported and fails the run.
+rm "$tmp/rules/broken.lua"
+rm -f "$tmp/rules/tests/"*.yaml
+cat > "$tmp/rules/tests/wrong.yaml" <<'YAML'
+rules: [CRIM-FILING]
+defaults: {case: C1, unit: "370102"}
+tests:
+  - name: passes
+    now: 2026-03-20T00:00:00+08:00
+    events:
+      - {type: case.accepted, at: "2026-03-02T09:30:00+08:00", data: {kind: criminal}}
+      - {type: case.filed, at: "2026-03-03T10:00:00+08:00"}
+    expect: []
+  - name: wrong expectation
+    now: 2026-03-20T00:00:00+08:00
+    events:
+      - {type: case.accepted, at: "2026-03-02T09:30:00+08:00", data: {kind: criminal}}
+    expect:
+      - {rule: CRIM-FILING, state: late}
+YAML
+check "test reports failures" 1 "^1 passed, 1 failed$" -- "$cw" test "$tmp/rules"
+grep -q "missing: .*CRIM-FILING \* \* late" "$tmp/out" && ok || bad "test failure lacks the missing expectation"
+grep -q "unexpected: CRIM-FILING C1 \"\" overdue" "$tmp/out" && ok || bad "test failure lacks the unexpected finding"
+
+# The example case file gives exactly the findings examples/README.md documents.
+"$cw" eval --rules "$top/rules" --events "$top/examples/events.jsonl" \
+    --now 2026-06-01T00:00:00+08:00 --quiet >"$tmp/ex.jsonl"
+sed -n 's/^{"rule":"\([^"]*\)","case":"\([^"]*\)","subject":"\([^"]*\)",.*"state":"\([^"]*\)".*/\1	\2	\3	\4/p' "$tmp/ex.jsonl" \
+    | awk -F'\t' 'BEGIN{OFS="\t"} {if ($3=="") $3="-"; print}' | sort >"$tmp/ex.tsv"
+if sort "$top/examples/expected.tsv" | cmp -s - "$tmp/ex.tsv"; then ok; else
+    bad "examples: findings differ from examples/expected.tsv"
+    sort "$top/examples/expected.tsv" | diff - "$tmp/ex.tsv" | sed 's/^/    /'
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
