@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "eval.h"
 #include "timeutil.h"
+#include "util.h"
 
 static const char help[] =
     "usage: casewarden eval --rules DIR --events FILE [OPTIONS]\n"
@@ -32,6 +33,25 @@ static const char help[] =
     "\n"
     "exit status: 0 done (with or without findings), 1 a bad line with --strict,\n"
     "2 usage, unreadable files or rules that do not load.\n";
+
+typedef struct json_out {
+    cw_buf b;
+    int tz;
+} json_out;
+
+/* Findings as JSON lines, written in large blocks. */
+static int write_json(void *ud, const cw_finding *f)
+{
+    json_out *jo = ud;
+
+    cw_finding_json(f, jo->tz, &jo->b);
+    cw_buf_put(&jo->b, "\n", 1);
+    if (jo->b.n >= (1u << 16)) {
+        fwrite(jo->b.p, 1, jo->b.n, stdout);
+        jo->b.n = 0;
+    }
+    return 0;
+}
 
 int cw_cmd_eval(int argc, char **argv)
 {
@@ -111,12 +131,15 @@ int cw_cmd_eval(int argc, char **argv)
     }
     if (!o.parse_only) {
         cw_eval_run(ev, &o, &st);
-        cw_engine_findings(e, o.now, &fs);
-        if (strcmp(format, "table") == 0)
+        if (strcmp(format, "table") == 0) {
+            cw_engine_findings(e, o.now, &fs);
             cw_findings_write_table(&fs, rs->tz, stdout);
-        else
-            for (size_t i = 0; i < fs.n; i++)
-                cw_finding_write_json(&fs.v[i], rs->tz, stdout);
+        } else {
+            json_out jo = { { 0 }, rs->tz };
+            cw_engine_each_finding(e, o.now, write_json, &jo);
+            fwrite(jo.b.p ? jo.b.p : "", 1, jo.b.n, stdout);
+            cw_buf_free(&jo.b);
+        }
         for (size_t i = 0; i < rs->nrules; i++)
             if (rs->rules[i]->status == CW_RULE_QUARANTINED)
                 fprintf(stderr, "casewarden eval: rule %s quarantined: %s\n", rs->rules[i]->info.id,

@@ -249,7 +249,8 @@ int cw__find_events(cw_engine *e, int type, int fid, uint32_t value, cw_event_fn
     return rc;
 }
 
-int cw__case_events(cw_engine *e, const cw_case *c, cw_event_fn fn, void *ud)
+int cw__case_events(cw_engine *e, const cw_case *c, const int *types, size_t ntypes,
+                    cw_event_fn fn, void *ud)
 {
     cw_evbuf *b = cw__evbuf_push(e);
     int rc = 0;
@@ -257,6 +258,14 @@ int cw__case_events(cw_engine *e, const cw_case *c, cw_event_fn fn, void *ud)
     if (b == NULL)
         return -1;
     for (size_t off = 0; off < c->proclen && rc == 0; off += cw_rec_size(c->tl + off)) {
+        if (types != NULL) {
+            int t = cw_rec_type(c->tl + off);
+            size_t i;
+            for (i = 0; i < ntypes && types[i] != t; i++)
+                ;
+            if (i == ntypes)
+                continue;
+        }
         cw_rec_decode(c->tl + off, b);
         b->ev.case_id = c->id;
         rc = fn(ud, c, &b->ev);

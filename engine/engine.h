@@ -130,10 +130,16 @@ typedef struct cw_findings {
 } cw_findings;
 void cw_engine_findings(cw_engine *e, cw_time now, cw_findings *out);
 void cw_findings_free(cw_findings *fs);
+/* The same one at a time, resolved just before fn sees it (and freed
+ * after), so that millions of findings need no more memory than one.
+ * A non-zero return from fn stops and is returned. */
+int cw_engine_each_finding(cw_engine *e, cw_time now,
+                           int (*fn)(void *ud, const cw_finding *f), void *ud);
 
-/* s as a JSON string literal. */
-void cw_json_string(FILE *out, const char *s);
-/* Output: one JSON object per line, or an aligned table. */
+/* Output: one JSON object (appended to b, no newline) or line, or an
+ * aligned table. */
+struct cw_buf;
+void cw_finding_json(const cw_finding *f, int tz, struct cw_buf *b);
 void cw_finding_write_json(const cw_finding *f, int tz, FILE *out);
 void cw_findings_write_table(const cw_findings *fs, int tz, FILE *out);
 

@@ -65,7 +65,8 @@ extern const cw_host cw__host;
 
 cw_evbuf *cw__evbuf_push(cw_engine *e);
 void cw__evbuf_pop(cw_engine *e);
-int cw__case_events(cw_engine *e, const cw_case *c, cw_event_fn fn, void *ud);
+int cw__case_events(cw_engine *e, const cw_case *c, const int *types, size_t ntypes,
+                    cw_event_fn fn, void *ud);
 int cw__find_events(cw_engine *e, int type, int fid, uint32_t value, cw_event_fn fn, void *ud);
 int cw__emit(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f);
 int cw__sync(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f, size_t n);

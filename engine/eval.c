@@ -13,10 +13,11 @@
 #define MAX_LINE (1u << 20)
 #define READ_CHUNK (4u << 20)
 
-/* Where every stored event sits, for ordering them by time. */
+/* Where every stored event sits, for ordering them by time: before the
+ * sort key holds at, after ord_keys it holds (at - min) << 32 | seq. */
 typedef struct ord {
-    cw_time at;
-    uint64_t seq;
+    uint64_t key;
+    uint32_t seq;
     uint32_t cidx;
 } ord;
 
@@ -181,10 +182,10 @@ int cw_eval_add(cw_eval *ev, const char *json, size_t len, const char *name, siz
     s->line = (uint32_t)line;
     ev->nids++;
     CW_GROW(ev->ord, ev->capord, ev->nord + 1);
-    if (ev->nord > 0 && ev->ord[ev->nord - 1].at > pe.at)
+    if (ev->nord > 0 && (cw_time)ev->ord[ev->nord - 1].key > pe.at)
         ev->sorted = false;
-    ev->ord[ev->nord].at = pe.at;
-    ev->ord[ev->nord].seq = ev->seq;
+    ev->ord[ev->nord].key = (uint64_t)pe.at;
+    ev->ord[ev->nord].seq = (uint32_t)ev->seq;
     ev->ord[ev->nord].cidx = c->idx;
     ev->nord++;
     st->accepted++;
@@ -283,9 +284,59 @@ static int ord_cmp(const void *pa, const void *pb)
 {
     const ord *a = pa, *b = pb;
 
-    if (a->at != b->at)
-        return a->at < b->at ? -1 : 1;
+    if (a->key != b->key)
+        return (cw_time)a->key < (cw_time)b->key ? -1 : 1;
     return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/*
+ * Order events by (at, seq). A file that is already in time order costs
+ * nothing; otherwise an LSD radix sort on (at - earliest) << 32 | seq,
+ * eight bits a pass, skipping the passes where every key agrees. Spans
+ * of more than 136 years fall back to qsort.
+ */
+static void order(cw_eval *ev)
+{
+    size_t n = ev->nord, count[256];
+    cw_time lo = INT64_MAX, hi = INT64_MIN;
+    ord *tmp, *src = ev->ord, *dst;
+
+    if (ev->sorted || n < 2)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        cw_time at = (cw_time)src[i].key;
+        lo = at < lo ? at : lo;
+        hi = at > hi ? at : hi;
+    }
+    if ((uint64_t)(hi - lo) >= (1ULL << 32) || ev->seq >= (1ULL << 32)) {
+        qsort(src, n, sizeof *src, ord_cmp);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        src[i].key = ((uint64_t)((cw_time)src[i].key - lo) << 32) | src[i].seq;
+    tmp = cw_xmalloc(n * sizeof *tmp);
+    dst = tmp;
+    for (int shift = 0; shift < 64; shift += 8) {
+        size_t sum = 0;
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < n; i++)
+            count[(src[i].key >> shift) & 0xff]++;
+        if (count[(src[0].key >> shift) & 0xff] == n)
+            continue;
+        for (int b = 0; b < 256; b++) {
+            size_t c = count[b];
+            count[b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[count[(src[i].key >> shift) & 0xff]++] = src[i];
+        ord *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != ev->ord)
+        memcpy(ev->ord, src, n * sizeof *src);
+    free(tmp);
 }
 
 void cw_eval_run(cw_eval *ev, const cw_eval_opts *o, cw_eval_stats *st)
@@ -293,8 +344,7 @@ void cw_eval_run(cw_eval *ev, const cw_eval_opts *o, cw_eval_stats *st)
     double t0 = now_s();
 
     (void)o;
-    if (!ev->sorted && ev->nord > 1)
-        qsort(ev->ord, ev->nord, sizeof *ev->ord, ord_cmp);
+    order(ev);
     /* Each case's timeline is ordered by (at, seq) too, so the i-th event
      * in time order is always the next unprocessed one of its case. */
     for (size_t i = 0; i < ev->nord; i++)

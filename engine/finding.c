@@ -131,32 +131,77 @@ void cw_finding_clear(cw_finding *f)
     f->message = NULL;
 }
 
-static int finding_cmp(const void *pa, const void *pb)
+/* A finding to be, for sorting before anything is formatted. */
+typedef struct fref {
+    const char *case_id;
+    const char *rule;
+    const char *subject;
+    const cw_case *c;
+    const cw_frec *r;
+} fref;
+
+static int fref_cmp(const void *pa, const void *pb)
 {
-    const cw_finding *a = pa, *b = pb;
+    const fref *a = pa, *b = pb;
     int d;
 
-    if ((d = strcmp(a->case_id, b->case_id)) != 0)
+    if (a->c != b->c && (d = strcmp(a->case_id, b->case_id)) != 0)
         return d;
-    if ((d = strcmp(a->rule->info.id, b->rule->info.id)) != 0)
+    if ((d = strcmp(a->rule, b->rule)) != 0)
         return d;
     return strcmp(a->subject, b->subject);
 }
 
-void cw_engine_findings(cw_engine *e, cw_time now, cw_findings *out)
+int cw_engine_each_finding(cw_engine *e, cw_time now,
+                           int (*fn)(void *ud, const cw_finding *f), void *ud)
 {
+    fref *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+
     for (size_t i = 0; i < e->ncases; i++) {
         const cw_case *c = e->cases[i];
         for (uint32_t j = 0; j < c->nfr; j++) {
-            cw_finding f;
-            if (cw_engine_resolve(e, c, &c->fr[j], now, &f) == CW_ST_NONE)
+            const cw_frec *r = &c->fr[j];
+            cw_time raised;
+            if (cw_frec_state(r, now, &raised) == CW_ST_NONE || r->rule >= e->rs->nrules)
                 continue;
-            CW_GROW(out->v, out->cap, out->n + 1);
-            out->v[out->n++] = f;
+            CW_GROW(v, cap, n + 1);
+            v[n].case_id = cw_strtab_str(e->w->strs, c->id);
+            v[n].rule = e->rs->rules[r->rule]->info.id;
+            v[n].subject = cw_strtab_str(e->w->strs, r->subject);
+            v[n].c = c;
+            v[n].r = r;
+            n++;
         }
     }
-    if (out->n > 1)
-        qsort(out->v, out->n, sizeof *out->v, finding_cmp);
+    if (n > 1)
+        qsort(v, n, sizeof *v, fref_cmp);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        cw_finding f;
+        if (cw_engine_resolve(e, v[i].c, v[i].r, now, &f) == CW_ST_NONE)
+            continue;
+        rc = fn(ud, &f);
+        cw_finding_clear(&f);
+    }
+    free(v);
+    return rc;
+}
+
+static int collect(void *ud, const cw_finding *f)
+{
+    cw_findings *out = ud;
+
+    CW_GROW(out->v, out->cap, out->n + 1);
+    out->v[out->n] = *f;
+    out->v[out->n].message = cw_xstrdup(f->message);
+    out->n++;
+    return 0;
+}
+
+void cw_engine_findings(cw_engine *e, cw_time now, cw_findings *out)
+{
+    cw_engine_each_finding(e, now, collect, out);
 }
 
 void cw_findings_free(cw_findings *fs)
@@ -167,76 +212,70 @@ void cw_findings_free(cw_findings *fs)
     memset(fs, 0, sizeof *fs);
 }
 
-void cw_json_string(FILE *out, const char *s)
+static void json_str(cw_buf *b, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
-
-    putc('"', out);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        switch (ch) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
-        default:
-            if (ch < 0x20) {
-                fputs("\\u00", out);
-                putc(hex[ch >> 4], out);
-                putc(hex[ch & 15], out);
-            } else {
-                putc(ch, out);
-            }
-        }
-    }
-    putc('"', out);
+    cw_buf_json(b, s, strlen(s));
 }
 
-static void json_time(FILE *out, cw_time t, int tz)
+static void json_time(cw_buf *b, cw_time t, int tz)
 {
     char buf[40];
+    size_t n;
 
     if (t == CW_TIME_NONE) {
-        fputs("null", out);
+        cw_buf_put(b, "null", 4);
         return;
     }
-    cw_time_format(t, tz, buf, sizeof buf);
-    fprintf(out, "\"%s\"", buf);
+    buf[0] = '"';
+    n = cw_time_format(t, tz, buf + 1, sizeof buf - 2);
+    buf[n + 1] = '"';
+    cw_buf_put(b, buf, n + 2);
+}
+
+void cw_finding_json(const cw_finding *f, int tz, cw_buf *b)
+{
+    cw_buf_put(b, "{", 1);
+    if (f->id != 0)
+        cw_buf_printf(b, "\"id\":%lld,", (long long)f->id);
+    cw_buf_puts(b, "\"rule\":");
+    json_str(b, f->rule->info.id);
+    cw_buf_puts(b, ",\"case\":");
+    json_str(b, f->case_id);
+    cw_buf_puts(b, ",\"subject\":");
+    json_str(b, f->subject);
+    cw_buf_puts(b, ",\"unit\":");
+    json_str(b, f->unit);
+    cw_buf_puts(b, ",\"severity\":");
+    json_str(b, f->rule->info.severity);
+    cw_buf_puts(b, ",\"state\":\"");
+    cw_buf_puts(b, cw_state_name(f->state));
+    cw_buf_puts(b, "\",\"due\":");
+    json_time(b, f->due, tz);
+    cw_buf_puts(b, ",\"raised\":");
+    json_time(b, f->raised, tz);
+    cw_buf_puts(b, ",\"message\":");
+    json_str(b, f->message);
+    cw_buf_puts(b, ",\"basis\":");
+    json_str(b, f->rule->info.basis);
+    cw_buf_puts(b, ",\"events\":[");
+    for (unsigned i = 0; i < f->nevents; i++) {
+        if (i)
+            cw_buf_put(b, ",", 1);
+        json_str(b, f->events[i]);
+    }
+    cw_buf_puts(b, "],\"review\":");
+    json_str(b, f->review ? f->review : "open");
+    cw_buf_put(b, "}", 1);
 }
 
 void cw_finding_write_json(const cw_finding *f, int tz, FILE *out)
 {
-    fputc('{', out);
-    if (f->id != 0)
-        fprintf(out, "\"id\":%lld,", (long long)f->id);
-    fputs("\"rule\":", out);
-    cw_json_string(out, f->rule->info.id);
-    fputs(",\"case\":", out);
-    cw_json_string(out, f->case_id);
-    fputs(",\"subject\":", out);
-    cw_json_string(out, f->subject);
-    fputs(",\"unit\":", out);
-    cw_json_string(out, f->unit);
-    fputs(",\"severity\":", out);
-    cw_json_string(out, f->rule->info.severity);
-    fprintf(out, ",\"state\":\"%s\",\"due\":", cw_state_name(f->state));
-    json_time(out, f->due, tz);
-    fputs(",\"raised\":", out);
-    json_time(out, f->raised, tz);
-    fputs(",\"message\":", out);
-    cw_json_string(out, f->message);
-    fputs(",\"basis\":", out);
-    cw_json_string(out, f->rule->info.basis);
-    fputs(",\"events\":[", out);
-    for (unsigned i = 0; i < f->nevents; i++) {
-        if (i)
-            fputc(',', out);
-        cw_json_string(out, f->events[i]);
-    }
-    fputs("],\"review\":", out);
-    cw_json_string(out, f->review ? f->review : "open");
-    fputs("}\n", out);
+    cw_buf b = { 0 };
+
+    cw_finding_json(f, tz, &b);
+    cw_buf_put(&b, "\n", 1);
+    fwrite(b.p, 1, b.n, out);
+    cw_buf_free(&b);
 }
 
 /* Display width of UTF-8 text: CJK and other wide characters take two

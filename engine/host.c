@@ -88,11 +88,12 @@ static void h_case_info(cw_ctx *ctx, const cw_case *c, cw_case_info *out)
     out->offence_at = c->offence_at;
 }
 
-static int h_case_events(cw_ctx *ctx, const cw_case *c, cw_event_fn fn, void *ud)
+static int h_case_events(cw_ctx *ctx, const cw_case *c, const int *types, size_t ntypes,
+                         cw_event_fn fn, void *ud)
 {
     if (ctx->e == NULL)
         return -1;
-    return cw__case_events(ctx->e, c, fn, ud);
+    return cw__case_events(ctx->e, c, types, ntypes, fn, ud);
 }
 
 static int h_find_events(cw_ctx *ctx, int type, int fid, uint32_t value, cw_event_fn fn,
@@ -137,14 +138,17 @@ static int h_tz_offset(cw_ctx *ctx)
 static size_t h_format_time(cw_ctx *ctx, cw_time t, bool date_only, char *buf, size_t size)
 {
     char iso[40];
-    int n;
+    size_t n = date_only ? 10 : 16;
 
+    if (size == 0)
+        return 0;
     cw_time_format(t, ctx->rs->tz, iso, sizeof iso);
-    if (date_only)
-        n = snprintf(buf, size, "%.10s", iso);
-    else
-        n = snprintf(buf, size, "%.10s %.5s", iso, iso + 11);
-    return n < 0 ? 0 : (size_t)n;
+    iso[10] = ' ';
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, iso, n);
+    buf[n] = '\0';
+    return n;
 }
 
 static int h_sync(cw_ctx *ctx, const cw_case *c, const cw_finding_in *f, size_t n)

@@ -215,33 +215,73 @@ int cw_day_parse(const char *s, size_t len, cw_day *out)
     return 0;
 }
 
-/* snprintf reports the length it wanted; callers want what is in buf. */
-static size_t written(int n, size_t size)
+/* Digits by hand: these run for every finding written and every
+ * deadline message, where snprintf's generality costs far more than the
+ * work. */
+static char *two(char *o, int v)
 {
-    if (n < 0 || size == 0)
-        return 0;
-    return (size_t)n < size ? (size_t)n : size - 1;
+    o[0] = (char)('0' + v / 10);
+    o[1] = (char)('0' + v % 10);
+    return o + 2;
 }
 
-size_t cw_day_format(cw_day day, char *buf, size_t size)
+/* "YYYY-MM-DD" into o (11 bytes with the NUL); years outside 0-9999
+ * fall back to snprintf. Returns the end. */
+static char *put_date(char *o, cw_day day)
 {
     int y, m, d;
 
     cw_day_to_civil(day, &y, &m, &d);
-    return written(snprintf(buf, size, "%04d-%02d-%02d", y, m, d), size);
+    if (y < 0 || y > 9999) {
+        int n = snprintf(o, 16, "%04d-%02d-%02d", y, m, d);
+        return o + (n > 15 ? 15 : n);
+    }
+    o = two(o, y / 100);
+    o = two(o, y % 100);
+    *o++ = '-';
+    o = two(o, m);
+    *o++ = '-';
+    return two(o, d);
+}
+
+/* Copy tmp[0..n) into buf of size bytes, NUL-terminated, truncating. */
+static size_t out(char *buf, size_t size, const char *tmp, size_t n)
+{
+    if (size == 0)
+        return 0;
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, tmp, n);
+    buf[n] = '\0';
+    return n;
+}
+
+size_t cw_day_format(cw_day day, char *buf, size_t size)
+{
+    char tmp[24];
+
+    return out(buf, size, tmp, (size_t)(put_date(tmp, day) - tmp));
 }
 
 size_t cw_time_format(cw_time t, int off_min, char *buf, size_t size)
 {
     int64_t day, sec;
-    int y, m, d, off = off_min < 0 ? -off_min : off_min;
+    int off = off_min < 0 ? -off_min : off_min;
+    char tmp[40], *o;
 
     split_time(t, off_min, &day, &sec);
-    cw_day_to_civil((cw_day)day, &y, &m, &d);
-    return written(snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
-                            y, m, d, (int)(sec / 3600), (int)(sec / 60 % 60),
-                            (int)(sec % 60), off_min < 0 ? '-' : '+',
-                            off / 60, off % 60), size);
+    o = put_date(tmp, (cw_day)day);
+    *o++ = 'T';
+    o = two(o, (int)(sec / 3600));
+    *o++ = ':';
+    o = two(o, (int)(sec / 60 % 60));
+    *o++ = ':';
+    o = two(o, (int)(sec % 60));
+    *o++ = off_min < 0 ? '-' : '+';
+    o = two(o, off / 60 % 100);
+    *o++ = ':';
+    o = two(o, off % 60);
+    return out(buf, size, tmp, (size_t)(o - tmp));
 }
 
 int cw_age_years(cw_day birth, cw_day on)

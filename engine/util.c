@@ -124,3 +124,81 @@ int cw_read_file(const char *path, char **buf, size_t *len)
     *len = n;
     return 0;
 }
+
+void cw_buf_put(cw_buf *b, const void *s, size_t n)
+{
+    if (b->cap - b->n < n + 1) {
+        size_t c = b->cap ? b->cap : 256;
+        while (c - b->n < n + 1)
+            c *= 2;
+        b->p = cw_xrealloc(b->p, c);
+        b->cap = c;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+void cw_buf_printf(cw_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n <= 0)
+        return;
+    cw_buf_put(b, "", 0);
+    if (b->cap - b->n < (size_t)n + 1) {
+        size_t c = b->cap;
+        while (c - b->n < (size_t)n + 1)
+            c *= 2;
+        b->p = cw_xrealloc(b->p, c);
+        b->cap = c;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->n += (size_t)n;
+}
+
+void cw_buf_json(cw_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t run = 0;
+
+    cw_buf_put(b, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[6];
+        size_t len = 2;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        cw_buf_put(b, s + run, i - run);
+        run = i + 1;
+        esc[0] = '\\';
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            len = 6;
+        }
+        cw_buf_put(b, esc, len);
+    }
+    cw_buf_put(b, s + run, n - run);
+    cw_buf_put(b, "\"", 1);
+}
+
+void cw_buf_free(cw_buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->n = b->cap = 0;
+}

@@ -52,6 +52,22 @@ static inline uint64_t cw_hash(const void *p, size_t len)
     return h;
 }
 
+/* A growable byte buffer, always NUL-terminated once written to. */
+typedef struct cw_buf {
+    char *p;
+    size_t n, cap;
+} cw_buf;
+
+void cw_buf_put(cw_buf *b, const void *s, size_t n);
+static inline void cw_buf_puts(cw_buf *b, const char *s)
+{
+    cw_buf_put(b, s, strlen(s));
+}
+void cw_buf_printf(cw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s[0..n) as a JSON string literal (quotes included). */
+void cw_buf_json(cw_buf *b, const char *s, size_t n);
+void cw_buf_free(cw_buf *b);
+
 /* Join a directory and a name ("dir/name"; name as is when absolute). */
 char *cw_path_join(const char *dir, const char *name);
 

@@ -74,6 +74,8 @@ typedef struct dl {
     /* rounds (case.returned) */
     int round_fid, round_max;
     char label[96];
+    int types[MAX_STOP + 2];        /* every type the walk looks at */
+    size_t ntypes;
     struct walk *scratch;           /* reused by every recompute */
 } dl;
 
@@ -423,6 +425,11 @@ static int configure(cw_ctx *ctx, const cw_rule_info *rule, const cw_value *p, v
             { fail(err, len, v->line, "rounds.max must be a positive integer"); goto bad; }
         d->round_max = (int)mx->i;
     }
+    d->types[d->ntypes++] = d->a_type;
+    for (int i = 0; i < d->nstop && d->join_fid < 0; i++)
+        d->types[d->ntypes++] = d->stop[i];
+    if (d->ext_limit != 0)
+        d->types[d->ntypes++] = d->ext_type;
     if ((d->scratch = calloc(1, sizeof *d->scratch)) == NULL)
         { fail(err, len, 0, "out of memory"); goto bad; }
     if (H->listen(ctx, d->a_type) < 0)
@@ -492,7 +499,49 @@ static uint32_t str_field(const cw_event *ev, int fid)
 }
 
 
-static uint32_t keyf(cw_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An event id (at most 64 bytes) into a 65-byte slot. */
+static void copy_id(char *dst, const char *id)
+{
+    size_t n = strlen(id);
+
+    if (n > 64)
+        n = 64;
+    memcpy(dst, id, n);
+    dst[n] = '\0';
+}
+
+/* A tiny appender: messages are built for every obligation on every
+ * recompute, so they avoid printf. */
+typedef struct text {
+    char *p;
+    size_t n, cap;
+} text;
+
+static void put(text *t, const char *s)
+{
+    size_t l = strlen(s);
+
+    if (t->n + l >= t->cap)
+        l = t->cap - t->n - 1;
+    memcpy(t->p + t->n, s, l);
+    t->n += l;
+    t->p[t->n] = '\0';
+}
+
+static void put_int(text *t, long long v)
+{
+    char buf[24], *o = buf + sizeof buf;
+    bool neg = v < 0;
+    unsigned long long u = neg ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+    *--o = '\0';
+    do
+        *--o = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (neg)
+        *--o = '-';
+    put(t, o);
+}
 
 static uint32_t keyf(cw_ctx *ctx, const char *fmt, ...)
 {
@@ -511,7 +560,7 @@ static viol *violation(walk *w, uint32_t key, const cw_event *ev)
     for (int i = 0; i < w->nv; i++)
         if (w->v[i].key == key) {
             if (w->v[i].nids < MAX_EXT_EVENTS)
-                snprintf(w->v[i].ids[w->v[i].nids++], 65, "%s", ev->id);
+                copy_id(w->v[i].ids[w->v[i].nids++], ev->id);
             return NULL;    /* the first breach is the one reported */
         }
     if (w->nv == 8)
@@ -519,7 +568,7 @@ static viol *violation(walk *w, uint32_t key, const cw_event *ev)
     memset(&w->v[w->nv], 0, sizeof w->v[w->nv]);
     w->v[w->nv].key = key;
     w->v[w->nv].at = ev->at;
-    snprintf(w->v[w->nv].ids[0], 65, "%s", ev->id);
+    copy_id(w->v[w->nv].ids[0], ev->id);
     w->v[w->nv].nids = 1;
     return &w->v[w->nv++];
 }
@@ -567,7 +616,7 @@ static void on_a(walk *w, const cw_event *ev)
     o->start = ev->at;
     o->p = p;
     o->met = CW_TIME_NONE;
-    snprintf(o->a_id, sizeof o->a_id, "%s", ev->id);
+    copy_id(o->a_id, ev->id);
     if (d->next_flags > 0) {
         const cw_fval *fl = cw_event_field(ev, d->flags_fid);
         for (int i = 0; fl && fl->kind == CW_V_LIST && i < d->next_flags; i++)
@@ -589,7 +638,7 @@ static void on_b(walk *w, const cw_event *ev, bool by_subject)
             continue;
         o->done = true;
         o->met = ev->at;
-        snprintf(o->b_id, sizeof o->b_id, "%s", ev->id);
+        copy_id(o->b_id, ev->id);
         if (by_subject)
             return;     /* one B meets one A: the earliest open */
     }
@@ -614,7 +663,7 @@ static void on_ext(walk *w, const cw_event *ev)
             continue;
         o->ext_count++;
         if (o->next_ids < MAX_EXT_EVENTS)
-            snprintf(o->ext_ids[o->next_ids++], 65, "%s", ev->id);
+            copy_id(o->ext_ids[o->next_ids++], ev->id);
         cap = d->ext_max_total;
         if (o->flagged && d->ext_flags_total > cap)
             cap = d->ext_flags_total;
@@ -671,7 +720,7 @@ static int earliest(void *ud, const cw_case *c, const cw_event *ev)
     (void)c;
     if (j->at == CW_TIME_NONE || ev->at < j->at) {
         j->at = ev->at;
-        snprintf(j->id, sizeof j->id, "%s", ev->id);
+        copy_id(j->id, ev->id);
     }
     return 0;
 }
@@ -711,7 +760,7 @@ static int recompute(dl *d, cw_ctx *ctx, const cw_case *c)
     w->ctx = ctx;
     w->c = c;
     w->n = w->nv = w->a_seen = 0;
-    if ((rc = H->case_events(ctx, c, visit, w)) != 0)
+    if ((rc = H->case_events(ctx, c, d->types, d->ntypes, visit, w)) != 0)
         return rc;
     for (int i = 0; i < w->n; i++) {
         obl *o = &w->o[i];
@@ -726,7 +775,7 @@ static int recompute(dl *d, cw_ctx *ctx, const cw_case *c)
             if (j.at != CW_TIME_NONE) {
                 o->done = true;
                 o->met = j.at > o->start ? j.at : o->start;
-                snprintf(o->b_id, sizeof o->b_id, "%s", j.id);
+                copy_id(o->b_id, j.id);
             }
         }
         memset(fi, 0, sizeof *fi);
@@ -737,13 +786,25 @@ static int recompute(dl *d, cw_ctx *ctx, const cw_case *c)
         fi->met = o->met;
         fi->flags = uncovered ? CW_FF_UNCOVERED : 0;
         date_of(w, o->start, start, sizeof start);
-        if (o->ext_days > 0)
-            snprintf(msgs[n], sizeof msgs[n], "%s %s, 期限 %d %s (含延长 %d 日)", d->label, start,
-                     o->p->n + (o->p->unit == U_DAYS || o->p->unit == U_WORKDAYS ? o->ext_days : 0),
-                     unit_cn[o->p->unit], o->ext_days);
-        else
-            snprintf(msgs[n], sizeof msgs[n], "%s %s, 期限 %d %s", d->label, start, o->p->n,
-                     unit_cn[o->p->unit]);
+        {
+            text t = { msgs[n], 0, sizeof msgs[n] };
+            int shown = o->p->n;
+            if (o->p->unit == U_DAYS || o->p->unit == U_WORKDAYS)
+                shown += o->ext_days;
+            msgs[n][0] = '\0';
+            put(&t, d->label);
+            put(&t, " ");
+            put(&t, start);
+            put(&t, ", 期限 ");
+            put_int(&t, shown);
+            put(&t, " ");
+            put(&t, unit_cn[o->p->unit]);
+            if (o->ext_days > 0) {
+                put(&t, " (含延长 ");
+                put_int(&t, o->ext_days);
+                put(&t, " 日)");
+            }
+        }
         fi->message = msgs[n];
         ids[n][k++] = o->a_id;
         for (int e = 0; e < o->next_ids; e++)
@@ -762,8 +823,7 @@ static int recompute(dl *d, cw_ctx *ctx, const cw_case *c)
         fi->state = CW_ST_VIOLATION;
         fi->due = CW_TIME_NONE;
         fi->raised = w->v[i].at;
-        snprintf(msgs[n], sizeof msgs[n], "%s", w->v[i].msg);
-        fi->message = msgs[n];
+        fi->message = w->v[i].msg;
         for (int e = 0; e < w->v[i].nids; e++)
             ids[n][e] = w->v[i].ids[e];
         fi->events = ids[n];

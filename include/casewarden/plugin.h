@@ -225,9 +225,12 @@ typedef struct cw_host {
     /* Cases. The timeline a model sees ends at the event being evaluated:
      * later events have not happened yet. */
     void (*case_info)(cw_ctx *ctx, const cw_case *c, cw_case_info *out);
-    /* Call fn for each event of c's timeline in (at, seq) order; a
-     * non-zero return from fn stops the walk and is returned. */
-    int (*case_events)(cw_ctx *ctx, const cw_case *c, cw_event_fn fn, void *ud);
+    /* Call fn for each event of c's timeline in (at, seq) order whose
+     * type is one of types[0..ntypes) (all types when types is NULL); a
+     * non-zero return from fn stops the walk and is returned. Events of
+     * other types are skipped without being decoded. */
+    int (*case_events)(cw_ctx *ctx, const cw_case *c, const int *types, size_t ntypes,
+                       cw_event_fn fn, void *ud);
     /* Every event of `type` whose field fid equals the string id value, in
      * any case (an index asked for with want_index). Same stop rule. */
     int (*find_events)(cw_ctx *ctx, int type, int fid, uint32_t value,
