@@ -1,4 +1,5 @@
 bin_PROGRAMS += casewarden
-casewarden_SOURCES = cli/main.c cli/cli.h cli/cmd_eval.c cli/cmd_test.c
+casewarden_SOURCES = cli/main.c cli/cli.h cli/cmd_eval.c cli/cmd_test.c \
+	cli/cmd_check.c cli/cmd_diff.c
 casewarden_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
 casewarden_LDADD = engine/libcwcore.la

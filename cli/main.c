@@ -20,6 +20,8 @@ static const struct verb {
 } verbs[] = {
     { "eval", cw_cmd_eval, "evaluate the rules over a JSONL event file, no database" },
     { "test", cw_cmd_test, "run the fixture tests of a rules directory" },
+    { "check", cw_cmd_check, "validate a rules directory; with --events, how each rule fares" },
+    { "diff", cw_cmd_diff, "what a rule change would flag: findings added, removed, changed" },
 };
 
 static void usage(FILE *f)

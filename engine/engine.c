@@ -182,20 +182,29 @@ static cw_ientry *index_slot(cw_engine *e, uint64_t key, bool create)
 }
 
 static void index_add1(cw_engine *e, uint32_t spec, uint32_t value, const cw_case *c,
-                       uint64_t seq)
+                       const cw_event *ev)
 {
     cw_ientry *ie = index_slot(e, ikey(spec, value), true);
+    uint32_t pos;
 
     /* Replays add the same event again: keep one entry. */
-    for (uint32_t i = 0; i < ie->n; i++)
-        if (ie->v[i].cidx == c->idx && ie->v[i].seq == seq)
+    for (uint32_t i = ie->n; i-- > 0;)
+        if (ie->v[i].cidx == c->idx && ie->v[i].seq == ev->seq)
             return;
     if (ie->n == ie->cap) {
         ie->cap = ie->cap ? ie->cap * 2 : 2;
         ie->v = cw_xrealloc(ie->v, ie->cap * sizeof *ie->v);
     }
-    ie->v[ie->n].cidx = c->idx;
-    ie->v[ie->n].seq = seq;
+    /* Events come in time order but for replays and late arrivals. */
+    for (pos = ie->n; pos > 0; pos--) {
+        const cw_iref *p = &ie->v[pos - 1];
+        if (p->at < ev->at || (p->at == ev->at && p->seq <= ev->seq))
+            break;
+    }
+    memmove(&ie->v[pos + 1], &ie->v[pos], (ie->n - pos) * sizeof *ie->v);
+    ie->v[pos].at = ev->at;
+    ie->v[pos].seq = ev->seq;
+    ie->v[pos].cidx = c->idx;
     ie->n++;
 }
 
@@ -210,17 +219,19 @@ static void index_add(cw_engine *e, const cw_case *c, const cw_event *ev)
         if ((f = cw_event_field(ev, rs->idx[s].fid)) == NULL)
             continue;
         if (f->kind == CW_V_STR)
-            index_add1(e, (uint32_t)s, f->v.s, c, ev->seq);
+            index_add1(e, (uint32_t)s, f->v.s, c, ev);
         else if (f->kind == CW_V_LIST)
             for (uint32_t i = 0; i < f->n; i++)
-                index_add1(e, (uint32_t)s, f->v.list[i], c, ev->seq);
+                index_add1(e, (uint32_t)s, f->v.list[i], c, ev);
     }
 }
 
-int cw__find_events(cw_engine *e, int type, int fid, uint32_t value, cw_event_fn fn, void *ud)
+int cw__find_events(cw_engine *e, int type, int fid, uint32_t value, cw_time from, cw_time to,
+                    cw_event_fn fn, void *ud)
 {
     const cw_ruleset *rs = e->rs;
     cw_ientry *ie;
+    uint32_t lo = 0, hi;
     size_t s;
     int rc = 0;
 
@@ -229,7 +240,16 @@ int cw__find_events(cw_engine *e, int type, int fid, uint32_t value, cw_event_fn
             break;
     if (s == rs->nidx || (ie = index_slot(e, ikey((uint32_t)s, value), false)) == NULL)
         return 0;
-    for (uint32_t i = 0; i < ie->n && rc == 0; i++) {
+    /* the first ref at or after `from` */
+    hi = ie->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (ie->v[mid].at < from)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (uint32_t i = lo; i < ie->n && ie->v[i].at <= to && rc == 0; i++) {
         const cw_case *c = e->cases[ie->v[i].cidx];
         cw_evbuf *b;
         size_t off;

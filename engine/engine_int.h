@@ -9,9 +9,12 @@
 
 #define CW_EVBUF_DEPTH 8     /* nested decodes: event, timeline walk, index */
 
+/* An indexed event: its case, and its (at, seq) to find its record.
+ * An index entry keeps its refs in (at, seq) order. */
 typedef struct cw_iref {
-    uint32_t cidx;
+    cw_time at;
     uint64_t seq;
+    uint32_t cidx;
 } cw_iref;
 
 typedef struct cw_ientry {
@@ -67,7 +70,9 @@ cw_evbuf *cw__evbuf_push(cw_engine *e);
 void cw__evbuf_pop(cw_engine *e);
 int cw__case_events(cw_engine *e, const cw_case *c, const int *types, size_t ntypes,
                     cw_event_fn fn, void *ud);
-int cw__find_events(cw_engine *e, int type, int fid, uint32_t value, cw_event_fn fn, void *ud);
+/* Indexed events with type/fid = value and from <= at <= to, oldest first. */
+int cw__find_events(cw_engine *e, int type, int fid, uint32_t value, cw_time from, cw_time to,
+                    cw_event_fn fn, void *ud);
 int cw__emit(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f);
 int cw__sync(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f, size_t n);
 int cw__retract(cw_engine *e, uint16_t rule, cw_case *c, uint32_t subject);

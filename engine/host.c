@@ -96,12 +96,12 @@ static int h_case_events(cw_ctx *ctx, const cw_case *c, const int *types, size_t
     return cw__case_events(ctx->e, c, types, ntypes, fn, ud);
 }
 
-static int h_find_events(cw_ctx *ctx, int type, int fid, uint32_t value, cw_event_fn fn,
-                         void *ud)
+static int h_find_events(cw_ctx *ctx, int type, int fid, uint32_t value, cw_time from,
+                         cw_time to, cw_event_fn fn, void *ud)
 {
     if (ctx->e == NULL)
         return -1;
-    return cw__find_events(ctx->e, type, fid, value, fn, ud);
+    return cw__find_events(ctx->e, type, fid, value, from, to, fn, ud);
 }
 
 static cw_time h_now(cw_ctx *ctx)

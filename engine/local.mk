@@ -18,6 +18,7 @@ engine_libcwcore_la_SOURCES = \
 	engine/luahost.c engine/luahost.h \
 	engine/ruleset.c engine/ruleset.h \
 	engine/eval.c engine/eval.h \
-	engine/fixture.c engine/fixture.h
+	engine/fixture.c engine/fixture.h \
+	engine/lint.c engine/lint.h
 engine_libcwcore_la_LIBADD = $(LUA_LIBS) $(YAML_LIBS) $(JANSSON_LIBS)
 pkginclude_HEADERS += include/casewarden/plugin.h

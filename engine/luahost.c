@@ -24,6 +24,7 @@ struct cw_luafile {
     uint64_t budget, used;
     bool budget_hit;
     char where[300];            /* file:line where a limit stopped it */
+    int problems;               /* declarations refused while loading */
     /* the call under way */
     cw_ctx *ctx;
     cw_case *c;
@@ -437,13 +438,23 @@ static bool is_common(const char *k)
     return false;
 }
 
+/* The line of the file's top-level statement that led to this call, so
+ * a rule declared through a helper function is placed where the helper
+ * was called for it. */
 static int caller_line(lua_State *L)
 {
     lua_Debug ar;
+    int line = 0;
 
-    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "l", &ar))
-        return ar.currentline;
-    return 0;
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "lS", &ar))
+            break;
+        if (ar.currentline > 0)
+            line = ar.currentline;
+        if (strcmp(ar.what, "main") == 0)
+            break;
+    }
+    return line;
 }
 
 static const char *opt_field(lua_State *L, int t, const char *key)
@@ -569,7 +580,14 @@ static int declare(lua_State *L, const cw_model *m, bool check_rule)
     if ((rc = lua_pcall(L, 2, 0, 0)) != LUA_OK) {
         cw_varena_free(d.a);
         luaL_unref(L, LUA_REGISTRYINDEX, fn);
-        return lua_error(L);
+        if (rc == LUA_ERRMEM || lf->budget_hit || lf->mem_hit)
+            return lua_error(L);
+        /* a wrong declaration: note it, and check the rest of the file */
+        cw_err_set(&err, CW_ERULE, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        lf->problems++;
+        cw__ruleset_problem(lf->rs, &err);
+        return 0;
     }
     if (check_rule) {
         lr = cw_xcalloc(1, sizeof *lr);
@@ -584,8 +602,8 @@ static int declare(lua_State *L, const cw_model *m, bool check_rule)
             luaL_unref(L, LUA_REGISTRYINDEX, fn);
             free(lr);
         }
-        lua_pushstring(L, err.msg);
-        return lua_error(L);
+        lf->problems++;
+        cw__ruleset_problem(lf->rs, &err);
     }
     return 0;
 }
@@ -1183,14 +1201,17 @@ static int find_one(void *ud, const cw_case *c, const cw_event *ev)
     return 0;
 }
 
-/* find(type, field, value): events in any case, through an index the
- * rule declared with index = {{type, field}, ...}. */
+/* find(type, field, value [, from [, to]]): events in any case, oldest
+ * first, through an index the rule declared with index = {{type, field}},
+ * optionally only those with from <= at <= to. */
 static int l_find(lua_State *L)
 {
     cw_luafile *lf = lf_of(L);
     size_t len;
     const char *field, *value;
-    int type, fid;
+    cw_time from, to;
+    uint32_t fid;
+    int type;
     find_ud ud = { L, lf, 0 };
 
     if (!lf->in_check)
@@ -1198,12 +1219,35 @@ static int l_find(lua_State *L)
     type = type_arg(L, lf, 1);
     field = luaL_checkstring(L, 2);
     value = luaL_checklstring(L, 3, &len);
-    fid = (int)cw_strtab_find(lf->rs->world->names, field, strlen(field));
+    from = lua_isnoneornil(L, 4) ? CW_TIME_NONE : check_time(L, 4);
+    to = lua_isnoneornil(L, 5) ? INT64_MAX : check_time(L, 5);
+    fid = cw_strtab_find(lf->rs->world->names, field, strlen(field));
     lua_newtable(L);
-    if (fid < 0)
+    if (fid == UINT32_MAX)
         return 1;
-    cw__find_events(lf->ctx->e, type, fid, cw_strtab_intern(lf->rs->world->strs, value, len),
-                    find_one, &ud);
+    cw__find_events(lf->ctx->e, type, (int)fid, cw_strtab_intern(lf->rs->world->strs, value, len),
+                    from, to, find_one, &ud);
+    return 1;
+}
+
+/* case_of(id): a read-only view of another case, or nil. */
+static int l_case_of(lua_State *L)
+{
+    cw_luafile *lf = lf_of(L);
+    caseview *cv;
+    cw_case *c;
+
+    if (!lf->in_check)
+        return luaL_error(L, "case_of is for check functions");
+    c = cw_engine_case(lf->ctx->e, luaL_checkstring(L, 1));
+    if (c == NULL) {
+        lua_pushnil(L);
+        return 1;
+    }
+    cv = lua_newuserdatauv(L, sizeof *cv, 0);
+    cv->gen = lf->gen;
+    cv->c = c;
+    luaL_setmetatable(L, CASE_MT);
     return 1;
 }
 
@@ -1247,7 +1291,8 @@ static void build_api(lua_State *L, cw_luafile *lf)
     };
     static const luaL_Reg fns[] = {
         { "rule", l_rule }, { "report", l_report }, { "obligation", l_obligation },
-        { "withdraw", l_withdraw }, { "find", l_find }, { "now", l_now },
+        { "withdraw", l_withdraw }, { "find", l_find }, { "case_of", l_case_of },
+        { "now", l_now },
         { "hours", l_hours }, { "minutes", l_minutes }, { "days", l_days },
         { "date", l_date }, { "datetime", l_datetime }, { "parse_time", l_parse_time },
         { "age", l_age }, { "has", l_has }, { "add_days", l_add_days },
@@ -1391,7 +1436,8 @@ int cw_lua_load_file(cw_ruleset *rs, const char *path, cw_err *err)
     }
     lua_settop(lf->L, 0);
     lua_gc(lf->L, LUA_GCCOLLECT);
-    return 0;
+    /* the problems themselves were reported as they were found */
+    return lf->problems > 0 ? 1 : 0;
 }
 
 void cw_lua_close(cw_luafile *lf)
@@ -1403,6 +1449,11 @@ void cw_lua_close(cw_luafile *lf)
     free(lf->scratch);
     free(lf->path);
     free(lf);
+}
+
+const char *cw_lua_path(const cw_luafile *lf)
+{
+    return lf->path;
 }
 
 size_t cw_lua_memory(const cw_luafile *lf)

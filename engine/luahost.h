@@ -22,10 +22,16 @@
 #include "ruleset.h"
 
 /* Run the rule file at path in a new sandboxed state; its declarations
- * add rules to rs. Returns 0, or an error naming path:line. The file is
- * added to rs->files either way (cw_ruleset_free closes it). */
+ * add rules to rs. Returns 0; 1 when some declarations were refused (each
+ * already reported through cw__ruleset_problem, the rest of the file was
+ * still run); or an error naming path:line for a file that could not run
+ * to its end. The file is added to rs->files either way (cw_ruleset_free
+ * closes it). */
 int cw_lua_load_file(cw_ruleset *rs, const char *path, cw_err *err);
 void cw_lua_close(cw_luafile *lf);
+
+/* The path the file was loaded from. */
+const char *cw_lua_path(const cw_luafile *lf);
 
 /* Bytes a file's state holds now. */
 size_t cw_lua_memory(const cw_luafile *lf);

@@ -39,6 +39,12 @@ static void problem(loader *ld, const cw_err *e)
         fprintf(ld->opts->report, "%s\n", e->msg);
 }
 
+void cw__ruleset_problem(cw_ruleset *rs, const cw_err *e)
+{
+    if (rs->loading != NULL)
+        problem(rs->loading, e);
+}
+
 /* ---- rules ---------------------------------------------------------------- */
 
 static void rule_free(cw_rule *r)
@@ -638,9 +644,11 @@ int cw_ruleset_load(cw_ruleset **out, cw_world *w, const char *dir, const cw_loa
         rs->f_offence_at = (int)cw_strtab_intern(w->names, "offence_at", 10);
     }
     files = lua_files(dir, &nfiles);
+    rs->loading = &ld;
     for (size_t i = 0; i < nfiles; i++)
         if (cw_lua_load_file(rs, files[i], &e) < 0)
-            problem(&ld, &e);
+            problem(&ld, &e);       /* positive: reported one by one */
+    rs->loading = NULL;
     for (size_t i = 0; i < nfiles; i++)
         free(files[i]);
     free(files);

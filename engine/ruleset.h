@@ -79,6 +79,7 @@ typedef struct cw_ruleset {
     uint64_t lua_budget;     /* instructions per call */
     /* names ids the engine itself needs */
     int t_accepted, f_kind, f_cause, f_offence_at;
+    struct loader *loading;  /* while cw_ruleset_load runs */
 } cw_ruleset;
 
 typedef struct cw_load_opts {
@@ -117,6 +118,9 @@ int cw__ruleset_declare(cw_ruleset *rs, cw_luafile *lf, const char *file, int li
                         const cw_rule_info *info, const cw_value *scope,
                         const cw_value *effective, const cw_model *m,
                         const cw_value *params, void *inst, cw_err *err);
+/* While loading: record one problem and go on (a declaration that is
+ * wrong does not stop the rest of its file from being checked). */
+void cw__ruleset_problem(cw_ruleset *rs, const cw_err *e);
 /* The model named name among the loaded plugins, or NULL. */
 const cw_model *cw__ruleset_model(const cw_ruleset *rs, const char *name);
 

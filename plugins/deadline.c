@@ -771,7 +771,8 @@ static int recompute(dl *d, cw_ctx *ctx, const cw_case *c)
         if (d->join_fid >= 0 && !o->done) {
             joined j = { CW_TIME_NONE, "" };
             for (int s = 0; s < d->nstop; s++)
-                H->find_events(ctx, d->stop[s], d->join_fid, o->subject, earliest, &j);
+                H->find_events(ctx, d->stop[s], d->join_fid, o->subject, CW_TIME_NONE, INT64_MAX,
+                               earliest, &j);
             if (j.at != CW_TIME_NONE) {
                 o->done = true;
                 o->met = j.at > o->start ? j.at : o->start;
@@ -860,7 +861,8 @@ static int on_event(void *inst, cw_ctx *ctx, const cw_case *c, const cw_event *e
         fanout fo = { d, ctx, 0 };
         if (v == 0)
             return 0;
-        H->find_events(ctx, d->a_type, d->subject_fid, v, recompute_joined, &fo);
+        H->find_events(ctx, d->a_type, d->subject_fid, v, CW_TIME_NONE, INT64_MAX,
+                       recompute_joined, &fo);
         return fo.rc;
     }
     return recompute(d, ctx, c);

@@ -231,10 +231,12 @@ typedef struct cw_host {
      * other types are skipped without being decoded. */
     int (*case_events)(cw_ctx *ctx, const cw_case *c, const int *types, size_t ntypes,
                        cw_event_fn fn, void *ud);
-    /* Every event of `type` whose field fid equals the string id value, in
-     * any case (an index asked for with want_index). Same stop rule. */
-    int (*find_events)(cw_ctx *ctx, int type, int fid, uint32_t value,
-                       cw_event_fn fn, void *ud);
+    /* Every event of `type` whose field fid equals (or, for a list field,
+     * contains) the string id value, in any case, with from <= at <= to,
+     * oldest first (an index asked for with want_index; pass
+     * CW_TIME_NONE and INT64_MAX for all). Same stop rule. */
+    int (*find_events)(cw_ctx *ctx, int type, int fid, uint32_t value, cw_time from,
+                       cw_time to, cw_event_fn fn, void *ud);
     /* The time of the event being evaluated. */
     cw_time (*now)(cw_ctx *ctx);
 

@@ -1,0 +1,148 @@
+/*
+ * casewarden check: validate a rules directory, and optionally see how
+ * its rules fare on an event file (which of them errors, and where).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "eval.h"
+#include "lint.h"
+#include "timeutil.h"
+#include "util.h"
+
+static const char help[] =
+    "usage: casewarden check --rules DIR [--events FILE [--now T]] [OPTIONS]\n"
+    "\n"
+    "Validate the rules directory DIR: settings, catalogue, calendar, plugins,\n"
+    "Lua syntax and declarations (missing id, title, basis or severity,\n"
+    "duplicate ids, unknown models, event types and fields), names of event\n"
+    "types and data fields used in Lua code, gaps in the calendar. Every\n"
+    "problem is listed as FILE:LINE: what. Then the rules are listed.\n"
+    "\n"
+    "With --events, the rules also run over the file (as `eval` does) and the\n"
+    "list shows how each fared: evaluations, errors, findings, and whether it\n"
+    "was quarantined (stopped for an error, or for exceeding its instruction\n"
+    "budget or memory cap), with the error and where it happened.\n"
+    "\n"
+    "options:\n"
+    "  --rules DIR       the rules directory\n"
+    "  --events FILE     also run the rules over these events\n"
+    "  --now T           as of T (RFC 3339); default now\n"
+    "  --plugins PATH    extra plugin directories (colon-separated)\n"
+    "\n"
+    "exit status: 0 no problem, 1 problems found (or a rule quarantined with\n"
+    "--events), 2 usage.\n";
+
+typedef struct counts {
+    size_t *n;
+} counts;
+
+static int count_finding(void *ud, const cw_finding *f)
+{
+    counts *c = ud;
+
+    c->n[f->rule->index]++;
+    return 0;
+}
+
+int cw_cmd_check(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "rules", required_argument, NULL, 'r' }, { "events", required_argument, NULL, 'e' },
+        { "now", required_argument, NULL, 'n' }, { "plugins", required_argument, NULL, 'P' },
+        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+    };
+    const char *dir = NULL, *events = NULL, *now_s = NULL, *plugins = NULL;
+    cw_load_opts lo = { 0 };
+    cw_world *w = cw_world_new();
+    cw_ruleset *rs = NULL;
+    size_t *found = NULL;
+    int opt, problems = 0, quarantined = 0;
+    cw_time now;
+    cw_err err = { 0 };
+
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'r': dir = optarg; break;
+        case 'e': events = optarg; break;
+        case 'n': now_s = optarg; break;
+        case 'P': plugins = optarg; break;
+        case 'h': fputs(help, stdout); cw_world_free(w); return CW_EXIT_OK;
+        default:
+            cw_world_free(w);
+            return cw_cli_usage_error("check", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc && dir == NULL)
+        dir = argv[optind++];
+    if (optind < argc || dir == NULL) {
+        cw_world_free(w);
+        return cw_cli_usage_error("check", optind < argc ? "unexpected argument" : "--rules is required");
+    }
+    if (cw_cli_now(now_s, &now) < 0) {
+        cw_world_free(w);
+        return cw_cli_usage_error("check", "--now '%s' is not an RFC 3339 time with offset", now_s);
+    }
+    lo.plugin_path = plugins;
+    lo.report = stdout;
+    if (cw_ruleset_load(&rs, w, dir, &lo, &err) < 0) {
+        printf("%s: not loaded; fix the problems above\n", dir);
+        cw_world_free(w);
+        return CW_EXIT_FAIL;
+    }
+    problems = cw_ruleset_lint(rs, stdout, stdout);
+    found = cw_xcalloc(rs->nrules + 1, sizeof *found);
+    if (events != NULL) {
+        cw_engine *e = cw_engine_new(w, rs);
+        cw_eval *ev = cw_eval_new(e);
+        cw_eval_opts o = { .now = now, .errors = NULL };
+        cw_eval_stats st = { 0 };
+        counts c = { found };
+        if (cw_eval_read(ev, events, &o, &st, &err) < 0) {
+            fprintf(stderr, "casewarden check: %s\n", err.msg);
+            cw_eval_free(ev);
+            cw_engine_free(e);
+            free(found);
+            cw_ruleset_free(rs);
+            cw_world_free(w);
+            return CW_EXIT_USAGE;
+        }
+        cw_eval_run(ev, &o, &st);
+        cw_engine_each_finding(e, now, count_finding, &c);
+        printf("%s: %zu events (%zu rejected)\n", events, st.lines, st.rejected);
+        cw_eval_free(ev);
+        cw_engine_free(e);
+    }
+    printf("%-26s %-9s %-8s %-23s %-12s %10s %7s %9s  %s\n", "RULE", "MODEL", "SEVERITY",
+           "EFFECTIVE", "STATE", "EVALS", "ERRORS", "FINDINGS", "DECLARED");
+    for (size_t i = 0; i < rs->nrules; i++) {
+        const cw_rule *r = rs->rules[i];
+        char where[300], from[16] = "", to[16] = "", eff[40];
+        snprintf(where, sizeof where, "%s:%d", r->info.file, r->info.line);
+        if (r->from != INT32_MIN)
+            cw_day_format(r->from, from, sizeof from);
+        if (r->to != INT32_MAX)
+            cw_day_format(r->to, to, sizeof to);
+        snprintf(eff, sizeof eff, "%s", from[0] || to[0] ? "" : "always");
+        if (from[0] || to[0])
+            snprintf(eff, sizeof eff, "%s..%s", from, to);
+        printf("%-26s %-9s %-8s %-23s %-12s %10llu %7llu %9zu  %s\n", r->info.id, r->model->name,
+               r->info.severity, eff, r->status == CW_RULE_ACTIVE ? "active" : "quarantined",
+               (unsigned long long)r->evals, (unsigned long long)r->errors, found[i], where);
+        if (r->status != CW_RULE_ACTIVE) {
+            printf("    %s\n", r->last_error ? r->last_error : "");
+            quarantined++;
+        }
+    }
+    printf("%zu rules, %d problem%s%s\n", rs->nrules, problems, problems == 1 ? "" : "s",
+           quarantined ? ", some rules quarantined" : "");
+    free(found);
+    cw_ruleset_free(rs);
+    cw_world_free(w);
+    return problems || quarantined ? CW_EXIT_FAIL : CW_EXIT_OK;
+}

@@ -1,0 +1,162 @@
+-- Section 4 of DOMAIN.md: inspection checks (督察) on interrogations.
+--
+-- A finding without a subject is about the case; where a case breaks a
+-- rule in several interrogations, the one finding names them all, raised
+-- when the first happened.
+
+-- Every interrogation.started of the case that `bad` flags, with why.
+local function offending(case, bad)
+  local hits, why = {}, {}
+  for s in case:events("interrogation.started") do
+    local w = bad(case, s)
+    if w then
+      hits[#hits + 1] = s
+      why[#why + 1] = "讯问/询问 " .. s.data.session .. " (" .. datetime(s.at) .. ", " .. w .. ")"
+    end
+  end
+  return hits, why
+end
+
+local function report_all(case, bad, what)
+  local hits, why = offending(case, bad)
+  if #hits > 0 then
+    report {
+      message = what .. ": " .. table.concat(why, "; "),
+      events = hits,
+      raised = hits[1].at,
+    }
+  end
+end
+
+local function distinct(list)
+  local seen, n = {}, 0
+  for _, v in ipairs(list or {}) do
+    if not seen[v] then seen[v] = true; n = n + 1 end
+  end
+  return n
+end
+
+rule {
+  id = "INTERROGATION-2OFFICERS",
+  title = "询问、讯问时执法人员少于二人",
+  severity = "high",
+  basis = "治安管理处罚法(2025修订) 第108条; 公安机关办理行政案件程序规定 第52条: 询问违法嫌疑人时, 人民警察不得少于二人; 在执法办案场所询问并全程录音录像的除外",
+  on = { "interrogation.started" },
+  check = function(case, ev)
+    report_all(case, function(_, s)
+      local n = distinct(s.data.officers)
+      if n < 2 and not (s.data.in_facility == true and s.data.recorded == true) then
+        return n .. " 名民警"
+      end
+    end, "询问、讯问的民警少于二人")
+  end,
+}
+
+rule {
+  id = "INTERROGATION-RECORDING",
+  title = "执法办案场所询问未全程录音录像",
+  severity = "high",
+  basis = "治安管理处罚法(2025修订) 第97条: 在执法办案场所进行询问的, 应当全程同步录音录像",
+  on = { "interrogation.started" },
+  check = function(case, ev)
+    report_all(case, function(_, s)
+      if s.data.in_facility == true and s.data.recorded ~= true then
+        return "执法办案场所, 未录音录像"
+      end
+    end, "在执法办案场所询问未全程录音录像")
+  end,
+}
+
+rule {
+  id = "MINOR-NO-GUARDIAN",
+  title = "询问未成年人未通知监护人到场",
+  severity = "high",
+  basis = "治安管理处罚法(2025修订) 第98条: 询问不满十八周岁的违反治安管理行为人, 应当通知其父母或者其他监护人到场",
+  on = { "interrogation.started", "person.added" },
+  check = function(case, ev)
+    report_all(case, function(c, s)
+      local age = c:age(s.data.person)
+      if age and age < 18 and s.data.guardian_present ~= true then
+        return s.data.person .. " " .. age .. " 周岁, 监护人未到场"
+      end
+    end, "询问未成年人时监护人未到场")
+  end,
+}
+
+-- OFFICER-OVERLAP: one officer in two sessions whose intervals overlap by
+-- more than 5 minutes. A session runs from interrogation.started to the
+-- interrogation.ended of the same case and session; one still open runs
+-- up to the event being checked. Sessions are looked up within a day
+-- before the start: none lasts longer (the summons limits top at 24 h).
+
+local WINDOW = hours(24)
+
+-- The non-nil arguments as a list.
+local function list(...)
+  local out = {}
+  for i = 1, select("#", ...) do
+    local v = select(i, ...)
+    if v ~= nil then out[#out + 1] = v end
+  end
+  return out
+end
+
+-- The interval of session `sid` of case `cid` that started at `start`.
+local function interval(cid, sid, start, now_t)
+  local c = case_of(cid)
+  if c then
+    for e in c:events("interrogation.ended") do
+      if e.data.session == sid and e.at >= start then return e.at, e end
+    end
+  end
+  return now_t, nil
+end
+
+rule {
+  id = "OFFICER-OVERLAP",
+  title = "同一民警同时参与两起询问、讯问",
+  severity = "high",
+  basis = "笔录真实性要求; 公安机关办理行政案件程序规定 第52条: 询问应当由二名以上人民警察进行, 同一民警不能同时在两处询问",
+  on = { "interrogation.started", "interrogation.ended" },
+  index = { { "interrogation.started", "officers" } },
+  check = function(case, ev)
+    local sid = ev.data.session
+    local mine
+    for s in case:events("interrogation.started") do
+      if s.data.session == sid then mine = s; break end
+    end
+    if not mine then return end
+    local t = now()
+    local my_end, my_end_ev = interval(case.id, sid, mine.at, t)
+    for _, officer in ipairs(mine.data.officers or {}) do
+      for _, other in ipairs(find("interrogation.started", "officers", officer,
+                                  mine.at - WINDOW, my_end)) do
+        if not (other.case == case.id and other.data.session == sid) then
+          local o_end, o_end_ev = interval(other.case, other.data.session, other.at, t)
+          local from = math.max(mine.at, other.at)
+          local overlap = math.min(my_end, o_end) - from
+          if overlap > minutes(5) then
+            local raised = from + minutes(5) + 1
+            report {
+              subject = sid,
+              message = "民警 " .. officer .. " 在讯问/询问 " .. sid .. " 期间同时参与案件 " ..
+                        other.case .. " 的讯问/询问 " .. other.data.session .. ", 重叠 " ..
+                        (overlap // 60) .. " 分钟",
+              events = list(mine, other, my_end_ev, o_end_ev),
+              raised = raised,
+            }
+            report {
+              case = other.case,
+              subject = other.data.session,
+              message = "民警 " .. officer .. " 在讯问/询问 " .. other.data.session ..
+                        " 期间同时参与案件 " .. case.id .. " 的讯问/询问 " .. sid .. ", 重叠 " ..
+                        (overlap // 60) .. " 分钟",
+              events = list(other, mine, o_end_ev, my_end_ev),
+              raised = raised,
+            }
+          end
+        end
+      end
+    end
+  end,
+}
