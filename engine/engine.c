@@ -67,8 +67,8 @@ int cw_engine_encode(cw_engine *e, const cw_pevent *pe, uint64_t seq, uint8_t **
     size_t len = 0, size = cw_rec_encode(e->w, pe, seq, buf, &len, cap);
 
     if (size == 0)
-        return cw_err_set(err, CW_ELIMIT, "more than %d data fields or %d list items",
-                          CW_MAX_FIELDS, CW_MAX_ITEMS);
+        return cw_err_set(err, CW_ELIMIT, "more than %d data fields or %d list items, or a new "
+                          "data field name when 65535 are known", CW_MAX_FIELDS, CW_MAX_ITEMS);
     return (int)size;
 }
 

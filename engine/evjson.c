@@ -663,6 +663,8 @@ static int data_object(rd *r)
             return syntax(r, "expected a string key in 'data'");
         if ((rc = string(r, &key, false)) < 0)
             return rc;
+        if (p->nf >= CW_MAX_DATA_FIELDS)
+            return fail(r->e, "data", "more than %d fields", CW_MAX_DATA_FIELDS);
         for (uint32_t i = 0; i < p->nf; i++)
             if (p->f[i].key.len == key.len && memcmp(p->f[i].key.p, key.p, key.len) == 0) {
                 r->e->field[0] = '\0';
@@ -705,7 +707,7 @@ int cw_evparse(cw_evparser *p, const cw_catalogue *cat, const char *json, size_t
                cw_pevent *out, cw_event_error *e)
 {
     cw_pfield env[K_N];
-    bool seen[K_N] = { false };
+    bool seen[K_N] = { false }, data_object_seen = false;
     const char *why;
     rd r = { json, json + len, json, p, e };
     int rc;
@@ -752,7 +754,7 @@ int cw_evparse(cw_evparser *p, const cw_catalogue *cat, const char *json, size_t
             if (k == K_DATA && r.s < r.end && *r.s == '{') {
                 if ((rc = data_object(&r)) < 0)
                     return rc;
-                env[k].kind = CW_V_RAW;   /* an object */
+                data_object_seen = true;
                 env[k].key = key;
             } else if (k >= 0) {
                 if ((rc = value(&r, &env[k])) < 0)
@@ -818,7 +820,7 @@ int cw_evparse(cw_evparser *p, const cw_catalogue *cat, const char *json, size_t
             return fail(e, "actor", "%s", why);
         out->actor = env[K_ACTOR].s;
     }
-    if (seen[K_DATA] && env[K_DATA].kind != CW_V_RAW && env[K_DATA].kind != CW_V_NULL)
+    if (seen[K_DATA] && !data_object_seen && env[K_DATA].kind != CW_V_NULL)
         return fail(e, "data", "expected an object, got %s", kind_name(env[K_DATA].kind));
     for (uint32_t i = 0; i < p->nf; i++)
         if ((rc = check_data_field(p, out->type, &p->f[i], e)) < 0)

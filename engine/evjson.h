@@ -20,6 +20,7 @@
 #define CW_ID_MAX 64        /* id, case, actor: 1..64 */
 #define CW_UNIT_MIN 2
 #define CW_UNIT_MAX 12      /* unit: 2..12 digits */
+#define CW_MAX_DATA_FIELDS 255
 
 typedef struct cw_slice {
     const char *p;          /* NUL-terminated */

@@ -1495,6 +1495,14 @@ static int lua_on_event(void *inst, cw_ctx *ctx, const cw_case *c, const cw_even
     lf->in_check = false;
     lf->gen++;
     if (rc != LUA_OK) {
+        if (lf->where[0] == '\0' && (rc == LUA_ERRMEM || lf->mem_hit)) {
+            /* Refused inside a library function, before any hook could
+             * see where: name the check function itself. */
+            lua_Debug ar;
+            lua_rawgeti(L, LUA_REGISTRYINDEX, lr->fn);
+            if (lua_getinfo(L, ">S", &ar))
+                snprintf(lf->where, sizeof lf->where, "%s:%d", ar.short_src, ar.linedefined);
+        }
         failure(lf, rc, msg, sizeof msg);
         lua_settop(L, 0);
         ctx->rule->errors++;

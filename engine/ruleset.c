@@ -432,6 +432,14 @@ int cw_plugin_open(const char *path, cw_plugin_handle *h, cw_err *err)
     return 0;
 }
 
+void cw_plugin_close(cw_plugin_handle *h)
+{
+    if (h->dl != NULL)
+        dlclose(h->dl);
+    free(h->path);
+    memset(h, 0, sizeof *h);
+}
+
 static int load_plugins(loader *ld, const cw_ydoc *d, const cw_ynode *list, const char *path)
 {
     cw_ruleset *rs = ld->rs;
@@ -685,10 +693,8 @@ void cw_ruleset_free(cw_ruleset *rs)
     for (size_t i = 0; i < rs->nfiles; i++)
         cw_lua_close(rs->files[i]);
     free(rs->files);
-    for (size_t i = 0; i < rs->nplugins; i++) {
-        dlclose(rs->plugins[i].dl);
-        free(rs->plugins[i].path);
-    }
+    for (size_t i = 0; i < rs->nplugins; i++)
+        cw_plugin_close(&rs->plugins[i]);
     free(rs->plugins);
     for (size_t i = 0; i < rs->nlisten_types; i++)
         free(rs->listen[i]);

@@ -100,6 +100,7 @@ void cw_ruleset_free(cw_ruleset *rs);
  * or a newer minor, is refused naming both versions), then its init.
  * Returns 0 or CW_EIO/CW_EABI with the reason in err. */
 int cw_plugin_open(const char *path, cw_plugin_handle *h, cw_err *err);
+void cw_plugin_close(cw_plugin_handle *h);
 
 cw_rule *cw_ruleset_find(const cw_ruleset *rs, const char *id);
 

@@ -55,6 +55,13 @@ size_t cw_rec_encode(cw_world *w, const cw_pevent *pe, uint64_t seq, uint8_t **b
     }
     if (items > CW_MAX_ITEMS)
         return 0;
+    /* Field ids are 16 bits: a new name beyond that is refused rather
+     * than folded onto another field. */
+    for (uint32_t i = 0; i < pe->nf; i++)
+        if (pe->f[i].spec == NULL &&
+            cw_strtab_find(w->names, pe->f[i].key.p, pe->f[i].key.len) == UINT32_MAX &&
+            cw_strtab_count(w->names) > 0xffff)
+            return 0;
     if (*cap - *len < need) {
         size_t c = *cap ? *cap : 64;
         while (c - *len < need)

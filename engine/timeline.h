@@ -51,8 +51,9 @@ typedef struct cw_evbuf {
 } cw_evbuf;
 
 /* Encode pe (interning its strings into w) as a record at the end of
- * *buf, growing it. Returns the record's size. Fails (returns 0) only
- * when the event exceeds the field or item limits. */
+ * *buf, growing it. Returns the record's size. Fails (returns 0) when the
+ * event exceeds the field or item limits, or names a data field no event
+ * had before when the names table is full (65535 names). */
 size_t cw_rec_encode(cw_world *w, const cw_pevent *pe, uint64_t seq,
                      uint8_t **buf, size_t *len, size_t *cap);
 
@@ -94,7 +95,9 @@ static inline const char *cw_rec_id(const uint8_t *rec)
 
 /* A hash of the event's content (the record without its seq, and the
  * case it belongs to): equal for the same event sent twice, whatever the
- * spacing, escapes or key order of its JSON. */
+ * spacing, string escapes and order of the envelope and data keys. Values
+ * the catalogue does not describe (objects, arrays, fractions) are kept as
+ * written, so inside them escapes and key order do count. */
 uint64_t cw_rec_body_hash(const uint8_t *rec, uint32_t case_id);
 
 #endif

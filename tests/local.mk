@@ -2,7 +2,9 @@
 CW_UNIT_LIBS = engine/libcwcore.la $(CMOCKA_LIBS)
 CW_UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -DCW_SRCDIR='"$(abs_top_srcdir)"' \
 	-DCW_BUILDDIR='"$(abs_top_builddir)"'
-CW_UNITS = tests/unit/test_timeutil tests/unit/test_calendar tests/unit/test_yamltree
+CW_UNITS = tests/unit/test_timeutil tests/unit/test_calendar tests/unit/test_yamltree \
+	tests/unit/test_luahost tests/unit/test_plugin tests/unit/test_evjson \
+	tests/unit/test_strtab tests/unit/test_timeline
 check_PROGRAMS += $(CW_UNITS)
 TESTS += $(CW_UNITS)
 tests_unit_test_timeutil_SOURCES = tests/unit/test_timeutil.c
@@ -14,3 +16,33 @@ tests_unit_test_calendar_LDADD = $(CW_UNIT_LIBS)
 tests_unit_test_yamltree_SOURCES = tests/unit/test_yamltree.c
 tests_unit_test_yamltree_CFLAGS = $(CW_UNIT_CFLAGS)
 tests_unit_test_yamltree_LDADD = $(CW_UNIT_LIBS)
+tests_unit_test_luahost_SOURCES = tests/unit/test_luahost.c
+tests_unit_test_luahost_CFLAGS = $(CW_UNIT_CFLAGS)
+tests_unit_test_luahost_LDADD = $(CW_UNIT_LIBS)
+tests_unit_test_evjson_SOURCES = tests/unit/test_evjson.c
+tests_unit_test_evjson_CFLAGS = $(CW_UNIT_CFLAGS)
+tests_unit_test_evjson_LDADD = $(CW_UNIT_LIBS)
+tests_unit_test_strtab_SOURCES = tests/unit/test_strtab.c
+tests_unit_test_strtab_CFLAGS = $(CW_UNIT_CFLAGS)
+tests_unit_test_strtab_LDADD = $(CW_UNIT_LIBS)
+tests_unit_test_timeline_SOURCES = tests/unit/test_timeline.c
+tests_unit_test_timeline_CFLAGS = $(CW_UNIT_CFLAGS)
+tests_unit_test_timeline_LDADD = $(CW_UNIT_LIBS)
+tests_unit_test_plugin_SOURCES = tests/unit/test_plugin.c
+tests_unit_test_plugin_CFLAGS = $(CW_UNIT_CFLAGS)
+tests_unit_test_plugin_LDADD = $(CW_UNIT_LIBS)
+
+# Fixture plugins, built only for the tests: an ABI the host refuses, and
+# a shared object that is no plugin at all.
+CW_FIXTURE_PLUGIN_LDFLAGS = -module -avoid-version -shared -no-undefined -rpath /nowhere
+check_LTLIBRARIES += tests/plugins/badabi_major.la tests/plugins/badabi_minor.la \
+	tests/plugins/noentry.la
+tests_plugins_badabi_major_la_SOURCES = tests/plugins/badabi.c
+tests_plugins_badabi_major_la_CPPFLAGS = -I$(top_srcdir)/include -DBADABI_MAJOR=2 -DBADABI_MINOR=0
+tests_plugins_badabi_major_la_LDFLAGS = $(CW_FIXTURE_PLUGIN_LDFLAGS)
+tests_plugins_badabi_minor_la_SOURCES = tests/plugins/badabi.c
+tests_plugins_badabi_minor_la_CPPFLAGS = -I$(top_srcdir)/include -DBADABI_MAJOR=CW_ABI_MAJOR \
+	-DBADABI_MINOR="(CW_ABI_MINOR + 1)"
+tests_plugins_badabi_minor_la_LDFLAGS = $(CW_FIXTURE_PLUGIN_LDFLAGS)
+tests_plugins_noentry_la_SOURCES = tests/plugins/noentry.c
+tests_plugins_noentry_la_LDFLAGS = $(CW_FIXTURE_PLUGIN_LDFLAGS)

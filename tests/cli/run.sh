@@ -40,7 +40,7 @@ now=--now=2026-03-20T00:00:00+08:00
 check "help" 0 "usage: casewarden VERB" -- "$cw" --help
 check "no verb" 2 "usage" -- "$cw"
 check "unknown verb" 2 "unknown verb 'frobnicate'" -- "$cw" frobnicate
-for verb in eval test; do
+for verb in eval test check diff; do
     check "$verb --help" 0 "usage: casewarden $verb" -- "$cw" "$verb" --help
     check "help $verb" 0 "usage: casewarden $verb" -- "$cw" help "$verb"
 done
@@ -109,6 +109,60 @@ YAML
 check "test reports failures" 1 "^1 passed, 1 failed$" -- "$cw" test "$tmp/rules"
 grep -q "missing: .*CRIM-FILING \* \* late" "$tmp/out" && ok || bad "test failure lacks the missing expectation"
 grep -q "unexpected: CRIM-FILING C1 \"\" overdue" "$tmp/out" && ok || bad "test failure lacks the unexpected finding"
+
+# casewarden check: the shipped rules are clean; problems are listed with
+# file:line and make it exit 1.
+check "check clean" 0 "^[0-9]+ rules, 0 problems$" -- "$cw" check --rules "$top/rules"
+rm -rf "$tmp/lint" && cp -r "$top/rules" "$tmp/lint"
+cat > "$tmp/lint/zz.lua" <<'LUA'
+rule { id = "L1", title = "t", severity = "low", basis = "b", on = { "case.filed" },
+  check = function(case, ev)
+    local x = ev.data.persn
+    for e in case:events("case.fild") do end
+  end }
+rule { id = "L2", title = "t", severity = "urgent", basis = "b", on = { "case.filed" }, check = function() end }
+rule { id = "L3", title = "t", severity = "low", on = { "case.filed" }, check = function() end }
+LUA
+"$cw" check --rules "$tmp/lint" >"$tmp/out" 2>&1; st=$?
+[ $st -eq 1 ] && ok || bad "check with problems: exit $st, expected 1"
+grep -q "zz.lua:6: rule L2: 'severity' must be" "$tmp/out" && ok || bad "check: bad severity not listed: $(cat "$tmp/out")"
+grep -q "zz.lua:7: rule L3: missing 'basis'" "$tmp/out" && ok || bad "check: missing basis not listed"
+rm "$tmp/lint/zz.lua"
+cat > "$tmp/lint/zz.lua" <<'LUA'
+rule { id = "L1", title = "t", severity = "low", basis = "b", on = { "case.filed" },
+  check = function(case, ev)
+    local x = ev.data.persn
+    for e in case:events("case.fild") do end
+  end }
+LUA
+"$cw" check --rules "$tmp/lint" >"$tmp/out" 2>&1; st=$?
+[ $st -eq 1 ] && ok || bad "check lint: exit $st, expected 1"
+grep -q "zz.lua:3: data field 'persn'" "$tmp/out" && ok || bad "check: unknown field not listed: $(cat "$tmp/out")"
+grep -q "zz.lua:4: unknown event type 'case.fild'" "$tmp/out" && ok || bad "check: unknown type not listed"
+# a rule that fails at run time is shown quarantined, with where
+cat > "$tmp/lint/zz.lua" <<'LUA'
+rule { id = "BOOM", title = "t", severity = "low", basis = "b", on = { "case.accepted" },
+  check = function(case, ev)
+    error("no such luck")
+  end }
+LUA
+"$cw" check --rules "$tmp/lint" --events "$top/examples/events.jsonl" --now 2026-06-01T00:00:00+08:00 >"$tmp/out" 2>&1; st=$?
+[ $st -eq 1 ] && ok || bad "check --events with a failing rule: exit $st, expected 1"
+grep -qE "^BOOM .*quarantined" "$tmp/out" && grep -q "zz.lua:3: no such luck" "$tmp/out" && ok \
+    || bad "check: quarantine not shown: $(cat "$tmp/out")"
+grep -qE "^ADM-HANDLING .*active +[0-9]+ +0 +4 " "$tmp/out" && ok || bad "check: other rules' counts missing"
+
+# casewarden diff: a shorter period adds and changes findings.
+rm -rf "$tmp/new" && cp -r "$top/rules" "$tmp/new"
+sed -i 's/period = { days = 30 },/period = { days = 20 },/' "$tmp/new/deadlines.lua"
+check "diff" 0 "^2 added, 0 removed, 3 changed, 16 unchanged$" -- "$cw" diff --rules "$tmp/new" \
+    --against "$top/rules" --events "$top/examples/events.jsonl" --now 2026-06-01T00:00:00+08:00
+grep -q "^~ ADM-HANDLING A370103202600003 - cleared -> late" "$tmp/out" && ok || bad "diff: state change not shown"
+grep -q "^+ ADM-HANDLING A370102202600001 - cleared" "$tmp/out" && ok || bad "diff: added finding not shown"
+check "diff json" 0 '^\{"change":"changed","old":\{"rule":"ADM-HANDLING"' -- "$cw" diff --format json \
+    --rules "$tmp/new" --against "$top/rules" --events "$top/examples/events.jsonl" --now 2026-06-01T00:00:00+08:00
+check "diff same" 0 "^0 added, 0 removed, 0 changed, 19 unchanged$" -- "$cw" diff --rules "$top/rules" \
+    --against "$top/rules" --events "$top/examples/events.jsonl" --now 2026-06-01T00:00:00+08:00
 
 # The example case file gives exactly the findings examples/README.md documents.
 "$cw" eval --rules "$top/rules" --events "$top/examples/events.jsonl" \
