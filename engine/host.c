@@ -2,14 +2,19 @@
  * The host API table handed to plugins (cw_host in plugin.h): every
  * function a model may call, over the engine's internals.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine_int.h"
 #include "log.h"
 #include "timeutil.h"
 #include "util.h"
+#include "value.h"
+#include "yamltree.h"
 
 static int h_type_id(cw_ctx *ctx, const char *name)
 {
@@ -75,6 +80,80 @@ static int h_want_index(cw_ctx *ctx, int type, int fid)
     if (ctx->e != NULL)
         return -1;
     return cw__want_index(ctx->rs, type, fid);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int h_data_files(cw_ctx *ctx, const char *dir, const char *suffix,
+                        int (*fn)(void *ud, const char *path, const cw_value *doc), void *ud,
+                        char *err, size_t errlen)
+{
+    char *full, **names = NULL;
+    size_t n = 0, cap = 0, sl = strlen(suffix);
+    struct dirent *de;
+    DIR *d;
+    int rc = 0;
+
+    if (ctx->e != NULL || strstr(dir, "..") != NULL) {
+        snprintf(err, errlen, "data files are read at configuration, inside the rules directory");
+        return -1;
+    }
+    full = cw_path_join(ctx->rs->dir, dir);
+    if ((d = opendir(full)) == NULL) {
+        snprintf(err, errlen, "%s: %s", full, strerror(errno));
+        free(full);
+        return -1;
+    }
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.' || len <= sl || strcmp(de->d_name + len - sl, suffix) != 0)
+            continue;
+        CW_GROW(names, cap, n + 1);
+        names[n++] = cw_path_join(full, de->d_name);
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(names, n, sizeof *names, name_cmp);
+    if (ctx->rs->data == NULL)
+        ctx->rs->data = cw_varena_new();
+    for (size_t i = 0; i < n; i++) {
+        cw_ydoc *doc;
+        cw_err e;
+        if (rc == 0 && cw_ydoc_load(&doc, names[i], &e) < 0) {
+            snprintf(err, errlen, "%s", e.msg);
+            rc = -1;
+        } else if (rc == 0) {
+            /* the tree outlives the document: copy it into the ruleset */
+            const cw_value *v = cw_value_from_yaml(ctx->rs->data, doc->root);
+            const char *path = cw_varena_str(ctx->rs->data, names[i], strlen(names[i]));
+            cw_ydoc_free(doc);
+            rc = fn(ud, path, v);
+        }
+        free(names[i]);
+    }
+    free(names);
+    free(full);
+    return rc;
+}
+
+static void h_problem(cw_ctx *ctx, const char *file, int line, const char *fmt, ...)
+{
+    cw_err e;
+    va_list ap;
+    int n;
+
+    n = snprintf(e.msg, sizeof e.msg, "%s:%d: ", file, line);
+    va_start(ap, fmt);
+    vsnprintf(e.msg + n, sizeof e.msg - (size_t)n, fmt, ap);
+    va_end(ap);
+    e.code = CW_ERULE;
+    if (ctx->e == NULL)
+        cw__ruleset_problem(ctx->rs, &e);
+    else
+        cw_log(CW_LOG_ERROR, "%s", e.msg);
 }
 
 static void h_case_info(cw_ctx *ctx, const cw_case *c, cw_case_info *out)
@@ -196,6 +275,8 @@ const cw_host cw__host = {
     .str = h_str,
     .listen = h_listen,
     .want_index = h_want_index,
+    .data_files = h_data_files,
+    .problem = h_problem,
     .case_info = h_case_info,
     .case_events = h_case_events,
     .find_events = h_find_events,

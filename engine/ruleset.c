@@ -701,6 +701,7 @@ void cw_ruleset_free(cw_ruleset *rs)
     free(rs->listen);
     free(rs->nlisten);
     free(rs->idx);
+    cw_varena_free(rs->data);
     cw_catalogue_free(rs->cat);
     cw_calendar_free(rs->cal);
     free(rs->dir);

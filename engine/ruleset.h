@@ -80,6 +80,7 @@ typedef struct cw_ruleset {
     /* names ids the engine itself needs */
     int t_accepted, f_kind, f_cause, f_offence_at;
     struct loader *loading;  /* while cw_ruleset_load runs */
+    struct cw_varena *data;  /* data files read for models (data_files) */
 } cw_ruleset;
 
 typedef struct cw_load_opts {

@@ -221,6 +221,20 @@ typedef struct cw_host {
      * string field fid, for find_events. */
     int (*listen)(cw_ctx *ctx, int type);
     int (*want_index)(cw_ctx *ctx, int type, int fid);
+    /* Configuration time only: read every file of the rules directory's
+     * subdirectory `dir` whose name ends in `suffix` (".yaml"), in name
+     * order, as YAML, and call fn with its path and its tree (lines
+     * included). The trees stay valid as long as the ruleset. Returns 0,
+     * fn's first non-zero return, or -1 with the reason in err (a file
+     * that does not parse: path:line). */
+    int (*data_files)(cw_ctx *ctx, const char *dir, const char *suffix,
+                      int (*fn)(void *ud, const char *path, const cw_value *doc), void *ud,
+                      char *err, size_t errlen);
+    /* Configuration time only: report one problem (file:line: what) and
+     * go on looking for more; the ruleset will not load. For models that
+     * check data, so that every problem is listed at once. */
+    void (*problem)(cw_ctx *ctx, const char *file, int line, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 
     /* Cases. The timeline a model sees ends at the event being evaluated:
      * later events have not happened yet. */
