@@ -18,6 +18,14 @@ int cw_cmd_eval(int argc, char **argv);
 int cw_cmd_test(int argc, char **argv);
 int cw_cmd_check(int argc, char **argv);
 int cw_cmd_diff(int argc, char **argv);
+int cw_cmd_serve(int argc, char **argv);
+int cw_cmd_migrate(int argc, char **argv);
+
+struct cw_service;
+struct cw_config;
+/* The HTTP API of serve (api/). */
+int cw_cli_api_start(void **api, struct cw_service *s, struct cw_config *cfg, cw_err *err);
+void cw_cli_api_stop(void *api);
 
 /* Print "casewarden VERB: msg" to stderr and return CW_EXIT_USAGE. */
 int cw_cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

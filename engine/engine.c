@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine_int.h"
+#include "timers.h"
 #include "util.h"
 
 /* ---- cases and timelines ---------------------------------------------- */
@@ -107,6 +108,8 @@ void cw_engine_store(cw_engine *e, uint32_t case_sid, const uint8_t *rec, cw_cas
     c->len += size;
     c->nev++;
     *in_order = pos >= c->proclen;
+    if (!*in_order)
+        c->proclen += size;     /* still on a record boundary; a replay follows */
     *out = c;
     e->stored++;
 }
@@ -373,17 +376,33 @@ void cw__mark_dirty(cw_engine *e, cw_case *c)
     e->dirty[e->ndirty++] = c->idx;
 }
 
-static void frec_free(cw_frec *r)
+void cw__frec_free(cw_frec *r)
 {
     free(r->msg);
     free(r->evids);
 }
 
-static void frec_remove(cw_case *c, uint32_t i)
+/* Drop record i of c; if the store holds it, leave a tombstone. */
+void cw__frec_forget(cw_case *c, uint32_t i)
 {
-    frec_free(&c->fr[i]);
+    cw_frec *r = &c->fr[i];
+
+    if (r->whash != 0) {
+        if (c->ngone == c->capgone) {
+            c->capgone = c->capgone ? c->capgone * 2 : 2;
+            c->gone = cw_xrealloc(c->gone, c->capgone * sizeof *c->gone);
+        }
+        c->gone[c->ngone].rule = r->rule;
+        c->gone[c->ngone].subject = r->subject;
+        c->gone[c->ngone].whash = r->whash;
+        c->ngone++;
+    }
+    cw__frec_free(r);
     c->fr[i] = c->fr[--c->nfr];
 }
+
+#define frec_free cw__frec_free
+#define frec_remove cw__frec_forget
 
 /* Add or update the record of (rule, f->subject) on c. Returns the record. */
 static cw_frec *frec_put(cw_engine *e, cw_case *c, uint16_t rule, const cw_finding_in *f)
@@ -413,6 +432,7 @@ static cw_frec *frec_put(cw_engine *e, cw_case *c, uint16_t rule, const cw_findi
     } else {
         frec_free(r);
     }
+    /* whash and timer_at stay: they describe the store and the timers */
     r->mode = f->mode;
     r->fstate = f->state;
     r->flags = f->flags;
@@ -549,10 +569,9 @@ void cw_engine_catch_up(cw_engine *e, cw_case *c, bool replay)
     if (replay) {
         /* Forget what the rules concluded about this case and see its
          * timeline again from the start. Findings that come out the same
-         * are not reported as changes. */
-        for (uint32_t i = 0; i < c->nfr; i++)
-            frec_free(&c->fr[i]);
-        c->nfr = 0;
+         * are not written again (the tombstones keep their digests). */
+        while (c->nfr > 0)
+            frec_remove(c, c->nfr - 1);
         cw__mark_dirty(e, c);
         c->proclen = 0;
         c->nproc = 0;
@@ -562,6 +581,98 @@ void cw_engine_catch_up(cw_engine *e, cw_case *c, bool replay)
     }
     while (cw_engine_process_next(e, c) > 0)
         ;
+}
+
+/* ---- replays ------------------------------------------------------------------ */
+
+typedef struct rord {
+    cw_time at;
+    uint64_t seq;
+    uint32_t cidx;
+    uint32_t pad;
+} rord;
+
+static int rord_cmp(const void *pa, const void *pb)
+{
+    const rord *a = pa, *b = pb;
+
+    if (a->at != b->at)
+        return a->at < b->at ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static void reset_case(cw_engine *e, cw_case *c)
+{
+    while (c->nfr > 0)
+        frec_remove(c, c->nfr - 1);
+    cw__mark_dirty(e, c);
+    c->proclen = 0;
+    c->nproc = 0;
+    c->kind = c->cause = 0;
+    c->accepted_at = c->offence_at = CW_TIME_NONE;
+}
+
+void cw_engine_replay_all(cw_engine *e)
+{
+    rord *v;
+    size_t n = 0, k = 0;
+
+    for (size_t i = 0; i < e->ncases; i++) {
+        reset_case(e, e->cases[i]);
+        n += e->cases[i]->nev;
+    }
+    /* The indexes are rebuilt as events are seen again. */
+    for (size_t i = 0; i < e->nient; i++)
+        free(e->ient[i].v);
+    e->nient = 0;
+    if (e->islot)
+        memset(e->islot, 0, e->nislot * sizeof *e->islot);
+    v = cw_xmalloc((n ? n : 1) * sizeof *v);
+    for (size_t i = 0; i < e->ncases; i++) {
+        const cw_case *c = e->cases[i];
+        for (size_t off = 0; off < c->len; off += cw_rec_size(c->tl + off)) {
+            v[k].at = cw_rec_at(c->tl + off);
+            v[k].seq = cw_rec_seq(c->tl + off);
+            v[k].cidx = (uint32_t)i;
+            k++;
+        }
+    }
+    qsort(v, k, sizeof *v, rord_cmp);
+    for (size_t i = 0; i < k; i++)
+        cw_engine_process_next(e, e->cases[v[i].cidx]);
+    free(v);
+    e->replays++;
+}
+
+void cw_engine_set_ruleset(cw_engine *e, cw_ruleset *rs)
+{
+    cw_ruleset *old = e->rs;
+
+    /* Records and tombstones name rules by their place in the ruleset:
+     * forget the records, and move the tombstones to the new places; those
+     * of rules that are gone are withdrawn at the next flush. */
+    for (size_t i = 0; i < e->ncases; i++) {
+        cw_case *c = e->cases[i];
+        while (c->nfr > 0)
+            frec_remove(c, c->nfr - 1);
+        for (uint32_t g = 0; g < c->ngone;) {
+            const char *id = c->gone[g].rule < old->nrules ? old->rules[c->gone[g].rule]->info.id : NULL;
+            cw_rule *r = id ? cw_ruleset_find(rs, id) : NULL;
+            if (r != NULL) {
+                c->gone[g++].rule = r->index;
+                continue;
+            }
+            if (id != NULL) {
+                CW_GROW(e->orphans, e->caporphans, e->norphans + 1);
+                e->orphans[e->norphans].rule = cw_xstrdup(id);
+                e->orphans[e->norphans].case_sid = c->id;
+                e->orphans[e->norphans].subject = c->gone[g].subject;
+                e->norphans++;
+            }
+            c->gone[g] = c->gone[--c->ngone];
+        }
+    }
+    e->rs = rs;
 }
 
 /* ---- engine ---------------------------------------------------------------- */
@@ -584,9 +695,15 @@ void cw_engine_free(cw_engine *e)
         for (uint32_t j = 0; j < c->nfr; j++)
             frec_free(&c->fr[j]);
         free(c->fr);
+        free(c->gone);
         free(c->tl);
         free(c);
     }
+    cw_timers_free(e->timers);
+    free(e->pend);
+    for (size_t i = 0; i < e->norphans; i++)
+        free(e->orphans[i].rule);
+    free(e->orphans);
     for (size_t i = 0; i < e->nient; i++)
         free(e->ient[i].v);
     for (int i = 0; i < CW_EVBUF_DEPTH; i++)

@@ -42,7 +42,18 @@ typedef struct cw_frec {
     char *msg;               /* fixed: text; deadline: description */
     char *evids;             /* "id\0id\0" ... "\0"; NULL = none */
     uint32_t unit;           /* unit of the case when it arose */
+    uint64_t whash;          /* digest of what the sink last stored; 0 = nothing */
+    cw_time timer_at;        /* the transition a timer is armed for */
 } cw_frec;
+
+/* A finding the sink stored that the rules no longer give: it must be
+ * withdrawn, unless the same key comes back with the same digest. */
+typedef struct cw_gone {
+    uint16_t rule;
+    bool settled;            /* the flush under way met it again */
+    uint32_t subject;
+    uint64_t whash;
+} cw_gone;
 
 struct cw_case {
     uint32_t id;             /* string id of the case number */
@@ -56,6 +67,8 @@ struct cw_case {
     uint8_t *tl;
     cw_frec *fr;
     uint32_t nfr, capfr;
+    cw_gone *gone;
+    uint32_t ngone, capgone;
     bool dirty;              /* findings changed since the last flush */
 };
 
@@ -145,6 +158,49 @@ void cw_findings_write_table(const cw_findings *fs, int tz, FILE *out);
 
 const char *cw_state_name(int state);
 int cw_state_parse(const char *name);
+
+/* ---- Findings to a store (the service) ---- */
+
+typedef struct cw_sink {
+    /* a finding new or changed; events_json is its `events` array */
+    int (*upsert)(void *ud, const cw_finding *f, const char *events_json, uint64_t digest);
+    /* a finding the rules no longer give */
+    int (*remove)(void *ud, const char *rule, const char *case_id, const char *subject);
+    void *ud;
+} cw_sink;
+
+/*
+ * Hand the changes of every case marked dirty to sink, as of now, and arm
+ * the timers for their next state changes. Nothing counts as stored until
+ * cw_engine_flush_end(e, true) (after the store committed); with false,
+ * the same changes are offered again by the next flush. *changes counts
+ * the calls made. Returns 0 or the sink's first error.
+ */
+int cw_engine_flush(cw_engine *e, cw_time now, const cw_sink *sink, size_t *changes);
+void cw_engine_flush_end(cw_engine *e, bool stored);
+/* The store already holds this finding (at startup): remember it, so an
+ * equal one is not written again and a missing one is withdrawn. Returns
+ * false when the case or rule is unknown (the caller withdraws it). */
+bool cw_engine_stored(cw_engine *e, const char *rule, const char *case_id, const char *subject,
+                      uint64_t digest);
+/* Move the clock to now: cases whose findings change state by then are
+ * marked dirty. */
+void cw_engine_tick(cw_engine *e, cw_time now);
+size_t cw_engine_timers(const cw_engine *e);
+size_t cw_engine_dirty(const cw_engine *e);
+/* Forget every conclusion and process every stored event again, in time
+ * order across all cases (startup, rule reload). */
+void cw_engine_replay_all(cw_engine *e);
+void cw_engine_set_ruleset(cw_engine *e, cw_ruleset *rs);
+
+/* The digest of a finding as stored: the same from an engine finding and
+ * from a database row. */
+uint64_t cw_finding_digest(const char *rule, const char *case_id, const char *subject,
+                           const char *unit, const char *severity, const char *state, cw_time due,
+                           cw_time raised, const char *message, const char *basis,
+                           const char *events_json);
+/* f's events as a JSON array, into b. */
+void cw_finding_events_json(const cw_finding *f, struct cw_buf *b);
 
 /* Bytes held by cases, timelines, findings and indexes. */
 size_t cw_engine_memory(const cw_engine *e);

@@ -38,8 +38,21 @@ struct cw_engine {
     int evdepth;
     uint32_t *dirty;         /* cases whose findings changed */
     size_t ndirty, capdirty;
+    struct cw_timers *timers;
+    struct pending *pend;    /* digests waiting for the store's commit */
+    size_t npend, cappend;
+    size_t nflushed;         /* dirty[0..nflushed) went to the sink */
+    struct orphan *orphans;  /* stored findings of rules that are gone */
+    size_t norphans, caporphans, nflushed_orphans;
     uint64_t stored, processed, replays;
 };
+
+/* A stored finding whose rule left the ruleset: withdrawn at the next
+ * flush. */
+typedef struct orphan {
+    char *rule;
+    uint32_t case_sid, subject;
+} orphan;
 
 /* The context of one call into a model: configuration (engine NULL) or
  * evaluation of one event. */
@@ -77,6 +90,8 @@ int cw__emit(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f);
 int cw__sync(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f, size_t n);
 int cw__retract(cw_engine *e, uint16_t rule, cw_case *c, uint32_t subject);
 void cw__mark_dirty(cw_engine *e, cw_case *c);
+void cw__frec_free(cw_frec *r);
+void cw__frec_forget(cw_case *c, uint32_t i);
 
 /* Configuration-time registration, used by host.c and the ruleset. */
 int cw__listen(cw_ruleset *rs, cw_rule *r, int type);

@@ -19,6 +19,7 @@ typedef struct ord {
     uint64_t key;
     uint32_t seq;
     uint32_t cidx;
+    uint32_t seq_hi;         /* sequence numbers past 2^32 (databases) */
 } ord;
 
 /* An event id seen, for duplicates: its hash and where it lives. */
@@ -107,18 +108,27 @@ static seen *id_slot(cw_eval *ev, uint64_t h, const char *id)
     return &ev->ids[j];
 }
 
-static void report(FILE *f, const char *name, size_t line, const cw_event_error *e)
+static void report_to(const cw_eval_opts *o, const char *name, size_t line, const cw_event_error *e)
 {
     char msg[512];
 
-    if (f == NULL)
+    if (o->on_error)
+        o->on_error(o->ud, line, e);
+    if (o->errors == NULL)
         return;
     cw_event_error_format(e, msg, sizeof msg);
-    fprintf(f, "%s:%zu: %s\n", name, line, msg);
+    fprintf(o->errors, "%s:%zu: %s\n", name, line, msg);
 }
+
 
 int cw_eval_add(cw_eval *ev, const char *json, size_t len, const char *name, size_t line,
                 const cw_eval_opts *o, cw_eval_stats *st, cw_err *err)
+{
+    return cw_eval_add_seq(ev, json, len, ev->seq + 1, name, line, o, st, err);
+}
+
+int cw_eval_add_seq(cw_eval *ev, const char *json, size_t len, uint64_t seq, const char *name,
+                    size_t line, const cw_eval_opts *o, cw_eval_stats *st, cw_err *err)
 {
     cw_event_error ee;
     cw_pevent pe;
@@ -132,7 +142,7 @@ int cw_eval_add(cw_eval *ev, const char *json, size_t len, const char *name, siz
     st->lines++;
     if ((rc = cw_evparse(ev->p, ev->e->rs->cat, json, len, &pe, &ee)) < 0) {
         st->rejected++;
-        report(o->errors, name, line, &ee);
+        report_to(o, name, line, &ee);
         return o->strict ? cw_err_set(err, rc, "%s:%zu: bad event", name, line) : rc;
     }
     if (o->parse_only) {
@@ -143,14 +153,14 @@ int cw_eval_add(cw_eval *ev, const char *json, size_t len, const char *name, siz
         st->future++;
         return 0;
     }
-    ev->seq++;
+    ev->seq = seq;
     if ((size = cw_engine_encode(ev->e, &pe, ev->seq, &ev->rec, &ev->reccap, err)) < 0) {
         memset(&ee, 0, sizeof ee);
         snprintf(ee.id, sizeof ee.id, "%s", pe.id.p);
         snprintf(ee.field, sizeof ee.field, "data");
         snprintf(ee.msg, sizeof ee.msg, "%s", err->msg);
         st->rejected++;
-        report(o->errors, name, line, &ee);
+        report_to(o, name, line, &ee);
         return o->strict ? cw_err_set(err, CW_EEVENT, "%s:%zu: bad event", name, line) : CW_EEVENT;
     }
     csid = cw_engine_case_sid(ev->e, pe.case_id.p, pe.case_id.len);
@@ -170,7 +180,7 @@ int cw_eval_add(cw_eval *ev, const char *json, size_t len, const char *name, siz
         snprintf(ee.msg, sizeof ee.msg, "conflicts with line %u (same id, different content)",
                  s->line);
         st->rejected++;
-        report(o->errors, name, line, &ee);
+        report_to(o, name, line, &ee);
         return o->strict ? cw_err_set(err, CW_ECONFLICT, "%s:%zu: conflicting event", name, line)
                          : CW_ECONFLICT;
     }
@@ -186,6 +196,7 @@ int cw_eval_add(cw_eval *ev, const char *json, size_t len, const char *name, siz
         ev->sorted = false;
     ev->ord[ev->nord].key = (uint64_t)pe.at;
     ev->ord[ev->nord].seq = (uint32_t)ev->seq;
+    ev->ord[ev->nord].seq_hi = (uint32_t)(ev->seq >> 32);
     ev->ord[ev->nord].cidx = c->idx;
     ev->nord++;
     st->accepted++;
@@ -258,7 +269,7 @@ int cw_eval_read(cw_eval *ev, const char *path, const cw_eval_opts *o, cw_eval_s
                 cw_event_error ee;
                 memset(&ee, 0, sizeof ee);
                 snprintf(ee.msg, sizeof ee.msg, "line longer than %u bytes", MAX_LINE);
-                report(o->errors, name, lineno + 1, &ee);
+                report_to(o, name, lineno + 1, &ee);
                 st->lines++;
                 st->rejected++;
                 if (o->strict) {
@@ -284,9 +295,11 @@ static int ord_cmp(const void *pa, const void *pb)
 {
     const ord *a = pa, *b = pb;
 
+    uint64_t sa = (uint64_t)a->seq_hi << 32 | a->seq, sb = (uint64_t)b->seq_hi << 32 | b->seq;
+
     if (a->key != b->key)
         return (cw_time)a->key < (cw_time)b->key ? -1 : 1;
-    return a->seq < b->seq ? -1 : a->seq > b->seq;
+    return sa < sb ? -1 : sa > sb;
 }
 
 /*

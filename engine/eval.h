@@ -17,6 +17,9 @@ typedef struct cw_eval_opts {
     bool parse_only;         /* parse and validate only */
     FILE *errors;            /* one line per bad event; NULL = silent */
     FILE *progress;          /* progress lines for long files; NULL = none */
+    /* each bad event, besides the line in `errors` (may be NULL) */
+    void (*on_error)(void *ud, size_t line, const cw_event_error *e);
+    void *ud;
 } cw_eval_opts;
 
 typedef struct cw_eval_stats {
@@ -50,6 +53,11 @@ int cw_eval_read(cw_eval *ev, const char *path, const cw_eval_opts *o, cw_eval_s
  * duplicate. */
 int cw_eval_add(cw_eval *ev, const char *json, size_t len, const char *name, size_t line,
                 const cw_eval_opts *o, cw_eval_stats *st, cw_err *err);
+
+/* The same with the event's sequence number given (the database's seq;
+ * it must grow with each call). */
+int cw_eval_add_seq(cw_eval *ev, const char *json, size_t len, uint64_t seq, const char *name,
+                    size_t line, const cw_eval_opts *o, cw_eval_stats *st, cw_err *err);
 
 /* Process everything read, in time order across cases. */
 void cw_eval_run(cw_eval *ev, const cw_eval_opts *o, cw_eval_stats *st);

@@ -19,6 +19,11 @@ engine_libcwcore_la_SOURCES = \
 	engine/ruleset.c engine/ruleset.h \
 	engine/eval.c engine/eval.h \
 	engine/fixture.c engine/fixture.h \
-	engine/lint.c engine/lint.h
-engine_libcwcore_la_LIBADD = $(LUA_LIBS) $(YAML_LIBS) $(JANSSON_LIBS)
+	engine/lint.c engine/lint.h \
+	engine/sink.c engine/timers.c engine/timers.h \
+	engine/config.c engine/config.h \
+	engine/db.c engine/db.h \
+	engine/service.c engine/service.h \
+	engine/sha256.c engine/sha256.h
+engine_libcwcore_la_LIBADD = $(LUA_LIBS) $(YAML_LIBS) $(JANSSON_LIBS) $(MARIADB_LIBS)
 pkginclude_HEADERS += include/casewarden/plugin.h

@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(build-essential autoconf automake libtool pkg-config
       liblua5.4-dev libyaml-dev libjansson-dev libmariadb-dev libmicrohttpd-dev
-      libcmocka-dev mariadb-server mariadb-client curl)
+      libcmocka-dev mariadb-server mariadb-client curl jq)
 
 missing=()
 for p in "${pkgs[@]}"; do

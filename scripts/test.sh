@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Build casewarden and run every test: the unit tests and the rule
-# fixtures, first in a release build, then again under AddressSanitizer
-# and UndefinedBehaviorSanitizer. Ends with one "N passed, N failed" line.
+# Build casewarden and run every test: the unit tests, the rule fixtures,
+# the command-line tests and the integration tests against a private
+# MariaDB server, first in a release build, then again under
+# AddressSanitizer and UndefinedBehaviorSanitizer. Ends with one
+# "N passed, N failed" line.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -54,10 +56,19 @@ for flavour in release asan; do
     done
     echo "-- rule fixtures ($flavour)"
     run "casewarden test" "$bdir/casewarden" test "$top/rules"
-    if [ -x "$top/tests/cli/run.sh" ]; then
-        echo "-- command-line tests ($flavour)"
-        run "cli tests" "$top/tests/cli/run.sh" "$bdir/casewarden"
-    fi
+    echo "-- command-line tests ($flavour)"
+    run "cli tests" "$top/tests/cli/run.sh" "$bdir/casewarden"
+    for t in "$top"/tests/cli/*.sh; do
+        [ "$t" = "$top/tests/cli/run.sh" ] && continue
+        echo "-- $(basename "$t" .sh) ($flavour)"
+        run "$(basename "$t")" "$t" "$bdir/casewarden"
+    done
+    # against a private MariaDB each script starts, and always stops
+    for t in "$top"/tests/integration/*.sh; do
+        [ "$(basename "$t")" = lib.sh ] && continue
+        echo "-- integration: $(basename "$t" .sh) ($flavour)"
+        run "integration $(basename "$t")" "$t" "$bdir/casewarden"
+    done
 done
 
 echo

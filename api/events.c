@@ -1,0 +1,391 @@
+/*
+ * POST /v1/events: one event, or {"events": [...]}. Each event is
+ * validated, then stored, found a duplicate (same id, same content) or a
+ * conflict (same id, other content: recorded, not applied), and the
+ * answer comes only after the transaction committed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_int.h"
+#include "log.h"
+
+enum { ST_INVALID, ST_NEW, ST_STORED, ST_DUPLICATE, ST_CONFLICT };
+
+typedef struct item {
+    const char *text;        /* the event's JSON, as sent */
+    size_t len;
+    json_t *obj;             /* parsed, for comparing contents */
+    char id[CW_ID_MAX + 1];
+    int status;
+    cw_event_error ee;
+    uint64_t seq;            /* stored or duplicate: its seq; conflict: the first */
+} item;
+
+/* The end of the JSON value starting at p (already known to be valid
+ * JSON), so that each event of a batch is stored exactly as sent. */
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+static const char *skip_value(const char *p, const char *end)
+{
+    int depth = 0;
+
+    p = skip_ws(p, end);
+    do {
+        if (p >= end)
+            return end;
+        if (*p == '"') {
+            for (p++; p < end && *p != '"'; p++)
+                if (*p == '\\')
+                    p++;
+            p++;
+        } else if (*p == '{' || *p == '[') {
+            depth++;
+            p++;
+        } else if (*p == '}' || *p == ']') {
+            depth--;
+            p++;
+        } else if (depth > 0) {
+            p++;
+        } else {
+            while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' &&
+                   *p != '\t' && *p != '\r')
+                p++;
+        }
+    } while (depth > 0);
+    return p;
+}
+
+/* The text of each element of the array value of key "events" in the
+ * top-level object. */
+static size_t split_batch(const char *p, const char *end, item *items, size_t max)
+{
+    size_t n = 0;
+
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{')
+        return 0;
+    p++;
+    for (;;) {
+        const char *k, *ke;
+        p = skip_ws(p, end);
+        if (p >= end || *p != '"')
+            return n;
+        k = p + 1;
+        p = skip_value(p, end);
+        ke = p - 1;
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return n;
+        p = skip_ws(p + 1, end);
+        if (ke - k == 6 && memcmp(k, "events", 6) == 0 && p < end && *p == '[') {
+            p++;
+            for (;;) {
+                const char *v;
+                p = skip_ws(p, end);
+                if (p >= end || *p == ']')
+                    return n;
+                v = p;
+                p = skip_value(p, end);
+                if (n < max) {
+                    items[n].text = v;
+                    items[n].len = (size_t)(p - v);
+                }
+                n++;
+                p = skip_ws(p, end);
+                if (p < end && *p == ',')
+                    p++;
+            }
+        }
+        p = skip_value(p, end);
+        p = skip_ws(p, end);
+        if (p < end && *p == ',')
+            p++;
+    }
+}
+
+typedef struct existing {
+    item *items;
+    size_t n;
+    bool fill_seq_only;
+} existing;
+
+/* A row (id, seq, body) of events already stored. */
+static int existing_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+{
+    existing *x = ud;
+    json_t *old = NULL;
+
+    if (ncols < 2 || row[0] == NULL)
+        return 0;
+    for (size_t i = 0; i < x->n; i++) {
+        item *it = &x->items[i];
+        if (strcmp(it->id, row[0]) != 0)
+            continue;
+        if (x->fill_seq_only) {
+            if (it->status == ST_NEW) {
+                it->status = ST_STORED;
+                it->seq = strtoull(row[1], NULL, 10);
+            }
+            continue;
+        }
+        if (it->status != ST_NEW)
+            continue;
+        if (old == NULL)
+            old = json_loadb(row[2] ? row[2] : "", row[2] ? lens[2] : 0, 0, NULL);
+        it->seq = strtoull(row[1], NULL, 10);
+        it->status = old != NULL && json_equal(old, it->obj) ? ST_DUPLICATE : ST_CONFLICT;
+    }
+    json_decref(old);
+    return 0;
+}
+
+static void id_list(cw_db *db, cw_buf *b, const item *items, size_t n, int status)
+{
+    bool first = true;
+
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].status != status)
+            continue;
+        if (!first)
+            cw_buf_put(b, ",", 1);
+        cw_db_quotes(db, b, items[i].id);
+        first = false;
+    }
+}
+
+/* Classify against what is stored, then store the new ones and the
+ * conflicts in one transaction. Returns 0, a MariaDB error (< 0), or 1
+ * when another request stored one of the ids meanwhile (try again). */
+static int store(req *r, cw_db *db, item *items, size_t n, cw_err *err)
+{
+    existing x = { items, n, false };
+    cw_buf b = { 0 };
+    size_t nnew = 0;
+    int rc;
+
+    cw_buf_puts(&b, "SELECT id, seq, body FROM events WHERE id IN (");
+    id_list(db, &b, items, n, ST_NEW);
+    cw_buf_puts(&b, ")");
+    rc = cw_db_query(db, b.p, false, existing_row, &x, err);
+    b.n = 0;
+    if (rc < 0)
+        goto out;
+    /* the same id twice in one batch: the first counts */
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].status != ST_NEW)
+            continue;
+        for (size_t j = 0; j < i; j++)
+            if (items[j].status == ST_NEW && strcmp(items[j].id, items[i].id) == 0) {
+                items[i].status = json_equal(items[j].obj, items[i].obj) ? ST_DUPLICATE : ST_CONFLICT;
+                items[i].seq = 0;
+                break;
+            }
+        nnew += items[i].status == ST_NEW;
+    }
+    if ((rc = cw_db_begin(db, err)) < 0)
+        goto out;
+    if (nnew > 0) {
+        bool first = true;
+        cw_buf_puts(&b, "INSERT INTO events (body, source) VALUES ");
+        for (size_t i = 0; i < n; i++) {
+            if (items[i].status != ST_NEW)
+                continue;
+            cw_buf_puts(&b, first ? "(" : ",(");
+            cw_db_quote(db, &b, items[i].text, items[i].len);
+            cw_buf_puts(&b, ",'api')");
+            first = false;
+        }
+        if ((rc = cw_db_execn(db, b.p, b.n, err)) < 0) {
+            cw_db_rollback(db);
+            if (cw_db_errno(db) == 1062)
+                rc = 1;
+            goto out;
+        }
+        b.n = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].status != ST_CONFLICT)
+            continue;
+        cw_buf_puts(&b, b.n ? ",(" : "INSERT INTO event_conflicts (event_id, first_seq, body, source) VALUES (");
+        cw_db_quotes(db, &b, items[i].id);
+        cw_buf_printf(&b, ",%llu,", (unsigned long long)items[i].seq);
+        cw_db_quote(db, &b, items[i].text, items[i].len);
+        cw_buf_puts(&b, ",'api')");
+    }
+    if (b.n > 0 && (rc = cw_db_execn(db, b.p, b.n, err)) < 0) {
+        cw_db_rollback(db);
+        goto out;
+    }
+    if ((rc = cw_db_commit(db, err)) < 0)
+        goto out;
+    if (nnew > 0) {
+        x.fill_seq_only = true;
+        b.n = 0;
+        cw_buf_puts(&b, "SELECT id, seq FROM events WHERE id IN (");
+        id_list(db, &b, items, n, ST_NEW);
+        cw_buf_puts(&b, ")");
+        rc = cw_db_query(db, b.p, false, existing_row, &x, err);
+    }
+out:
+    (void)r;
+    cw_buf_free(&b);
+    return rc;
+}
+
+static const char *const names[] = { "invalid", "new", "stored", "duplicate", "conflict" };
+
+static json_t *result_json(const item *it, size_t index, bool with_index)
+{
+    json_t *o = json_object();
+
+    if (with_index)
+        json_object_set_new(o, "index", json_integer((json_int_t)index));
+    if (it->id[0])
+        json_object_set_new(o, "id", json_string(it->id));
+    json_object_set_new(o, "result", json_string(names[it->status]));
+    if (it->status == ST_STORED || it->status == ST_DUPLICATE)
+        json_object_set_new(o, "seq", json_integer((json_int_t)it->seq));
+    if (it->status == ST_CONFLICT && it->seq)
+        json_object_set_new(o, "first_seq", json_integer((json_int_t)it->seq));
+    if (it->status == ST_INVALID) {
+        json_t *e = json_pack("{s:s,s:s}", "code", "invalid_event", "message", it->ee.msg);
+        if (it->ee.field[0])
+            json_object_set_new(e, "field", json_string(it->ee.field));
+        if (!it->ee.field[0] && it->ee.offset)
+            json_object_set_new(e, "position", json_integer((json_int_t)it->ee.offset));
+        json_object_set_new(o, "error", e);
+    }
+    return o;
+}
+
+void cw_api_post_events(req *r)
+{
+    cw_api *a = r->a;
+    const char *body = r->body.p ? r->body.p : "";
+    json_error_t je;
+    json_t *root, *arr;
+    item *items = NULL;
+    size_t n;
+    bool batch;
+    cw_db *db;
+    cw_err err = { 0 };
+    int rc, tries = 0;
+    size_t counts[5] = { 0 };
+
+    root = json_loadb(body, r->body.n, 0, &je);
+    if (root == NULL) {
+        cw_api_error(r, 400, "malformed_json", NULL, "%s at line %d, column %d (byte %d)", je.text,
+                     je.line, je.column, je.position);
+        return;
+    }
+    arr = json_is_object(root) ? json_object_get(root, "events") : NULL;
+    batch = arr != NULL;
+    if (!json_is_object(root) || (batch && !json_is_array(arr))) {
+        json_decref(root);
+        cw_api_error(r, 400, "bad_request", batch ? "events" : NULL,
+                     "send one event object, or {\"events\": [event, ...]}");
+        return;
+    }
+    n = batch ? json_array_size(arr) : 1;
+    if (n == 0) {
+        json_decref(root);
+        cw_api_error(r, 400, "bad_request", "events", "the batch is empty");
+        return;
+    }
+    if (n > a->cfg->max_batch) {
+        json_decref(root);
+        cw_api_error(r, 413, "batch_too_large", "events", "a batch holds at most %u events, this one %zu",
+                     a->cfg->max_batch, n);
+        return;
+    }
+    items = cw_xcalloc(n, sizeof *items);
+    if (batch) {
+        if (split_batch(body, body + r->body.n, items, n) != n) {
+            json_decref(root);
+            free(items);
+            cw_api_error(r, 400, "bad_request", "events", "could not read the events of the batch");
+            return;
+        }
+    } else {
+        items[0].text = body;
+        items[0].len = r->body.n;
+    }
+    if ((db = cw_api_db(r)) == NULL)
+        goto out;
+    {
+        const cw_catalogue *cat = cw_service_catalogue_acquire(a->s);
+        for (size_t i = 0; i < n; i++) {
+            item *it = &items[i];
+            cw_pevent pe;
+            it->obj = batch ? json_array_get(arr, i) : root;
+            if (cw_evparse(r->w->p, cat, it->text, it->len, &pe, &it->ee) < 0) {
+                it->status = ST_INVALID;
+                snprintf(it->id, sizeof it->id, "%s", it->ee.id);
+                continue;
+            }
+            memcpy(it->id, pe.id.p, pe.id.len);
+            it->id[pe.id.len] = '\0';
+            it->status = ST_NEW;
+        }
+        cw_service_catalogue_release(a->s);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (items[i].status == ST_NEW)
+            break;
+        else if (i + 1 == n)
+            goto answer;    /* nothing valid to store */
+    while ((rc = store(r, db, items, n, &err)) == 1 && ++tries < 3)
+        for (size_t i = 0; i < n; i++)
+            if (items[i].status != ST_INVALID)
+                items[i].status = ST_NEW;
+    if (rc != 0) {
+        if (rc == 1)
+            cw_api_error(r, 503, "busy", NULL, "the same events are being stored by another request; "
+                         "try again");
+        else
+            cw_api_db_failed(r, &err);
+        goto out;
+    }
+answer:
+    for (size_t i = 0; i < n; i++)
+        counts[items[i].status]++;
+    atomic_fetch_add(&a->stored, counts[ST_STORED]);
+    atomic_fetch_add(&a->duplicates, counts[ST_DUPLICATE]);
+    atomic_fetch_add(&a->conflicts, counts[ST_CONFLICT]);
+    atomic_fetch_add(&a->invalid, counts[ST_INVALID]);
+    if (counts[ST_STORED] > 0)
+        cw_service_notify(a->s);
+    if (!batch) {
+        item *it = &items[0];
+        if (it->status == ST_INVALID) {
+            if (it->ee.field[0] == '\0')
+                cw_api_error(r, 400, "malformed_json", NULL, "%s (byte %zu)", it->ee.msg, it->ee.offset);
+            else
+                cw_api_error(r, 422, "invalid_event", it->ee.field, "%s", it->ee.msg);
+        } else if (it->status == ST_CONFLICT) {
+            cw_api_error(r, 409, "conflict", "id", "event %s is already stored (seq %llu) with other "
+                         "content; this one is recorded as a conflict and not applied", it->id,
+                         (unsigned long long)it->seq);
+        } else {
+            cw_api_json(r, it->status == ST_STORED ? 201 : 200, result_json(it, 0, false));
+        }
+    } else {
+        json_t *res = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(res, result_json(&items[i], i, true));
+        cw_api_json(r, 200, json_pack("{s:o,s:I,s:I,s:I,s:I}", "results", res,
+                                      "stored", (json_int_t)counts[ST_STORED],
+                                      "duplicate", (json_int_t)counts[ST_DUPLICATE],
+                                      "conflict", (json_int_t)counts[ST_CONFLICT],
+                                      "invalid", (json_int_t)counts[ST_INVALID]));
+    }
+out:
+    json_decref(root);
+    free(items);
+}

@@ -1,0 +1,227 @@
+/*
+ * Rules, reload, health, readiness and metrics.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_int.h"
+#include "log.h"
+
+typedef struct counted {
+    json_t *by_rule;         /* rule -> {state: n} */
+} counted;
+
+static int count_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+{
+    counted *c = ud;
+    json_t *r;
+
+    (void)lens;
+    (void)ncols;
+    if ((r = json_object_get(c->by_rule, row[0])) == NULL) {
+        r = json_object();
+        json_object_set_new(c->by_rule, row[0], r);
+    }
+    json_object_set_new(r, row[1], json_integer((json_int_t)strtoll(row[2], NULL, 10)));
+    return 0;
+}
+
+void cw_api_get_rules(req *r)
+{
+    counted c = { json_object() };
+    cw_rule_view *v;
+    cw_buf q = { 0 };
+    json_t *arr;
+    size_t n;
+    cw_db *db;
+    cw_err err;
+
+    if ((db = cw_api_db(r)) == NULL) {
+        json_decref(c.by_rule);
+        return;
+    }
+    cw_buf_puts(&q, "SELECT rule, state, COUNT(*) FROM findings");
+    if (r->who && r->who->role == CW_ROLE_INSPECTOR && r->who->unit[0])
+        cw_buf_printf(&q, " WHERE unit LIKE '%s%%'", r->who->unit);
+    cw_buf_puts(&q, " GROUP BY rule, state");
+    if (cw_db_query(r->w->db, q.p, false, count_row, &c, &err) < 0) {
+        json_decref(c.by_rule);
+        cw_buf_free(&q);
+        return cw_api_db_failed(r, &err);
+    }
+    cw_buf_free(&q);
+    v = cw_service_rules(r->a->s, &n);
+    arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *counts = json_object_get(c.by_rule, v[i].id);
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:O}", "id", v[i].id,
+                              "title", v[i].title, "severity", v[i].severity, "model", v[i].model,
+                              "state", v[i].state, "evaluations", (json_int_t)v[i].evals,
+                              "errors", (json_int_t)v[i].errors, "declared", v[i].declared,
+                              "findings", counts ? counts : json_object());
+        if (counts == NULL)
+            json_decref(json_object_get(o, "findings")), json_object_set_new(o, "findings", json_object());
+        json_object_set_new(o, "last_error", v[i].last_error[0] ? json_string(v[i].last_error) : json_null());
+        json_object_set_new(o, "effective", json_pack("{s:o,s:o}",
+                            "from", v[i].from[0] ? json_string(v[i].from) : json_null(),
+                            "to", v[i].to[0] ? json_string(v[i].to) : json_null()));
+        json_array_append_new(arr, o);
+    }
+    free(v);
+    json_decref(c.by_rule);
+    cw_api_json(r, 200, json_pack("{s:o}", "rules", arr));
+}
+
+void cw_api_post_reload(req *r)
+{
+    cw_err err = { 0 };
+    size_t n;
+    cw_rule_view *v;
+
+    if (cw_service_reload(r->a->s, &err) < 0)
+        return cw_api_error(r, 422, "rules_refused", NULL, "the new rules were refused, the rules in "
+                            "force keep running: %s", err.msg);
+    v = cw_service_rules(r->a->s, &n);
+    free(v);
+    cw_log(CW_LOG_INFO, "rules reloaded by %s", r->who ? r->who->name : "?");
+    cw_api_json(r, 200, json_pack("{s:s,s:I}", "result", "reloaded", "rules", (json_int_t)n));
+}
+
+void cw_api_healthz(req *r)
+{
+    cw_api_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void cw_api_readyz(req *r)
+{
+    cw_service_stats st;
+    int64_t max = 0;
+    cw_db *db;
+    cw_err err;
+
+    cw_service_stats_get(r->a->s, &st);
+    if (!st.ready)
+        return cw_api_error(r, 503, "not_ready", NULL, "the engine is still starting");
+    if ((db = cw_api_db(r)) == NULL)
+        return;
+    if (cw_db_scalar(db, "SELECT COALESCE(MAX(seq), 0) FROM events", &max, &err) < 0)
+        return cw_api_db_failed(r, &err);
+    cw_api_json(r, 200, json_pack("{s:s,s:I,s:I}", "status", "ready", "checkpoint",
+                                  (json_int_t)st.checkpoint, "lag",
+                                  (json_int_t)(max > (int64_t)st.checkpoint ? max - (int64_t)st.checkpoint : 0)));
+}
+
+static int metric_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+{
+    cw_buf *b = ud;
+
+    (void)lens;
+    (void)ncols;
+    cw_buf_printf(b, "casewarden_findings{state=\"%s\"} %s\n", row[0], row[1]);
+    return 0;
+}
+
+void cw_api_metrics(req *r)
+{
+    cw_api *a = r->a;
+    cw_service_stats st;
+    cw_rule_view *v;
+    cw_buf b = { 0 };
+    int64_t max = 0;
+    size_t n;
+    uint64_t cum = 0;
+    cw_db *db;
+    cw_err err;
+
+    cw_service_stats_get(a->s, &st);
+    cw_buf_puts(&b, "# HELP casewarden_events_ingested_total Events stored through POST /v1/events.\n"
+                    "# TYPE casewarden_events_ingested_total counter\n");
+    cw_buf_printf(&b, "casewarden_events_ingested_total %llu\n", (unsigned long long)a->stored);
+    cw_buf_puts(&b, "# HELP casewarden_events_read_total Events the engine took from the events table.\n"
+                    "# TYPE casewarden_events_read_total counter\n");
+    cw_buf_printf(&b, "casewarden_events_read_total %llu\n", (unsigned long long)st.events_read);
+    cw_buf_puts(&b, "# HELP casewarden_events_rejected_total Events not applied, by reason.\n"
+                    "# TYPE casewarden_events_rejected_total counter\n");
+    cw_buf_printf(&b, "casewarden_events_rejected_total{reason=\"invalid\"} %llu\n",
+                  (unsigned long long)(a->invalid + st.events_rejected));
+    cw_buf_printf(&b, "casewarden_events_rejected_total{reason=\"conflict\"} %llu\n",
+                  (unsigned long long)a->conflicts);
+    cw_buf_printf(&b, "casewarden_events_rejected_total{reason=\"duplicate\"} %llu\n",
+                  (unsigned long long)a->duplicates);
+    v = cw_service_rules(a->s, &n);
+    /* versions of a rule (the same id for other periods) are one series */
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n;)
+            if (strcmp(v[i].id, v[j].id) == 0) {
+                v[i].evals += v[j].evals;
+                v[i].errors += v[j].errors;
+                if (strcmp(v[j].state, "active") != 0)
+                    snprintf(v[i].state, sizeof v[i].state, "%s", v[j].state);
+                v[j] = v[--n];
+            } else {
+                j++;
+            }
+    cw_buf_puts(&b, "# HELP casewarden_rule_evaluations_total Calls into each rule.\n"
+                    "# TYPE casewarden_rule_evaluations_total counter\n");
+    for (size_t i = 0; i < n; i++)
+        cw_buf_printf(&b, "casewarden_rule_evaluations_total{rule=\"%s\"} %llu\n", v[i].id,
+                      (unsigned long long)v[i].evals);
+    cw_buf_puts(&b, "# HELP casewarden_rule_errors_total Errors of each rule.\n"
+                    "# TYPE casewarden_rule_errors_total counter\n");
+    for (size_t i = 0; i < n; i++)
+        cw_buf_printf(&b, "casewarden_rule_errors_total{rule=\"%s\"} %llu\n", v[i].id,
+                      (unsigned long long)v[i].errors);
+    cw_buf_puts(&b, "# HELP casewarden_rule_quarantined Whether a rule is quarantined.\n"
+                    "# TYPE casewarden_rule_quarantined gauge\n");
+    for (size_t i = 0; i < n; i++)
+        cw_buf_printf(&b, "casewarden_rule_quarantined{rule=\"%s\"} %d\n", v[i].id,
+                      strcmp(v[i].state, "active") != 0);
+    free(v);
+    cw_buf_puts(&b, "# HELP casewarden_http_request_duration_seconds Time to answer a request.\n"
+                    "# TYPE casewarden_http_request_duration_seconds histogram\n");
+    for (int i = 0; i < LATENCY_BUCKETS; i++) {
+        cum += a->latency[i];
+        cw_buf_printf(&b, "casewarden_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                      cw_api_buckets[i], (unsigned long long)cum);
+    }
+    cum += a->latency[LATENCY_BUCKETS];
+    cw_buf_printf(&b, "casewarden_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+                      "casewarden_http_request_duration_seconds_sum %.6f\n"
+                      "casewarden_http_request_duration_seconds_count %llu\n",
+                  (unsigned long long)cum, (double)a->latency_us_sum / 1e6, (unsigned long long)cum);
+    cw_buf_puts(&b, "# HELP casewarden_http_responses_total Answers by status class.\n"
+                    "# TYPE casewarden_http_responses_total counter\n");
+    for (int i = 1; i < 6; i++)
+        cw_buf_printf(&b, "casewarden_http_responses_total{class=\"%dxx\"} %llu\n", i,
+                      (unsigned long long)a->status[i]);
+    cw_buf_printf(&b, "# HELP casewarden_checkpoint_seq Every event up to this seq is evaluated.\n"
+                      "# TYPE casewarden_checkpoint_seq gauge\ncasewarden_checkpoint_seq %llu\n",
+                  (unsigned long long)st.checkpoint);
+    cw_buf_printf(&b, "# HELP casewarden_timers Deadline timers armed.\n"
+                      "# TYPE casewarden_timers gauge\ncasewarden_timers %llu\n",
+                  (unsigned long long)st.timers);
+    cw_buf_printf(&b, "# HELP casewarden_cases Cases held in memory.\n"
+                      "# TYPE casewarden_cases gauge\ncasewarden_cases %llu\n",
+                  (unsigned long long)st.cases);
+    cw_buf_printf(&b, "# HELP casewarden_engine_memory_bytes Memory of cases, timelines, findings.\n"
+                      "# TYPE casewarden_engine_memory_bytes gauge\ncasewarden_engine_memory_bytes %llu\n",
+                  (unsigned long long)st.memory);
+    if ((db = cw_api_db(r)) == NULL) {
+        cw_buf_free(&b);
+        return;
+    }
+    if (cw_db_scalar(db, "SELECT COALESCE(MAX(seq), 0) FROM events", &max, &err) < 0) {
+        cw_buf_free(&b);
+        return cw_api_db_failed(r, &err);
+    }
+    cw_buf_printf(&b, "# HELP casewarden_queue_depth Events stored but not yet evaluated.\n"
+                      "# TYPE casewarden_queue_depth gauge\ncasewarden_queue_depth %lld\n",
+                  (long long)(max > (int64_t)st.checkpoint ? max - (int64_t)st.checkpoint : 0));
+    cw_buf_puts(&b, "# HELP casewarden_findings Findings stored, by state.\n"
+                    "# TYPE casewarden_findings gauge\n");
+    if (cw_db_query(db, "SELECT state, COUNT(*) FROM findings GROUP BY state", false, metric_row, &b, &err) < 0) {
+        cw_buf_free(&b);
+        return cw_api_db_failed(r, &err);
+    }
+    cw_api_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.n);
+}

@@ -1,0 +1,437 @@
+/*
+ * The HTTP server: request bodies, authentication, routing, answers.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api_int.h"
+#include "log.h"
+#include "sha256.h"
+
+const double cw_api_buckets[LATENCY_BUCKETS] = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
+};
+
+static double mono(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- answers --------------------------------------------------------------- */
+
+void cw_api_text(req *r, unsigned status, const char *ctype, char *text, size_t len)
+{
+    free(r->text);
+    r->status = status;
+    r->ctype = ctype;
+    r->text = text;
+    r->len = len;
+}
+
+void cw_api_json(req *r, unsigned status, json_t *body)
+{
+    char *s = json_dumps(body, JSON_COMPACT);
+    size_t len = s ? strlen(s) : 0;
+
+    json_decref(body);
+    if (s == NULL) {
+        s = cw_xstrdup("{\"error\":{\"code\":\"internal\",\"message\":\"could not write the answer\"}}");
+        status = 500;
+        len = strlen(s);
+    }
+    /* a final newline, for those who read with curl */
+    s = cw_xrealloc(s, len + 2);
+    s[len++] = '\n';
+    s[len] = '\0';
+    cw_api_text(r, status, "application/json; charset=utf-8", s, len);
+}
+
+void cw_api_error(req *r, unsigned status, const char *code, const char *field, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    json_t *e;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    e = json_pack("{s:s,s:s}", "code", code, "message", msg);
+    if (field != NULL)
+        json_object_set_new(e, "field", json_string(field));
+    cw_api_json(r, status, json_pack("{s:o}", "error", e));
+}
+
+const char *cw_api_arg(req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* ---- workers ----------------------------------------------------------------- */
+
+cw_db *cw_api_db(req *r)
+{
+    cw_api *a = r->a;
+    cw_err err;
+
+    if (r->w != NULL)
+        return r->w->db;
+    pthread_mutex_lock(&a->mu);
+    if (a->idle != NULL) {
+        r->w = a->idle;
+        a->idle = r->w->next;
+    }
+    pthread_mutex_unlock(&a->mu);
+    if (r->w == NULL) {
+        worker *w = cw_xcalloc(1, sizeof *w);
+        if (cw_db_connect(&w->db, a->cfg, false, &err) < 0) {
+            free(w);
+            cw_log(CW_LOG_ERROR, "api: %s", err.msg);
+            cw_api_error(r, 503, "database_unavailable", NULL, "the database cannot be reached");
+            return NULL;
+        }
+        w->p = cw_evparser_new();
+        r->w = w;
+    }
+    return r->w->db;
+}
+
+static void worker_free(worker *w)
+{
+    cw_db_close(w->db);
+    cw_evparser_free(w->p);
+    free(w);
+}
+
+void cw_api_db_failed(req *r, const cw_err *err)
+{
+    cw_log(CW_LOG_ERROR, "api: %s %s: %s", r->method, r->url, err->msg);
+    if (r->w != NULL) {
+        worker_free(r->w);
+        r->w = NULL;
+    }
+    cw_api_error(r, 503, "database_unavailable", NULL, "the database failed: try again");
+}
+
+static void give_back(req *r)
+{
+    cw_api *a = r->a;
+
+    if (r->w == NULL)
+        return;
+    pthread_mutex_lock(&a->mu);
+    r->w->next = a->idle;
+    a->idle = r->w;
+    pthread_mutex_unlock(&a->mu);
+    r->w = NULL;
+}
+
+/* ---- who is asking ------------------------------------------------------------- */
+
+static const cw_token *authenticate(const cw_api *a, const char *header)
+{
+    const cw_token *found = NULL;
+    uint8_t digest[32];
+
+    if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
+        return NULL;
+    header += 7;
+    while (*header == ' ')
+        header++;
+    cw_sha256(header, strlen(header), digest);
+    /* every token is compared, matching or not, so the time taken says
+     * nothing about which one almost matched */
+    for (size_t i = 0; i < a->cfg->ntokens; i++)
+        if (cw_digest_equal(digest, a->cfg->tokens[i].sha256) && found == NULL)
+            found = &a->cfg->tokens[i];
+    return found;
+}
+
+static bool is_loopback(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    if (sa == NULL)
+        return false;
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *x = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+        return IN6_IS_ADDR_LOOPBACK(x) || (memcmp(x->s6_addr, v4mapped, 12) == 0 && x->s6_addr[12] == 127);
+    }
+    return sa->sa_family == AF_UNIX;
+}
+
+bool cw_api_in_scope(const req *r, const char *unit)
+{
+    const char *prefix;
+
+    if (r->who == NULL || r->who->role != CW_ROLE_INSPECTOR)
+        return true;
+    prefix = r->who->unit;
+    return strncmp(unit ? unit : "", prefix, strlen(prefix)) == 0;
+}
+
+/* ---- routing ---------------------------------------------------------------------- */
+
+static bool method_is(const req *r, const char *m)
+{
+    return strcmp(r->method, m) == 0;
+}
+
+/* Who may do what: the roles for each route, and whether loopback needs
+ * no token at all. */
+static bool allowed(req *r, unsigned roles, bool open_on_loopback)
+{
+    if (open_on_loopback && r->loopback)
+        return true;
+    if (r->who == NULL) {
+        cw_api_error(r, 401, "unauthorized", NULL, "a bearer token is required "
+                     "(Authorization: Bearer TOKEN)");
+        return false;
+    }
+    if (open_on_loopback || (r->who->role & roles) != 0)
+        return true;
+    cw_api_error(r, 403, "forbidden", NULL, "the %s role may not do this",
+                 r->who->role == CW_ROLE_INGEST ? "ingest" :
+                 r->who->role == CW_ROLE_INSPECTOR ? "inspector" : "admin");
+    return false;
+}
+
+static void not_allowed_method(req *r, const char *allow)
+{
+    r->allow = allow;
+    cw_api_error(r, 405, "method_not_allowed", NULL, "%s is not allowed here (allowed: %s)",
+                 r->method, allow);
+}
+
+static bool json_body(req *r)
+{
+    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+
+    if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0 ||
+        (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
+        cw_api_error(r, 415, "unsupported_media_type", NULL,
+                     "send the body as application/json (got %s)", ct ? ct : "no Content-Type");
+        return false;
+    }
+    return true;
+}
+
+static void route(req *r)
+{
+    const char *u = r->url;
+    const unsigned INSPECT = CW_ROLE_INSPECTOR | CW_ROLE_ADMIN;
+
+    if (strcmp(u, "/healthz") == 0) {
+        if (!method_is(r, "GET"))
+            return not_allowed_method(r, "GET");
+        if (allowed(r, ~0u, true))
+            cw_api_healthz(r);
+    } else if (strcmp(u, "/readyz") == 0) {
+        if (!method_is(r, "GET"))
+            return not_allowed_method(r, "GET");
+        if (allowed(r, ~0u, true))
+            cw_api_readyz(r);
+    } else if (strcmp(u, "/metrics") == 0) {
+        if (!method_is(r, "GET"))
+            return not_allowed_method(r, "GET");
+        if (allowed(r, ~0u, true))
+            cw_api_metrics(r);
+    } else if (strcmp(u, "/v1/events") == 0) {
+        if (!method_is(r, "POST"))
+            return not_allowed_method(r, "POST");
+        if (allowed(r, CW_ROLE_INGEST | CW_ROLE_ADMIN, false) && json_body(r))
+            cw_api_post_events(r);
+    } else if (strcmp(u, "/v1/findings") == 0) {
+        if (!method_is(r, "GET"))
+            return not_allowed_method(r, "GET");
+        if (allowed(r, INSPECT, false))
+            cw_api_get_findings(r);
+    } else if (strncmp(u, "/v1/findings/", 13) == 0) {
+        const char *id = u + 13, *slash = strchr(id, '/');
+        char idbuf[32];
+        if (slash == NULL) {
+            if (!method_is(r, "GET"))
+                return not_allowed_method(r, "GET");
+            if (allowed(r, INSPECT, false))
+                cw_api_get_finding(r, id);
+        } else if (strcmp(slash, "/review") == 0 && (size_t)(slash - id) < sizeof idbuf) {
+            if (!method_is(r, "POST"))
+                return not_allowed_method(r, "POST");
+            memcpy(idbuf, id, (size_t)(slash - id));
+            idbuf[slash - id] = '\0';
+            if (allowed(r, INSPECT, false) && json_body(r))
+                cw_api_post_review(r, idbuf);
+        } else {
+            cw_api_error(r, 404, "not_found", NULL, "no such resource: %s", u);
+        }
+    } else if (strncmp(u, "/v1/cases/", 10) == 0 && u[10] != '\0') {
+        if (!method_is(r, "GET"))
+            return not_allowed_method(r, "GET");
+        if (allowed(r, INSPECT, false))
+            cw_api_get_case(r, u + 10);
+    } else if (strcmp(u, "/v1/rules") == 0) {
+        if (!method_is(r, "GET"))
+            return not_allowed_method(r, "GET");
+        if (allowed(r, INSPECT, false))
+            cw_api_get_rules(r);
+    } else if (strcmp(u, "/v1/rules/reload") == 0) {
+        if (!method_is(r, "POST"))
+            return not_allowed_method(r, "POST");
+        if (allowed(r, CW_ROLE_ADMIN, false))
+            cw_api_post_reload(r);
+    } else {
+        cw_api_error(r, 404, "not_found", NULL, "no such resource: %s", u);
+    }
+}
+
+/* ---- libmicrohttpd --------------------------------------------------------------- */
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    cw_api *a = cls;
+    req *r = *con_cls;
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+    double dt;
+
+    (void)version;
+    if (r == NULL) {
+        r = cw_xcalloc(1, sizeof *r);
+        r->a = a;
+        r->conn = conn;
+        r->method = method;
+        r->url = url;
+        r->t0 = mono();
+        *con_cls = r;
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        if (r->too_big || r->body.n + *upload_size > a->cfg->max_body) {
+            r->too_big = true;
+            cw_buf_free(&r->body);
+        } else {
+            cw_buf_put(&r->body, upload, *upload_size);
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    r->who = authenticate(a, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"));
+    r->loopback = is_loopback(conn);
+    if (r->too_big)
+        cw_api_error(r, 413, "payload_too_large", NULL, "the body is larger than %zu bytes",
+                     a->cfg->max_body);
+    else
+        route(r);
+    give_back(r);
+    resp = MHD_create_response_from_buffer(r->len, r->text, MHD_RESPMEM_MUST_FREE);
+    r->text = NULL;
+    MHD_add_response_header(resp, "Content-Type", r->ctype ? r->ctype : "text/plain");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (r->allow)
+        MHD_add_response_header(resp, "Allow", r->allow);
+    if (r->status == 401)
+        MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"casewarden\"");
+    ret = MHD_queue_response(conn, r->status, resp);
+    MHD_destroy_response(resp);
+    dt = mono() - r->t0;
+    atomic_fetch_add(&a->requests, 1);
+    atomic_fetch_add(&a->latency_us_sum, (uint_fast64_t)(dt * 1e6));
+    {
+        int b = 0;
+        while (b < LATENCY_BUCKETS && dt > cw_api_buckets[b])
+            b++;
+        atomic_fetch_add(&a->latency[b], 1);
+    }
+    if (r->status >= 100 && r->status < 600)
+        atomic_fetch_add(&a->status[r->status / 100], 1);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    req *r = *con_cls;
+
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (r == NULL)
+        return;
+    give_back(r);
+    cw_buf_free(&r->body);
+    free(r->text);
+    free(r);
+    *con_cls = NULL;
+}
+
+static void on_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+
+    (void)cls;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    cw_log(CW_LOG_WARN, "http: %s", msg);
+}
+
+int cw_api_start(cw_api **out, cw_service *s, const cw_config *cfg, cw_err *err)
+{
+    cw_api *a = cw_xcalloc(1, sizeof *a);
+    struct sockaddr_in sin;
+
+    *out = NULL;
+    a->s = s;
+    a->cfg = cfg;
+    pthread_mutex_init(&a->mu, NULL);
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)cfg->listen_port);
+    if (inet_pton(AF_INET, strcmp(cfg->listen_host, "localhost") == 0 ? "127.0.0.1" : cfg->listen_host,
+                  &sin.sin_addr) != 1) {
+        free(a);
+        return cw_err_set(err, CW_ECONFIG, "listen: '%s' is not an IPv4 address", cfg->listen_host);
+    }
+    a->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+                            (uint16_t)cfg->listen_port, NULL, NULL, on_request, a,
+                            MHD_OPTION_EXTERNAL_LOGGER, on_log, a,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
+                            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+                            MHD_OPTION_END);
+    if (a->d == NULL) {
+        free(a);
+        return cw_err_set(err, CW_EIO, "cannot listen on %s:%u (in use, or not an address of "
+                          "this machine)", cfg->listen_host, cfg->listen_port);
+    }
+    *out = a;
+    return 0;
+}
+
+void cw_api_stop(cw_api *a)
+{
+    if (a == NULL)
+        return;
+    MHD_stop_daemon(a->d);
+    while (a->idle) {
+        worker *w = a->idle;
+        a->idle = w->next;
+        worker_free(w);
+    }
+    pthread_mutex_destroy(&a->mu);
+    free(a);
+}

@@ -1,0 +1,108 @@
+# Shared by the integration tests: a private MariaDB for the run, a
+# service configuration with one token per role, helpers to start and
+# stop `casewarden serve`, and the pass/fail count.
+#
+# Usage: . lib.sh CASEWARDEN   (sets $cw, $top, $tmp, $sock, $cfg)
+
+cw=${1:?usage: $0 CASEWARDEN}
+cw=$(cd "$(dirname "$cw")" && pwd)/$(basename "$cw")
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+tmp=$(mktemp -d /tmp/cw-it-XXXXXX)
+pass=0
+fail=0
+serve_pid=
+
+ok()  { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+cleanup() {
+    if [ -n "$serve_pid" ]; then kill -9 "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null; fi
+    "$top/scripts/mariadb-stop.sh" "$tmp/db" >/dev/null 2>&1
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+sock=$("$top/scripts/mariadb-start.sh" "$tmp/db" 2>"$tmp/mariadb.log" | tail -n1) || {
+    echo "FAIL: the private MariaDB did not start"; cat "$tmp/mariadb.log"; echo "0 passed, 1 failed"; exit 1; }
+
+sql() { mariadb --no-defaults -S "$sock" -u root -N -B casewarden -e "$1"; }
+
+digest() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+
+port=$((20000 + RANDOM % 20000))
+url=http://127.0.0.1:$port
+cp -r "$top/rules" "$tmp/rules"
+cfg=$tmp/casewarden.yaml
+cat > "$cfg" <<YAML
+database:
+  socket: $sock
+  user: root
+  name: casewarden
+rules: $tmp/rules
+listen: 127.0.0.1:$port
+engine: {poll_ms: 20}
+api: {max_body_bytes: 65536, max_batch: 50, threads: 4}
+tokens:
+  - {name: case-system, role: ingest, sha256: $(digest ingest-tok)}
+  - {name: inspector-3701, role: inspector, unit: "3701", sha256: $(digest insp-3701)}
+  - {name: inspector-370103, role: inspector, unit: "370103", sha256: $(digest insp-370103)}
+  - {name: inspector-3702, role: inspector, unit: "3702", sha256: $(digest insp-3702)}
+  - {name: admin, role: admin, sha256: $(digest admin-tok)}
+YAML
+
+# start_serve [ARGS...]: run serve in the background; wait until ready.
+start_serve() {
+    "$cw" serve --config "$cfg" "$@" >>"$tmp/serve.log" 2>&1 &
+    serve_pid=$!
+    for _ in $(seq 1 100); do
+        curl -sf "$url/readyz" >/dev/null 2>&1 && return 0
+        kill -0 "$serve_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "FAIL: serve did not become ready"; tail -20 "$tmp/serve.log"
+    return 1
+}
+
+stop_serve() {   # stop_serve [SIGNAL]
+    [ -n "$serve_pid" ] || return 0
+    kill -"${1:-TERM}" "$serve_pid" 2>/dev/null
+    wait "$serve_pid" 2>/dev/null
+    serve_pid=
+}
+
+# wait_checkpoint N: until the engine has evaluated every event up to seq N
+wait_checkpoint() {
+    for _ in $(seq 1 200); do
+        [ "$(sql "SELECT COALESCE(MAX(seq),0) FROM engine_checkpoint")" -ge "$1" ] 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# findings_set: the stored findings as sorted "rule case subject state due raised" lines
+findings_set() {
+    sql "SELECT rule, case_id, IF(subject='','-',subject), state, COALESCE(due,'-'), raised FROM findings" | sort
+}
+
+# eval_set FILE NOW: the same from `casewarden eval`
+eval_set() {
+    "$cw" eval --rules "$tmp/rules" --events "$1" --now "$2" --quiet \
+        | jq -r '[.rule, .case, (if .subject == "" then "-" else .subject end), .state,
+                  (if .due == null then "-" else (.due | sub("\\+08:00$"; "Z") | fromdateiso8601 - 28800 | tostring) end),
+                  (.raised | sub("\\+08:00$"; "Z") | fromdateiso8601 - 28800 | tostring)] | @tsv' \
+        | sort
+}
+
+# load_sql FILE: insert a JSONL file straight into the events table, as
+# the case-tracking system would: one multi-row INSERT
+load_sql() {
+    { echo "INSERT INTO events (body) VALUES"
+      sed -e 's/\\/\\\\/g' -e "s/'/\\\\'/g" -e "s/^/('/" -e "s/\$/'),/" "$1" | sed '$ s/,$/;/'
+    } > "$tmp/load.sql"
+    mariadb --no-defaults -S "$sock" -u root casewarden < "$tmp/load.sql"
+}
+
+finish() {
+    echo "$pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+}
