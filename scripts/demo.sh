@@ -1,12 +1,148 @@
 #!/usr/bin/env bash
-# The main job, for now: build casewarden and judge the example case file
-# as of 2026-06-01, printing the findings as a table.
+# The main job: install what is missing, build, start a private MariaDB,
+# migrate, start `casewarden serve` on 127.0.0.1:8080, load the example
+# case file through the API, and print ready-to-paste curl commands for
+# each kind of user. Ctrl-C stops everything cleanly.
+#
+#   scripts/demo.sh            serve until Ctrl-C
+#   scripts/demo.sh --check    run the printed commands once, then stop
+#
+# The clock starts at 2026-06-01 00:00 +08:00 (the date examples/README.md
+# judges the file at) and runs on from there, so deadlines move to warning
+# and overdue as they would. CW_DEMO_PORT and CW_DEMO_NOW change the port
+# and the start time; CW_DEMO_DIR the working directory (default _demo).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+check=false
+case "${1:-}" in
+    --check) check=true ;;
+    --help|-h) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    "") ;;
+    *) echo "demo: unknown option '$1' (see --help)" >&2; exit 2 ;;
+esac
+port=${CW_DEMO_PORT:-8080}
+now=${CW_DEMO_NOW:-2026-06-01T00:00:00+08:00}
+dir=${CW_DEMO_DIR:-$top/_demo}
+url=http://127.0.0.1:$port
+
 "$top/scripts/deps.sh"
 echo "demo: building..." >&2
 bdir=$("$top/scripts/build.sh" release)
-now=${CW_DEMO_NOW:-2026-06-01T00:00:00+08:00}
-echo "demo: casewarden eval --rules rules --events examples/events.jsonl --now $now --format table" >&2
-exec "$bdir/casewarden" eval --rules rules --events examples/events.jsonl --now "$now" --format table
+cw=$bdir/casewarden
+
+mkdir -p "$dir"
+serve_pid=
+stop() {
+    trap - EXIT INT TERM
+    if [ -n "$serve_pid" ]; then
+        kill -TERM "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+    fi
+    "$top/scripts/mariadb-stop.sh" "$dir/db" >&2 || true
+    echo "demo: stopped" >&2
+}
+trap stop EXIT
+trap 'exit 0' INT TERM
+
+if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "demo: port $port is taken; set CW_DEMO_PORT to another" >&2
+    exit 1
+fi
+sock=$("$top/scripts/mariadb-start.sh" "$dir/db" | tail -n1)
+# a fresh database each time, so the demo always starts from the examples
+mariadb --no-defaults -S "$sock" -u root -e "DROP DATABASE IF EXISTS casewarden_demo"
+
+token() { head -c 18 /dev/urandom | base64 | tr -d '/+='; }
+digest() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+t_ingest=ing-$(token); t_insp=insp-$(token); t_insp2=insp-$(token); t_admin=adm-$(token)
+cat > "$dir/casewarden.yaml" <<YAML
+# Written by scripts/demo.sh; docs/SERVICE.md describes every setting.
+database:
+  socket: $sock
+  user: root
+  name: casewarden_demo
+rules: $top/rules
+listen: 127.0.0.1:$port
+tokens:
+  - {name: case-system, role: ingest, sha256: $(digest "$t_ingest")}
+  - {name: inspector-jinan, role: inspector, unit: "3701", sha256: $(digest "$t_insp")}
+  - {name: inspector-shizhong, role: inspector, unit: "370103", sha256: $(digest "$t_insp2")}
+  - {name: admin, role: admin, sha256: $(digest "$t_admin")}
+log: {level: info}
+YAML
+"$cw" migrate --config "$dir/casewarden.yaml" >&2
+"$cw" serve --config "$dir/casewarden.yaml" --clock-from "$now" 2>"$dir/serve.log" &
+serve_pid=$!
+for _ in $(seq 1 100); do
+    curl -sf "$url/readyz" >/dev/null 2>&1 && break
+    kill -0 "$serve_pid" 2>/dev/null || { cat "$dir/serve.log" >&2; exit 1; }
+    sleep 0.1
+done
+
+echo "demo: loading examples/events.jsonl through POST /v1/events" >&2
+split -l 40 "$top/examples/events.jsonl" "$dir/batch."
+for b in "$dir"/batch.*; do
+    curl -sf -H "Authorization: Bearer $t_ingest" -H 'Content-Type: application/json' \
+        --data-binary "{\"events\":[$(paste -sd, "$b")]}" "$url/v1/events" \
+        | jq -r '"demo:   \(.stored) stored, \(.duplicate) duplicate, \(.conflict) conflict, \(.invalid) invalid"' >&2
+    rm -f "$b"
+done
+sleep 0.5
+curl -sf -H "Authorization: Bearer $t_admin" "$url/v1/findings?limit=500" \
+    | jq -r '"demo: \(.findings | length) findings: " + ([.findings[].state] | group_by(.) | map("\(length) \(.[0])") | join(", "))' >&2
+
+id=$(curl -sf -H "Authorization: Bearer $t_insp" "$url/v1/findings?state=overdue&limit=1" | jq -r '.findings[0].id')
+commands=(
+"# the case-tracking system posts an event (201 stored; again: 200 duplicate)
+curl -s -H 'Authorization: Bearer $t_ingest' -H 'Content-Type: application/json' \\
+  -d '{\"id\":\"demo-1\",\"type\":\"evidence.seized\",\"case\":\"A370102202600099\",\"unit\":\"370102\",\"at\":\"2026-05-31T10:00:00+08:00\",\"data\":{\"item\":\"K1\",\"description\":\"电动车一辆\"}}' \\
+  $url/v1/events"
+"# an inspector of 3701 (济南) lists overdue findings of their units
+curl -s -H 'Authorization: Bearer $t_insp' '$url/v1/findings?state=overdue&limit=5'"
+"# ... opens one, with the events it rests on and its review history
+curl -s -H 'Authorization: Bearer $t_insp' $url/v1/findings/$id"
+"# ... and reviews it (acknowledge; resolve and dismiss need a comment)
+curl -s -H 'Authorization: Bearer $t_insp' -H 'Content-Type: application/json' \\
+  -d '{\"action\":\"resolve\",\"comment\":\"已督促承办单位办结\"}' $url/v1/findings/$id/review"
+"# a case's timeline and findings
+curl -s -H 'Authorization: Bearer $t_insp' $url/v1/cases/A370104202600004"
+"# an inspector of 370103 only sees 市中 findings (others answer 404)
+curl -s -H 'Authorization: Bearer $t_insp2' '$url/v1/findings?limit=5'"
+"# the admin sees the rules and reloads them
+curl -s -H 'Authorization: Bearer $t_admin' $url/v1/rules
+curl -s -X POST -H 'Authorization: Bearer $t_admin' $url/v1/rules/reload"
+"# monitoring, from this machine without a token
+curl -s $url/metrics"
+)
+
+cat <<TXT
+
+casewarden is serving on $url (clock started at $now)
+  database: $sock (database casewarden_demo)
+  log:      $dir/serve.log
+  tokens:   case-system  $t_ingest
+            inspector    $t_insp   (units 3701*)
+            inspector    $t_insp2  (units 370103*)
+            admin        $t_admin
+
+Try, in another terminal:
+
+TXT
+for c in "${commands[@]}"; do printf '%s\n\n' "$c"; done
+
+if $check; then
+    failed=0
+    for c in "${commands[@]}"; do
+        body=$(printf '%s\n' "$c" | grep -v '^#' | sed 's/ -s / -sf /' | sed 's/\\$//' | tr '\n' ' ')
+        if bash -c "$body" >/dev/null; then
+            echo "demo check: ok: $(printf '%s' "$c" | head -1)"
+        else
+            echo "demo check: FAILED: $(printf '%s' "$c" | head -1)"
+            failed=$((failed + 1))
+        fi
+    done
+    echo "$(( ${#commands[@]} - failed )) passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit
+fi
+echo "Ctrl-C stops the service and the database." >&2
+wait "$serve_pid"

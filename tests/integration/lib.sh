@@ -70,9 +70,10 @@ stop_serve() {   # stop_serve [SIGNAL]
     serve_pid=
 }
 
-# wait_checkpoint N: until the engine has evaluated every event up to seq N
+# wait_checkpoint N [SECONDS]: until the engine has evaluated every event
+# up to seq N (at most SECONDS, default 10)
 wait_checkpoint() {
-    for _ in $(seq 1 200); do
+    for _ in $(seq 1 $(( ${2:-10} * 20 ))); do
         [ "$(sql "SELECT COALESCE(MAX(seq),0) FROM engine_checkpoint")" -ge "$1" ] 2>/dev/null && return 0
         sleep 0.05
     done
