@@ -129,6 +129,16 @@ static char *put_utf8(char *o, unsigned cp)
     return o;
 }
 
+/* Whether any byte of w is below 0x20, a '"', a '\\' or 0x80 or above
+ * (false alarms are possible, misses are not). */
+static inline bool special(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+    return (((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w & high) != 0 || (w & high) != 0;
+}
+
 /*
  * A string at r->s (on the opening quote), decoded into scratch. When
  * `raw` is set the string is copied as written (quotes and escapes kept),
@@ -144,6 +154,15 @@ static int string(rd *r, cw_slice *out, bool raw)
         *o++ = '"';
     for (;;) {
         const char *run = s;
+        /* eight bytes at a time while none is a quote, a backslash, a
+         * control character or the start of a multi-byte character */
+        while (r->end - s >= 8) {
+            uint64_t w;
+            memcpy(&w, s, 8);
+            if (special(w))
+                break;
+            s += 8;
+        }
         while (s < r->end && (unsigned char)*s >= 0x20 && *s != '"' && *s != '\\' &&
                (unsigned char)*s < 0x80)
             s++;
@@ -573,33 +592,39 @@ static int not_allowed(cw_event_error *e, const char *name, const cw_field_spec 
     return fail(e, name, "'%.*s' is not one of %s", (int)len, v, list);
 }
 
+/* The field's name in messages ("data.person"), made only when needed. */
+static const char *field_name(const cw_field_spec *spec, char *buf, size_t size)
+{
+    snprintf(buf, size, "data.%s", spec->name);
+    return buf;
+}
+
 static int check_data_field(cw_evparser *p, const cw_type_spec *t, cw_pfield *f,
                             cw_event_error *e)
 {
     const cw_field_spec *spec = cw_type_field(t, f->key.p, f->key.len);
-    char name[96];
+    char namebuf[96];
 
     f->spec = spec;
     if (spec == NULL || f->kind == CW_V_NULL)
         return 0;
-    snprintf(name, sizeof name, "data.%s", spec->name);
     switch (spec->type) {
     case CW_FT_STRING:
         if (f->kind != CW_V_STR)
-            return fail(e, name, "expected a string, got %s", kind_name(f->kind));
+            return fail(e, field_name(spec, namebuf, sizeof namebuf), "expected a string, got %s", kind_name(f->kind));
         return 0;
     case CW_FT_BOOL:
         if (f->kind != CW_V_BOOL)
-            return fail(e, name, "expected true or false, got %s", kind_name(f->kind));
+            return fail(e, field_name(spec, namebuf, sizeof namebuf), "expected true or false, got %s", kind_name(f->kind));
         return 0;
     case CW_FT_INT:
         if (f->kind != CW_V_INT)
-            return fail(e, name, "expected an integer, got %s", kind_name(f->kind));
+            return fail(e, field_name(spec, namebuf, sizeof namebuf), "expected an integer, got %s", kind_name(f->kind));
         return 0;
     case CW_FT_TIME: {
         cw_time t0;
         if (f->kind != CW_V_STR || cw_time_parse(f->s.p, f->s.len, &t0, NULL) < 0)
-            return fail(e, name, "expected an RFC 3339 time with offset "
+            return fail(e, field_name(spec, namebuf, sizeof namebuf), "expected an RFC 3339 time with offset "
                         "(2026-03-02T09:30:00+08:00)");
         f->kind = CW_V_TIME;
         f->i = t0;
@@ -608,24 +633,24 @@ static int check_data_field(cw_evparser *p, const cw_type_spec *t, cw_pfield *f,
     case CW_FT_DATE: {
         cw_day d;
         if (f->kind != CW_V_STR || cw_day_parse(f->s.p, f->s.len, &d) < 0)
-            return fail(e, name, "expected a date YYYY-MM-DD");
+            return fail(e, field_name(spec, namebuf, sizeof namebuf), "expected a date YYYY-MM-DD");
         f->kind = CW_V_DATE;
         f->i = d;
         return 0;
     }
     case CW_FT_ENUM:
         if (f->kind != CW_V_STR)
-            return fail(e, name, "expected a string, got %s", kind_name(f->kind));
+            return fail(e, field_name(spec, namebuf, sizeof namebuf), "expected a string, got %s", kind_name(f->kind));
         if (!cw_field_allows(spec, f->s.p, f->s.len))
-            return not_allowed(e, name, spec, f->s.p, f->s.len);
+            return not_allowed(e, field_name(spec, namebuf, sizeof namebuf), spec, f->s.p, f->s.len);
         return 0;
     case CW_FT_LIST:
         if (f->kind != CW_V_LIST)
-            return fail(e, name, "expected a list of strings");
+            return fail(e, field_name(spec, namebuf, sizeof namebuf), "expected a list of strings");
         for (uint32_t i = 0; i < f->nitems; i++) {
             const cw_slice *it = &p->items[f->item0 + i];
             if (!cw_field_allows(spec, it->p, it->len))
-                return not_allowed(e, name, spec, it->p, it->len);
+                return not_allowed(e, field_name(spec, namebuf, sizeof namebuf), spec, it->p, it->len);
         }
         return 0;
     }
@@ -637,10 +662,24 @@ static const char *const envelope[K_N] = { "id", "type", "case", "unit", "at", "
 
 static int key_of(const cw_slice *k)
 {
-    for (int i = 0; i < K_N; i++)
-        if (strncmp(envelope[i], k->p, k->len) == 0 && envelope[i][k->len] == '\0')
-            return i;
-    return -1;
+    const char *p = k->p;
+
+    switch (k->len) {
+    case 2:
+        return p[0] == 'i' && p[1] == 'd' ? K_ID : p[0] == 'a' && p[1] == 't' ? K_AT : -1;
+    case 4:
+        if (memcmp(p, "type", 4) == 0)
+            return K_TYPE;
+        if (memcmp(p, "case", 4) == 0)
+            return K_CASE;
+        if (memcmp(p, "unit", 4) == 0)
+            return K_UNIT;
+        return memcmp(p, "data", 4) == 0 ? K_DATA : -1;
+    case 5:
+        return memcmp(p, "actor", 5) == 0 ? K_ACTOR : -1;
+    default:
+        return -1;
+    }
 }
 
 /* The members of the data object into p->f. */
