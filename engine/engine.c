@@ -408,7 +408,8 @@ void cw__frec_forget(cw_case *c, uint32_t i)
 static cw_frec *frec_put(cw_engine *e, cw_case *c, uint16_t rule, const cw_finding_in *f)
 {
     cw_frec *r = NULL;
-    const char *msg = f->message ? f->message : "";
+    bool lazy = f->mode == CW_FM_DEADLINE && f->message == NULL && f->period.unit != CW_PU_NONE;
+    const char *msg = lazy ? NULL : f->message ? f->message : "";
 
     for (uint32_t i = 0; i < c->nfr; i++)
         if (c->fr[i].rule == rule && c->fr[i].subject == f->subject) {
@@ -418,6 +419,8 @@ static cw_frec *frec_put(cw_engine *e, cw_case *c, uint16_t rule, const cw_findi
     if (r != NULL && r->mode == f->mode && r->fstate == f->state && r->flags == f->flags &&
         r->due == f->due && r->met == f->met && r->lead == f->lead &&
         (f->mode == CW_FM_DEADLINE || r->raised == f->raised) && same_str(r->msg, msg) &&
+        (!lazy || (r->punit == f->period.unit && r->pn == f->period.n && r->pext == f->period.ext_days &&
+                   r->pstart == f->period.start && r->plabel == f->period.label)) &&
         same_events(r->evids, f->events, f->nevents))
         return r;
     if (r == NULL) {
@@ -440,7 +443,12 @@ static cw_frec *frec_put(cw_engine *e, cw_case *c, uint16_t rule, const cw_findi
     r->met = f->mode == CW_FM_DEADLINE ? f->met : CW_TIME_NONE;
     r->lead = f->lead;
     r->raised = f->mode == CW_FM_FIXED ? f->raised : CW_TIME_NONE;
-    r->msg = cw_xstrdup(msg);
+    r->msg = msg ? cw_xstrdup(msg) : NULL;
+    r->punit = lazy ? f->period.unit : CW_PU_NONE;
+    r->plabel = lazy ? f->period.label : 0;
+    r->pn = lazy ? f->period.n : 0;
+    r->pext = lazy ? f->period.ext_days : 0;
+    r->pstart = lazy ? f->period.start : CW_TIME_NONE;
     r->evids = copy_events(f->events, f->nevents);
     r->unit = c->unit;
     cw__mark_dirty(e, c);

@@ -39,8 +39,13 @@ typedef struct cw_frec {
     uint32_t subject;        /* string id */
     cw_time due, met, raised;
     int64_t lead;
-    char *msg;               /* fixed: text; deadline: description */
+    char *msg;               /* fixed: text; deadline: description, or NULL
+                                when `period` describes it */
     char *evids;             /* "id\0id\0" ... "\0"; NULL = none */
+    uint32_t plabel;         /* deadline: string id of what started it */
+    uint8_t punit;           /* enum cw_period_unit; 0 = use msg */
+    int32_t pn, pext;
+    cw_time pstart;
     uint32_t unit;           /* unit of the case when it arose */
     uint64_t whash;          /* digest of what the sink last stored; 0 = nothing */
     cw_time timer_at;        /* the transition a timer is armed for */

@@ -31,69 +31,140 @@ int cw_state_parse(const char *name)
     return -1;
 }
 
+/* Messages are written for every finding read out, so these avoid
+ * printf: digits and dates by hand into a growable buffer. */
+static void put_num(cw_buf *b, long long v)
+{
+    char buf[24], *o = buf + sizeof buf;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+    do
+        *--o = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--o = '-';
+    cw_buf_put(b, o, (size_t)(buf + sizeof buf - o));
+}
+
+/* "2026-04-01", "2026-04-01 09:30" or "2026-04-01 09:30:00", local. */
+static void put_time(cw_buf *b, cw_time t, int tz, int parts)
+{
+    char iso[40];
+
+    cw_time_format(t, tz, iso, sizeof iso);
+    cw_buf_put(b, iso, 10);
+    if (parts > 0) {
+        cw_buf_put(b, " ", 1);
+        cw_buf_put(b, iso + 11, parts > 1 ? 8 : 5);
+    }
+}
+
 /* "2026-04-01 23:59:59" in the deployment's offset. */
 static void local_time(cw_time t, int tz, char *buf, size_t size)
 {
     char iso[40];
 
     cw_time_format(t, tz, iso, sizeof iso);
-    snprintf(buf, size, "%.10s %.8s", iso, iso + 11);
+    iso[10] = ' ';
+    iso[19] = '\0';
+    snprintf(buf, size, "%s", iso);
 }
 
 /* A span of time in words: days and hours, hours and minutes, ... */
-static void span(int64_t s, char *buf, size_t size)
+static void span(cw_buf *b, int64_t s)
 {
-    if (s >= 86400)
-        snprintf(buf, size, s % 86400 >= 3600 ? "%lld 日 %lld 小时" : "%lld 日",
-                 (long long)(s / 86400), (long long)(s % 86400 / 3600));
-    else if (s >= 3600)
-        snprintf(buf, size, s % 3600 >= 60 ? "%lld 小时 %lld 分钟" : "%lld 小时",
-                 (long long)(s / 3600), (long long)(s % 3600 / 60));
-    else if (s >= 60)
-        snprintf(buf, size, "%lld 分钟", (long long)(s / 60));
-    else
-        snprintf(buf, size, "%lld 秒", (long long)s);
+    if (s >= 86400) {
+        put_num(b, s / 86400);
+        cw_buf_puts(b, " 日");
+        if (s % 86400 >= 3600) {
+            cw_buf_put(b, " ", 1);
+            put_num(b, s % 86400 / 3600);
+            cw_buf_puts(b, " 小时");
+        }
+    } else if (s >= 3600) {
+        put_num(b, s / 3600);
+        cw_buf_puts(b, " 小时");
+        if (s % 3600 >= 60) {
+            cw_buf_put(b, " ", 1);
+            put_num(b, s % 3600 / 60);
+            cw_buf_puts(b, " 分钟");
+        }
+    } else if (s >= 60) {
+        put_num(b, s / 60);
+        cw_buf_puts(b, " 分钟");
+    } else {
+        put_num(b, s);
+        cw_buf_puts(b, " 秒");
+    }
 }
 
 /* How far past due `t` is: whole days when the period ends at the end of
  * a day (day periods), else the exact span (hour periods). */
-static void overrun(cw_time due, cw_time t, int tz, char *buf, size_t size)
+static void overrun(cw_buf *b, cw_time due, cw_time t, int tz)
 {
-    if (cw_time_day(due + 1, tz) != cw_time_day(due, tz))
-        snprintf(buf, size, "%d 日", (int)(cw_time_day(t, tz) - cw_time_day(due, tz)));
-    else
-        span(t - due, buf, size);
+    if (cw_time_day(due + 1, tz) != cw_time_day(due, tz)) {
+        put_num(b, (long long)(cw_time_day(t, tz) - cw_time_day(due, tz)));
+        cw_buf_puts(b, " 日");
+    } else {
+        span(b, t - due);
+    }
 }
 
-static char *deadline_message(const cw_rule *rule, const cw_frec *r, int state,
+static const char *const unit_cn[] = {
+    [CW_PU_DAYS] = "日", [CW_PU_HOURS] = "小时", [CW_PU_MONTHS] = "个月",
+    [CW_PU_WORKDAYS] = "个工作日",
+};
+
+static char *deadline_message(cw_engine *e, const cw_rule *rule, const cw_frec *r, int state,
                               cw_time now, int tz)
 {
-    char tail[160], a[40], d[40];
-    const char *desc = r->msg && r->msg[0] ? r->msg : NULL;
+    cw_buf b = { 0 };
 
+    cw_buf_puts(&b, rule->info.title);
+    cw_buf_puts(&b, ": ");
+    if (r->punit != CW_PU_NONE && r->punit <= CW_PU_WORKDAYS) {
+        cw_buf_puts(&b, cw_strtab_str(e->w->strs, r->plabel));
+        cw_buf_put(&b, " ", 1);
+        put_time(&b, r->pstart, tz, r->punit == CW_PU_HOURS);
+        cw_buf_puts(&b, ", 期限 ");
+        put_num(&b, r->pn);
+        cw_buf_put(&b, " ", 1);
+        cw_buf_puts(&b, unit_cn[r->punit]);
+        if (r->pext > 0) {
+            cw_buf_puts(&b, " (含延长 ");
+            put_num(&b, r->pext);
+            cw_buf_puts(&b, " 日)");
+        }
+        cw_buf_puts(&b, ", ");
+    } else if (r->msg && r->msg[0]) {
+        cw_buf_puts(&b, r->msg);
+        cw_buf_puts(&b, ", ");
+    }
     switch (state) {
     case CW_ST_WARNING:
-        local_time(r->due, tz, a, sizeof a);
-        snprintf(tail, sizeof tail, "将于 %s 到期", a);
+        cw_buf_puts(&b, "将于 ");
+        put_time(&b, r->due, tz, 2);
+        cw_buf_puts(&b, " 到期");
         break;
     case CW_ST_OVERDUE:
-        overrun(r->due, now, tz, d, sizeof d);
-        snprintf(tail, sizeof tail, "已超期 %s", d);
+        cw_buf_puts(&b, "已超期 ");
+        overrun(&b, r->due, now, tz);
         break;
     case CW_ST_LATE:
-        local_time(r->met, tz, a, sizeof a);
-        overrun(r->due, r->met, tz, d, sizeof d);
-        snprintf(tail, sizeof tail, "于 %s 完成, 超期 %s", a, d);
+        cw_buf_puts(&b, "于 ");
+        put_time(&b, r->met, tz, 2);
+        cw_buf_puts(&b, " 完成, 超期 ");
+        overrun(&b, r->due, r->met, tz);
         break;
     default:
-        local_time(r->met, tz, a, sizeof a);
-        snprintf(tail, sizeof tail, "于 %s 完成, 未超期", a);
+        cw_buf_puts(&b, "于 ");
+        put_time(&b, r->met, tz, 2);
+        cw_buf_puts(&b, " 完成, 未超期");
         break;
     }
-    return cw_xasprintf("%s: %s%s%s%s", rule->info.title, desc ? desc : "", desc ? ", " : "",
-                        tail,
-                        r->flags & CW_FF_UNCOVERED
-                            ? " (到期日超出法定节假日日历覆盖的年份, 仅按周末计算)" : "");
+    if (r->flags & CW_FF_UNCOVERED)
+        cw_buf_puts(&b, " (到期日超出法定节假日日历覆盖的年份, 仅按周末计算)");
+    return b.p;
 }
 
 int cw_engine_resolve(cw_engine *e, const cw_case *c, const cw_frec *r, cw_time now,
@@ -116,7 +187,7 @@ int cw_engine_resolve(cw_engine *e, const cw_case *c, const cw_frec *r, cw_time 
     f->raised = raised;
     f->review = "open";
     if (r->mode == CW_FM_DEADLINE)
-        f->message = deadline_message(rule, r, state, now, e->rs->tz);
+        f->message = deadline_message(e, rule, r, state, now, e->rs->tz);
     else
         f->message = cw_xstrdup(r->msg ? r->msg : rule->info.title);
     for (p = r->evids; p && *p && f->nevents < sizeof f->events / sizeof *f->events;

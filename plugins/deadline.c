@@ -26,7 +26,6 @@ static const cw_host *H;
 
 enum unit { U_DAYS, U_HOURS, U_MONTHS, U_WORKDAYS };
 static const char *const unit_names[] = { "days", "hours", "months", "workdays" };
-static const char *const unit_cn[] = { "日", "小时", "个月", "个工作日" };
 
 typedef struct cond {
     int fid;
@@ -74,6 +73,7 @@ typedef struct dl {
     /* rounds (case.returned) */
     int round_fid, round_max;
     char label[96];
+    uint32_t label_sid;
     int types[MAX_STOP + 2];        /* every type the walk looks at */
     size_t ntypes;
     struct walk *scratch;           /* reused by every recompute */
@@ -358,6 +358,7 @@ static int configure(cw_ctx *ctx, const cw_rule_info *rule, const cw_value *p, v
     snprintf(d->label, sizeof d->label, "%s", H->type_title(ctx, d->a_type));
     if ((v = cw_value_get(p, "label")) != NULL && v->kind == CW_P_STR)
         snprintf(d->label, sizeof d->label, "%s", v->s);
+    d->label_sid = H->intern(ctx, d->label, strlen(d->label));
     if ((v = cw_value_get(p, "subject")) != NULL &&
         field_of(ctx, d->a_type, v, "subject", &d->subject_fid, err, len) < 0)
         goto bad;
@@ -508,39 +509,6 @@ static void copy_id(char *dst, const char *id)
         n = 64;
     memcpy(dst, id, n);
     dst[n] = '\0';
-}
-
-/* A tiny appender: messages are built for every obligation on every
- * recompute, so they avoid printf. */
-typedef struct text {
-    char *p;
-    size_t n, cap;
-} text;
-
-static void put(text *t, const char *s)
-{
-    size_t l = strlen(s);
-
-    if (t->n + l >= t->cap)
-        l = t->cap - t->n - 1;
-    memcpy(t->p + t->n, s, l);
-    t->n += l;
-    t->p[t->n] = '\0';
-}
-
-static void put_int(text *t, long long v)
-{
-    char buf[24], *o = buf + sizeof buf;
-    bool neg = v < 0;
-    unsigned long long u = neg ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-
-    *--o = '\0';
-    do
-        *--o = (char)('0' + u % 10);
-    while ((u /= 10) != 0);
-    if (neg)
-        *--o = '-';
-    put(t, o);
 }
 
 static uint32_t keyf(cw_ctx *ctx, const char *fmt, ...)
@@ -742,16 +710,11 @@ static cw_time due_of(walk *w, const obl *o, bool *uncovered)
     }
 }
 
-static void date_of(walk *w, cw_time t, char *buf, size_t size)
-{
-    H->format_time(w->ctx, t, w->d->base.unit != U_HOURS, buf, size);
-}
 
 static int recompute(dl *d, cw_ctx *ctx, const cw_case *c)
 {
     walk *w = d->scratch;
     cw_finding_in f[MAX_OBL + 8];
-    char msgs[MAX_OBL + 8][256];
     const char *ids[MAX_OBL + 8][2 + MAX_EXT_EVENTS];
     size_t n = 0;
     int rc;
@@ -766,7 +729,6 @@ static int recompute(dl *d, cw_ctx *ctx, const cw_case *c)
         obl *o = &w->o[i];
         cw_finding_in *fi = &f[n];
         bool uncovered = false;
-        char start[32];
         size_t k = 0;
         if (d->join_fid >= 0 && !o->done) {
             joined j = { CW_TIME_NONE, "" };
@@ -786,27 +748,12 @@ static int recompute(dl *d, cw_ctx *ctx, const cw_case *c)
         fi->lead = d->lead;
         fi->met = o->met;
         fi->flags = uncovered ? CW_FF_UNCOVERED : 0;
-        date_of(w, o->start, start, sizeof start);
-        {
-            text t = { msgs[n], 0, sizeof msgs[n] };
-            int shown = o->p->n;
-            if (o->p->unit == U_DAYS || o->p->unit == U_WORKDAYS)
-                shown += o->ext_days;
-            msgs[n][0] = '\0';
-            put(&t, d->label);
-            put(&t, " ");
-            put(&t, start);
-            put(&t, ", 期限 ");
-            put_int(&t, shown);
-            put(&t, " ");
-            put(&t, unit_cn[o->p->unit]);
-            if (o->ext_days > 0) {
-                put(&t, " (含延长 ");
-                put_int(&t, o->ext_days);
-                put(&t, " 日)");
-            }
-        }
-        fi->message = msgs[n];
+        fi->period.label = d->label_sid;
+        fi->period.unit = (uint8_t)(o->p->unit + 1);    /* enum cw_period_unit */
+        fi->period.n = o->p->n + (o->p->unit == U_DAYS || o->p->unit == U_WORKDAYS ? o->ext_days : 0);
+        fi->period.ext_days = o->ext_days;
+        fi->period.start = o->start;
+        fi->message = NULL;
         ids[n][k++] = o->a_id;
         for (int e = 0; e < o->next_ids; e++)
             ids[n][k++] = o->ext_ids[e];

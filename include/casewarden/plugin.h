@@ -165,10 +165,23 @@ typedef struct cw_finding_in {
     cw_time raised;             /* fixed: when the finding arose */
     const char *message;        /* fixed: the whole text; deadline: what
                                    started the clock and the period, e.g.
-                                   "受案 2026-03-02, 期限 30 日" */
+                                   "受案 2026-03-02, 期限 30 日", or NULL
+                                   to have the host write it from `period` */
     const char *const *events;  /* ids of the events it rests on */
     size_t nevents;
+    /* deadline without a message: the host writes the description when
+     * the finding is read ("LABEL DATE, 期限 N UNIT (含延长 E 日)"), so a
+     * model that recomputes often builds no text */
+    struct {
+        uint32_t label;         /* string id: what started the clock ("受案") */
+        uint8_t unit;           /* enum cw_period_unit */
+        int32_t n;              /* the period in that unit, extensions included */
+        int32_t ext_days;       /* of which days added by extensions */
+        cw_time start;
+    } period;
 } cw_finding_in;
+
+enum cw_period_unit { CW_PU_NONE = 0, CW_PU_DAYS, CW_PU_HOURS, CW_PU_MONTHS, CW_PU_WORKDAYS };
 
 /* ---- The host API ------------------------------------------------------ */
 
