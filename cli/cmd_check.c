@@ -118,7 +118,7 @@ int cw_cmd_check(int argc, char **argv)
         cw_eval_free(ev);
         cw_engine_free(e);
     }
-    printf("%-26s %-9s %-8s %-23s %-12s %10s %7s %9s  %s\n", "RULE", "MODEL", "SEVERITY",
+    printf("%-26s %-10s %-8s %-23s %-12s %10s %7s %9s  %s\n", "RULE", "MODEL", "SEVERITY",
            "EFFECTIVE", "STATE", "EVALS", "ERRORS", "FINDINGS", "DECLARED");
     for (size_t i = 0; i < rs->nrules; i++) {
         const cw_rule *r = rs->rules[i];
@@ -131,7 +131,7 @@ int cw_cmd_check(int argc, char **argv)
         snprintf(eff, sizeof eff, "%s", from[0] || to[0] ? "" : "always");
         if (from[0] || to[0])
             snprintf(eff, sizeof eff, "%s..%s", from, to);
-        printf("%-26s %-9s %-8s %-23s %-12s %10llu %7llu %9zu  %s\n", r->info.id, r->model->name,
+        printf("%-26s %-10s %-8s %-23s %-12s %10llu %7llu %9zu  %s\n", r->info.id, r->model->name,
                r->info.severity, eff, r->status == CW_RULE_ACTIVE ? "active" : "quarantined",
                (unsigned long long)r->evals, (unsigned long long)r->errors, found[i], where);
         if (r->status != CW_RULE_ACTIVE) {

@@ -78,6 +78,34 @@ uint32_t cw_engine_case_sid(cw_engine *e, const char *id, size_t len)
     return cw_strtab_intern(e->w->strs, id, len);
 }
 
+/* The case's attributes come from its first case.accepted in time,
+ * whenever that arrives: a rule scoped to administrative cases judges a
+ * summons recorded before the acceptance too. Returns true when they
+ * changed. */
+static bool take_header(cw_engine *e, cw_case *c, const uint8_t *rec)
+{
+    const cw_ruleset *rs = e->rs;
+    const cw_fval *f;
+    cw_evbuf *b;
+
+    if (cw_rec_type(rec) != rs->t_accepted ||
+        (c->accepted_at != CW_TIME_NONE && c->accepted_at <= cw_rec_at(rec)))
+        return false;
+    if ((b = cw__evbuf_push(e)) == NULL)
+        return false;
+    cw_rec_decode(rec, b);
+    c->accepted_at = c->offence_at = b->ev.at;
+    c->kind = c->cause = 0;
+    if ((f = cw_event_field(&b->ev, rs->f_kind)) != NULL && f->kind == CW_V_STR)
+        c->kind = f->v.s;
+    if ((f = cw_event_field(&b->ev, rs->f_cause)) != NULL && f->kind == CW_V_STR)
+        c->cause = f->v.s;
+    if ((f = cw_event_field(&b->ev, rs->f_offence_at)) != NULL && f->kind == CW_V_TIME)
+        c->offence_at = f->v.i;
+    cw__evbuf_pop(e);
+    return true;
+}
+
 void cw_engine_store(cw_engine *e, uint32_t case_sid, const uint8_t *rec, cw_case **out,
                      bool *in_order)
 {
@@ -86,6 +114,7 @@ void cw_engine_store(cw_engine *e, uint32_t case_sid, const uint8_t *rec, cw_cas
     cw_time at = cw_rec_at(rec);
     uint64_t seq = cw_rec_seq(rec);
     size_t pos = c->len;
+    uint32_t k = c->nev;
 
     if (c->cap - c->len < size) {
         size_t cap = c->cap ? c->cap : 64;
@@ -94,24 +123,53 @@ void cw_engine_store(cw_engine *e, uint32_t case_sid, const uint8_t *rec, cw_cas
         c->tl = cw_xrealloc(c->tl, cap);
         c->cap = (uint32_t)cap;
     }
+    if ((c->nev & (c->nev - 1)) == 0)      /* 0, 1, 2, 4, ...: grow */
+        c->offs = cw_xrealloc(c->offs, (c->nev ? c->nev * 2 : 2) * sizeof *c->offs);
     /* Usually the newest: compare with the last record before searching. */
-    if (c->nev > 0 && rec_cmp(c->tl + c->last, at, seq) > 0) {
-        for (pos = 0; pos < c->len; pos += cw_rec_size(c->tl + pos))
-            if (rec_cmp(c->tl + pos, at, seq) > 0)
-                break;
+    if (c->nev > 0 && rec_cmp(c->tl + c->offs[c->nev - 1], at, seq) > 0) {
+        uint32_t lo = 0, hi = c->nev;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (rec_cmp(c->tl + c->offs[mid], at, seq) > 0)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        k = lo;
+        pos = c->offs[k];
         memmove(c->tl + pos + size, c->tl + pos, c->len - pos);
-        c->last += size;
-    } else {
-        c->last = c->len;
+        memmove(&c->offs[k + 1], &c->offs[k], (c->nev - k) * sizeof *c->offs);
+        for (uint32_t i = k + 1; i <= c->nev; i++)
+            c->offs[i] += size;
     }
+    c->offs[k] = (uint32_t)pos;
     memcpy(c->tl + pos, rec, size);
     c->len += size;
     c->nev++;
     *in_order = pos >= c->proclen;
     if (!*in_order)
         c->proclen += size;     /* still on a record boundary; a replay follows */
+    /* what rules already concluded assumed other attributes: judge again */
+    if (take_header(e, c, c->tl + pos) && c->nproc > 0)
+        *in_order = false;
     *out = c;
     e->stored++;
+}
+
+const uint8_t *cw__case_find(const cw_case *c, cw_time at, uint64_t seq)
+{
+    uint32_t lo = 0, hi = c->nev;
+
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (rec_cmp(c->tl + c->offs[mid], at, seq) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < c->nev && rec_cmp(c->tl + c->offs[lo], at, seq) == 0)
+        return c->tl + c->offs[lo];
+    return NULL;
 }
 
 const uint8_t *cw_case_record(const cw_case *c, uint64_t seq)
@@ -184,25 +242,35 @@ static cw_ientry *index_slot(cw_engine *e, uint64_t key, bool create)
     return &e->ient[e->nient - 1];
 }
 
+static inline bool iref_before(const cw_iref *p, cw_time at, uint64_t seq)
+{
+    return p->at < at || (p->at == at && p->seq < seq);
+}
+
 static void index_add1(cw_engine *e, uint32_t spec, uint32_t value, const cw_case *c,
                        const cw_event *ev)
 {
     cw_ientry *ie = index_slot(e, ikey(spec, value), true);
-    uint32_t pos;
+    uint32_t lo = 0, hi = ie->n, pos;
 
+    /* Entries are in (at, seq) order, seqs unique; events come in time
+     * order but for replays and late arrivals, so look at the end first. */
+    if (hi > 0 && iref_before(&ie->v[hi - 1], ev->at, ev->seq))
+        lo = hi;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (iref_before(&ie->v[mid], ev->at, ev->seq))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    pos = lo;
     /* Replays add the same event again: keep one entry. */
-    for (uint32_t i = ie->n; i-- > 0;)
-        if (ie->v[i].cidx == c->idx && ie->v[i].seq == ev->seq)
-            return;
+    if (pos < ie->n && ie->v[pos].seq == ev->seq && ie->v[pos].at == ev->at)
+        return;
     if (ie->n == ie->cap) {
         ie->cap = ie->cap ? ie->cap * 2 : 2;
         ie->v = cw_xrealloc(ie->v, ie->cap * sizeof *ie->v);
-    }
-    /* Events come in time order but for replays and late arrivals. */
-    for (pos = ie->n; pos > 0; pos--) {
-        const cw_iref *p = &ie->v[pos - 1];
-        if (p->at < ev->at || (p->at == ev->at && p->seq <= ev->seq))
-            break;
     }
     memmove(&ie->v[pos + 1], &ie->v[pos], (ie->n - pos) * sizeof *ie->v);
     ie->v[pos].at = ev->at;
@@ -229,8 +297,8 @@ static void index_add(cw_engine *e, const cw_case *c, const cw_event *ev)
     }
 }
 
-int cw__find_events(cw_engine *e, int type, int fid, uint32_t value, cw_time from, cw_time to,
-                    cw_event_fn fn, void *ud)
+int cw__find_records(cw_engine *e, int type, int fid, uint32_t value, cw_time from, cw_time to,
+                     int (*fn)(void *ud, const cw_case *c, const uint8_t *rec), void *ud)
 {
     const cw_ruleset *rs = e->rs;
     cw_ientry *ie;
@@ -254,22 +322,42 @@ int cw__find_events(cw_engine *e, int type, int fid, uint32_t value, cw_time fro
     }
     for (uint32_t i = lo; i < ie->n && ie->v[i].at <= to && rc == 0; i++) {
         const cw_case *c = e->cases[ie->v[i].cidx];
-        cw_evbuf *b;
-        size_t off;
+        const uint8_t *rec = cw__case_find(c, ie->v[i].at, ie->v[i].seq);
         /* only what has been processed is visible */
-        for (off = 0; off < c->proclen; off += cw_rec_size(c->tl + off))
-            if (cw_rec_seq(c->tl + off) == ie->v[i].seq)
-                break;
-        if (off >= c->proclen)
+        if (rec == NULL || (size_t)(rec - c->tl) >= c->proclen)
             continue;
-        if ((b = cw__evbuf_push(e)) == NULL)
-            return -1;
-        cw_rec_decode(c->tl + off, b);
-        b->ev.case_id = c->id;
-        rc = fn(ud, c, &b->ev);
-        cw__evbuf_pop(e);
+        rc = fn(ud, c, rec);
     }
     return rc;
+}
+
+typedef struct decoded {
+    cw_engine *e;
+    cw_event_fn fn;
+    void *ud;
+} decoded;
+
+static int decode_then(void *ud, const cw_case *c, const uint8_t *rec)
+{
+    decoded *d = ud;
+    cw_evbuf *b = cw__evbuf_push(d->e);
+    int rc;
+
+    if (b == NULL)
+        return -1;
+    cw_rec_decode(rec, b);
+    b->ev.case_id = c->id;
+    rc = d->fn(d->ud, c, &b->ev);
+    cw__evbuf_pop(d->e);
+    return rc;
+}
+
+int cw__find_events(cw_engine *e, int type, int fid, uint32_t value, cw_time from, cw_time to,
+                    cw_event_fn fn, void *ud)
+{
+    decoded d = { e, fn, ud };
+
+    return cw__find_records(e, type, fid, value, from, to, decode_then, &d);
 }
 
 int cw__case_events(cw_engine *e, const cw_case *c, const int *types, size_t ntypes,
@@ -506,20 +594,8 @@ int cw__sync(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f, si
 
 static void update_header(cw_engine *e, cw_case *c, const cw_event *ev)
 {
-    const cw_ruleset *rs = e->rs;
-    const cw_fval *f;
-
+    (void)e;
     c->unit = ev->unit;
-    if (ev->type != rs->t_accepted || c->accepted_at != CW_TIME_NONE)
-        return;
-    c->accepted_at = ev->at;
-    c->offence_at = ev->at;
-    if ((f = cw_event_field(ev, rs->f_kind)) != NULL && f->kind == CW_V_STR)
-        c->kind = f->v.s;
-    if ((f = cw_event_field(ev, rs->f_cause)) != NULL && f->kind == CW_V_STR)
-        c->cause = f->v.s;
-    if ((f = cw_event_field(ev, rs->f_offence_at)) != NULL && f->kind == CW_V_TIME)
-        c->offence_at = f->v.i;
 }
 
 static void dispatch(cw_engine *e, cw_case *c, const cw_event *ev)
@@ -583,8 +659,6 @@ void cw_engine_catch_up(cw_engine *e, cw_case *c, bool replay)
         cw__mark_dirty(e, c);
         c->proclen = 0;
         c->nproc = 0;
-        c->kind = c->cause = 0;
-        c->accepted_at = c->offence_at = CW_TIME_NONE;
         e->replays++;
     }
     while (cw_engine_process_next(e, c) > 0)
@@ -616,8 +690,6 @@ static void reset_case(cw_engine *e, cw_case *c)
     cw__mark_dirty(e, c);
     c->proclen = 0;
     c->nproc = 0;
-    c->kind = c->cause = 0;
-    c->accepted_at = c->offence_at = CW_TIME_NONE;
 }
 
 void cw_engine_replay_all(cw_engine *e)
@@ -646,6 +718,7 @@ void cw_engine_replay_all(cw_engine *e)
         }
     }
     qsort(v, k, sizeof *v, rord_cmp);
+    e->gen = cw__next_generation();
     for (size_t i = 0; i < k; i++)
         cw_engine_process_next(e, e->cases[v[i].cidx]);
     free(v);
@@ -685,12 +758,21 @@ void cw_engine_set_ruleset(cw_engine *e, cw_ruleset *rs)
 
 /* ---- engine ---------------------------------------------------------------- */
 
+/* Unique in the process: one ruleset may serve several engines. */
+uint64_t cw__next_generation(void)
+{
+    static uint64_t next;
+
+    return ++next;
+}
+
 cw_engine *cw_engine_new(cw_world *w, cw_ruleset *rs)
 {
     cw_engine *e = cw_xcalloc(1, sizeof *e);
 
     e->w = w;
     e->rs = rs;
+    e->gen = cw__next_generation();
     return e;
 }
 
@@ -704,6 +786,7 @@ void cw_engine_free(cw_engine *e)
             frec_free(&c->fr[j]);
         free(c->fr);
         free(c->gone);
+        free(c->offs);
         free(c->tl);
         free(c);
     }

@@ -64,11 +64,11 @@ struct cw_case {
     uint32_t id;             /* string id of the case number */
     uint32_t idx;            /* position in the engine */
     uint32_t unit;           /* unit of its latest processed event */
-    uint32_t kind, cause;    /* from case.accepted */
-    cw_time accepted_at, offence_at;
+    uint32_t kind, cause;    /* from its first case.accepted in time, */
+    cw_time accepted_at, offence_at;  /* whenever that arrived */
     uint32_t nev, nproc;     /* events stored, processed */
     uint32_t len, cap, proclen;  /* timeline bytes; proclen = processed */
-    uint32_t last;           /* offset of the last record */
+    uint32_t *offs;          /* offs[i]: offset of the i-th record */
     uint8_t *tl;
     cw_frec *fr;
     uint32_t nfr, capfr;
@@ -128,7 +128,7 @@ typedef struct cw_finding {
     cw_time due;             /* CW_TIME_NONE when none */
     cw_time raised;
     char *message;           /* owned by the holder */
-    const char *events[8];
+    const char **events;     /* ids of the events it rests on (owned array) */
     unsigned nevents;
     int64_t id;              /* 0 without a database */
     const char *review;      /* "open" without a database */

@@ -45,6 +45,7 @@ struct cw_engine {
     struct orphan *orphans;  /* stored findings of rules that are gone */
     size_t norphans, caporphans, nflushed_orphans;
     uint64_t stored, processed, replays;
+    uint64_t gen;            /* cw_host.generation */
 };
 
 /* A stored finding whose rule left the ruleset: withdrawn at the next
@@ -83,6 +84,13 @@ cw_evbuf *cw__evbuf_push(cw_engine *e);
 void cw__evbuf_pop(cw_engine *e);
 int cw__case_events(cw_engine *e, const cw_case *c, const int *types, size_t ntypes,
                     cw_event_fn fn, void *ud);
+/* The record of c at (at, seq), or NULL. */
+const uint8_t *cw__case_find(const cw_case *c, cw_time at, uint64_t seq);
+/* A number no engine run of this process has used (cw_host.generation). */
+uint64_t cw__next_generation(void);
+/* The same as cw__find_events, handing over records undecoded. */
+int cw__find_records(cw_engine *e, int type, int fid, uint32_t value, cw_time from, cw_time to,
+                     int (*fn)(void *ud, const cw_case *c, const uint8_t *rec), void *ud);
 /* Indexed events with type/fid = value and from <= at <= to, oldest first. */
 int cw__find_events(cw_engine *e, int type, int fid, uint32_t value, cw_time from, cw_time to,
                     cw_event_fn fn, void *ud);

@@ -190,8 +190,11 @@ int cw_engine_resolve(cw_engine *e, const cw_case *c, const cw_frec *r, cw_time 
         f->message = deadline_message(e, rule, r, state, now, e->rs->tz);
     else
         f->message = cw_xstrdup(r->msg ? r->msg : rule->info.title);
-    for (p = r->evids; p && *p && f->nevents < sizeof f->events / sizeof *f->events;
-         p += strlen(p) + 1)
+    for (p = r->evids; p && *p; p += strlen(p) + 1)
+        f->nevents++;
+    f->events = cw_xmalloc((f->nevents + 1) * sizeof *f->events);
+    f->nevents = 0;
+    for (p = r->evids; p && *p; p += strlen(p) + 1)
         f->events[f->nevents++] = p;
     return state;
 }
@@ -199,7 +202,10 @@ int cw_engine_resolve(cw_engine *e, const cw_case *c, const cw_frec *r, cw_time 
 void cw_finding_clear(cw_finding *f)
 {
     free(f->message);
+    free(f->events);
     f->message = NULL;
+    f->events = NULL;
+    f->nevents = 0;
 }
 
 /* A finding to be, for sorting before anything is formatted. */
@@ -266,6 +272,8 @@ static int collect(void *ud, const cw_finding *f)
     CW_GROW(out->v, out->cap, out->n + 1);
     out->v[out->n] = *f;
     out->v[out->n].message = cw_xstrdup(f->message);
+    out->v[out->n].events = cw_xmalloc((f->nevents + 1) * sizeof *f->events);
+    memcpy(out->v[out->n].events, f->events, f->nevents * sizeof *f->events);
     out->n++;
     return 0;
 }

@@ -188,6 +188,11 @@ static cw_time h_now(cw_ctx *ctx)
     return ctx->now;
 }
 
+static uint64_t h_generation(cw_ctx *ctx)
+{
+    return ctx->e ? ctx->e->gen : 0;
+}
+
 static bool h_applies(cw_ctx *ctx, const cw_case *c, cw_time t)
 {
     return cw_rule_in_scope(ctx->rule, ctx->rs, c->kind, cw_strtab_str(ctx->rs->world->strs, c->unit), t);
@@ -291,4 +296,5 @@ const cw_host cw__host = {
     .emit = h_emit,
     .retract = h_retract,
     .log = h_log,
+    .generation = h_generation,
 };

@@ -772,17 +772,66 @@ static int type_arg(lua_State *L, cw_luafile *lf, int i)
     return t->id;
 }
 
-/* The processed timeline of c: offsets of records of `type` (-1: all). */
+/* Which events of a case a query wants: a type (-1: any), and maybe a
+ * string field equal to (or a list field containing) a value. */
+typedef struct evfilter {
+    int type;
+    int fid;                 /* -1: no field condition */
+    uint32_t value;          /* UINT32_MAX: a value no event has */
+} evfilter;
+
+/* Arguments i, i+1, i+2: [type [, field, value]]. */
+static evfilter filter_args(lua_State *L, cw_luafile *lf, int i)
+{
+    evfilter f = { type_arg(L, lf, i), -1, 0 };
+    size_t len;
+
+    if (!lua_isnoneornil(L, i + 1)) {
+        const char *field = luaL_checklstring(L, i + 1, &len);
+        const char *v = luaL_checklstring(L, i + 2, &len);
+        uint32_t fid = cw_strtab_find(lf->rs->world->names, field, strlen(field));
+        f.fid = fid == UINT32_MAX ? 0xffff : (int)fid;
+        f.value = cw_strtab_find(lf->rs->world->strs, v, len);
+    }
+    return f;
+}
+
+/* Whether the record at rec passes f (decoding it only when a field
+ * must be looked at). */
+static bool passes(cw_luafile *lf, const uint8_t *rec, const evfilter *f)
+{
+    const cw_fval *fv;
+
+    if (f->type >= 0 && cw_rec_type(rec) != f->type)
+        return false;
+    if (f->fid < 0)
+        return true;
+    if (f->value == UINT32_MAX)
+        return false;
+    cw_rec_decode(rec, lf->scratch);
+    lf->scratch_rec = rec;
+    if ((fv = cw_event_field(&lf->scratch->ev, f->fid)) == NULL)
+        return false;
+    if (fv->kind == CW_V_STR)
+        return fv->v.s == f->value;
+    if (fv->kind == CW_V_LIST)
+        for (uint32_t k = 0; k < fv->n; k++)
+            if (fv->v.list[k] == f->value)
+                return true;
+    return false;
+}
+
+/* The processed timeline of c, through a filter kept in a userdata. */
 static int case_events_iter(lua_State *L)
 {
     cw_luafile *lf = lf_of(L);
     caseview *cv = check_case(L, lua_upvalueindex(1));
     size_t off = (size_t)lua_tointeger(L, lua_upvalueindex(2));
-    int type = (int)lua_tointeger(L, lua_upvalueindex(3));
+    const evfilter *f = lua_touserdata(L, lua_upvalueindex(3));
     const cw_case *c = cv->c;
 
     for (; off < c->proclen; off += cw_rec_size(c->tl + off)) {
-        if (type >= 0 && cw_rec_type(c->tl + off) != type)
+        if (!passes(lf, c->tl + off, f))
             continue;
         lua_pushinteger(L, (lua_Integer)(off + cw_rec_size(c->tl + off)));
         lua_replace(L, lua_upvalueindex(2));
@@ -794,16 +843,20 @@ static int case_events_iter(lua_State *L)
     return 0;
 }
 
+/* case:events([type [, field, value]]): an iterator in time order. */
 static int case_events(lua_State *L)
 {
     cw_luafile *lf = lf_of(L);
-    int type;
+    evfilter f0, *f;
 
     check_case(L, 1);
-    type = type_arg(L, lf, 2);
+    f0 = filter_args(L, lf, 2);
+    lua_settop(L, 1);
+    f = lua_newuserdatauv(L, sizeof *f, 0);
+    *f = f0;
     lua_pushvalue(L, 1);
     lua_pushinteger(L, 0);
-    lua_pushinteger(L, type);
+    lua_pushvalue(L, -3);
     lua_pushcclosure(L, case_events_iter, 3);
     return 1;
 }
@@ -812,12 +865,12 @@ static int case_first_last(lua_State *L, bool last)
 {
     cw_luafile *lf = lf_of(L);
     caseview *cv = check_case(L, 1);
-    int type = type_arg(L, lf, 2);
+    evfilter f = filter_args(L, lf, 2);
     const cw_case *c = cv->c;
     const uint8_t *hit = NULL;
 
     for (size_t off = 0; off < c->proclen; off += cw_rec_size(c->tl + off))
-        if (type < 0 || cw_rec_type(c->tl + off) == type) {
+        if (passes(lf, c->tl + off, &f)) {
             hit = c->tl + off;
             if (!last)
                 break;
@@ -843,12 +896,12 @@ static int case_count(lua_State *L)
 {
     cw_luafile *lf = lf_of(L);
     caseview *cv = check_case(L, 1);
-    int type = type_arg(L, lf, 2);
+    evfilter f = filter_args(L, lf, 2);
     const cw_case *c = cv->c;
     lua_Integer n = 0;
 
     for (size_t off = 0; off < c->proclen; off += cw_rec_size(c->tl + off))
-        if (type < 0 || cw_rec_type(c->tl + off) == type)
+        if (passes(lf, c->tl + off, &f))
             n++;
     lua_pushinteger(L, n);
     return 1;
@@ -859,16 +912,16 @@ static int case_count(lua_State *L)
  * the same person updates the earlier): a table per person with id, role,
  * birth_date, flags (a set) and first_offence.
  */
-static void push_persons(lua_State *L, cw_luafile *lf, const cw_case *c)
+static void push_persons_of(lua_State *L, cw_luafile *lf, const cw_case *c, uint32_t only)
 {
     cw_strtab *names = lf->rs->world->names;
-    int t_added = (int)cw_strtab_find(names, "person.added", 12);
-    int f_person = (int)cw_strtab_find(names, "person", 6);
+    uint32_t t_added = cw_strtab_find(names, "person.added", 12);
+    uint32_t f_person = cw_strtab_find(names, "person", 6);
     int persons;
 
     lua_newtable(L);
     persons = lua_gettop(L);
-    if (t_added < 0 || f_person < 0)
+    if (t_added == UINT32_MAX || f_person == UINT32_MAX)
         return;
     for (size_t off = 0; off < c->proclen; off += cw_rec_size(c->tl + off)) {
         const cw_event *ev;
@@ -878,7 +931,9 @@ static void push_persons(lua_State *L, cw_luafile *lf, const cw_case *c)
         cw_rec_decode(c->tl + off, lf->scratch);
         lf->scratch_rec = c->tl + off;
         ev = &lf->scratch->ev;
-        if ((pf = cw_event_field(ev, f_person)) == NULL || pf->kind != CW_V_STR)
+        if ((pf = cw_event_field(ev, (int)f_person)) == NULL || pf->kind != CW_V_STR)
+            continue;
+        if (only != UINT32_MAX && pf->v.s != only)
             continue;
         push_str(L, lf, pf->v.s);
         if (lua_rawget(L, persons) != LUA_TTABLE) {
@@ -914,13 +969,30 @@ static void push_persons(lua_State *L, cw_luafile *lf, const cw_case *c)
     }
 }
 
+static void push_persons(lua_State *L, cw_luafile *lf, const cw_case *c)
+{
+    push_persons_of(L, lf, c, UINT32_MAX);
+}
+
+/* The persons table holding at most the one person named at index i. */
+static void push_person_only(lua_State *L, cw_luafile *lf, const cw_case *c, int i)
+{
+    size_t len;
+    const char *id = luaL_checklstring(L, i, &len);
+    uint32_t sid = cw_strtab_find(lf->rs->world->strs, id, len);
+
+    if (sid == UINT32_MAX)
+        lua_newtable(L);
+    else
+        push_persons_of(L, lf, c, sid);
+}
+
 static int case_person(lua_State *L)
 {
     cw_luafile *lf = lf_of(L);
     caseview *cv = check_case(L, 1);
 
-    luaL_checkstring(L, 2);
-    push_persons(L, lf, cv->c);
+    push_person_only(L, lf, cv->c, 2);
     lua_pushvalue(L, 2);
     lua_rawget(L, -2);
     return 1;
@@ -980,8 +1052,7 @@ static int case_age(lua_State *L)
     size_t len;
     const char *s;
 
-    luaL_checkstring(L, 2);
-    push_persons(L, lf, cv->c);
+    push_person_only(L, lf, cv->c, 2);
     lua_pushvalue(L, 2);
     if (lua_rawget(L, -2) != LUA_TTABLE || lua_getfield(L, -1, "birth_date") != LUA_TSTRING ||
         t == CW_TIME_NONE) {
@@ -1185,18 +1256,11 @@ typedef struct find_ud {
     lua_Integer n;
 } find_ud;
 
-static int find_one(void *ud, const cw_case *c, const cw_event *ev)
+static int find_one(void *ud, const cw_case *c, const uint8_t *rec)
 {
     find_ud *f = ud;
-    size_t off;
 
-    /* find the record for a stable view */
-    for (off = 0; off < c->proclen; off += cw_rec_size(c->tl + off))
-        if (cw_rec_seq(c->tl + off) == ev->seq)
-            break;
-    if (off >= c->proclen)
-        return 0;
-    push_event(f->L, f->lf, c, c->tl + off);
+    push_event(f->L, f->lf, c, rec);
     lua_rawseti(f->L, -2, ++f->n);
     return 0;
 }
@@ -1225,8 +1289,8 @@ static int l_find(lua_State *L)
     lua_newtable(L);
     if (fid == UINT32_MAX)
         return 1;
-    cw__find_events(lf->ctx->e, type, (int)fid, cw_strtab_intern(lf->rs->world->strs, value, len),
-                    from, to, find_one, &ud);
+    cw__find_records(lf->ctx->e, type, (int)fid, cw_strtab_intern(lf->rs->world->strs, value, len),
+                     from, to, find_one, &ud);
     return 1;
 }
 
@@ -1248,6 +1312,55 @@ static int l_case_of(lua_State *L)
     cv->gen = lf->gen;
     cv->c = c;
     luaL_setmetatable(L, CASE_MT);
+    return 1;
+}
+
+/* found([subject [, case]]): this rule's finding on the case as it
+ * stands, {state, raised, due, message, events}, or nil. For rules that
+ * gather every occurrence into one finding without walking the whole
+ * case again. */
+static int l_found(lua_State *L)
+{
+    cw_luafile *lf = lf_of(L);
+    size_t len = 0;
+    const char *subj = luaL_optlstring(L, 1, "", &len);
+    cw_case *c = lf->c;
+    uint32_t sid;
+
+    if (!lf->in_check)
+        return luaL_error(L, "found is for check functions");
+    if (!lua_isnoneornil(L, 2) && (c = cw_engine_case(lf->ctx->e, luaL_checkstring(L, 2))) == NULL) {
+        lua_pushnil(L);
+        return 1;
+    }
+    sid = cw_strtab_find(lf->rs->world->strs, subj, len);
+    for (uint32_t i = 0; sid != UINT32_MAX && i < c->nfr; i++) {
+        const cw_frec *r = &c->fr[i];
+        cw_time raised;
+        int state;
+        if (r->rule != lf->rule->index || r->subject != sid)
+            continue;
+        state = cw_frec_state(r, lf->ev ? lf->ev->at : CW_TIME_NONE, &raised);
+        lua_createtable(L, 0, 5);
+        lua_pushstring(L, cw_state_name(state));
+        lua_setfield(L, -2, "state");
+        lua_pushinteger(L, raised);
+        lua_setfield(L, -2, "raised");
+        if (r->due != CW_TIME_NONE) {
+            lua_pushinteger(L, r->due);
+            lua_setfield(L, -2, "due");
+        }
+        lua_pushstring(L, r->msg ? r->msg : "");
+        lua_setfield(L, -2, "message");
+        lua_newtable(L);
+        for (const char *p = r->evids; p && *p; p += strlen(p) + 1) {
+            lua_pushstring(L, p);
+            lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+        }
+        lua_setfield(L, -2, "events");
+        return 1;
+    }
+    lua_pushnil(L);
     return 1;
 }
 
@@ -1292,6 +1405,7 @@ static void build_api(lua_State *L, cw_luafile *lf)
     static const luaL_Reg fns[] = {
         { "rule", l_rule }, { "report", l_report }, { "obligation", l_obligation },
         { "withdraw", l_withdraw }, { "find", l_find }, { "case_of", l_case_of },
+        { "found", l_found },
         { "now", l_now },
         { "hours", l_hours }, { "minutes", l_minutes }, { "days", l_days },
         { "date", l_date }, { "datetime", l_datetime }, { "parse_time", l_parse_time },

@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define CW_ABI_MAJOR 1
-#define CW_ABI_MINOR 0
+#define CW_ABI_MINOR 1
 
 /* Seconds since 1970-01-01T00:00:00Z. */
 typedef int64_t cw_time;
@@ -291,6 +291,14 @@ typedef struct cw_host {
 
     void (*log)(cw_ctx *ctx, int level, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+
+    /* Since 1.1. Which run of events is being dispatched: a number that
+     * changes when a new engine starts over the ruleset (each fixture,
+     * each eval) and when an engine dispatches all its events again from
+     * the start; it stays the same while a case is replayed because an
+     * older event of it arrived late. A model that keeps state across
+     * cases (peers, counters) drops it when the number changes. */
+    uint64_t (*generation)(cw_ctx *ctx);
 } cw_host;
 
 /* ---- What a plugin exports --------------------------------------------- */
@@ -323,6 +331,45 @@ typedef struct cw_plugin {
 
 #define CW_PLUGIN_ENTRY "cw_plugin_entry"
 typedef const cw_plugin *(*cw_plugin_entry_fn)(void);
+
+/*
+ * The usual plugin, in one line after its models:
+ *
+ *     static const cw_host *H;
+ *     ...
+ *     CW_PLUGIN_DEFINE(H, "deadline", "1.0", &deadline_model)
+ *
+ * defines cw_plugin_entry, and an init that keeps the host table in H and
+ * refuses a host of another major version, or one too old to have every
+ * member this header declares. Needs <stdio.h>.
+ */
+#define CW_PLUGIN_DEFINE(host_var, pname, pversion, ...)                                   \
+    static const cw_model *const cw__models[] = { __VA_ARGS__ };                          \
+    static int cw__init(const cw_host *host, char *err, size_t len)                       \
+    {                                                                                     \
+        if (host->abi_major != CW_ABI_MAJOR || host->struct_size < sizeof(cw_host)) {     \
+            snprintf(err, len, "host ABI %u.%u, plugin needs %d.%d", host->abi_major,     \
+                     host->abi_minor, CW_ABI_MAJOR, CW_ABI_MINOR);                        \
+            return -1;                                                                    \
+        }                                                                                 \
+        host_var = host;                                                                  \
+        return 0;                                                                         \
+    }                                                                                     \
+    static const cw_plugin cw__plugin = {                                                 \
+        .abi_major = CW_ABI_MAJOR,                                                        \
+        .abi_minor = CW_ABI_MINOR,                                                        \
+        .struct_size = sizeof(cw_plugin),                                                 \
+        .name = pname,                                                                    \
+        .version = pversion,                                                              \
+        .init = cw__init,                                                                 \
+        .models = cw__models,                                                             \
+        .nmodels = sizeof cw__models / sizeof cw__models[0],                              \
+    };                                                                                    \
+    const cw_plugin *cw_plugin_entry(void);                                               \
+    const cw_plugin *cw_plugin_entry(void)                                                \
+    {                                                                                     \
+        return &cw__plugin;                                                               \
+    }
 
 #ifdef __cplusplus
 }
