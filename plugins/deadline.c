@@ -14,12 +14,12 @@
 #include <string.h>
 
 #include "casewarden/plugin.h"
+#include "common.h"
 
 #define MAX_VALS 16
 #define MAX_CONDS 8
 #define MAX_STOP 8
 #define MAX_ALTS 8
-#define MAX_OBL 64              /* obligations of one rule in one case */
 #define MAX_EXT_EVENTS 4
 
 static const cw_host *H;
@@ -91,6 +91,7 @@ typedef struct obl {
     char ext_ids[MAX_EXT_EVENTS][65];
     int next_ids;
     bool done;                  /* met */
+    int next;                   /* the next open one of the same subject */
 } obl;
 
 typedef struct viol {
@@ -101,36 +102,48 @@ typedef struct viol {
     char msg[256];
 } viol;
 
+/* A completing event seen at the current second, for starts at the same
+ * second that come after it in the timeline: "at or after" includes the
+ * same second, whatever the order of arrival. */
+typedef struct pend {
+    uint32_t subject;
+    bool by_subject, used;
+    char id[65];
+} pend;
+
+/* Per subject: how many starts so far, and the open obligations in
+ * order (through obl.next), so a completing event finds its start at
+ * once even in a case with thousands. */
+typedef struct subjslot {
+    uint32_t subject;           /* subject + 1; 0: free slot */
+    int count;
+    int head, tail;             /* open obligations, -1 = none */
+} subjslot;
+
 typedef struct walk walk;
 struct walk {
     dl *d;
     cw_ctx *ctx;
     const cw_case *c;
-    obl o[MAX_OBL];
-    int n;
-    viol v[8];
-    int nv;
+    obl *o;
+    int n, cap;
+    viol *v;
+    int nv, capv;
+    pend *pb;
+    int npb, cappb;
+    cw_time pb_at;              /* the second pb[] belongs to */
+    subjslot *sj;
+    int capsj, nsj;             /* capsj: a power of two */
     int a_seen;                 /* A events counted (rounds) */
+    bool oom;
+    /* the findings handed to the host */
+    cw_finding_in *f;
+    const char **ids;           /* (2 + MAX_EXT_EVENTS) per finding */
+    int capf;
 };
 
 
 /* ---- configuration ---------------------------------------------------- */
-
-static int fail(char *err, size_t len, int line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t len, int line, const char *fmt, ...)
-{
-    va_list ap;
-    int o = 0;
-
-    if (line > 0)
-        o = snprintf(err, len, "line %d: ", line);
-    va_start(ap, fmt);
-    vsnprintf(err + o, len - (size_t)o, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int type_of(cw_ctx *ctx, const cw_value *v, const char *what, int *type, char *err,
                    size_t len)
@@ -245,17 +258,9 @@ static int known_keys(const cw_value *m, const char *const *keys, const char *wh
                       size_t len)
 {
     for (size_t i = 0; i < m->n; i++) {
-        int k;
-        for (k = 0; keys[k]; k++)
-            if (strcmp(m->keys[i], keys[k]) == 0)
-                break;
-        if (keys[k] == NULL) {
-            char list[256];
-            size_t o = 0;
-            for (k = 0; keys[k] && o < sizeof list; k++)
-                o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", k ? ", " : "", keys[k]);
+        char list[256];
+        if (!key_known(m->keys[i], keys, list, sizeof list))
             return fail(err, len, m->line, "%s: unknown key '%s' (%s)", what, m->keys[i], list);
-        }
     }
     return 0;
 }
@@ -320,8 +325,15 @@ static void release(void *inst)
 {
     dl *d = inst;
 
-    if (d != NULL)
+    if (d != NULL && d->scratch != NULL) {
+        free(d->scratch->o);
+        free(d->scratch->v);
+        free(d->scratch->pb);
+        free(d->scratch->sj);
+        free(d->scratch->f);
+        free(d->scratch->ids);
         free(d->scratch);
+    }
     free(d);
 }
 
@@ -523,6 +535,23 @@ static uint32_t keyf(cw_ctx *ctx, const char *fmt, ...)
     return H->intern(ctx, buf, (size_t)(n < 0 ? 0 : n >= (int)sizeof buf ? (int)sizeof buf - 1 : n));
 }
 
+/* Grow *v to hold n + 1 elements of size sz. Returns false when out of
+ * memory (the rule is then quarantined by the host). */
+static bool room(void **v, int *cap, int n, size_t sz)
+{
+    void *nv;
+    int c;
+
+    if (n < *cap)
+        return true;
+    c = *cap ? *cap * 2 : 16;
+    if ((nv = realloc(*v, (size_t)c * sz)) == NULL)
+        return false;
+    *v = nv;
+    *cap = c;
+    return true;
+}
+
 static viol *violation(walk *w, uint32_t key, const cw_event *ev)
 {
     for (int i = 0; i < w->nv; i++)
@@ -531,7 +560,7 @@ static viol *violation(walk *w, uint32_t key, const cw_event *ev)
                 copy_id(w->v[i].ids[w->v[i].nids++], ev->id);
             return NULL;    /* the first breach is the one reported */
         }
-    if (w->nv == 8)
+    if (!room((void **)&w->v, &w->capv, w->nv, sizeof *w->v))
         return NULL;
     memset(&w->v[w->nv], 0, sizeof w->v[w->nv]);
     w->v[w->nv].key = key;
@@ -541,13 +570,66 @@ static viol *violation(walk *w, uint32_t key, const cw_event *ev)
     return &w->v[w->nv++];
 }
 
+/* The per-subject slot of subject (created when new). */
+static subjslot *subject_slot(walk *w, uint32_t subject)
+{
+    uint32_t key = subject + 1;     /* 0 marks a free slot */
+    int i;
+
+    if (w->capsj == 0 || (w->nsj + 1) * 2 > w->capsj) {
+        /* grow and put back what is there */
+        int cap = w->capsj ? w->capsj * 2 : 64;
+        subjslot *old = w->sj, *nt = calloc((size_t)cap, sizeof *nt);
+        if (nt == NULL)
+            return NULL;
+        for (int k = 0; k < w->capsj; k++) {
+            if (old[k].subject == 0)
+                continue;
+            for (i = (int)(old[k].subject * 2654435761u) & (cap - 1); nt[i].subject; i = (i + 1) & (cap - 1))
+                ;
+            nt[i] = old[k];
+        }
+        free(old);
+        w->sj = nt;
+        w->capsj = cap;
+    }
+    for (i = (int)(key * 2654435761u) & (w->capsj - 1); w->sj[i].subject; i = (i + 1) & (w->capsj - 1))
+        if (w->sj[i].subject == key)
+            return &w->sj[i];
+    w->sj[i].subject = key;
+    w->nsj++;
+    w->sj[i].count = 0;
+    w->sj[i].head = w->sj[i].tail = -1;
+    return &w->sj[i];
+}
+
+static void meet(walk *w, obl *o, const cw_event *ev, const char *id, cw_time at)
+{
+    (void)w;
+    (void)ev;
+    o->done = true;
+    o->met = at;
+    copy_id(o->b_id, id);
+}
+
+/* Starts at the current second are met by completing events seen earlier
+ * in that second: keep those, and forget them when the second is over. */
+static void same_second(walk *w, cw_time at)
+{
+    if (at != w->pb_at) {
+        w->npb = 0;
+        w->pb_at = at;
+    }
+}
+
 static void on_a(walk *w, const cw_event *ev)
 {
     dl *d = w->d;
     uint32_t subj = str_field(ev, d->subject_fid), key = subj;
     const period *p = &d->base;
+    subjslot *sj;
     obl *o;
-    int nth = 1;
+    int nth;
 
     if (!conds_match(ev, &d->a_when) || !H->applies(w->ctx, w->c, ev->at))
         return;
@@ -563,15 +645,15 @@ static void on_a(walk *w, const cw_event *ev)
             return;
         }
         key = keyf(w->ctx, "round:%lld", round);
-    } else {
-        for (int i = 0; i < w->n; i++)
-            if (w->o[i].subject == subj)
-                nth++;
-        if (nth > 1)
-            key = keyf(w->ctx, "%s#%d", H->str(w->ctx, subj), nth);
     }
-    if (w->n == MAX_OBL)
+    if ((sj = subject_slot(w, subj)) == NULL ||
+        !room((void **)&w->o, &w->cap, w->n, sizeof *w->o)) {
+        w->oom = true;
         return;
+    }
+    nth = ++sj->count;
+    if (d->round_fid < 0 && nth > 1)
+        key = keyf(w->ctx, "%s#%d", H->str(w->ctx, subj), nth);
     for (int i = 0; i < d->nalts; i++)
         if (conds_match(ev, &d->alts[i].when)) {
             p = &d->alts[i];
@@ -584,7 +666,25 @@ static void on_a(walk *w, const cw_event *ev)
     o->start = ev->at;
     o->p = p;
     o->met = CW_TIME_NONE;
+    o->next = -1;
     copy_id(o->a_id, ev->id);
+    /* a completing event earlier in this same second meets it at once */
+    same_second(w, ev->at);
+    for (int i = 0; i < w->npb; i++) {
+        pend *b = &w->pb[i];
+        if (b->used || (b->by_subject && b->subject != subj))
+            continue;
+        meet(w, o, ev, b->id, ev->at);
+        b->used = b->by_subject;    /* a subject's B meets one A */
+        break;
+    }
+    if (!o->done) {
+        if (sj->tail >= 0)
+            w->o[sj->tail].next = w->n - 1;
+        else
+            sj->head = w->n - 1;
+        sj->tail = w->n - 1;
+    }
     if (d->next_flags > 0) {
         const cw_fval *fl = cw_event_field(ev, d->flags_fid);
         for (int i = 0; fl && fl->kind == CW_V_LIST && i < d->next_flags; i++)
@@ -597,19 +697,39 @@ static void on_a(walk *w, const cw_event *ev)
 static void on_b(walk *w, const cw_event *ev, bool by_subject)
 {
     uint32_t subj = by_subject ? str_field(ev, w->d->subject_fid) : 0;
+    bool used = false;
 
-    for (int i = 0; i < w->n; i++) {
-        obl *o = &w->o[i];
-        if (o->done || ev->at < o->start)
-            continue;
-        if (by_subject && o->subject != subj)
-            continue;
-        o->done = true;
-        o->met = ev->at;
-        copy_id(o->b_id, ev->id);
-        if (by_subject)
-            return;     /* one B meets one A: the earliest open */
+    same_second(w, ev->at);
+    if (by_subject) {
+        /* one B meets one A: the earliest open of its subject */
+        subjslot *sj = subject_slot(w, subj);
+        if (sj == NULL) {
+            w->oom = true;
+            return;
+        }
+        while (sj->head >= 0 && w->o[sj->head].done)
+            sj->head = w->o[sj->head].next;
+        if (sj->head >= 0) {
+            meet(w, &w->o[sj->head], ev, ev->id, ev->at);
+            sj->head = w->o[sj->head].next;
+            if (sj->head < 0)
+                sj->tail = -1;
+            used = true;
+        }
+    } else {
+        for (int i = 0; i < w->n; i++)
+            if (!w->o[i].done)
+                meet(w, &w->o[i], ev, ev->id, ev->at);
     }
+    if (!room((void **)&w->pb, &w->cappb, w->npb, sizeof *w->pb)) {
+        w->oom = true;
+        return;
+    }
+    w->pb[w->npb].subject = subj;
+    w->pb[w->npb].by_subject = by_subject;
+    w->pb[w->npb].used = used;
+    copy_id(w->pb[w->npb].id, ev->id);
+    w->npb++;
 }
 
 static void on_ext(walk *w, const cw_event *ev)
@@ -714,20 +834,40 @@ static cw_time due_of(walk *w, const obl *o, bool *uncovered)
 static int recompute(dl *d, cw_ctx *ctx, const cw_case *c)
 {
     walk *w = d->scratch;
-    cw_finding_in f[MAX_OBL + 8];
-    const char *ids[MAX_OBL + 8][2 + MAX_EXT_EVENTS];
+    cw_finding_in *f;
+    const char **ids;
     size_t n = 0;
     int rc;
 
     w->d = d;
     w->ctx = ctx;
     w->c = c;
-    w->n = w->nv = w->a_seen = 0;
+    w->n = w->nv = w->a_seen = w->npb = 0;
+    w->pb_at = CW_TIME_NONE;
+    w->oom = false;
+    if (w->capsj > 0)
+        memset(w->sj, 0, (size_t)w->capsj * sizeof *w->sj);
+    w->nsj = 0;
     if ((rc = H->case_events(ctx, c, d->types, d->ntypes, visit, w)) != 0)
         return rc;
+    if (w->oom)
+        return -1;
+    if (w->n + w->nv > w->capf) {
+        int cap = w->n + w->nv + 16;
+        cw_finding_in *nf = realloc(w->f, (size_t)cap * sizeof *nf);
+        const char **ni = nf ? realloc(w->ids, (size_t)cap * (2 + MAX_EXT_EVENTS) * sizeof *ni) : NULL;
+        if (nf)
+            w->f = nf;
+        if (ni == NULL)
+            return -1;
+        w->ids = ni;
+        w->capf = cap;
+    }
+    f = w->f;
     for (int i = 0; i < w->n; i++) {
         obl *o = &w->o[i];
         cw_finding_in *fi = &f[n];
+        const char **fids = &w->ids[n * (2 + MAX_EXT_EVENTS)];
         bool uncovered = false;
         size_t k = 0;
         if (d->join_fid >= 0 && !o->done) {
@@ -754,17 +894,19 @@ static int recompute(dl *d, cw_ctx *ctx, const cw_case *c)
         fi->period.ext_days = o->ext_days;
         fi->period.start = o->start;
         fi->message = NULL;
-        ids[n][k++] = o->a_id;
+        fids[k++] = o->a_id;
         for (int e = 0; e < o->next_ids; e++)
-            ids[n][k++] = o->ext_ids[e];
+            fids[k++] = o->ext_ids[e];
         if (o->b_id[0])
-            ids[n][k++] = o->b_id;
-        fi->events = ids[n];
+            fids[k++] = o->b_id;
+        fi->events = fids;
         fi->nevents = k;
         n++;
     }
+    ids = w->ids;
     for (int i = 0; i < w->nv; i++) {
         cw_finding_in *fi = &f[n];
+        const char **fids = &ids[n * (2 + MAX_EXT_EVENTS)];
         memset(fi, 0, sizeof *fi);
         fi->subject = w->v[i].key;
         fi->mode = CW_FM_FIXED;
@@ -773,8 +915,8 @@ static int recompute(dl *d, cw_ctx *ctx, const cw_case *c)
         fi->raised = w->v[i].at;
         fi->message = w->v[i].msg;
         for (int e = 0; e < w->v[i].nids; e++)
-            ids[n][e] = w->v[i].ids[e];
-        fi->events = ids[n];
+            fids[e] = w->v[i].ids[e];
+        fi->events = fids;
         fi->nevents = (size_t)w->v[i].nids;
         n++;
     }
@@ -824,33 +966,4 @@ static const cw_model deadline_model = {
     .release = release,
 };
 
-static const cw_model *const models[] = { &deadline_model };
-
-static int init(const cw_host *host, char *err, size_t len)
-{
-    if (host->abi_major != CW_ABI_MAJOR || host->struct_size < sizeof(cw_host)) {
-        snprintf(err, len, "host ABI %u.%u, plugin needs %d.%d", host->abi_major,
-                 host->abi_minor, CW_ABI_MAJOR, CW_ABI_MINOR);
-        return -1;
-    }
-    H = host;
-    return 0;
-}
-
-static const cw_plugin plugin = {
-    .abi_major = CW_ABI_MAJOR,
-    .abi_minor = CW_ABI_MINOR,
-    .struct_size = sizeof(cw_plugin),
-    .name = "deadline",
-    .version = "1.0",
-    .init = init,
-    .models = models,
-    .nmodels = 1,
-};
-
-const cw_plugin *cw_plugin_entry(void);
-
-const cw_plugin *cw_plugin_entry(void)
-{
-    return &plugin;
-}
+CW_PLUGIN_DEFINE(H, "deadline", "1.0", &deadline_model)

@@ -6,15 +6,20 @@
 
 local BASIS_41 = "公安机关办理行政案件程序规定 第41条: 违法嫌疑人为未成年人、盲、聋、哑人或者尚未完全丧失辨认或者控制自己行为能力的精神病人, 可能被处以行政拘留十日以上, 或者依法应当举行听证的, 不适用快速办理"
 
--- The first case.fasttrack at or before time t, or nil.
-local function fasttracked(case, t)
-  local ft = case:first("case.fasttrack")
-  if ft and ft.at <= t then return ft end
-  return nil
-end
-
 local EXCLUDED_FLAGS = { blind = "盲人", deaf = "聋人", mute = "哑人", mental = "精神病人" }
 local FLAG_ORDER = { "blind", "deaf", "mute", "mental" }
+
+-- The suspects an event concerns: the person it names, or every suspect
+-- for events about the whole case. Rules look at no one else, so a case
+-- with hundreds of persons costs no more per event than a small one.
+local function concerned(case, ev)
+  local pid = ev.data.person
+  if pid then
+    local p = case:person(pid)
+    return (p and p.role == "suspect") and { p } or {}
+  end
+  return case:persons("suspect")
+end
 
 rule {
   id = "FT-EXCLUDED-PERSON",
@@ -25,10 +30,7 @@ rule {
   check = function(case, ev)
     local ft = case:first("case.fasttrack")
     if not ft then return end
-    -- the latest person.added of each suspect: when we learnt who they are
-    local seen = {}
-    for p in case:events("person.added") do seen[p.data.person] = p end
-    for _, person in ipairs(case:persons("suspect")) do
+    for _, person in ipairs(concerned(case, ev)) do
       local why = {}
       local age = case:age(person.id)
       if age and age < 18 then why[#why + 1] = "未成年人 (" .. age .. " 周岁)" end
@@ -36,7 +38,8 @@ rule {
         if person.flags[flag] then why[#why + 1] = EXCLUDED_FLAGS[flag] end
       end
       if #why > 0 then
-        local added = seen[person.id]
+        -- the latest person.added of the suspect: when we learnt who they are
+        local added = case:last("person.added", "person", person.id)
         report {
           subject = person.id,
           message = "快速办理的案件中违法嫌疑人 " .. person.id .. " 为" .. table.concat(why, "、") ..
@@ -64,22 +67,38 @@ rule {
   end,
 }
 
+-- The penalties decided at or after the fast-track decision (the same
+-- second included, whichever arrived first): both the penalty and the
+-- case.fasttrack event make the rules look again.
+local function fasttracked_penalties(case)
+  local ft = case:first("case.fasttrack")
+  local out = {}
+  if not ft then return nil, out end
+  for p in case:events("penalty.decided") do
+    if p.at >= ft.at then out[#out + 1] = p end
+  end
+  return ft, out
+end
+
 rule {
   id = "FT-DETENTION-10D",
   title = "快速办理案件处以十日以上行政拘留",
   severity = "high",
   basis = BASIS_41 .. " (第3项)",
-  on = { "penalty.decided" },
+  on = { "penalty.decided", "case.fasttrack" },
   check = function(case, ev)
-    local ft = fasttracked(case, ev.at)
-    local days = ev.data.detention_days
-    if ft and days and days >= 10 then
-      report {
-        subject = ev.data.person,
-        message = "快速办理的案件对 " .. ev.data.person .. " 决定行政拘留 " .. days ..
-                  " 日, 可能处十日以上行政拘留的案件不适用快速办理",
-        events = { ft, ev },
-      }
+    local ft, penalties = fasttracked_penalties(case)
+    for _, p in ipairs(penalties) do
+      local days = p.data.detention_days
+      if days and days >= 10 then
+        report {
+          subject = p.data.person,
+          message = "快速办理的案件对 " .. p.data.person .. " 决定行政拘留 " .. days ..
+                    " 日, 可能处十日以上行政拘留的案件不适用快速办理",
+          events = { ft, p },
+          raised = p.at,
+        }
+      end
     end
   end,
 }
@@ -87,44 +106,49 @@ rule {
 -- The hearing threshold changed with the law: PSAL 2025 Art 117 (from
 -- 2026-01-01) requires a hearing for fines of 4000 yuan or more on a
 -- person; under the 2012 law it was 2000. The decision's date picks the
--- version.
-local function ft_hearing(version)
-  rule {
-    id = "FT-HEARING",
-    title = "快速办理依法应当听证的案件",
-    severity = "high",
-    basis = BASIS_41 .. " (第2项); " .. version.basis,
-    effective = version.effective,
-    on = { "penalty.decided" },
-    check = function(case, ev)
-      local ft = fasttracked(case, ev.at)
-      if not ft then return end
-      local why
-      if ev.data.revoke_license == true then
-        why = "吊销许可证件"
-      elseif (ev.data.fine or 0) >= version.fine then
-        why = "罚款 " .. ev.data.fine .. " 元 (" .. version.fine .. " 元以上)"
-      end
-      if why then
-        report {
-          message = "快速办理的案件对 " .. ev.data.person .. " 作出" .. why ..
-                    "的处罚, 依法应当告知听证权利, 不适用快速办理",
-          events = { ft, ev },
-        }
-      end
-    end,
-  }
+-- threshold.
+local HEARING_FINE = {
+  { to = parse_time("2025-12-31") + days(1), fine = 2000 },
+  { fine = 4000 },
+}
+
+local function hearing_fine(t)
+  for _, v in ipairs(HEARING_FINE) do
+    if not v.to or t < v.to then return v.fine end
+  end
 end
 
-ft_hearing {
-  fine = 2000,
-  effective = { to = "2025-12-31" },
-  basis = "治安管理处罚法(2012修正) 第98条: 吊销许可证以及处二千元以上罚款的, 应当告知有权要求举行听证",
-}
-ft_hearing {
-  fine = 4000,
-  effective = { from = "2026-01-01" },
-  basis = "治安管理处罚法(2025修订) 第117条: 吊销许可证件、处四千元以上罚款的, 应当告知有权要求举行听证",
+rule {
+  id = "FT-HEARING",
+  title = "快速办理依法应当听证的案件",
+  severity = "high",
+  basis = BASIS_41 .. " (第2项); 治安管理处罚法(2025修订) 第117条: 吊销许可证件、处四千元以上罚款的, 应当告知有权要求举行听证 (2026年1月1日前作出的决定: 2012年修正本第98条, 二千元以上)",
+  on = { "penalty.decided", "case.fasttrack" },
+  check = function(case, ev)
+    local ft, penalties = fasttracked_penalties(case)
+    local hits, why = { ft }, {}
+    for _, p in ipairs(penalties) do
+      local limit = hearing_fine(p.at)
+      local w
+      if p.data.revoke_license == true then
+        w = "吊销许可证件"
+      elseif (p.data.fine or 0) >= limit then
+        w = "罚款 " .. p.data.fine .. " 元 (" .. limit .. " 元以上)"
+      end
+      if w then
+        hits[#hits + 1] = p
+        why[#why + 1] = "对 " .. p.data.person .. " 作出" .. w .. "的处罚"
+      end
+    end
+    if #why > 0 then
+      report {
+        message = "快速办理的案件" .. table.concat(why, "; ") ..
+                  ", 依法应当告知听证权利, 不适用快速办理",
+        events = hits,
+        raised = hits[2].at,
+      }
+    end
+  end,
 }
 
 rule {
@@ -135,18 +159,17 @@ rule {
   on = { "case.fasttrack", "person.added", "summons.started", "penalty.decided", "case.decided" },
   check = function(case, ev)
     if not case:first("case.fasttrack") then return end
-    for _, person in ipairs(case:persons("suspect")) do
+    for _, person in ipairs(concerned(case, ev)) do
       -- when the suspect arrived: the first summons of that person
-      local arrived
-      for s in case:events("summons.started") do
-        if s.data.person == person.id then arrived = s; break end
-      end
+      local arrived = case:first("summons.started", "person", person.id)
       if arrived then
         local decided
-        for d in case:events() do
-          if d.at >= arrived.at and
-             ((d.type == "penalty.decided" and d.data.person == person.id) or d.type == "case.decided") then
-            decided = d
+        for d in case:events("penalty.decided", "person", person.id) do
+          if d.at >= arrived.at then decided = d; break end
+        end
+        for d in case:events("case.decided") do
+          if d.at >= arrived.at then
+            if not decided or d.at < decided.at then decided = d end
             break
           end
         end

@@ -4,28 +4,23 @@
 -- rule in several interrogations, the one finding names them all, raised
 -- when the first happened.
 
--- Every interrogation.started of the case that `bad` flags, with why.
-local function offending(case, bad)
-  local hits, why = {}, {}
-  for s in case:events("interrogation.started") do
-    local w = bad(case, s)
-    if w then
-      hits[#hits + 1] = s
-      why[#why + 1] = "讯问/询问 " .. s.data.session .. " (" .. datetime(s.at) .. ", " .. w .. ")"
+-- Add one offending interrogation to the rule's finding on the case:
+-- the finding names every occurrence, raised at the first. found() gives
+-- what is there, so a check never walks the whole case again.
+local function add_occurrence(what, ev, why)
+  local f = found()
+  local part = "讯问/询问 " .. ev.data.session .. " (" .. datetime(ev.at) .. ", " .. why .. ")"
+  local events, raised, message = {}, ev.at, what .. ": " .. part
+  if f then
+    for _, id in ipairs(f.events) do
+      if id == ev.id then return end
+      events[#events + 1] = id
     end
+    raised = math.min(f.raised, ev.at)
+    message = f.message .. "; " .. part
   end
-  return hits, why
-end
-
-local function report_all(case, bad, what)
-  local hits, why = offending(case, bad)
-  if #hits > 0 then
-    report {
-      message = what .. ": " .. table.concat(why, "; "),
-      events = hits,
-      raised = hits[1].at,
-    }
-  end
+  events[#events + 1] = ev
+  report { message = message, events = events, raised = raised }
 end
 
 local function distinct(list)
@@ -43,12 +38,10 @@ rule {
   basis = "治安管理处罚法(2025修订) 第108条; 公安机关办理行政案件程序规定 第52条: 询问违法嫌疑人时, 人民警察不得少于二人; 在执法办案场所询问并全程录音录像的除外",
   on = { "interrogation.started" },
   check = function(case, ev)
-    report_all(case, function(_, s)
-      local n = distinct(s.data.officers)
-      if n < 2 and not (s.data.in_facility == true and s.data.recorded == true) then
-        return n .. " 名民警"
-      end
-    end, "询问、讯问的民警少于二人")
+    local n = distinct(ev.data.officers)
+    if n < 2 and not (ev.data.in_facility == true and ev.data.recorded == true) then
+      add_occurrence("询问、讯问的民警少于二人", ev, n .. " 名民警")
+    end
   end,
 }
 
@@ -59,11 +52,9 @@ rule {
   basis = "治安管理处罚法(2025修订) 第97条: 在执法办案场所进行询问的, 应当全程同步录音录像",
   on = { "interrogation.started" },
   check = function(case, ev)
-    report_all(case, function(_, s)
-      if s.data.in_facility == true and s.data.recorded ~= true then
-        return "执法办案场所, 未录音录像"
-      end
-    end, "在执法办案场所询问未全程录音录像")
+    if ev.data.in_facility == true and ev.data.recorded ~= true then
+      add_occurrence("在执法办案场所询问未全程录音录像", ev, "执法办案场所, 未录音录像")
+    end
   end,
 }
 
@@ -74,12 +65,19 @@ rule {
   basis = "治安管理处罚法(2025修订) 第98条: 询问不满十八周岁的违反治安管理行为人, 应当通知其父母或者其他监护人到场",
   on = { "interrogation.started", "person.added" },
   check = function(case, ev)
-    report_all(case, function(c, s)
-      local age = c:age(s.data.person)
+    local function look(s)
+      local age = case:age(s.data.person)
       if age and age < 18 and s.data.guardian_present ~= true then
-        return s.data.person .. " " .. age .. " 周岁, 监护人未到场"
+        add_occurrence("询问未成年人时监护人未到场", s,
+                       s.data.person .. " " .. age .. " 周岁, 监护人未到场")
       end
-    end, "询问未成年人时监护人未到场")
+    end
+    if ev.type == "interrogation.started" then
+      look(ev)
+    else
+      -- a birth date learnt later: the person's sessions so far
+      for s in case:events("interrogation.started", "person", ev.data.person) do look(s) end
+    end
   end,
 }
 
@@ -103,11 +101,8 @@ end
 
 -- The interval of session `sid` of case `cid` that started at `start`.
 local function interval(cid, sid, start, now_t)
-  local c = case_of(cid)
-  if c then
-    for e in c:events("interrogation.ended") do
-      if e.data.session == sid and e.at >= start then return e.at, e end
-    end
+  for _, e in ipairs(find("interrogation.ended", "session", sid, start, start + WINDOW)) do
+    if e.case == cid then return e.at, e end
   end
   return now_t, nil
 end
@@ -118,13 +113,11 @@ rule {
   severity = "high",
   basis = "笔录真实性要求; 公安机关办理行政案件程序规定 第52条: 询问应当由二名以上人民警察进行, 同一民警不能同时在两处询问",
   on = { "interrogation.started", "interrogation.ended" },
-  index = { { "interrogation.started", "officers" } },
+  index = { { "interrogation.started", "officers" }, { "interrogation.ended", "session" } },
   check = function(case, ev)
     local sid = ev.data.session
-    local mine
-    for s in case:events("interrogation.started") do
-      if s.data.session == sid then mine = s; break end
-    end
+    local mine = ev.type == "interrogation.started" and ev or
+                 case:first("interrogation.started", "session", sid)
     if not mine then return end
     local t = now()
     local my_end, my_end_ev = interval(case.id, sid, mine.at, t)
