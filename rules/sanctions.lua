@@ -1,0 +1,170 @@
+-- Section 3 of DOMAIN.md: sanction standardisation (处罚裁量).
+--
+-- SANCTION-RANGE, SANCTION-TIER and SANCTION-PEER are instances of the C
+-- `discretion` model over the tables in rules/discretion/ (format and
+-- semantics: docs/SANCTIONS.md); MINOR-UNDER14 and DETENTION-EXEMPT are
+-- checks on the persons of the case. Every finding here is about the
+-- case (subject ""): one finding per case names every offending decision
+-- or execution, raised at the first of them. Ages are taken at the
+-- offence time (case.offence_at).
+
+local TABLES = "discretion"
+
+discretion {
+  id = "SANCTION-RANGE",
+  title = "处罚超出裁量基准幅度",
+  severity = "high",
+  basis = "违法行为所涉条款 (治安管理处罚法 2025修订 / 2012修正, 按违法行为发生时施行的裁量基准; 每条发现注明条款)",
+  tables = TABLES,
+  check = "range",          -- this instance also analyses the tables (casewarden check)
+}
+
+discretion {
+  id = "SANCTION-TIER",
+  title = "具有较重情节却认定为一般或较轻情节",
+  severity = "medium",
+  basis = "治安管理处罚法(2025修订) 第20条至第22条 (从轻、减轻与从重情节), 第51条第2款 (殴打他人的较重情形)",
+  tables = TABLES,
+  check = "tier",
+}
+
+discretion {
+  id = "SANCTION-PEER",
+  title = "同案不同罚: 处罚偏离同类案件",
+  severity = "low",
+  basis = "行政处罚法 第5条: 设定和实施行政处罚必须以事实为依据, 与违法行为的事实、性质、情节以及社会危害程度相当 (过罚相当); 公安机关行政处罚裁量基准",
+  tables = TABLES,
+  check = "peer",
+  window_days = 365,        -- peers decided in the 365 days before the decision
+  min_peers = 20,           -- fewer peers: no comparison
+  percentiles = { 5, 95 },  -- nearest-rank P5 and P95 of the peers' fines and days
+  unit_prefix = 4,          -- same first 4 digits of the unit code
+  late_days = 30,           -- a decision up to 30 days behind its group is still judged exactly
+}
+
+-- MINOR-UNDER14 (PSAL 2025 Art 12; the 2012 law Art 12 says the same):
+-- a fine or detention for a person under 14 at the offence time. A
+-- warning alone is no fine or detention. The birthday itself counts as
+-- having reached the age; the birth date comes from person.added, which
+-- may arrive after the decision, so both are listened to.
+rule {
+  id = "MINOR-UNDER14",
+  title = "对不满十四周岁的人处以罚款或者拘留",
+  severity = "high",
+  basis = "治安管理处罚法(2025修订) 第12条: 不满十四周岁的人违反治安管理的, 不予处罚, 但是应当责令其监护人严加管教 (2012修正本第12条同)",
+  on = { "penalty.decided", "person.added" },
+  check = function(case, ev)
+    local hits, why = {}, {}
+    for p in case:events("penalty.decided") do
+      local fine, days = p.data.fine or 0, p.data.detention_days or 0
+      if fine > 0 or days > 0 then
+        local age = case:age(p.data.person)
+        if age and age < 14 then
+          local what = {}
+          if days > 0 then what[#what + 1] = "拘留 " .. days .. " 日" end
+          if fine > 0 then what[#what + 1] = "罚款 " .. fine .. " 元" end
+          hits[#hits + 1] = p
+          why[#why + 1] = p.data.person .. " 违法行为发生时 (" .. date(case.offence_at) .. ") " ..
+                          age .. " 周岁, " .. date(p.at) .. " 决定" .. table.concat(what, "、")
+        end
+      end
+    end
+    if #hits > 0 then
+      report {
+        message = "对不满十四周岁的人处以罚款或者拘留: " .. table.concat(why, "; ") ..
+                  "; 不满十四周岁的人违反治安管理的, 不予处罚",
+        events = hits,
+        raised = hits[1].at,
+      }
+    else
+      withdraw()
+    end
+  end,
+}
+
+-- DETENTION-EXEMPT: detention executed for a person the law exempts from
+-- it. PSAL 2025 Art 23 (offences from 2026-01-01): 14-15 years old, 16-17
+-- and a first offence, 70 or over, or pregnant or nursing a baby under
+-- one; the first three groups lose the exemption when the decision found
+-- the act serious with a bad impact (serious_impact), the 14-15 and 70+
+-- groups also for a second offence within a year (repeat_within_year).
+-- Pregnant and nursing persons never do. For offences before 2026-01-01
+-- the 2012 law (Art 21) applies, which has no such exceptions: the
+-- offender keeps the law that is lighter for them (从旧兼从轻).
+local NEW_LAW_FROM = parse_time("2026-01-01T00:00:00+08:00")
+
+local GROUPS = {
+  teen = { label = "已满十四周岁不满十六周岁", serious = true, repeat_ = true },
+  minor_first = { label = "已满十六周岁不满十八周岁, 初次违反治安管理", serious = true, repeat_ = false },
+  elderly = { label = "七十周岁以上", serious = true, repeat_ = true },
+  pregnant = { label = "怀孕或者哺乳自己不满一周岁婴儿", serious = false, repeat_ = false },
+}
+
+-- The exempt group of a person, with the age when it is about age.
+local function exempt_group(case, id)
+  local p = case:person(id)
+  if not p then return nil end
+  if p.flags.pregnant or p.flags.nursing_infant then return "pregnant" end
+  -- what case:age(id) gives, without building the persons a second time
+  local years = p.birth_date and case.offence_at and age(p.birth_date, case.offence_at)
+  if not years then return nil end
+  if years >= 14 and years < 16 then return "teen", years end
+  if years >= 16 and years < 18 and p.first_offence == true then return "minor_first", years end
+  if years >= 70 then return "elderly", years end
+  return nil
+end
+
+-- The person's latest penalty.decided at or before time t.
+local function decision_before(case, person, t)
+  local found
+  for d in case:events("penalty.decided") do
+    if d.data.person == person and d.at <= t then found = d end
+  end
+  return found
+end
+
+rule {
+  id = "DETENTION-EXEMPT",
+  title = "对依法不执行行政拘留的人执行拘留",
+  severity = "high",
+  basis = "治安管理处罚法(2025修订) 第23条: 已满十四周岁不满十六周岁的, 已满十六周岁不满十八周岁初次违反治安管理的, 七十周岁以上的, 怀孕或者哺乳自己不满一周岁婴儿的, 依法应当给予行政拘留处罚的, 不执行行政拘留处罚; 前三项情节严重、影响恶劣的, 或者第一项、第三项一年以内二次以上违反治安管理的除外 (2025-12-31 以前的违法行为: 2012修正本第21条, 无除外)",
+  on = { "detention.executed", "person.added" },
+  check = function(case, ev)
+    local hits, why, seen = {}, {}, {}
+    local function cite(e)
+      if not seen[e.id] then seen[e.id] = true; hits[#hits + 1] = e end
+    end
+    for x in case:events("detention.executed") do
+      local person = x.data.person
+      local new_law = (case.offence_at or x.at) >= NEW_LAW_FROM
+      local group, age = exempt_group(case, person)
+      if group then
+        local g = GROUPS[group]
+        local decision = decision_before(case, person, x.at)
+        local factors = {}
+        for _, f in ipairs(decision and decision.data.factors or {}) do factors[f] = true end
+        local excepted = new_law and ((g.serious and factors.serious_impact) or
+                                      (g.repeat_ and factors.repeat_within_year))
+        if not excepted then
+          cite(x)
+          if decision then cite(decision) end
+          local days = x.data.days and (" " .. x.data.days .. " 日") or ""
+          why[#why + 1] = datetime(x.at) .. " 对 " .. person .. " 执行行政拘留" .. days .. " (" ..
+                          g.label .. (age and (", " .. age .. " 周岁") or "") .. ")" ..
+                          (new_law and g.serious and ", 处罚决定未认定情节严重、影响恶劣" ..
+                            (g.repeat_ and "或一年以内二次以上违反治安管理" or "") or "") ..
+                          (new_law and "" or ", 违法行为发生于 2026-01-01 以前, 适用 2012修正本第21条")
+        end
+      end
+    end
+    if #hits > 0 then
+      report {
+        message = "依法不执行行政拘留的人被执行拘留: " .. table.concat(why, "; "),
+        events = hits,
+        raised = hits[1].at,
+      }
+    else
+      withdraw()
+    end
+  end,
+}
