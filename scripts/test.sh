@@ -63,6 +63,8 @@ for flavour in release asan; do
         echo "-- $(basename "$t" .sh) ($flavour)"
         run "$(basename "$t")" "$t" "$bdir/casewarden"
     done
+    echo "-- benchmark ground truth, small ($flavour)"
+    run "bench smoke" "$top/tests/bench/smoke.sh" "$bdir/casewarden" "$bdir/bench/gen" "$bdir/bench/truth"
     # against a private MariaDB each script starts, and always stops
     for t in "$top"/tests/integration/*.sh; do
         [ "$(basename "$t")" = lib.sh ] && continue
