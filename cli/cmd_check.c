@@ -23,9 +23,10 @@ static const char help[] =
     "problem is listed as FILE:LINE: what. Then the rules are listed.\n"
     "\n"
     "With --events, the rules also run over the file (as `eval` does) and the\n"
-    "list shows how each fared: evaluations, errors, findings, and whether it\n"
-    "was quarantined (stopped for an error, or for exceeding its instruction\n"
-    "budget or memory cap), with the error and where it happened.\n"
+    "list shows how each fared: evaluations, microseconds per evaluation,\n"
+    "errors, findings, and whether it was quarantined (stopped for an error,\n"
+    "or for exceeding its instruction budget or memory cap), with the error\n"
+    "and where it happened.\n"
     "\n"
     "options:\n"
     "  --rules DIR       the rules directory\n"
@@ -103,6 +104,7 @@ int cw_cmd_check(int argc, char **argv)
         cw_eval_opts o = { .now = now, .errors = NULL };
         cw_eval_stats st = { 0 };
         counts c = { found };
+        cw_engine_time_rules(e, true);
         if (cw_eval_read(ev, events, &o, &st, &err) < 0) {
             fprintf(stderr, "casewarden check: %s\n", err.msg);
             cw_eval_free(ev);
@@ -118,8 +120,8 @@ int cw_cmd_check(int argc, char **argv)
         cw_eval_free(ev);
         cw_engine_free(e);
     }
-    printf("%-26s %-10s %-8s %-23s %-12s %10s %7s %9s  %s\n", "RULE", "MODEL", "SEVERITY",
-           "EFFECTIVE", "STATE", "EVALS", "ERRORS", "FINDINGS", "DECLARED");
+    printf("%-26s %-10s %-8s %-23s %-12s %10s %8s %7s %9s  %s\n", "RULE", "MODEL", "SEVERITY",
+           "EFFECTIVE", "STATE", "EVALS", "US/EVAL", "ERRORS", "FINDINGS", "DECLARED");
     for (size_t i = 0; i < rs->nrules; i++) {
         const cw_rule *r = rs->rules[i];
         char where[300], from[16] = "", to[16] = "", eff[40];
@@ -131,9 +133,13 @@ int cw_cmd_check(int argc, char **argv)
         snprintf(eff, sizeof eff, "%s", from[0] || to[0] ? "" : "always");
         if (from[0] || to[0])
             snprintf(eff, sizeof eff, "%s..%s", from, to);
-        printf("%-26s %-10s %-8s %-23s %-12s %10llu %7llu %9zu  %s\n", r->info.id, r->model->name,
-               r->info.severity, eff, r->status == CW_RULE_ACTIVE ? "active" : "quarantined",
-               (unsigned long long)r->evals, (unsigned long long)r->errors, found[i], where);
+        char us[16] = "-";
+        if (r->evals > 0)
+            snprintf(us, sizeof us, "%.2f", (double)r->nanos / 1e3 / (double)r->evals);
+        printf("%-26s %-10s %-8s %-23s %-12s %10llu %8s %7llu %9zu  %s\n", r->info.id,
+               r->model->name, r->info.severity, eff,
+               r->status == CW_RULE_ACTIVE ? "active" : "quarantined",
+               (unsigned long long)r->evals, us, (unsigned long long)r->errors, found[i], where);
         if (r->status != CW_RULE_ACTIVE) {
             printf("    %s\n", r->last_error ? r->last_error : "");
             quarantined++;

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine_int.h"
 #include "timers.h"
@@ -298,7 +299,8 @@ static void index_add(cw_engine *e, const cw_case *c, const cw_event *ev)
 }
 
 int cw__find_records(cw_engine *e, int type, int fid, uint32_t value, cw_time from, cw_time to,
-                     int (*fn)(void *ud, const cw_case *c, const uint8_t *rec), void *ud)
+                     const cw_case *only, int (*fn)(void *ud, const cw_case *c, const uint8_t *rec),
+                     void *ud)
 {
     const cw_ruleset *rs = e->rs;
     cw_ientry *ie;
@@ -322,7 +324,10 @@ int cw__find_records(cw_engine *e, int type, int fid, uint32_t value, cw_time fr
     }
     for (uint32_t i = lo; i < ie->n && ie->v[i].at <= to && rc == 0; i++) {
         const cw_case *c = e->cases[ie->v[i].cidx];
-        const uint8_t *rec = cw__case_find(c, ie->v[i].at, ie->v[i].seq);
+        const uint8_t *rec;
+        if (only != NULL && c != only)
+            continue;
+        rec = cw__case_find(c, ie->v[i].at, ie->v[i].seq);
         /* only what has been processed is visible */
         if (rec == NULL || (size_t)(rec - c->tl) >= c->proclen)
             continue;
@@ -357,7 +362,7 @@ int cw__find_events(cw_engine *e, int type, int fid, uint32_t value, cw_time fro
 {
     decoded d = { e, fn, ud };
 
-    return cw__find_records(e, type, fid, value, from, to, decode_then, &d);
+    return cw__find_records(e, type, fid, value, from, to, NULL, decode_then, &d);
 }
 
 int cw__case_events(cw_engine *e, const cw_case *c, const int *types, size_t ntypes,
@@ -470,11 +475,9 @@ void cw__frec_free(cw_frec *r)
     free(r->evids);
 }
 
-/* Drop record i of c; if the store holds it, leave a tombstone. */
-void cw__frec_forget(cw_case *c, uint32_t i)
+/* If the store holds r, leave a tombstone. */
+static void frec_keep_gone(cw_case *c, const cw_frec *r)
 {
-    cw_frec *r = &c->fr[i];
-
     if (r->whash != 0) {
         if (c->ngone == c->capgone) {
             c->capgone = c->capgone ? c->capgone * 2 : 2;
@@ -485,8 +488,37 @@ void cw__frec_forget(cw_case *c, uint32_t i)
         c->gone[c->ngone].whash = r->whash;
         c->ngone++;
     }
-    cw__frec_free(r);
-    c->fr[i] = c->fr[--c->nfr];
+}
+
+/* Drop record i of c; if the store holds it, leave a tombstone. */
+void cw__frec_forget(cw_case *c, uint32_t i)
+{
+    frec_keep_gone(c, &c->fr[i]);
+    cw__frec_free(&c->fr[i]);
+    memmove(&c->fr[i], &c->fr[i + 1], (c->nfr - i - 1) * sizeof *c->fr);
+    c->nfr--;
+}
+
+/* The record of (rule, subject) on c: records are kept in (rule, subject)
+ * order, as big cases hold hundreds. Returns its index, or UINT32_MAX with
+ * the place it would go in *pos. */
+uint32_t cw__frec_find(const cw_case *c, uint16_t rule, uint32_t subject, uint32_t *pos)
+{
+    uint32_t lo = 0, hi = c->nfr;
+    uint64_t key = (uint64_t)rule << 32 | subject;
+
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (((uint64_t)c->fr[mid].rule << 32 | c->fr[mid].subject) < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (pos)
+        *pos = lo;
+    if (lo < c->nfr && c->fr[lo].rule == rule && c->fr[lo].subject == subject)
+        return lo;
+    return UINT32_MAX;
 }
 
 #define frec_free cw__frec_free
@@ -498,12 +530,10 @@ static cw_frec *frec_put(cw_engine *e, cw_case *c, uint16_t rule, const cw_findi
     cw_frec *r = NULL;
     bool lazy = f->mode == CW_FM_DEADLINE && f->message == NULL && f->period.unit != CW_PU_NONE;
     const char *msg = lazy ? NULL : f->message ? f->message : "";
+    uint32_t pos, i = cw__frec_find(c, rule, f->subject, &pos);
 
-    for (uint32_t i = 0; i < c->nfr; i++)
-        if (c->fr[i].rule == rule && c->fr[i].subject == f->subject) {
-            r = &c->fr[i];
-            break;
-        }
+    if (i != UINT32_MAX)
+        r = &c->fr[i];
     if (r != NULL && r->mode == f->mode && r->fstate == f->state && r->flags == f->flags &&
         r->due == f->due && r->met == f->met && r->lead == f->lead &&
         (f->mode == CW_FM_DEADLINE || r->raised == f->raised) && same_str(r->msg, msg) &&
@@ -516,7 +546,9 @@ static cw_frec *frec_put(cw_engine *e, cw_case *c, uint16_t rule, const cw_findi
             c->capfr = c->capfr ? c->capfr * 2 : 2;
             c->fr = cw_xrealloc(c->fr, c->capfr * sizeof *c->fr);
         }
-        r = &c->fr[c->nfr++];
+        memmove(&c->fr[pos + 1], &c->fr[pos], (c->nfr - pos) * sizeof *c->fr);
+        c->nfr++;
+        r = &c->fr[pos];
         memset(r, 0, sizeof *r);
         r->rule = rule;
         r->subject = f->subject;
@@ -555,37 +587,40 @@ int cw__emit(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f)
 
 int cw__retract(cw_engine *e, uint16_t rule, cw_case *c, uint32_t subject)
 {
-    for (uint32_t i = 0; i < c->nfr; i++)
-        if (c->fr[i].rule == rule && c->fr[i].subject == subject) {
-            frec_remove(c, i);
-            cw__mark_dirty(e, c);
-            return 0;
-        }
+    uint32_t i = cw__frec_find(c, rule, subject, NULL);
+
+    if (i != UINT32_MAX) {
+        frec_remove(c, i);
+        cw__mark_dirty(e, c);
+    }
     return 0;
 }
 
 int cw__sync(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f, size_t n)
 {
-    for (uint32_t i = 0; i < c->nfr; i++)
-        if (c->fr[i].rule == rule)
-            c->fr[i].mark = 0;
-    for (size_t k = 0; k < n; k++) {
-        cw_frec *r;
-        if (cw__emit(e, rule, c, &f[k]) < 0)
+    uint32_t lo, hi, k;
+
+    cw__frec_find(c, rule, 0, &lo);
+    for (hi = lo; hi < c->nfr && c->fr[hi].rule == rule; hi++)
+        c->fr[hi].mark = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (cw__emit(e, rule, c, &f[j]) < 0)
             return -1;
-        for (uint32_t i = 0; i < c->nfr; i++)
-            if (c->fr[i].rule == rule && c->fr[i].subject == f[k].subject) {
-                r = &c->fr[i];
-                r->mark = 1;
-            }
+        c->fr[cw__frec_find(c, rule, f[j].subject, NULL)].mark = 1;
     }
-    for (uint32_t i = 0; i < c->nfr;) {
-        if (c->fr[i].rule == rule && !c->fr[i].mark) {
-            frec_remove(c, i);
-            cw__mark_dirty(e, c);
-        } else {
-            i++;
+    /* the rule's records, now with those just added, from lo on */
+    for (hi = lo, k = lo; hi < c->nfr && c->fr[hi].rule == rule; hi++) {
+        if (c->fr[hi].mark) {
+            c->fr[k++] = c->fr[hi];
+            continue;
         }
+        frec_keep_gone(c, &c->fr[hi]);
+        cw__frec_free(&c->fr[hi]);
+        cw__mark_dirty(e, c);
+    }
+    if (hi > k) {
+        memmove(&c->fr[k], &c->fr[hi], (c->nfr - hi) * sizeof *c->fr);
+        c->nfr -= hi - k;
     }
     return 0;
 }
@@ -609,13 +644,21 @@ static void dispatch(cw_engine *e, cw_case *c, const cw_event *ev)
         cw_ctx ctx;
         int rc;
 
-        if (r->status != CW_RULE_ACTIVE)
+        if (r->status != CW_RULE_ACTIVE || (r->needs & c->has) != r->needs)
             continue;
         cw__ctx_init(&ctx, e, rs, r);
         ctx.ev = ev;
         ctx.now = ev->at;
         r->evals++;
-        rc = r->model->on_event(r->inst, &ctx, c, ev);
+        if (e->timing) {
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            rc = r->model->on_event(r->inst, &ctx, c, ev);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            r->nanos += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
+        } else {
+            rc = r->model->on_event(r->inst, &ctx, c, ev);
+        }
         if (rc != 0 && r->status == CW_RULE_ACTIVE) {
             char why[320];
             r->errors++;
@@ -642,10 +685,22 @@ int cw_engine_process_next(cw_engine *e, cw_case *c)
     c->nproc++;
     update_header(e, c, &b->ev);
     index_add(e, c, &b->ev);
+    if ((size_t)b->ev.type < e->rs->nneedbit && e->rs->needbit[b->ev.type])
+        c->has |= 1ull << (e->rs->needbit[b->ev.type] - 1);
     dispatch(e, c, &b->ev);
     cw__evbuf_pop(e);
     e->processed++;
     return 1;
+}
+
+static void reset_case(cw_engine *e, cw_case *c)
+{
+    while (c->nfr > 0)
+        frec_remove(c, c->nfr - 1);
+    cw__mark_dirty(e, c);
+    c->proclen = 0;
+    c->nproc = 0;
+    c->has = 0;
 }
 
 void cw_engine_catch_up(cw_engine *e, cw_case *c, bool replay)
@@ -654,11 +709,7 @@ void cw_engine_catch_up(cw_engine *e, cw_case *c, bool replay)
         /* Forget what the rules concluded about this case and see its
          * timeline again from the start. Findings that come out the same
          * are not written again (the tombstones keep their digests). */
-        while (c->nfr > 0)
-            frec_remove(c, c->nfr - 1);
-        cw__mark_dirty(e, c);
-        c->proclen = 0;
-        c->nproc = 0;
+        reset_case(e, c);
         e->replays++;
     }
     while (cw_engine_process_next(e, c) > 0)
@@ -683,14 +734,6 @@ static int rord_cmp(const void *pa, const void *pb)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-static void reset_case(cw_engine *e, cw_case *c)
-{
-    while (c->nfr > 0)
-        frec_remove(c, c->nfr - 1);
-    cw__mark_dirty(e, c);
-    c->proclen = 0;
-    c->nproc = 0;
-}
 
 void cw_engine_replay_all(cw_engine *e)
 {
@@ -805,6 +848,11 @@ void cw_engine_free(cw_engine *e)
     free(e->case_of);
     free(e->dirty);
     free(e);
+}
+
+void cw_engine_time_rules(cw_engine *e, bool on)
+{
+    e->timing = on;
 }
 
 cw_world *cw_engine_world(const cw_engine *e)

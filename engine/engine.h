@@ -75,6 +75,7 @@ struct cw_case {
     cw_gone *gone;
     uint32_t ngone, capgone;
     bool dirty;              /* findings changed since the last flush */
+    uint64_t has;            /* event types processed, as rules' `needs` bits */
 };
 
 typedef struct cw_engine cw_engine;
@@ -197,6 +198,9 @@ size_t cw_engine_dirty(const cw_engine *e);
  * order across all cases (startup, rule reload). */
 void cw_engine_replay_all(cw_engine *e);
 void cw_engine_set_ruleset(cw_engine *e, cw_ruleset *rs);
+/* Time every rule call into cw_rule.nanos (for `check --events`; it
+ * costs two clock reads per call). */
+void cw_engine_time_rules(cw_engine *e, bool on);
 
 /* The digest of a finding as stored: the same from an engine finding and
  * from a database row. */

@@ -46,6 +46,7 @@ struct cw_engine {
     size_t norphans, caporphans, nflushed_orphans;
     uint64_t stored, processed, replays;
     uint64_t gen;            /* cw_host.generation */
+    bool timing;             /* add each rule's time to its nanos */
 };
 
 /* A stored finding whose rule left the ruleset: withdrawn at the next
@@ -88,9 +89,11 @@ int cw__case_events(cw_engine *e, const cw_case *c, const int *types, size_t nty
 const uint8_t *cw__case_find(const cw_case *c, cw_time at, uint64_t seq);
 /* A number no engine run of this process has used (cw_host.generation). */
 uint64_t cw__next_generation(void);
-/* The same as cw__find_events, handing over records undecoded. */
+/* The same as cw__find_events, handing over records undecoded; only
+ * those of case `only` when it is not NULL. */
 int cw__find_records(cw_engine *e, int type, int fid, uint32_t value, cw_time from, cw_time to,
-                     int (*fn)(void *ud, const cw_case *c, const uint8_t *rec), void *ud);
+                     const cw_case *only, int (*fn)(void *ud, const cw_case *c, const uint8_t *rec),
+                     void *ud);
 /* Indexed events with type/fid = value and from <= at <= to, oldest first. */
 int cw__find_events(cw_engine *e, int type, int fid, uint32_t value, cw_time from, cw_time to,
                     cw_event_fn fn, void *ud);
@@ -100,6 +103,9 @@ int cw__retract(cw_engine *e, uint16_t rule, cw_case *c, uint32_t subject);
 void cw__mark_dirty(cw_engine *e, cw_case *c);
 void cw__frec_free(cw_frec *r);
 void cw__frec_forget(cw_case *c, uint32_t i);
+/* The index of the record of (rule, subject) on c, or UINT32_MAX with the
+ * place it would go in *pos (may be NULL); records are in that order. */
+uint32_t cw__frec_find(const cw_case *c, uint16_t rule, uint32_t subject, uint32_t *pos);
 
 /* Configuration-time registration, used by host.c and the ruleset. */
 int cw__listen(cw_ruleset *rs, cw_rule *r, int type);

@@ -129,14 +129,16 @@ static char *put_utf8(char *o, unsigned cp)
     return o;
 }
 
-/* Whether any byte of w is below 0x20, a '"', a '\\' or 0x80 or above
- * (false alarms are possible, misses are not). */
-static inline bool special(uint64_t w)
+/* The high bit of every byte of w that is below 0x20, a '"', a '\\' or
+ * 0x80 or above, and of no other (no carries cross bytes). */
+static inline uint64_t special(uint64_t w)
 {
-    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80, low7 = ones * 0x7f;
     uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    uint64_t ctl = ~((w & low7) + ones * 0x60);
+    uint64_t isq = ~(((q & low7) + low7) | q), isb = ~(((b & low7) + low7) | b);
 
-    return (((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w & high) != 0 || (w & high) != 0;
+    return (w | ctl | isq | isb) & high;
 }
 
 /*
@@ -157,10 +159,14 @@ static int string(rd *r, cw_slice *out, bool raw)
         /* eight bytes at a time while none is a quote, a backslash, a
          * control character or the start of a multi-byte character */
         while (r->end - s >= 8) {
-            uint64_t w;
+            uint64_t w, m;
             memcpy(&w, s, 8);
-            if (special(w))
+            if ((m = special(w)) != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                s += __builtin_ctzll(m) / 8;    /* the first special byte */
+#endif
                 break;
+            }
             s += 8;
         }
         while (s < r->end && (unsigned char)*s >= 0x20 && *s != '"' && *s != '\\' &&

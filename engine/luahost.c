@@ -3,6 +3,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,14 @@
 #include "value.h"
 
 #define HOOK_STEP 1000          /* instructions between count hooks */
+#define SMALL_STEP 16           /* size classes of the small-block allocator */
+#define SMALL_MAX 256
+#define SLAB_SIZE (64u << 10)
+
+struct slab {
+    struct slab *next;
+    max_align_t data[];
+};
 #define MAX_VALUE_DEPTH 32
 
 struct cw_luafile {
@@ -35,6 +44,11 @@ struct cw_luafile {
     cw_evbuf *scratch;          /* a timeline event being looked at */
     const uint8_t *scratch_rec;
     int err_budget, err_mem;    /* registry refs of the stop messages */
+    int mt_ev, mt_data, mt_case;    /* registry refs of the view metatables */
+    /* small blocks: free lists by size class, carved from slabs */
+    void *freel[SMALL_MAX / SMALL_STEP];
+    struct slab *slabs;
+    char *carve, *carve_end;
     cw_luafile *self;
 };
 
@@ -67,6 +81,61 @@ static cw_luafile *lf_of(lua_State *L)
 
 /* ---- limits ------------------------------------------------------------- */
 
+/*
+ * Most of what a check allocates is small and short-lived (event views,
+ * strings, little tables): those blocks come from free lists by size
+ * class, carved from 64 KiB slabs that live as long as the state, which
+ * costs a fraction of malloc. Larger blocks go to malloc. Under
+ * AddressSanitizer everything goes to malloc, so that it sees every
+ * block.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SMALL_ALLOC 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SMALL_ALLOC 0
+#endif
+#endif
+#ifndef SMALL_ALLOC
+#define SMALL_ALLOC 1
+#endif
+
+static inline size_t small_class(size_t n)
+{
+    return (n - 1) / SMALL_STEP;
+}
+
+static void *small_get(cw_luafile *lf, size_t n)
+{
+    size_t k = small_class(n), size = (k + 1) * SMALL_STEP;
+    void *p = lf->freel[k];
+
+    if (p != NULL) {
+        memcpy(&lf->freel[k], p, sizeof(void *));
+        return p;
+    }
+    if ((size_t)(lf->carve_end - lf->carve) < size) {
+        struct slab *s = malloc(sizeof *s + SLAB_SIZE);
+        if (s == NULL)
+            return NULL;
+        s->next = lf->slabs;
+        lf->slabs = s;
+        lf->carve = (char *)s->data;
+        lf->carve_end = lf->carve + SLAB_SIZE;
+    }
+    p = lf->carve;
+    lf->carve += size;
+    return p;
+}
+
+static void small_put(cw_luafile *lf, void *p, size_t n)
+{
+    size_t k = small_class(n);
+
+    memcpy(p, &lf->freel[k], sizeof(void *));
+    lf->freel[k] = p;
+}
+
 static void *lalloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     cw_luafile *lf = ud;
@@ -75,14 +144,35 @@ static void *lalloc(void *ud, void *ptr, size_t osize, size_t nsize)
 
     if (nsize == 0) {
         lf->mem -= old;
-        free(ptr);
+        if (SMALL_ALLOC && old > 0 && old <= SMALL_MAX)
+            small_put(lf, ptr, old);
+        else
+            free(ptr);
         return NULL;
     }
     if (nsize > old && lf->mem + (nsize - old) > lf->cap) {
         lf->mem_hit = true;
         return NULL;
     }
-    if ((p = realloc(ptr, nsize)) == NULL)
+    if (!SMALL_ALLOC || ((old == 0 || old > SMALL_MAX) && nsize > SMALL_MAX)) {
+        p = realloc(ptr, nsize);
+    } else if (old > 0 && old <= SMALL_MAX && nsize <= SMALL_MAX &&
+               small_class(old) == small_class(nsize)) {
+        p = ptr;
+    } else {
+        /* between the two kinds, or between classes: move */
+        p = nsize <= SMALL_MAX ? small_get(lf, nsize) : malloc(nsize);
+        if (p == NULL)
+            return NULL;
+        if (old > 0) {
+            memcpy(p, ptr, old < nsize ? old : nsize);
+            if (old <= SMALL_MAX)
+                small_put(lf, ptr, old);
+            else
+                free(ptr);
+        }
+    }
+    if (p == NULL)
         return NULL;
     lf->mem = lf->mem - old + nsize;
     return p;
@@ -684,60 +774,127 @@ static void push_fval(lua_State *L, cw_luafile *lf, const cw_fval *f)
     }
 }
 
+/* Give the value on top the metatable of registry ref mt. */
+static void set_mt(lua_State *L, int mt)
+{
+    lua_rawgeti(L, LUA_REGISTRYINDEX, mt);
+    lua_setmetatable(L, -2);
+}
+
 static void push_event(lua_State *L, cw_luafile *lf, const cw_case *c, const uint8_t *rec)
 {
-    evview *v = lua_newuserdatauv(L, sizeof *v, 0);
+    /* the user value keeps ev.data once made: rules read it field by field */
+    evview *v = lua_newuserdatauv(L, sizeof *v, 1);
 
     v->gen = lf->gen;
     v->c = c;
     v->rec = rec;
-    luaL_setmetatable(L, EV_MT);
+    set_mt(L, lf->mt_ev);
 }
 
+static void push_case(lua_State *L, cw_luafile *lf, cw_case *c)
+{
+    caseview *cv = lua_newuserdatauv(L, sizeof *cv, 0);
+
+    cv->gen = lf->gen;
+    cv->c = c;
+    set_mt(L, lf->mt_case);
+}
+
+/* What a view's key means, looked up in the table the __index closure
+ * holds as its upvalue: an integer code, or (cases) a method. Lua strings
+ * are interned, so this is one hash probe, not a chain of strcmp. */
+enum { K_DATA = 1, K_ID, K_TYPE, K_AT, K_CASE, K_UNIT, K_ACTOR, K_SEQ, K_KIND, K_CAUSE,
+       K_ACCEPTED_AT, K_OFFENCE_AT };
+
+static int view_key(lua_State *L)
+{
+    int code;
+
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TFUNCTION)
+        return -1;
+    code = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return code;
+}
+
+/* The __index of events. Only the VM calls it, with one of our event
+ * views (the metatable is hidden from rules), so the userdata need not be
+ * checked. */
 static int ev_index(lua_State *L)
 {
     cw_luafile *lf = lf_of(L);
-    evview *v = luaL_checkudata(L, 1, EV_MT);
-    const char *k = luaL_checkstring(L, 2);
+    evview *v = lua_touserdata(L, 1);
     const cw_event *ev = ev_of(L, lf, v);
 
-    if (strcmp(k, "data") == 0) {
-        evview *d = lua_newuserdatauv(L, sizeof *d, 0);
-        *d = *v;
-        luaL_setmetatable(L, DATA_MT);
-    } else if (strcmp(k, "id") == 0) {
+    switch (view_key(L)) {
+    case K_DATA:
+        if (lua_getiuservalue(L, 1, 1) == LUA_TUSERDATA)
+            return 1;
+        lua_pop(L, 1);
+        *(evview *)lua_newuserdatauv(L, sizeof *v, 0) = *v;
+        set_mt(L, lf->mt_data);
+        lua_pushvalue(L, -1);
+        lua_setiuservalue(L, 1, 1);
+        break;
+    case K_ID:
         lua_pushstring(L, ev->id);
-    } else if (strcmp(k, "type") == 0) {
+        break;
+    case K_TYPE:
         lua_pushstring(L, cw_strtab_str(lf->rs->world->names, ev->type));
-    } else if (strcmp(k, "at") == 0) {
+        break;
+    case K_AT:
         lua_pushinteger(L, ev->at);
-    } else if (strcmp(k, "case") == 0) {
+        break;
+    case K_CASE:
         push_str(L, lf, ev->case_id);
-    } else if (strcmp(k, "unit") == 0) {
+        break;
+    case K_UNIT:
         push_str(L, lf, ev->unit);
-    } else if (strcmp(k, "actor") == 0) {
+        break;
+    case K_ACTOR:
         if (ev->actor)
             push_str(L, lf, ev->actor);
         else
             lua_pushnil(L);
-    } else if (strcmp(k, "seq") == 0) {
+        break;
+    case K_SEQ:
         lua_pushinteger(L, (lua_Integer)ev->seq);
-    } else {
+        break;
+    default:
         lua_pushnil(L);
+        break;
     }
     return 1;
 }
 
+/* The __index of ev.data: field names to ids through the upvalue table,
+ * filled as names are asked for. */
 static int data_index(lua_State *L)
 {
     cw_luafile *lf = lf_of(L);
-    evview *v = luaL_checkudata(L, 1, DATA_MT);
-    size_t len;
-    const char *k = luaL_checklstring(L, 2, &len);
+    evview *v = lua_touserdata(L, 1);
     const cw_event *ev = ev_of(L, lf, v);
-    uint32_t fid = cw_strtab_find(lf->rs->world->names, k, len);
-    const cw_fval *f = fid == UINT32_MAX ? NULL : cw_event_field(ev, (int)fid);
+    const cw_fval *f = NULL;
+    uint32_t fid;
 
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER) {
+        fid = (uint32_t)lua_tointeger(L, -1);
+    } else {
+        size_t len;
+        const char *k = lua_tolstring(L, 2, &len);
+        fid = k ? cw_strtab_find(lf->rs->world->names, k, len) : UINT32_MAX;
+        if (k != NULL && fid != UINT32_MAX) {
+            lua_pushvalue(L, 2);
+            lua_pushinteger(L, fid);
+            lua_rawset(L, lua_upvalueindex(1));
+        }
+    }
+    lua_pop(L, 1);
+    if (fid != UINT32_MAX)
+        f = cw_event_field(ev, (int)fid);
     if (f == NULL)
         lua_pushnil(L);
     else
@@ -752,9 +909,19 @@ static int view_newindex(lua_State *L)
 
 static caseview *check_case(lua_State *L, int i)
 {
-    caseview *v = luaL_checkudata(L, i, CASE_MT);
+    cw_luafile *lf = lf_of(L);
+    caseview *v = lua_touserdata(L, i);
+    bool ours = false;
 
-    need_check(L, lf_of(L), v->gen);
+    /* luaL_checkudata, comparing with the metatable's ref, not its name */
+    if (v != NULL && lua_getmetatable(L, i)) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, lf->mt_case);
+        ours = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+    }
+    if (!ours)
+        luaL_typeerror(L, i, CASE_MT);
+    need_check(L, lf, v->gen);
     return v;
 }
 
@@ -1043,28 +1210,51 @@ static int case_persons(lua_State *L)
 }
 
 /* age(person_id [, t]): the person's age at t, default the offence time. */
+/* The birth date of person `sid` in c: the latest one its person.added
+ * events give. Returns false when none does. */
+static bool person_birth(cw_luafile *lf, const cw_case *c, uint32_t sid, cw_day *birth)
+{
+    cw_strtab *names = lf->rs->world->names;
+    uint32_t t_added = cw_strtab_find(names, "person.added", 12);
+    uint32_t f_person = cw_strtab_find(names, "person", 6);
+    uint32_t f_birth = cw_strtab_find(names, "birth_date", 10);
+    bool found = false;
+
+    if (t_added == UINT32_MAX || f_person == UINT32_MAX || f_birth == UINT32_MAX)
+        return false;
+    for (size_t off = 0; off < c->proclen; off += cw_rec_size(c->tl + off)) {
+        const cw_fval *pf, *bf;
+        if (cw_rec_type(c->tl + off) != t_added)
+            continue;
+        cw_rec_decode(c->tl + off, lf->scratch);
+        lf->scratch_rec = c->tl + off;
+        pf = cw_event_field(&lf->scratch->ev, (int)f_person);
+        if (pf == NULL || pf->kind != CW_V_STR || pf->v.s != sid)
+            continue;
+        bf = cw_event_field(&lf->scratch->ev, (int)f_birth);
+        if (bf != NULL && bf->kind == CW_V_DATE) {
+            *birth = (cw_day)bf->v.i;
+            found = true;
+        }
+    }
+    return found;
+}
+
+/* age(person_id [, t]): the person's age at t, default the offence time. */
 static int case_age(lua_State *L)
 {
     cw_luafile *lf = lf_of(L);
     caseview *cv = check_case(L, 1);
-    cw_time t = lua_isnoneornil(L, 3) ? cv->c->offence_at : check_time(L, 3);
-    cw_day birth;
     size_t len;
-    const char *s;
+    const char *id = luaL_checklstring(L, 2, &len);
+    cw_time t = lua_isnoneornil(L, 3) ? cv->c->offence_at : check_time(L, 3);
+    uint32_t sid = cw_strtab_find(lf->rs->world->strs, id, len);
+    cw_day birth;
 
-    push_person_only(L, lf, cv->c, 2);
-    lua_pushvalue(L, 2);
-    if (lua_rawget(L, -2) != LUA_TTABLE || lua_getfield(L, -1, "birth_date") != LUA_TSTRING ||
-        t == CW_TIME_NONE) {
+    if (sid == UINT32_MAX || t == CW_TIME_NONE || !person_birth(lf, cv->c, sid, &birth))
         lua_pushnil(L);
-        return 1;
-    }
-    s = lua_tolstring(L, -1, &len);
-    if (cw_day_parse(s, len, &birth) < 0) {
-        lua_pushnil(L);
-        return 1;
-    }
-    lua_pushinteger(L, cw_age_years(birth, cw_time_day(t, lf->rs->tz)));
+    else
+        lua_pushinteger(L, cw_age_years(birth, cw_time_day(t, lf->rs->tz)));
     return 1;
 }
 
@@ -1077,29 +1267,35 @@ static const luaL_Reg case_methods[] = {
 static int case_index(lua_State *L)
 {
     cw_luafile *lf = lf_of(L);
-    caseview *cv = check_case(L, 1);
-    const char *k = luaL_checkstring(L, 2);
-    const cw_case *c = cv->c;
+    caseview *cv = lua_touserdata(L, 1);
+    const cw_case *c;
 
-    if (strcmp(k, "id") == 0)
+    need_check(L, lf, cv->gen);
+    c = cv->c;
+    switch (view_key(L)) {
+    case -1:
+        return 1;       /* a method */
+    case K_ID:
         push_str(L, lf, c->id);
-    else if (strcmp(k, "unit") == 0)
+        break;
+    case K_UNIT:
         push_str(L, lf, c->unit);
-    else if (strcmp(k, "kind") == 0)
+        break;
+    case K_KIND:
         c->kind ? push_str(L, lf, c->kind) : lua_pushnil(L);
-    else if (strcmp(k, "cause") == 0)
+        break;
+    case K_CAUSE:
         c->cause ? push_str(L, lf, c->cause) : lua_pushnil(L);
-    else if (strcmp(k, "accepted_at") == 0)
+        break;
+    case K_ACCEPTED_AT:
         c->accepted_at != CW_TIME_NONE ? lua_pushinteger(L, c->accepted_at) : lua_pushnil(L);
-    else if (strcmp(k, "offence_at") == 0)
+        break;
+    case K_OFFENCE_AT:
         c->offence_at != CW_TIME_NONE ? lua_pushinteger(L, c->offence_at) : lua_pushnil(L);
-    else {
-        for (const luaL_Reg *m = case_methods; m->name; m++)
-            if (strcmp(m->name, k) == 0) {
-                lua_pushcfunction(L, m->func);
-                return 1;
-            }
+        break;
+    default:
         lua_pushnil(L);
+        break;
     }
     return 1;
 }
@@ -1265,16 +1461,18 @@ static int find_one(void *ud, const cw_case *c, const uint8_t *rec)
     return 0;
 }
 
-/* find(type, field, value [, from [, to]]): events in any case, oldest
- * first, through an index the rule declared with index = {{type, field}},
- * optionally only those with from <= at <= to. */
+/* find(type, field, value [, from [, to [, case]]]): events in any case
+ * (or only in case `case`), oldest first, through an index the rule
+ * declared with index = {{type, field}}, optionally only those with
+ * from <= at <= to. */
 static int l_find(lua_State *L)
 {
     cw_luafile *lf = lf_of(L);
     size_t len;
     const char *field, *value;
     cw_time from, to;
-    uint32_t fid;
+    uint32_t fid, vid;
+    const cw_case *only = NULL;
     int type;
     find_ud ud = { L, lf, 0 };
 
@@ -1285,12 +1483,21 @@ static int l_find(lua_State *L)
     value = luaL_checklstring(L, 3, &len);
     from = lua_isnoneornil(L, 4) ? CW_TIME_NONE : check_time(L, 4);
     to = lua_isnoneornil(L, 5) ? INT64_MAX : check_time(L, 5);
+    if (!lua_isnoneornil(L, 6)) {
+        size_t clen;
+        const char *cid = luaL_checklstring(L, 6, &clen);
+        if ((only = cw_engine_case(lf->ctx->e, cid)) == NULL) {
+            lua_newtable(L);
+            return 1;
+        }
+    }
     fid = cw_strtab_find(lf->rs->world->names, field, strlen(field));
+    /* a value never seen cannot be in any event */
+    vid = cw_strtab_find(lf->rs->world->strs, value, len);
     lua_newtable(L);
-    if (fid == UINT32_MAX)
+    if (fid == UINT32_MAX || vid == UINT32_MAX)
         return 1;
-    cw__find_records(lf->ctx->e, type, (int)fid, cw_strtab_intern(lf->rs->world->strs, value, len),
-                     from, to, find_one, &ud);
+    cw__find_records(lf->ctx->e, type, (int)fid, vid, from, to, only, find_one, &ud);
     return 1;
 }
 
@@ -1298,7 +1505,6 @@ static int l_find(lua_State *L)
 static int l_case_of(lua_State *L)
 {
     cw_luafile *lf = lf_of(L);
-    caseview *cv;
     cw_case *c;
 
     if (!lf->in_check)
@@ -1308,10 +1514,7 @@ static int l_case_of(lua_State *L)
         lua_pushnil(L);
         return 1;
     }
-    cv = lua_newuserdatauv(L, sizeof *cv, 0);
-    cv->gen = lf->gen;
-    cv->c = c;
-    luaL_setmetatable(L, CASE_MT);
+    push_case(L, lf, c);
     return 1;
 }
 
@@ -1325,7 +1528,7 @@ static int l_found(lua_State *L)
     size_t len = 0;
     const char *subj = luaL_optlstring(L, 1, "", &len);
     cw_case *c = lf->c;
-    uint32_t sid;
+    uint32_t sid, i;
 
     if (!lf->in_check)
         return luaL_error(L, "found is for check functions");
@@ -1334,12 +1537,11 @@ static int l_found(lua_State *L)
         return 1;
     }
     sid = cw_strtab_find(lf->rs->world->strs, subj, len);
-    for (uint32_t i = 0; sid != UINT32_MAX && i < c->nfr; i++) {
+    i = sid == UINT32_MAX ? UINT32_MAX : cw__frec_find(c, lf->rule->index, sid, NULL);
+    if (i != UINT32_MAX) {
         const cw_frec *r = &c->fr[i];
         cw_time raised;
         int state;
-        if (r->rule != lf->rule->index || r->subject != sid)
-            continue;
         state = cw_frec_state(r, lf->ev ? lf->ev->at : CW_TIME_NONE, &raised);
         lua_createtable(L, 0, 5);
         lua_pushstring(L, cw_state_name(state));
@@ -1455,25 +1657,44 @@ static void build_api(lua_State *L, cw_luafile *lf)
     }
 }
 
-/* A metatable for read-only views: index through fn, no writes, and
- * getmetatable gives nothing away. */
-static void view_metatable(lua_State *L, const char *name, lua_CFunction index)
+/* A metatable for read-only views: index through fn, which gets a table
+ * of the keys it knows as its upvalue; no writes; getmetatable gives
+ * nothing away. Returns its registry ref. */
+static int view_metatable(lua_State *L, const char *name, lua_CFunction index,
+                          const char *const *keys, const int *codes, const luaL_Reg *methods)
 {
     luaL_newmetatable(L, name);
-    lua_pushcfunction(L, index);
+    lua_newtable(L);
+    for (int i = 0; keys && keys[i]; i++) {
+        lua_pushinteger(L, codes[i]);
+        lua_setfield(L, -2, keys[i]);
+    }
+    for (const luaL_Reg *m = methods; m && m->name; m++) {
+        lua_pushcfunction(L, m->func);
+        lua_setfield(L, -2, m->name);
+    }
+    lua_pushcclosure(L, index, 1);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, view_newindex);
     lua_setfield(L, -2, "__newindex");
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
-    lua_pop(L, 1);
+    return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-static void view_metatables(lua_State *L)
+static void view_metatables(lua_State *L, cw_luafile *lf)
 {
-    view_metatable(L, EV_MT, ev_index);
-    view_metatable(L, DATA_MT, data_index);
-    view_metatable(L, CASE_MT, case_index);
+    static const char *const ev_keys[] = { "data", "id", "type", "at", "case", "unit", "actor",
+                                           "seq", NULL };
+    static const int ev_codes[] = { K_DATA, K_ID, K_TYPE, K_AT, K_CASE, K_UNIT, K_ACTOR, K_SEQ };
+    static const char *const case_keys[] = { "id", "unit", "kind", "cause", "accepted_at",
+                                             "offence_at", NULL };
+    static const int case_codes[] = { K_ID, K_UNIT, K_KIND, K_CAUSE, K_ACCEPTED_AT,
+                                      K_OFFENCE_AT };
+
+    lf->mt_ev = view_metatable(L, EV_MT, ev_index, ev_keys, ev_codes, NULL);
+    lf->mt_data = view_metatable(L, DATA_MT, data_index, NULL, NULL, NULL);
+    lf->mt_case = view_metatable(L, CASE_MT, case_index, case_keys, case_codes, case_methods);
 }
 
 static int env_newindex(lua_State *L)
@@ -1491,7 +1712,7 @@ static int load_body(lua_State *L)
     int rc;
 
     open_libs(L);
-    view_metatables(L);
+    view_metatables(L, lf);
     lua_pushstring(L, "instruction budget exceeded");
     lf->err_budget = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushstring(L, "memory cap exceeded");
@@ -1560,6 +1781,11 @@ void cw_lua_close(cw_luafile *lf)
         return;
     if (lf->L)
         lua_close(lf->L);
+    while (lf->slabs) {
+        struct slab *next = lf->slabs->next;
+        free(lf->slabs);
+        lf->slabs = next;
+    }
     free(lf->scratch);
     free(lf->path);
     free(lf);
@@ -1582,7 +1808,6 @@ static int lua_on_event(void *inst, cw_ctx *ctx, const cw_case *c, const cw_even
     luarule *lr = inst;
     cw_luafile *lf = lr->lf;
     lua_State *L = lf->L;
-    caseview *cv;
     char msg[512];
     int rc;
 
@@ -1598,10 +1823,7 @@ static int lua_on_event(void *inst, cw_ctx *ctx, const cw_case *c, const cw_even
     lf->in_check = true;
     lua_settop(L, 0);
     lua_rawgeti(L, LUA_REGISTRYINDEX, lr->fn);
-    cv = lua_newuserdatauv(L, sizeof *cv, 0);
-    cv->gen = lf->gen;
-    cv->c = (cw_case *)c;
-    luaL_setmetatable(L, CASE_MT);
+    push_case(L, lf, (cw_case *)c);
     push_event(L, lf, c, NULL);
     arm(lf);
     rc = lua_pcall(L, 2, 0, 0);

@@ -212,16 +212,53 @@ static int read_effective(cw_rule *r, const cw_value *eff, const char *where, cw
 }
 
 /* rule{...}: `on` lists the event types, `index` the cross-case lookups. */
+/* needs = "type" or {"type", ...}: the check runs only in cases that have
+ * an event of each type (the one being checked included). The engine
+ * keeps one bit per such type in every case, so this costs nothing per
+ * event, while a check that returns at once still costs a Lua call. */
+static int read_needs(cw_ruleset *rs, cw_rule *r, const cw_value *v, const char *where, cw_err *err)
+{
+    const cw_value *items = v->kind == CW_P_LIST ? v->items : v;
+    size_t n = v->kind == CW_P_LIST ? v->n : 1;
+
+    for (size_t i = 0; i < n; i++) {
+        const cw_type_spec *t;
+        if (items[i].kind != CW_P_STR)
+            return cw_err_set(err, CW_ERULE, "%s: 'needs' is an event type or a list of them", where);
+        if ((t = cw_catalogue_find(rs->cat, items[i].s, strlen(items[i].s))) == NULL)
+            return cw_err_set(err, CW_ERULE, "%s: needs: unknown event type '%s'", where, items[i].s);
+        if ((size_t)t->id >= rs->nneedbit) {
+            size_t m = (size_t)t->id + 1;
+            rs->needbit = cw_xrealloc(rs->needbit, m);
+            memset(rs->needbit + rs->nneedbit, 0, m - rs->nneedbit);
+            rs->nneedbit = m;
+        }
+        if (rs->needbit[t->id] == 0) {
+            if (rs->nneeds == 64)
+                return cw_err_set(err, CW_ELIMIT, "%s: needs: at most 64 event types across the "
+                                  "rules", where);
+            rs->needbit[t->id] = (uint8_t)++rs->nneeds;
+        }
+        r->needs |= 1ull << (rs->needbit[t->id] - 1);
+    }
+    return 0;
+}
+
 static int configure_lua_rule(cw_ruleset *rs, cw_rule *r, const cw_value *params,
                               const char *where, cw_err *err)
 {
     const cw_value *on = cw_value_get(params, "on"), *idx = cw_value_get(params, "index");
+    const cw_value *needs = cw_value_get(params, "needs");
     const cw_type_spec *t;
 
     for (size_t i = 0; i < params->n; i++)
-        if (strcmp(params->keys[i], "on") && strcmp(params->keys[i], "index"))
+        if (strcmp(params->keys[i], "on") && strcmp(params->keys[i], "index") &&
+            strcmp(params->keys[i], "needs"))
             return cw_err_set(err, CW_ERULE, "%s: unknown key '%s' (a rule has id, title, severity, "
-                              "basis, scope, effective, on, index, check)", where, params->keys[i]);
+                              "basis, scope, effective, on, needs, index, check)", where,
+                              params->keys[i]);
+    if (needs != NULL && read_needs(rs, r, needs, where, err) < 0)
+        return CW_ERULE;
     if (on == NULL || on->kind != CW_P_LIST || on->n == 0)
         return cw_err_set(err, CW_ERULE, "%s: 'on' must list the event types the rule checks", where);
     for (size_t i = 0; i < on->n; i++) {
@@ -700,6 +737,7 @@ void cw_ruleset_free(cw_ruleset *rs)
         free(rs->listen[i]);
     free(rs->listen);
     free(rs->nlisten);
+    free(rs->needbit);
     free(rs->idx);
     cw_varena_free(rs->data);
     cw_catalogue_free(rs->cat);

@@ -43,6 +43,8 @@ typedef struct cw_rule {
     cw_rule_status status;
     char *last_error;
     uint64_t evals, errors;
+    uint64_t needs;          /* the case must have these types (ruleset's needbit) */
+    uint64_t nanos;          /* time in the rule, when the engine times rules */
 } cw_rule;
 
 typedef struct cw_plugin_handle {
@@ -74,6 +76,11 @@ typedef struct cw_ruleset {
     size_t nlisten_types;
     cw_index_spec *idx;
     size_t nidx;
+    /* `needs`: for each names id of an event type, 1 + its bit in
+     * cw_case.has, or 0 */
+    uint8_t *needbit;
+    size_t nneedbit;
+    int nneeds;
     /* Lua limits */
     size_t lua_memory;       /* bytes per rule file */
     uint64_t lua_budget;     /* instructions per call */

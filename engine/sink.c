@@ -154,9 +154,9 @@ void cw_engine_flush_end(cw_engine *e, bool stored)
         for (size_t i = 0; i < e->npend; i++) {
             const pending *p = &e->pend[i];
             cw_case *c = e->cases[p->cidx];
-            for (uint32_t j = 0; j < c->nfr; j++)
-                if (c->fr[j].rule == p->rule && c->fr[j].subject == p->subject)
-                    c->fr[j].whash = p->whash;
+            uint32_t j = cw__frec_find(c, p->rule, p->subject, NULL);
+            if (j != UINT32_MAX)
+                c->fr[j].whash = p->whash;
         }
         for (size_t i = 0; i < e->nflushed; i++) {
             cw_case *c = e->cases[e->dirty[i]];

@@ -27,6 +27,7 @@ rule {
   severity = "high",
   basis = BASIS_41 .. " (第1项)",
   on = { "case.fasttrack", "person.added" },
+  needs = "case.fasttrack",
   check = function(case, ev)
     local ft = case:first("case.fasttrack")
     if not ft then return end
@@ -86,6 +87,7 @@ rule {
   severity = "high",
   basis = BASIS_41 .. " (第3项)",
   on = { "penalty.decided", "case.fasttrack" },
+  needs = "case.fasttrack",
   check = function(case, ev)
     local ft, penalties = fasttracked_penalties(case)
     for _, p in ipairs(penalties) do
@@ -124,6 +126,7 @@ rule {
   severity = "high",
   basis = BASIS_41 .. " (第2项); 治安管理处罚法(2025修订) 第117条: 吊销许可证件、处四千元以上罚款的, 应当告知有权要求举行听证 (2026年1月1日前作出的决定: 2012年修正本第98条, 二千元以上)",
   on = { "penalty.decided", "case.fasttrack" },
+  needs = "case.fasttrack",
   check = function(case, ev)
     local ft, penalties = fasttracked_penalties(case)
     local hits, why = { ft }, {}
@@ -157,6 +160,7 @@ rule {
   severity = "high",
   basis = "公安机关办理行政案件程序规定 第47条: 对快速办理的案件, 公安机关应当在违法嫌疑人到案后48小时内作出处理决定",
   on = { "case.fasttrack", "person.added", "summons.started", "penalty.decided", "case.decided" },
+  needs = "case.fasttrack",
   check = function(case, ev)
     if not case:first("case.fasttrack") then return end
     for _, person in ipairs(concerned(case, ev)) do

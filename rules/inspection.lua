@@ -64,6 +64,7 @@ rule {
   severity = "high",
   basis = "治安管理处罚法(2025修订) 第98条: 询问不满十八周岁的违反治安管理行为人, 应当通知其父母或者其他监护人到场",
   on = { "interrogation.started", "person.added" },
+  needs = "interrogation.started",
   check = function(case, ev)
     local function look(s)
       local age = case:age(s.data.person)
@@ -86,6 +87,9 @@ rule {
 -- interrogation.ended of the same case and session; one still open runs
 -- up to the event being checked. Sessions are looked up within a day
 -- before the start: none lasts longer (the summons limits top at 24 h).
+-- The check runs when a session ends: at its start the session is an
+-- instant and overlaps nothing, and a session still open is judged when
+-- the other one ends.
 
 local WINDOW = hours(24)
 
@@ -101,9 +105,8 @@ end
 
 -- The interval of session `sid` of case `cid` that started at `start`.
 local function interval(cid, sid, start, now_t)
-  for _, e in ipairs(find("interrogation.ended", "session", sid, start, start + WINDOW)) do
-    if e.case == cid then return e.at, e end
-  end
+  local e = find("interrogation.ended", "session", sid, start, start + WINDOW, cid)[1]
+  if e then return e.at, e end
   return now_t, nil
 end
 
@@ -112,11 +115,13 @@ rule {
   title = "同一民警同时参与两起询问、讯问",
   severity = "high",
   basis = "笔录真实性要求; 公安机关办理行政案件程序规定 第52条: 询问应当由二名以上人民警察进行, 同一民警不能同时在两处询问",
-  on = { "interrogation.started", "interrogation.ended" },
-  index = { { "interrogation.started", "officers" }, { "interrogation.ended", "session" } },
+  on = { "interrogation.ended" },
+  needs = "interrogation.started",
+  index = { { "interrogation.started", "officers" }, { "interrogation.started", "session" },
+            { "interrogation.ended", "session" } },
   check = function(case, ev)
     local sid = ev.data.session
-    local mine = ev.type == "interrogation.started" and ev or
+    local mine = find("interrogation.started", "session", sid, ev.at - WINDOW, ev.at, case.id)[1] or
                  case:first("interrogation.started", "session", sid)
     if not mine then return end
     local t = now()

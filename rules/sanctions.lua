@@ -53,6 +53,7 @@ rule {
   severity = "high",
   basis = "治安管理处罚法(2025修订) 第12条: 不满十四周岁的人违反治安管理的, 不予处罚, 但是应当责令其监护人严加管教 (2012修正本第12条同)",
   on = { "penalty.decided", "person.added" },
+  needs = "penalty.decided",
   check = function(case, ev)
     local hits, why = {}, {}
     for p in case:events("penalty.decided") do
@@ -129,6 +130,7 @@ rule {
   severity = "high",
   basis = "治安管理处罚法(2025修订) 第23条: 已满十四周岁不满十六周岁的, 已满十六周岁不满十八周岁初次违反治安管理的, 七十周岁以上的, 怀孕或者哺乳自己不满一周岁婴儿的, 依法应当给予行政拘留处罚的, 不执行行政拘留处罚; 前三项情节严重、影响恶劣的, 或者第一项、第三项一年以内二次以上违反治安管理的除外 (2025-12-31 以前的违法行为: 2012修正本第21条, 无除外)",
   on = { "detention.executed", "person.added" },
+  needs = "detention.executed",
   check = function(case, ev)
     local hits, why, seen = {}, {}, {}
     local function cite(e)

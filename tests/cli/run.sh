@@ -150,7 +150,7 @@ LUA
 [ $st -eq 1 ] && ok || bad "check --events with a failing rule: exit $st, expected 1"
 grep -qE "^BOOM .*quarantined" "$tmp/out" && grep -q "zz.lua:3: no such luck" "$tmp/out" && ok \
     || bad "check: quarantine not shown: $(cat "$tmp/out")"
-grep -qE "^ADM-HANDLING .*active +[0-9]+ +0 +4 " "$tmp/out" && ok || bad "check: other rules' counts missing"
+grep -qE "^ADM-HANDLING .*active +[0-9]+ +[0-9.]+ +0 +4 " "$tmp/out" && ok || bad "check: other rules' counts missing"
 
 # casewarden diff: a shorter period adds and changes findings.
 rm -rf "$tmp/new" && cp -r "$top/rules" "$tmp/new"

@@ -464,6 +464,45 @@ static void test_escapes(void **state)
     assert_slice(ev.unit, "37");
 }
 
+/* Strings are scanned eight bytes at a time: a special byte (escape,
+ * quote, multi-byte character, control character) at every place of a
+ * block, and at the block ends, must be found exactly there. */
+static void test_string_block_positions(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } sp[] = {
+        { "\\\"", "\"" }, { "\\\\", "\\" }, { "\xc3\xa9", "\xc3\xa9" },
+        { "\\u4e2d", "\xe4\xb8\xad" }, { " ", " " }, { "~", "~" }, { "\x7f", "\x7f" },
+    };
+    fx *x = *state;
+
+    for (size_t k = 0; k < sizeof sp / sizeof *sp; k++)
+        for (int before = 0; before < 20; before++)
+            for (int after = 0; after < 10; after += 3) {
+                char json[256], want[64], bad[256];
+                int n = 0, w = 0;
+                cw_pevent ev;
+                n += snprintf(json + n, sizeof json - (size_t)n,
+                              "{" ENV ",\"data\":{\"kind\":\"criminal\",\"cause\":\"");
+                for (int i = 0; i < before; i++)
+                    json[n++] = 'a', want[w++] = 'a';
+                n += snprintf(json + n, sizeof json - (size_t)n, "%s", sp[k].in);
+                w += snprintf(want + w, sizeof want - (size_t)w, "%s", sp[k].out);
+                for (int i = 0; i < after; i++)
+                    json[n++] = 'b', want[w++] = 'b';
+                want[w] = '\0';
+                snprintf(json + n, sizeof json - (size_t)n, "\"}}");
+                parse_ok(x, json, &ev);
+                assert_slice(must_field(&ev, "cause")->s, want);
+                /* a raw control character there is refused at its place */
+                memcpy(bad, json, sizeof bad);
+                bad[n - after - (int)strlen(sp[k].in)] = '\x01';
+                expect_syntax(x, bad, (size_t)(n - after - (int)strlen(sp[k].in)),
+                              (size_t)(n - after - (int)strlen(sp[k].in)));
+            }
+}
+
 static void test_bad_strings(void **state)
 {
     fx *x = *state;
@@ -1170,6 +1209,7 @@ int main(void)
         cmocka_unit_test(test_other_top_level_keys),
         cmocka_unit_test(test_error_order_fixed),
         cmocka_unit_test(test_escapes),
+        cmocka_unit_test(test_string_block_positions),
         cmocka_unit_test(test_bad_strings),
         cmocka_unit_test(test_missing_envelope_fields),
         cmocka_unit_test(test_id_rules),

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -121,6 +122,44 @@ static void test_parse_rejects_malformed(void **state)
             fail_msg("'%s' was accepted", bad[i]);
     assert_int_equal(t, 42);   /* untouched on error */
     assert_int_equal(cw_time_parse(NULL, 0, &t, NULL), -1);
+}
+
+/* The common shape is read at fixed places; the same instant with a
+ * fraction goes the general way: both must agree, offsets and month ends
+ * included. */
+static void test_parse_fast_and_general_agree(void **state)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+
+    (void)state;
+    for (int i = 0; i < 20000; i++) {
+        char a[40], b[40];
+        cw_time ta, tb;
+        int oa, ob, y, mo, d, h, mi, sec, oh, om;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        y = 1990 + (int)(x % 60);
+        mo = 1 + (int)(x >> 8) % 12;
+        d = 1 + (int)(x >> 16) % 31;
+        h = (int)(x >> 24) % 24;
+        mi = (int)(x >> 32) % 60;
+        sec = (int)(x >> 40) % 61;
+        oh = (int)(x >> 48) % 15;
+        om = (x >> 52) % 4 == 0 ? 30 : 0;
+        if ((x >> 56) % 5 == 0)
+            snprintf(a, sizeof a, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, sec);
+        else
+            snprintf(a, sizeof a, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, mo, d, h, mi, sec,
+                     (x >> 60) % 2 ? '-' : '+', oh, om);
+        /* the same with ".0" after the seconds */
+        memcpy(b, a, 19);
+        memcpy(b + 19, ".0", 2);
+        strcpy(b + 21, a + 19);
+        oa = ob = 99;
+        ta = tb = 0;
+        assert_int_equal(parse_exact(a, &ta, &oa), parse_exact(b, &tb, &ob));
+        assert_true(ta == tb);
+        assert_int_equal(oa, ob);
+    }
 }
 
 static void test_parse_respects_len(void **state)
@@ -388,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_parse_known_instants),
         cmocka_unit_test(test_parse_fraction_and_leap_second),
         cmocka_unit_test(test_parse_rejects_malformed),
+        cmocka_unit_test(test_parse_fast_and_general_agree),
         cmocka_unit_test(test_parse_respects_len),
         cmocka_unit_test(test_leap_years),
         cmocka_unit_test(test_civil_days),
