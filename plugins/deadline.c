@@ -91,6 +91,8 @@ typedef struct obl {
     char ext_ids[MAX_EXT_EVENTS][65];
     int next_ids;
     bool done;                  /* met */
+    bool hidden;                /* A outside the effective period: not judged here */
+    long long round;            /* rounds: the round number, else 0 */
     int next;                   /* the next open one of the same subject */
 } obl;
 
@@ -629,22 +631,41 @@ static void on_a(walk *w, const cw_event *ev)
     const period *p = &d->base;
     subjslot *sj;
     obl *o;
+    bool hidden;
+    long long round = 0;
     int nth;
 
-    if (!conds_match(ev, &d->a_when) || !H->applies(w->ctx, w->c, ev->at))
+    if (!conds_match(ev, &d->a_when) || !H->applies(w->ctx, w->c, CW_TIME_NONE))
         return;
+    /* An A outside the effective period belongs to another version of the
+     * rule (the same id for another period). It is still counted and
+     * matched here, unjudged, so that every version numbers subjects and
+     * pairs completing events as one rule would: findings are keyed by
+     * (rule id, case, subject). */
+    hidden = !H->applies(w->ctx, w->c, ev->at);
     w->a_seen++;
     if (d->round_fid >= 0) {
         const cw_fval *rf = cw_event_field(ev, d->round_fid);
-        long long round = rf && rf->kind == CW_V_INT ? rf->v.i : w->a_seen;
+        round = rf && rf->kind == CW_V_INT ? rf->v.i : w->a_seen;
         if (round > d->round_max || w->a_seen > d->round_max) {
-            viol *v = violation(w, H->intern(w->ctx, "rounds", 6), ev);
+            viol *v = hidden ? NULL : violation(w, H->intern(w->ctx, "rounds", 6), ev);
             if (v)
                 snprintf(v->msg, sizeof v->msg, "第 %d 次%s (第 %lld 轮), 超过 %d 次的上限",
                          w->a_seen, d->label, round, d->round_max);
             return;
         }
         key = keyf(w->ctx, "round:%lld", round);
+        /* A round number given twice (a data error) must not make one
+         * finding replace the other: the later is round:N#2, as a second
+         * A of one subject is VALUE#2. There are at most round_max. */
+        {
+            int same = 0;
+            for (int i = 0; i < w->n; i++)
+                if (w->o[i].round == round)
+                    same++;
+            if (same > 0)
+                key = keyf(w->ctx, "round:%lld#%d", round, same + 1);
+        }
     }
     if ((sj = subject_slot(w, subj)) == NULL ||
         !room((void **)&w->o, &w->cap, w->n, sizeof *w->o)) {
@@ -666,6 +687,8 @@ static void on_a(walk *w, const cw_event *ev)
     o->start = ev->at;
     o->p = p;
     o->met = CW_TIME_NONE;
+    o->hidden = hidden;
+    o->round = round;
     o->next = -1;
     copy_id(o->a_id, ev->id);
     /* a completing event earlier in this same second meets it at once */
@@ -745,7 +768,7 @@ static void on_ext(walk *w, const cw_event *ev)
         obl *o = &w->o[i];
         uint32_t key;
         int cap, total;
-        if (o->done || ev->at < o->start)
+        if (o->done || o->hidden || ev->at < o->start)
             continue;
         if (person != 0 && d->subject_fid >= 0 && o->subject != person)
             continue;
@@ -870,6 +893,8 @@ static int recompute(dl *d, cw_ctx *ctx, const cw_case *c)
         const char **fids = &w->ids[n * (2 + MAX_EXT_EVENTS)];
         bool uncovered = false;
         size_t k = 0;
+        if (o->hidden)
+            continue;
         if (d->join_fid >= 0 && !o->done) {
             joined j = { CW_TIME_NONE, "" };
             for (int s = 0; s < d->nstop; s++)

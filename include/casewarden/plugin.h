@@ -268,7 +268,9 @@ typedef struct cw_host {
     cw_time (*now)(cw_ctx *ctx);
 
     /* Whether the rule applies to a case at time t (scope: kind, units;
-     * effective period). */
+     * effective period). With t = CW_TIME_NONE only the scope is asked:
+     * a model keeps counting what falls in another version's period so
+     * that versions of one rule id number subjects as one rule would. */
     bool (*applies)(cw_ctx *ctx, const cw_case *c, cw_time t);
 
     /* The legal calendar (DESIGN.md "Legal periods"); uncovered may be
