@@ -77,6 +77,14 @@ typedef struct dl {
     int types[MAX_STOP + 2];        /* every type the walk looks at */
     size_t ntypes;
     struct walk *scratch;           /* reused by every recompute */
+    /* walks kept for big cases between their events (on_event) */
+    struct kept *keep;
+    int capkeep, nkeep;             /* capkeep: a power of two */
+    uint64_t gen;                   /* the run they belong to */
+    /* the findings handed to the host */
+    cw_finding_in *f;
+    const char **ids;               /* (2 + MAX_EXT_EVENTS) per finding */
+    int capf;
 } dl;
 
 typedef struct obl {
@@ -92,6 +100,7 @@ typedef struct obl {
     int next_ids;
     bool done;                  /* met */
     bool hidden;                /* A outside the effective period: not judged here */
+    bool touched;               /* changed by the event being applied */
     long long round;            /* rounds: the round number, else 0 */
     int next;                   /* the next open one of the same subject */
 } obl;
@@ -101,6 +110,7 @@ typedef struct viol {
     cw_time at;
     char ids[MAX_EXT_EVENTS][65];
     int nids;
+    bool touched;
     char msg[256];
 } viol;
 
@@ -138,11 +148,26 @@ struct walk {
     int capsj, nsj;             /* capsj: a power of two */
     int a_seen;                 /* A events counted (rounds) */
     bool oom;
-    /* the findings handed to the host */
-    cw_finding_in *f;
-    const char **ids;           /* (2 + MAX_EXT_EVENTS) per finding */
-    int capf;
+    int nvisit;                 /* events the last full walk saw */
+    /* applying one event to a kept walk: what it changed */
+    bool track;
+    int *touched;               /* obligations, by index */
+    int ntouched, captouched;
+    bool vtouched;
+    cw_time last_at;            /* the latest event applied: (at, seq) */
+    uint64_t last_seq;
 };
+
+/* Cases with more events than this keep their walk between events, so
+ * that an event in time order costs what it changes, not the case's
+ * whole history; smaller cases are walked again, which keeps no memory. */
+#define KEEP_MIN 32
+#define KEEP_MAX 256                /* kept walks per rule; then start again */
+
+typedef struct kept {
+    const cw_case *c;               /* NULL: free slot */
+    walk *w;
+} kept;
 
 
 /* ---- configuration ---------------------------------------------------- */
@@ -323,19 +348,38 @@ static int read_extension(cw_ctx *ctx, dl *d, const cw_value *m, char *err, size
     return H->listen(ctx, d->ext_type);
 }
 
+static void walk_free(walk *w)
+{
+    if (w == NULL)
+        return;
+    free(w->o);
+    free(w->v);
+    free(w->pb);
+    free(w->sj);
+    free(w->touched);
+    free(w);
+}
+
+static void keep_clear(dl *d)
+{
+    for (int i = 0; i < d->capkeep; i++)
+        if (d->keep[i].c != NULL)
+            walk_free(d->keep[i].w);
+    free(d->keep);
+    d->keep = NULL;
+    d->capkeep = d->nkeep = 0;
+}
+
 static void release(void *inst)
 {
     dl *d = inst;
 
-    if (d != NULL && d->scratch != NULL) {
-        free(d->scratch->o);
-        free(d->scratch->v);
-        free(d->scratch->pb);
-        free(d->scratch->sj);
-        free(d->scratch->f);
-        free(d->scratch->ids);
-        free(d->scratch);
-    }
+    if (d == NULL)
+        return;
+    walk_free(d->scratch);
+    keep_clear(d);
+    free(d->f);
+    free(d->ids);
     free(d);
 }
 
@@ -554,17 +598,33 @@ static bool room(void **v, int *cap, int n, size_t sz)
     return true;
 }
 
+/* Obligation i changed: note it when applying one event to a kept walk. */
+static void touch(walk *w, int i)
+{
+    if (!w->track || w->o[i].touched)
+        return;
+    if (!room((void **)&w->touched, &w->captouched, w->ntouched, sizeof *w->touched)) {
+        w->oom = true;
+        return;
+    }
+    w->o[i].touched = true;
+    w->touched[w->ntouched++] = i;
+}
+
 static viol *violation(walk *w, uint32_t key, const cw_event *ev)
 {
     for (int i = 0; i < w->nv; i++)
         if (w->v[i].key == key) {
-            if (w->v[i].nids < MAX_EXT_EVENTS)
+            if (w->v[i].nids < MAX_EXT_EVENTS) {
                 copy_id(w->v[i].ids[w->v[i].nids++], ev->id);
+                w->v[i].touched = w->vtouched = true;
+            }
             return NULL;    /* the first breach is the one reported */
         }
     if (!room((void **)&w->v, &w->capv, w->nv, sizeof *w->v))
         return NULL;
     memset(&w->v[w->nv], 0, sizeof w->v[w->nv]);
+    w->v[w->nv].touched = w->vtouched = true;
     w->v[w->nv].key = key;
     w->v[w->nv].at = ev->at;
     copy_id(w->v[w->nv].ids[0], ev->id);
@@ -607,11 +667,11 @@ static subjslot *subject_slot(walk *w, uint32_t subject)
 
 static void meet(walk *w, obl *o, const cw_event *ev, const char *id, cw_time at)
 {
-    (void)w;
     (void)ev;
     o->done = true;
     o->met = at;
     copy_id(o->b_id, id);
+    touch(w, (int)(o - w->o));
 }
 
 /* Starts at the current second are met by completing events seen earlier
@@ -691,6 +751,7 @@ static void on_a(walk *w, const cw_event *ev)
     o->round = round;
     o->next = -1;
     copy_id(o->a_id, ev->id);
+    touch(w, w->n - 1);
     /* a completing event earlier in this same second meets it at once */
     same_second(w, ev->at);
     for (int i = 0; i < w->npb; i++) {
@@ -773,6 +834,7 @@ static void on_ext(walk *w, const cw_event *ev)
         if (person != 0 && d->subject_fid >= 0 && o->subject != person)
             continue;
         o->ext_count++;
+        touch(w, i);
         if (o->next_ids < MAX_EXT_EVENTS)
             copy_id(o->ext_ids[o->next_ids++], ev->id);
         cap = d->ext_max_total;
@@ -854,98 +916,223 @@ static cw_time due_of(walk *w, const obl *o, bool *uncovered)
 }
 
 
-static int recompute(dl *d, cw_ctx *ctx, const cw_case *c)
+/* Room for n findings in d->f and d->ids. */
+static bool findings_room(dl *d, int n)
 {
-    walk *w = d->scratch;
-    cw_finding_in *f;
-    const char **ids;
+    cw_finding_in *nf;
+    const char **ni;
+
+    if (n <= d->capf)
+        return true;
+    n += 16;
+    if ((nf = realloc(d->f, (size_t)n * sizeof *nf)) == NULL)
+        return false;
+    d->f = nf;
+    if ((ni = realloc(d->ids, (size_t)n * (2 + MAX_EXT_EVENTS) * sizeof *ni)) == NULL)
+        return false;
+    d->ids = ni;
+    d->capf = n;
+    return true;
+}
+
+/* The finding of obligation o into fi, its event ids into fids. */
+static void obl_finding(walk *w, obl *o, cw_finding_in *fi, const char **fids)
+{
+    dl *d = w->d;
+    bool uncovered = false;
+    size_t k = 0;
+
+    if (d->join_fid >= 0 && !o->done) {
+        joined j = { CW_TIME_NONE, "" };
+        for (int s = 0; s < d->nstop; s++)
+            H->find_events(w->ctx, d->stop[s], d->join_fid, o->subject, CW_TIME_NONE, INT64_MAX,
+                           earliest, &j);
+        if (j.at != CW_TIME_NONE) {
+            o->done = true;
+            o->met = j.at > o->start ? j.at : o->start;
+            copy_id(o->b_id, j.id);
+        }
+    }
+    memset(fi, 0, sizeof *fi);
+    fi->subject = o->key;
+    fi->mode = CW_FM_DEADLINE;
+    fi->due = due_of(w, o, &uncovered);
+    fi->lead = d->lead;
+    fi->met = o->met;
+    fi->flags = uncovered ? CW_FF_UNCOVERED : 0;
+    fi->period.label = d->label_sid;
+    fi->period.unit = (uint8_t)(o->p->unit + 1);    /* enum cw_period_unit */
+    fi->period.n = o->p->n + (o->p->unit == U_DAYS || o->p->unit == U_WORKDAYS ? o->ext_days : 0);
+    fi->period.ext_days = o->ext_days;
+    fi->period.start = o->start;
+    fi->message = NULL;
+    fids[k++] = o->a_id;
+    for (int e = 0; e < o->next_ids; e++)
+        fids[k++] = o->ext_ids[e];
+    if (o->b_id[0])
+        fids[k++] = o->b_id;
+    fi->events = fids;
+    fi->nevents = k;
+}
+
+static void viol_finding(const viol *v, cw_finding_in *fi, const char **fids)
+{
+    memset(fi, 0, sizeof *fi);
+    fi->subject = v->key;
+    fi->mode = CW_FM_FIXED;
+    fi->state = CW_ST_VIOLATION;
+    fi->due = CW_TIME_NONE;
+    fi->raised = v->at;
+    fi->message = v->msg;
+    for (int e = 0; e < v->nids; e++)
+        fids[e] = v->ids[e];
+    fi->events = fids;
+    fi->nevents = (size_t)v->nids;
+}
+
+static int count_visit(void *ud, const cw_case *c, const cw_event *ev)
+{
+    ((walk *)ud)->nvisit++;
+    return visit(ud, c, ev);
+}
+
+/* Walk the case's timeline into w and hand the whole set to the host. */
+static int recompute(dl *d, cw_ctx *ctx, const cw_case *c, walk *w)
+{
     size_t n = 0;
     int rc;
 
     w->d = d;
     w->ctx = ctx;
     w->c = c;
-    w->n = w->nv = w->a_seen = w->npb = 0;
+    w->n = w->nv = w->a_seen = w->npb = w->nvisit = w->ntouched = 0;
     w->pb_at = CW_TIME_NONE;
-    w->oom = false;
+    w->oom = w->track = false;
     if (w->capsj > 0)
         memset(w->sj, 0, (size_t)w->capsj * sizeof *w->sj);
     w->nsj = 0;
-    if ((rc = H->case_events(ctx, c, d->types, d->ntypes, visit, w)) != 0)
+    if ((rc = H->case_events(ctx, c, d->types, d->ntypes, count_visit, w)) != 0)
         return rc;
-    if (w->oom)
+    if (w->oom || !findings_room(d, w->n + w->nv))
         return -1;
-    if (w->n + w->nv > w->capf) {
-        int cap = w->n + w->nv + 16;
-        cw_finding_in *nf = realloc(w->f, (size_t)cap * sizeof *nf);
-        const char **ni = nf ? realloc(w->ids, (size_t)cap * (2 + MAX_EXT_EVENTS) * sizeof *ni) : NULL;
-        if (nf)
-            w->f = nf;
-        if (ni == NULL)
-            return -1;
-        w->ids = ni;
-        w->capf = cap;
-    }
-    f = w->f;
     for (int i = 0; i < w->n; i++) {
-        obl *o = &w->o[i];
-        cw_finding_in *fi = &f[n];
-        const char **fids = &w->ids[n * (2 + MAX_EXT_EVENTS)];
-        bool uncovered = false;
-        size_t k = 0;
-        if (o->hidden)
-            continue;
-        if (d->join_fid >= 0 && !o->done) {
-            joined j = { CW_TIME_NONE, "" };
-            for (int s = 0; s < d->nstop; s++)
-                H->find_events(ctx, d->stop[s], d->join_fid, o->subject, CW_TIME_NONE, INT64_MAX,
-                               earliest, &j);
-            if (j.at != CW_TIME_NONE) {
-                o->done = true;
-                o->met = j.at > o->start ? j.at : o->start;
-                copy_id(o->b_id, j.id);
-            }
+        w->o[i].touched = false;
+        if (!w->o[i].hidden) {
+            obl_finding(w, &w->o[i], &d->f[n], &d->ids[n * (2 + MAX_EXT_EVENTS)]);
+            n++;
         }
-        memset(fi, 0, sizeof *fi);
-        fi->subject = o->key;
-        fi->mode = CW_FM_DEADLINE;
-        fi->due = due_of(w, o, &uncovered);
-        fi->lead = d->lead;
-        fi->met = o->met;
-        fi->flags = uncovered ? CW_FF_UNCOVERED : 0;
-        fi->period.label = d->label_sid;
-        fi->period.unit = (uint8_t)(o->p->unit + 1);    /* enum cw_period_unit */
-        fi->period.n = o->p->n + (o->p->unit == U_DAYS || o->p->unit == U_WORKDAYS ? o->ext_days : 0);
-        fi->period.ext_days = o->ext_days;
-        fi->period.start = o->start;
-        fi->message = NULL;
-        fids[k++] = o->a_id;
-        for (int e = 0; e < o->next_ids; e++)
-            fids[k++] = o->ext_ids[e];
-        if (o->b_id[0])
-            fids[k++] = o->b_id;
-        fi->events = fids;
-        fi->nevents = k;
-        n++;
     }
-    ids = w->ids;
     for (int i = 0; i < w->nv; i++) {
-        cw_finding_in *fi = &f[n];
-        const char **fids = &ids[n * (2 + MAX_EXT_EVENTS)];
-        memset(fi, 0, sizeof *fi);
-        fi->subject = w->v[i].key;
-        fi->mode = CW_FM_FIXED;
-        fi->state = CW_ST_VIOLATION;
-        fi->due = CW_TIME_NONE;
-        fi->raised = w->v[i].at;
-        fi->message = w->v[i].msg;
-        for (int e = 0; e < w->v[i].nids; e++)
-            fids[e] = w->v[i].ids[e];
-        fi->events = fids;
-        fi->nevents = (size_t)w->v[i].nids;
+        w->v[i].touched = false;
+        viol_finding(&w->v[i], &d->f[n], &d->ids[n * (2 + MAX_EXT_EVENTS)]);
         n++;
     }
-    return H->sync(ctx, c, f, n);
+    return H->sync(ctx, c, d->f, n);
+}
+
+/* Apply one event, later than any before it, to a kept walk: only what
+ * it changed goes to the host. Obligations and violations never
+ * disappear in time order, so emitting the changed ones is the same as
+ * handing over the whole set. */
+static int apply(dl *d, cw_ctx *ctx, const cw_case *c, walk *w, const cw_event *ev)
+{
+    int rc = 0;
+
+    w->ctx = ctx;
+    w->c = c;
+    w->ntouched = 0;
+    w->vtouched = false;
+    w->track = true;
+    visit(w, c, ev);
+    w->track = false;
+    if (w->oom || !findings_room(d, 1))
+        return -1;
+    for (int i = 0; i < w->ntouched; i++) {
+        obl *o = &w->o[w->touched[i]];
+        o->touched = false;
+        if (o->hidden || rc != 0)
+            continue;
+        obl_finding(w, o, &d->f[0], &d->ids[0]);
+        rc = H->emit(ctx, c, &d->f[0]);
+    }
+    for (int i = 0; w->vtouched && i < w->nv; i++) {
+        if (!w->v[i].touched)
+            continue;
+        w->v[i].touched = false;
+        viol_finding(&w->v[i], &d->f[0], &d->ids[0]);
+        if (rc == 0)
+            rc = H->emit(ctx, c, &d->f[0]);
+    }
+    return rc;
+}
+
+static kept *keep_find(dl *d, const cw_case *c)
+{
+    uintptr_t h = (uintptr_t)c;
+
+    if (d->capkeep == 0)
+        return NULL;
+    h = (h >> 4) * 0x9e3779b97f4a7c15ULL;
+    for (int i = (int)(h >> 40) & (d->capkeep - 1);; i = (i + 1) & (d->capkeep - 1)) {
+        if (d->keep[i].c == c)
+            return &d->keep[i];
+        if (d->keep[i].c == NULL)
+            return NULL;
+    }
+}
+
+/* Keep w for c. Returns false (w stays the caller's) when out of room. */
+static bool keep_add(dl *d, const cw_case *c, walk *w)
+{
+    uintptr_t h = (uintptr_t)c;
+    int i;
+
+    if (d->nkeep >= KEEP_MAX)
+        keep_clear(d);      /* rare: start again, big cases walk once more */
+    if (d->capkeep == 0) {
+        if ((d->keep = calloc(2 * KEEP_MAX, sizeof *d->keep)) == NULL)
+            return false;
+        d->capkeep = 2 * KEEP_MAX;
+    }
+    h = (h >> 4) * 0x9e3779b97f4a7c15ULL;
+    for (i = (int)(h >> 40) & (d->capkeep - 1); d->keep[i].c != NULL; i = (i + 1) & (d->capkeep - 1))
+        ;
+    d->keep[i].c = c;
+    d->keep[i].w = w;
+    d->nkeep++;
+    return true;
+}
+
+static int on_case_event(dl *d, cw_ctx *ctx, const cw_case *c, const cw_event *ev)
+{
+    kept *k;
+    walk *w;
+    int rc;
+
+    if (H->generation(ctx) != d->gen) {
+        keep_clear(d);      /* case objects of another run */
+        d->gen = H->generation(ctx);
+    }
+    k = keep_find(d, c);
+    if (k != NULL && (ev->at > k->w->last_at || (ev->at == k->w->last_at && ev->seq > k->w->last_seq))) {
+        rc = apply(d, ctx, c, k->w, ev);
+    } else {
+        /* a small case, or an event before the latest one (a replay) */
+        w = k ? k->w : d->scratch;
+        rc = recompute(d, ctx, c, w);
+        if (rc == 0 && k == NULL && w->nvisit >= KEEP_MIN) {
+            walk *fresh = calloc(1, sizeof *fresh);
+            if (fresh != NULL && keep_add(d, c, w))
+                d->scratch = fresh;
+            else
+                free(fresh);
+        }
+    }
+    if ((k = keep_find(d, c)) != NULL) {
+        k->w->last_at = ev->at;
+        k->w->last_seq = ev->seq;
+    }
+    return rc;
 }
 
 typedef struct fanout {
@@ -959,7 +1146,7 @@ static int recompute_joined(void *ud, const cw_case *c, const cw_event *ev)
     fanout *fo = ud;
 
     (void)ev;
-    if ((fo->rc = recompute(fo->d, fo->ctx, c)) != 0)
+    if ((fo->rc = recompute(fo->d, fo->ctx, c, fo->d->scratch)) != 0)
         return fo->rc;
     return 0;
 }
@@ -968,7 +1155,9 @@ static int on_event(void *inst, cw_ctx *ctx, const cw_case *c, const cw_event *e
 {
     dl *d = inst;
 
-    if (d->join_fid >= 0 && ev->type != d->a_type) {
+    if (d->join_fid >= 0) {
+        if (ev->type == d->a_type)
+            return recompute(d, ctx, c, d->scratch);
         /* B lives in another case than A: recompute the cases of the A's
          * it names. */
         uint32_t v = str_field(ev, d->join_fid);
@@ -979,7 +1168,7 @@ static int on_event(void *inst, cw_ctx *ctx, const cw_case *c, const cw_event *e
                        recompute_joined, &fo);
         return fo.rc;
     }
-    return recompute(d, ctx, c);
+    return on_case_event(d, ctx, c, ev);
 }
 
 static const cw_model deadline_model = {
