@@ -73,6 +73,13 @@ for flavour in release asan; do
     done
 done
 
+# README's main command, run once through the commands it prints
+echo "-- the served demo (scripts/demo.sh --check)"
+demo_dir=$(mktemp -d)
+run "demo" env CW_DEMO_DIR="$demo_dir" CW_DEMO_PORT=$((20000 + RANDOM % 20000)) \
+    "$top/scripts/demo.sh" --check
+rm -rf "$demo_dir"
+
 echo
 echo "all: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
