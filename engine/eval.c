@@ -154,6 +154,12 @@ int cw_eval_add_seq(cw_eval *ev, const char *json, size_t len, uint64_t seq, con
         return 0;
     }
     ev->seq = seq;
+    /* the id's slot is a cache miss in a big table: ask for it now, and
+     * encode meanwhile */
+    h = cw_hash(pe.id.p, pe.id.len) | 1;
+    if (ev->nids * 2 >= ev->capids)
+        ids_grow(ev);
+    __builtin_prefetch(&ev->ids[h & (ev->capids - 1)]);
     if ((size = cw_engine_encode(ev->e, &pe, ev->seq, &ev->rec, &ev->reccap, err)) < 0) {
         memset(&ee, 0, sizeof ee);
         snprintf(ee.id, sizeof ee.id, "%s", pe.id.p);
@@ -165,9 +171,6 @@ int cw_eval_add_seq(cw_eval *ev, const char *json, size_t len, uint64_t seq, con
     }
     csid = cw_engine_case_sid(ev->e, pe.case_id.p, pe.case_id.len);
     body = cw_rec_body_hash(ev->rec, csid);
-    h = cw_hash(pe.id.p, pe.id.len) | 1;
-    if (ev->nids * 2 >= ev->capids)
-        ids_grow(ev);
     s = id_slot(ev, h, pe.id.p);
     if (s->idhash != 0) {
         if (s->body == body) {
