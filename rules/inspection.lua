@@ -110,6 +110,15 @@ local function interval(cid, sid, start, now_t)
   return now_t, nil
 end
 
+-- A session's finding names the overlap that passed five minutes first
+-- (the latest word on it when two pass at the same second), whichever
+-- session's end revealed it: the result does not depend on the order in
+-- which sessions are looked at.
+local function overlap_finding(cid, subject, raised, r)
+  local f = found(subject, cid)
+  if not f or raised <= f.raised then report(r) end
+end
+
 rule {
   id = "OFFICER-OVERLAP",
   title = "同一民警同时参与两起询问、讯问",
@@ -135,15 +144,15 @@ rule {
           local overlap = math.min(my_end, o_end) - from
           if overlap > minutes(5) then
             local raised = from + minutes(5) + 1
-            report {
+            overlap_finding(case.id, sid, raised, {
               subject = sid,
               message = "民警 " .. officer .. " 在讯问/询问 " .. sid .. " 期间同时参与案件 " ..
                         other.case .. " 的讯问/询问 " .. other.data.session .. ", 重叠 " ..
                         (overlap // 60) .. " 分钟",
               events = list(mine, other, my_end_ev, o_end_ev),
               raised = raised,
-            }
-            report {
+            })
+            overlap_finding(other.case, other.data.session, raised, {
               case = other.case,
               subject = other.data.session,
               message = "民警 " .. officer .. " 在讯问/询问 " .. other.data.session ..
@@ -151,7 +160,7 @@ rule {
                         (overlap // 60) .. " 分钟",
               events = list(other, mine, o_end_ev, my_end_ev),
               raised = raised,
-            }
+            })
           end
         end
       end

@@ -29,6 +29,10 @@ awk -v copies="$copies" -v total="$total" '
                 gsub(/"id":"evt-/, "\"id\":\"c" k "-", s)
                 gsub(/"case":"/, "\"case\":\"K" k "-", s)
                 gsub(/"alarm":"/, "\"alarm\":\"K" k "-", s)
+                # each copy its own officers and sessions: copies of one
+                # officer all at the same hour would be unlike any real feed
+                gsub(/"O/, "\"K" k "-O", s)
+                gsub(/"session":"/, "\"session\":\"K" k "-", s)
                 print s
                 n++
             }
