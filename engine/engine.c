@@ -486,6 +486,7 @@ static void frec_keep_gone(cw_case *c, const cw_frec *r)
         c->gone[c->ngone].rule = r->rule;
         c->gone[c->ngone].subject = r->subject;
         c->gone[c->ngone].whash = r->whash;
+        c->gone[c->ngone].settled = false;
         c->ngone++;
     }
 }
@@ -524,18 +525,30 @@ uint32_t cw__frec_find(const cw_case *c, uint16_t rule, uint32_t subject, uint32
 #define frec_free cw__frec_free
 #define frec_remove cw__frec_forget
 
-/* Add or update the record of (rule, f->subject) on c. Returns the record. */
+/* Add or update the record of (rule, f->subject) on c. Returns the
+ * record, or NULL when the finding needs none. */
 static cw_frec *frec_put(cw_engine *e, cw_case *c, uint16_t rule, const cw_finding_in *f)
 {
     cw_frec *r = NULL;
     bool lazy = f->mode == CW_FM_DEADLINE && f->message == NULL && f->period.unit != CW_PU_NONE;
     const char *msg = lazy ? NULL : f->message ? f->message : "";
     uint32_t pos, i = cw__frec_find(c, rule, f->subject, &pos);
+    int32_t lead = (int32_t)(f->lead < 0 ? 0 : f->lead > INT32_MAX ? INT32_MAX : f->lead);
 
     if (i != UINT32_MAX)
         r = &c->fr[i];
+    /* A deadline met before its warning window gives no finding, ever:
+     * keep no record of it (most obligations end so). */
+    if (f->mode == CW_FM_DEADLINE && f->met != CW_TIME_NONE && f->met <= f->due &&
+        !(lead > 0 && f->met >= f->due - lead)) {
+        if (r != NULL) {
+            frec_remove(c, i);
+            cw__mark_dirty(e, c);
+        }
+        return NULL;
+    }
     if (r != NULL && r->mode == f->mode && r->fstate == f->state && r->flags == f->flags &&
-        r->due == f->due && r->met == f->met && r->lead == f->lead &&
+        r->due == f->due && r->met == f->met && r->lead == lead &&
         (f->mode == CW_FM_DEADLINE || r->raised == f->raised) && same_str(r->msg, msg) &&
         (!lazy || (r->punit == f->period.unit && r->pn == f->period.n && r->pext == f->period.ext_days &&
                    r->pstart == f->period.start && r->plabel == f->period.label)) &&
@@ -561,7 +574,7 @@ static cw_frec *frec_put(cw_engine *e, cw_case *c, uint16_t rule, const cw_findi
     r->flags = f->flags;
     r->due = f->due;
     r->met = f->mode == CW_FM_DEADLINE ? f->met : CW_TIME_NONE;
-    r->lead = f->lead;
+    r->lead = lead;
     r->raised = f->mode == CW_FM_FIXED ? f->raised : CW_TIME_NONE;
     r->msg = msg ? cw_xstrdup(msg) : NULL;
     r->punit = lazy ? f->period.unit : CW_PU_NONE;
@@ -604,9 +617,11 @@ int cw__sync(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f, si
     for (hi = lo; hi < c->nfr && c->fr[hi].rule == rule; hi++)
         c->fr[hi].mark = 0;
     for (size_t j = 0; j < n; j++) {
+        uint32_t i;
         if (cw__emit(e, rule, c, &f[j]) < 0)
             return -1;
-        c->fr[cw__frec_find(c, rule, f[j].subject, NULL)].mark = 1;
+        if ((i = cw__frec_find(c, rule, f[j].subject, NULL)) != UINT32_MAX)
+            c->fr[i].mark = 1;
     }
     /* the rule's records, now with those just added, from lo on */
     for (hi = lo, k = lo; hi < c->nfr && c->fr[hi].rule == rule; hi++) {
@@ -848,6 +863,32 @@ void cw_engine_free(cw_engine *e)
     free(e->case_of);
     free(e->dirty);
     free(e);
+}
+
+void cw_engine_trim(cw_engine *e)
+{
+    for (size_t i = 0; i < e->ncases; i++) {
+        cw_case *c = e->cases[i];
+        if (c->cap > c->len && c->len > 0) {
+            c->tl = cw_xrealloc(c->tl, c->len);
+            c->cap = c->len;
+        }
+        if (c->capfr > c->nfr && c->nfr > 0) {
+            c->fr = cw_xrealloc(c->fr, c->nfr * sizeof *c->fr);
+            c->capfr = c->nfr;
+        } else if (c->nfr == 0 && c->fr != NULL) {
+            free(c->fr);
+            c->fr = NULL;
+            c->capfr = 0;
+        }
+    }
+    for (size_t i = 0; i < e->nient; i++) {
+        cw_ientry *ie = &e->ient[i];
+        if (ie->cap > ie->n && ie->n > 0) {
+            ie->v = cw_xrealloc(ie->v, ie->n * sizeof *ie->v);
+            ie->cap = ie->n;
+        }
+    }
 }
 
 void cw_engine_time_rules(cw_engine *e, bool on)

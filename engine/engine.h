@@ -31,24 +31,25 @@
 
 /* A finding record, as the engine keeps it. */
 typedef struct cw_frec {
+    /* ordered for size: there is one per obligation and finding */
     uint16_t rule;           /* index in the ruleset */
     uint8_t mode;            /* enum cw_fmode */
     uint8_t fstate;          /* fixed: the state */
     uint8_t flags;           /* CW_FF_* */
     uint8_t mark;            /* scratch for sync */
+    uint8_t punit;           /* enum cw_period_unit; 0 = use msg */
     uint32_t subject;        /* string id */
+    uint32_t unit;           /* unit of the case when it arose */
+    uint32_t plabel;         /* deadline: string id of what started it */
+    int32_t lead;            /* seconds (a lead is at most weeks) */
+    int32_t pn, pext;
     cw_time due, met, raised;
-    int64_t lead;
+    cw_time pstart;
+    cw_time timer_at;        /* the transition a timer is armed for */
+    uint64_t whash;          /* digest of what the sink last stored; 0 = nothing */
     char *msg;               /* fixed: text; deadline: description, or NULL
                                 when `period` describes it */
     char *evids;             /* "id\0id\0" ... "\0"; NULL = none */
-    uint32_t plabel;         /* deadline: string id of what started it */
-    uint8_t punit;           /* enum cw_period_unit; 0 = use msg */
-    int32_t pn, pext;
-    cw_time pstart;
-    uint32_t unit;           /* unit of the case when it arose */
-    uint64_t whash;          /* digest of what the sink last stored; 0 = nothing */
-    cw_time timer_at;        /* the transition a timer is armed for */
 } cw_frec;
 
 /* A finding the sink stored that the rules no longer give: it must be
@@ -198,6 +199,9 @@ size_t cw_engine_dirty(const cw_engine *e);
  * order across all cases (startup, rule reload). */
 void cw_engine_replay_all(cw_engine *e);
 void cw_engine_set_ruleset(cw_engine *e, cw_ruleset *rs);
+/* Give back the room cases' arrays grew ahead of need (after a bulk
+ * load: the service's rebuild, eval). */
+void cw_engine_trim(cw_engine *e);
 /* Time every rule call into cw_rule.nanos (for `check --events`; it
  * costs two clock reads per call). */
 void cw_engine_time_rules(cw_engine *e, bool on);

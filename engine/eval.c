@@ -361,11 +361,14 @@ void cw_eval_run(cw_eval *ev, const cw_eval_opts *o, cw_eval_stats *st)
 
     (void)o;
     order(ev);
+    /* everything is read: give back what the timelines grew ahead */
+    cw_engine_trim(ev->e);
     /* Each case's timeline is ordered by (at, seq) too, so the i-th event
      * in time order is always the next unprocessed one of its case. */
     for (size_t i = 0; i < ev->nord; i++)
         cw_engine_process_next(ev->e, ev->e->cases[ev->ord[i].cidx]);
     ev->nord = 0;
     ev->sorted = true;
+    cw_engine_trim(ev->e);
     st->process_s += now_s() - t0;
 }

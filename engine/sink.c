@@ -203,6 +203,7 @@ bool cw_engine_stored(cw_engine *e, const char *rule, const char *case_id, const
     c->gone[c->ngone].rule = r->index;
     c->gone[c->ngone].subject = cw_strtab_intern(e->w->strs, subject, strlen(subject));
     c->gone[c->ngone].whash = digest;
+    c->gone[c->ngone].settled = false;
     c->ngone++;
     cw__mark_dirty(e, c);
     return true;
