@@ -45,6 +45,12 @@ struct cw_luafile {
     const uint8_t *scratch_rec;
     int err_budget, err_mem;    /* registry refs of the stop messages */
     int mt_ev, mt_data, mt_case;    /* registry refs of the view metatables */
+    /* the views of the event being dispatched, shared by the file's rules
+     * that check it: registry refs, and which dispatch they belong to */
+    int ref_case, ref_ev;
+    uint64_t view_gen, view_n;
+    const cw_case *view_case;
+    bool views_ok;
     /* small blocks: free lists by size class, carved from slabs */
     void *freel[SMALL_MAX / SMALL_STEP];
     struct slab *slabs;
@@ -1713,6 +1719,10 @@ static int load_body(lua_State *L)
 
     open_libs(L);
     view_metatables(L, lf);
+    lua_pushboolean(L, 0);
+    lf->ref_case = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushboolean(L, 0);
+    lf->ref_ev = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushstring(L, "instruction budget exceeded");
     lf->err_budget = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushstring(L, "memory cap exceeded");
@@ -1803,6 +1813,38 @@ size_t cw_lua_memory(const cw_luafile *lf)
 
 /* ---- the model behind rule{...} ------------------------------------------- */
 
+/* The check function (argument 1) called with the views of the event,
+ * under the caller's pcall: making views may run out of memory too. */
+static int check_body(lua_State *L)
+{
+    cw_luafile *lf = lf_of(L);
+    const cw_engine *e = lf->ctx->e;
+
+    /* Rules of one file that check the same event share its views (and
+     * ev.data): a new event makes the views of the last one dead. */
+    if (!lf->views_ok || lf->view_gen != e->gen || lf->view_n != e->processed ||
+        lf->view_case != lf->c) {
+        lf->views_ok = false;
+        lf->gen++;
+        lf->scratch_rec = NULL;
+        push_case(L, lf, lf->c);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, LUA_REGISTRYINDEX, lf->ref_case);
+        push_event(L, lf, lf->c, NULL);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, LUA_REGISTRYINDEX, lf->ref_ev);
+        lf->view_gen = e->gen;
+        lf->view_n = e->processed;
+        lf->view_case = lf->c;
+        lf->views_ok = true;
+    } else {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, lf->ref_case);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, lf->ref_ev);
+    }
+    lua_call(L, 2, 0);
+    return 0;
+}
+
 static int lua_on_event(void *inst, cw_ctx *ctx, const cw_case *c, const cw_event *ev)
 {
     luarule *lr = inst;
@@ -1818,18 +1860,14 @@ static int lua_on_event(void *inst, cw_ctx *ctx, const cw_case *c, const cw_even
     lf->c = (cw_case *)c;
     lf->ev = ev;
     lf->rule = ctx->rule;
-    lf->gen++;
-    lf->scratch_rec = NULL;
     lf->in_check = true;
     lua_settop(L, 0);
+    lua_pushcfunction(L, check_body);
     lua_rawgeti(L, LUA_REGISTRYINDEX, lr->fn);
-    push_case(L, lf, (cw_case *)c);
-    push_event(L, lf, c, NULL);
     arm(lf);
-    rc = lua_pcall(L, 2, 0, 0);
+    rc = lua_pcall(L, 1, 0, 0);
     disarm(lf);
     lf->in_check = false;
-    lf->gen++;
     if (rc != LUA_OK) {
         if (lf->where[0] == '\0' && (rc == LUA_ERRMEM || lf->mem_hit)) {
             /* Refused inside a library function, before any hook could
