@@ -140,6 +140,10 @@ void cw_api_metrics(req *r)
     cw_buf_puts(&b, "# HELP casewarden_events_read_total Events the engine took from the events table.\n"
                     "# TYPE casewarden_events_read_total counter\n");
     cw_buf_printf(&b, "casewarden_events_read_total %llu\n", (unsigned long long)st.events_read);
+    cw_buf_puts(&b, "# HELP casewarden_case_replays_total Cases evaluated again from their start "
+                    "because an event arrived behind what they had seen.\n"
+                    "# TYPE casewarden_case_replays_total counter\n");
+    cw_buf_printf(&b, "casewarden_case_replays_total %llu\n", (unsigned long long)st.replays);
     cw_buf_puts(&b, "# HELP casewarden_events_rejected_total Events not applied, by reason.\n"
                     "# TYPE casewarden_events_rejected_total counter\n");
     cw_buf_printf(&b, "casewarden_events_rejected_total{reason=\"invalid\"} %llu\n",

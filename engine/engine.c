@@ -780,7 +780,7 @@ void cw_engine_replay_all(cw_engine *e)
     for (size_t i = 0; i < k; i++)
         cw_engine_process_next(e, e->cases[v[i].cidx]);
     free(v);
-    e->replays++;
+    e->replays += e->ncases;
 }
 
 void cw_engine_set_ruleset(cw_engine *e, cw_ruleset *rs)
@@ -863,6 +863,11 @@ void cw_engine_free(cw_engine *e)
     free(e->case_of);
     free(e->dirty);
     free(e);
+}
+
+uint64_t cw_engine_replays(const cw_engine *e)
+{
+    return e->replays;
 }
 
 void cw_engine_trim(cw_engine *e)

@@ -217,5 +217,7 @@ void cw_finding_events_json(const cw_finding *f, struct cw_buf *b);
 
 /* Bytes held by cases, timelines, findings and indexes. */
 size_t cw_engine_memory(const cw_engine *e);
+/* Cases replayed from their start because an event arrived behind. */
+uint64_t cw_engine_replays(const cw_engine *e);
 
 #endif

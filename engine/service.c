@@ -40,6 +40,13 @@ struct cw_service {
     uint64_t *above;
     size_t nabove, capabove;
     cw_time gap_since;       /* when the first missing seq was noticed */
+    /* a read round: new events stored, processed together at its end */
+    struct fresh *fresh;
+    size_t nfresh, capfresh;
+    uint32_t *replay;        /* cases an event arrived behind: replay once */
+    size_t nreplay, capreplay;
+    uint8_t *mark;           /* by case index: replayed in this round */
+    size_t capmark;
     problem *probs;
     size_t nprobs, capprobs;
     /* shared with other threads */
@@ -163,8 +170,31 @@ static void note_problem(cw_service *s, uint64_t seq, const cw_event_error *ee)
     s->st.events_rejected++;
 }
 
-/* One new event from the table: parse, store, process (replaying its
- * case when it is older than what the case has seen). */
+/* A new event stored in order, to be processed at the end of the round. */
+typedef struct fresh {
+    cw_time at;
+    uint64_t seq;
+    uint32_t cidx;
+} fresh;
+
+static int fresh_cmp(const void *pa, const void *pb)
+{
+    const fresh *a = pa, *b = pb;
+
+    if (a->at != b->at)
+        return a->at < b->at ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int u32_cmp(const void *pa, const void *pb)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+
+    return a < b ? -1 : a > b;
+}
+
+/* One new event from the table: parse and store; end_round() processes
+ * it (or replays its case when it is older than what the case has seen). */
 static void ingest(cw_service *s, uint64_t seq, const char *body, size_t len)
 {
     cw_event_error ee;
@@ -189,10 +219,49 @@ static void ingest(cw_service *s, uint64_t seq, const char *body, size_t len)
     }
     cw_engine_store(s->e, cw_engine_case_sid(s->e, pe.case_id.p, pe.case_id.len), s->rec, &c,
                     &in_order);
-    if (in_order)
-        cw_engine_process_next(s->e, c);
-    else
-        cw_engine_catch_up(s->e, c, true);
+    if (in_order) {
+        CW_GROW(s->fresh, s->capfresh, s->nfresh + 1);
+        s->fresh[s->nfresh].at = pe.at;
+        s->fresh[s->nfresh].seq = seq;
+        s->fresh[s->nfresh].cidx = c->idx;
+        s->nfresh++;
+    } else {
+        CW_GROW(s->replay, s->capreplay, s->nreplay + 1);
+        s->replay[s->nreplay++] = c->idx;
+    }
+}
+
+/*
+ * Process what the round stored. Writers that commit side by side make
+ * seq order differ from time order, so the round's events are taken in
+ * time order, as eval takes a file; a case that received an event behind
+ * what it had seen is replayed once, whatever the number of such events.
+ */
+static void end_round(cw_service *s)
+{
+    size_t ncases = cw_engine_ncases(s->e), k = 0;
+
+    if (s->nreplay > 0) {
+        if (s->capmark < ncases) {
+            s->mark = cw_xrealloc(s->mark, ncases);
+            memset(s->mark + s->capmark, 0, ncases - s->capmark);
+            s->capmark = ncases;
+        }
+        qsort(s->replay, s->nreplay, sizeof *s->replay, u32_cmp);
+        for (size_t i = 0; i < s->nreplay; i++) {
+            if (i > 0 && s->replay[i] == s->replay[i - 1])
+                continue;
+            s->mark[s->replay[i]] = 1;
+            cw_engine_catch_up(s->e, cw_engine_case_at(s->e, s->replay[i]), true);
+        }
+    }
+    qsort(s->fresh, s->nfresh, sizeof *s->fresh, fresh_cmp);
+    for (size_t i = 0; i < s->nfresh; i++)
+        if (s->nreplay == 0 || !s->mark[s->fresh[i].cidx])
+            cw_engine_process_next(s->e, cw_engine_case_at(s->e, s->fresh[i].cidx));
+    for (; k < s->nreplay; k++)
+        s->mark[s->replay[k]] = 0;
+    s->nfresh = s->nreplay = 0;
 }
 
 static bool above_has(const cw_service *s, uint64_t seq)
@@ -284,12 +353,17 @@ static int read_new(cw_service *s, cw_err *err)
         /* first whatever has appeared in the holes */
         snprintf(sql, sizeof sql, "SELECT seq, body FROM events WHERE seq > %llu AND seq < %llu ORDER BY seq",
                  (unsigned long long)s->low, (unsigned long long)s->above[s->nabove - 1]);
-        if ((r = cw_db_query(s->db, sql, false, take_row, &rc, err)) < 0)
+        if ((r = cw_db_query(s->db, sql, false, take_row, &rc, err)) < 0) {
+            end_round(s);
             return r;
+        }
     }
     snprintf(sql, sizeof sql, "SELECT seq, body FROM events WHERE seq > %llu ORDER BY seq LIMIT %u",
              (unsigned long long)(s->nabove ? s->above[s->nabove - 1] : s->low), s->cfg->batch);
-    if ((r = cw_db_query(s->db, sql, false, take_row, &rc, err)) < 0)
+    r = cw_db_query(s->db, sql, false, take_row, &rc, err);
+    /* what was stored is processed, also when the query failed midway */
+    end_round(s);
+    if (r < 0)
         return r;
     settle(s, cw_service_now(s));
     return rc.n;
@@ -459,6 +533,7 @@ out:
         s->st.findings_removed += w.removed;
         s->st.checkpoint = s->low;
         s->st.memory = cw_engine_memory(s->e);
+        s->st.replays = cw_engine_replays(s->e);
         pthread_mutex_unlock(&s->mu);
     }
     cw_buf_free(&w.up);
@@ -643,6 +718,9 @@ void cw_service_close(cw_service *s)
     cw_evparser_free(s->p);
     free(s->rec);
     free(s->above);
+    free(s->fresh);
+    free(s->replay);
+    free(s->mark);
     free(s->probs);
     free(s->rules);
     pthread_mutex_destroy(&s->mu);

@@ -188,6 +188,7 @@ req GET /metrics ""
 grep -q '^casewarden_events_ingested_total [1-9]' "$tmp/body" && grep -q 'casewarden_http_request_duration_seconds_bucket{le="+Inf"}' "$tmp/body" &&
 grep -q '^casewarden_queue_depth 0' "$tmp/body" && grep -q '^casewarden_findings{state="overdue"}' "$tmp/body" &&
 grep -q 'casewarden_events_rejected_total{reason="conflict"} [1-9]' "$tmp/body" && ok || bad "metrics: $(head -c 600 "$tmp/body")"
+grep -q '^casewarden_case_replays_total [0-9]' "$tmp/body" && ok || bad "metrics: no case replays counter"
 [ "$(grep -c '^casewarden_rule_evaluations_total{rule="FT-HEARING"}' "$tmp/body")" -le 1 ] && ok || bad "a rule's versions are two series"
 
 # --- every path of api/openapi.yaml answers ---
