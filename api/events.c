@@ -159,6 +159,57 @@ static void id_list(cw_db *db, cw_buf *b, const item *items, size_t n, int statu
     }
 }
 
+/* The same id twice in one batch: the first counts; the others are its
+ * duplicates or conflicts (dup_of: the first's index). */
+static void same_batch(item *items, size_t n, size_t *dup_of)
+{
+    for (size_t i = 0; i < n; i++) {
+        dup_of[i] = SIZE_MAX;
+        if (items[i].status != ST_NEW)
+            continue;
+        for (size_t j = 0; j < i; j++)
+            if (items[j].status == ST_NEW && strcmp(items[j].id, items[i].id) == 0) {
+                items[i].status = json_equal(items[j].obj, items[i].obj) ? ST_DUPLICATE : ST_CONFLICT;
+                dup_of[i] = j;
+                break;
+            }
+    }
+}
+
+/* INSERT the rows of the items of status ST_NEW into events. */
+static int insert_new(cw_db *db, cw_buf *b, const item *items, size_t n, cw_err *err)
+{
+    bool first = true;
+
+    b->n = 0;
+    cw_buf_puts(b, "INSERT INTO events (body, source) VALUES ");
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].status != ST_NEW)
+            continue;
+        cw_buf_puts(b, first ? "(" : ",(");
+        cw_db_quote(db, b, items[i].text, items[i].len);
+        cw_buf_puts(b, ",'api')");
+        first = false;
+    }
+    return first ? 0 : cw_db_execn(db, b->p, b->n, err);
+}
+
+/* INSERT event_conflicts rows for the items of status ST_CONFLICT. */
+static int insert_conflicts(cw_db *db, cw_buf *b, const item *items, size_t n, cw_err *err)
+{
+    b->n = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].status != ST_CONFLICT)
+            continue;
+        cw_buf_puts(b, b->n ? ",(" : "INSERT INTO event_conflicts (event_id, first_seq, body, source) VALUES (");
+        cw_db_quotes(db, b, items[i].id);
+        cw_buf_printf(b, ",%llu,", (unsigned long long)items[i].seq);
+        cw_db_quote(db, b, items[i].text, items[i].len);
+        cw_buf_puts(b, ",'api')");
+    }
+    return b->n ? cw_db_execn(db, b->p, b->n, err) : 0;
+}
+
 /* Classify against what is stored, then store the new ones and the
  * conflicts in one transaction. Returns 0, a MariaDB error (< 0), or 1
  * when another request stored one of the ids meanwhile (try again). */
@@ -166,7 +217,7 @@ static int store(req *r, cw_db *db, item *items, size_t n, cw_err *err)
 {
     existing x = { items, n, false };
     cw_buf b = { 0 };
-    size_t nnew = 0;
+    size_t nnew = 0, *dup_of = NULL;
     int rc;
 
     cw_buf_puts(&b, "SELECT id, seq, body FROM events WHERE id IN (");
@@ -176,49 +227,33 @@ static int store(req *r, cw_db *db, item *items, size_t n, cw_err *err)
     b.n = 0;
     if (rc < 0)
         goto out;
-    /* the same id twice in one batch: the first counts */
-    for (size_t i = 0; i < n; i++) {
-        if (items[i].status != ST_NEW)
-            continue;
-        for (size_t j = 0; j < i; j++)
-            if (items[j].status == ST_NEW && strcmp(items[j].id, items[i].id) == 0) {
-                items[i].status = json_equal(items[j].obj, items[i].obj) ? ST_DUPLICATE : ST_CONFLICT;
-                items[i].seq = 0;
-                break;
-            }
+    dup_of = cw_xmalloc(n * sizeof *dup_of);
+    same_batch(items, n, dup_of);
+    for (size_t i = 0; i < n; i++)
         nnew += items[i].status == ST_NEW;
-    }
     if ((rc = cw_db_begin(db, err)) < 0)
         goto out;
-    if (nnew > 0) {
-        bool first = true;
-        cw_buf_puts(&b, "INSERT INTO events (body, source) VALUES ");
-        for (size_t i = 0; i < n; i++) {
-            if (items[i].status != ST_NEW)
-                continue;
-            cw_buf_puts(&b, first ? "(" : ",(");
-            cw_db_quote(db, &b, items[i].text, items[i].len);
-            cw_buf_puts(&b, ",'api')");
-            first = false;
-        }
-        if ((rc = cw_db_execn(db, b.p, b.n, err)) < 0) {
-            cw_db_rollback(db);
-            if (cw_db_errno(db) == 1062)
-                rc = 1;
-            goto out;
-        }
-        b.n = 0;
+    if ((rc = insert_new(db, &b, items, n, err)) < 0) {
+        unsigned no = cw_db_errno(db);      /* before the rollback clears it */
+        cw_db_rollback(db);
+        if (no == 1062)                     /* ER_DUP_ENTRY: another request */
+            rc = 1;
+        goto out;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (items[i].status != ST_CONFLICT)
-            continue;
-        cw_buf_puts(&b, b.n ? ",(" : "INSERT INTO event_conflicts (event_id, first_seq, body, source) VALUES (");
-        cw_db_quotes(db, &b, items[i].id);
-        cw_buf_printf(&b, ",%llu,", (unsigned long long)items[i].seq);
-        cw_db_quote(db, &b, items[i].text, items[i].len);
-        cw_buf_puts(&b, ",'api')");
+    if (nnew > 0 && cw_db_consecutive_ids(db)) {
+        /* the seqs follow from the first one: no query to ask for them */
+        uint64_t seq = cw_db_insert_id(db);
+        for (size_t i = 0; i < n; i++)
+            if (items[i].status == ST_NEW) {
+                items[i].status = ST_STORED;
+                items[i].seq = seq++;
+            }
+        nnew = 0;
     }
-    if (b.n > 0 && (rc = cw_db_execn(db, b.p, b.n, err)) < 0) {
+    for (size_t i = 0; i < n; i++)
+        if (dup_of[i] != SIZE_MAX && items[dup_of[i]].status == ST_STORED)
+            items[i].seq = items[dup_of[i]].seq;
+    if ((rc = insert_conflicts(db, &b, items, n, err)) < 0) {
         cw_db_rollback(db);
         goto out;
     }
@@ -235,6 +270,7 @@ static int store(req *r, cw_db *db, item *items, size_t n, cw_err *err)
 out:
     (void)r;
     cw_buf_free(&b);
+    free(dup_of);
     return rc;
 }
 
@@ -340,10 +376,14 @@ void cw_api_post_events(req *r)
             break;
         else if (i + 1 == n)
             goto answer;    /* nothing valid to store */
-    while ((rc = store(r, db, items, n, &err)) == 1 && ++tries < 3)
+    /* another request may store one of the ids meanwhile: then again */
+    rc = 1;
+    while (rc == 1 && tries++ < 3) {
         for (size_t i = 0; i < n; i++)
             if (items[i].status != ST_INVALID)
                 items[i].status = ST_NEW;
+        rc = store(r, db, items, n, &err);
+    }
     if (rc != 0) {
         if (rc == 1)
             cw_api_error(r, 503, "busy", NULL, "the same events are being stored by another request; "

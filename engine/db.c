@@ -10,6 +10,7 @@ struct cw_db {
     MYSQL *m;
     const cw_config *cfg;
     bool create;
+    int consecutive;         /* cw_db_consecutive_ids: 0 not asked yet */
 };
 
 static int fail(cw_db *db, cw_err *err, const char *what)
@@ -83,6 +84,7 @@ int cw_db_reconnect(cw_db *db, cw_err *err)
     if (db->m)
         mysql_close(db->m);
     db->m = NULL;
+    db->consecutive = 0;
     return open_conn(db, err);
 }
 
@@ -155,6 +157,23 @@ void cw_db_rollback(cw_db *db)
 uint64_t cw_db_affected(cw_db *db)
 {
     return db->m ? (uint64_t)mysql_affected_rows(db->m) : 0;
+}
+
+uint64_t cw_db_insert_id(cw_db *db)
+{
+    return db->m ? (uint64_t)mysql_insert_id(db->m) : 0;
+}
+
+bool cw_db_consecutive_ids(cw_db *db)
+{
+    if (db->consecutive == 0) {
+        int64_t mode = 2, inc = 0;
+        cw_err err;
+        db->consecutive = cw_db_scalar(db, "SELECT @@innodb_autoinc_lock_mode", &mode, &err) == 0 &&
+                          cw_db_scalar(db, "SELECT @@auto_increment_increment", &inc, &err) == 0 &&
+                          mode <= 1 && inc == 1 ? 1 : -1;
+    }
+    return db->consecutive > 0;
 }
 
 unsigned cw_db_errno(cw_db *db)

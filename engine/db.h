@@ -48,6 +48,12 @@ int cw_db_commit(cw_db *db, cw_err *err);
 void cw_db_rollback(cw_db *db);
 /* Rows changed by the last statement. */
 uint64_t cw_db_affected(cw_db *db);
+/* The AUTO_INCREMENT value the last INSERT gave its first row. */
+uint64_t cw_db_insert_id(cw_db *db);
+/* Whether a multi-row INSERT's rows get consecutive AUTO_INCREMENT
+ * values from cw_db_insert_id on (innodb_autoinc_lock_mode 0 or 1 and an
+ * increment of 1); asked once per connection. */
+bool cw_db_consecutive_ids(cw_db *db);
 /* The MariaDB error number of the last failure (1062 duplicate key...). */
 unsigned cw_db_errno(cw_db *db);
 
