@@ -372,8 +372,17 @@ static const char *const v1[] = {
     NULL,
 };
 
+/* Inspectors' usual lists, by state and unit (their scope) or by rule,
+ * newest last: ordered by id without reading through other states. */
+static const char *const v2[] = {
+    "CREATE INDEX IF NOT EXISTS findings_state_unit ON findings (state, unit, id)",
+    "CREATE INDEX IF NOT EXISTS findings_rule_state ON findings (rule, state, unit, id)",
+    NULL,
+};
+
 static const migration migrations[] = {
     { 1, "events, findings, reviews, checkpoint", v1 },
+    { 2, "findings indexes for inspectors' lists", v2 },
 };
 
 int cw_db_schema_version(cw_db *db, int *version, cw_err *err)

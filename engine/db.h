@@ -27,7 +27,7 @@
 #include "err.h"
 #include "util.h"
 
-#define CW_SCHEMA_VERSION 1
+#define CW_SCHEMA_VERSION 2
 
 typedef struct cw_db cw_db;
 
