@@ -8,3 +8,21 @@ bench_gen_LDADD = engine/libcwcore.la
 bench_truth_SOURCES = bench/truth.c
 bench_truth_LDADD = engine/libcwcore.la $(JANSSON_LIBS)
 EXTRA_DIST += bench/README.md tests/bench/smoke.sh
+
+# Database and HTTP API measurements (bench/db/README.md): insert writes
+# events straight into MariaDB, post drives the HTTP API on loopback.
+noinst_PROGRAMS += bench/db/insert bench/db/post
+bench_db_insert_SOURCES = bench/db/insert.c
+bench_db_insert_LDADD = $(MARIADB_LIBS)
+bench_db_post_SOURCES = bench/db/post.c
+EXTRA_DIST += bench/db/README.md bench/db/run.sh bench/db/api.sh bench/db/lib.sh \
+	bench/db/post.lua bench/db/calendar.awk bench/db/sql
+
+# bench/run's own probes: the deadline clock's cost per tick (timing wheel
+# alone and through the engine), and the resident memory per case.
+noinst_PROGRAMS += bench/ticks bench/resident
+bench_ticks_SOURCES = bench/ticks.c
+bench_ticks_LDADD = engine/libcwcore.la
+bench_resident_SOURCES = bench/resident.c
+bench_resident_LDADD = engine/libcwcore.la
+EXTRA_DIST += bench/run

@@ -1,0 +1,18 @@
+-- BODYCAM-24H: scene.attended must be followed by bodycam.uploaded with
+-- the same ref within 24 h. No warning. Subject: the ref.
+SELECT 'BODYCAM-24H' AS rule, case_id, subject,
+       IF(met IS NOT NULL, 'late', 'overdue') AS state,
+       DATE_FORMAT(due, '%Y-%m-%dT%H:%i:%s+08:00') AS due
+FROM (
+  SELECT a.case_id, IF(a.nth = 1, a.ref, CONCAT(a.ref, '#', a.nth)) AS subject,
+         a.start + INTERVAL 24 HOUR AS due,
+         (SELECT MIN(b.at_local) FROM events b
+          WHERE b.type = 'bodycam.uploaded' AND b.case_id = a.case_id
+            AND b.subject_ref = a.ref
+            AND b.at_local BETWEEN a.start AND @now) AS met
+  FROM (SELECT case_id, at_local AS start, JSON_VALUE(body, '$.data.ref') AS ref,
+               ROW_NUMBER() OVER (PARTITION BY case_id, JSON_VALUE(body, '$.data.ref')
+                                  ORDER BY at_local, seq) AS nth
+        FROM events WHERE type = 'scene.attended' AND at_local <= @now) a
+) o
+WHERE met > due OR (met IS NULL AND @now > due);
