@@ -247,7 +247,8 @@ static void end_round(cw_service *s)
             memset(s->mark + s->capmark, 0, ncases - s->capmark);
             s->capmark = ncases;
         }
-        qsort(s->replay, s->nreplay, sizeof *s->replay, u32_cmp);
+        if (s->nreplay > 1)
+            qsort(s->replay, s->nreplay, sizeof *s->replay, u32_cmp);
         for (size_t i = 0; i < s->nreplay; i++) {
             if (i > 0 && s->replay[i] == s->replay[i - 1])
                 continue;
@@ -255,7 +256,8 @@ static void end_round(cw_service *s)
             cw_engine_catch_up(s->e, cw_engine_case_at(s->e, s->replay[i]), true);
         }
     }
-    qsort(s->fresh, s->nfresh, sizeof *s->fresh, fresh_cmp);
+    if (s->nfresh > 1)
+        qsort(s->fresh, s->nfresh, sizeof *s->fresh, fresh_cmp);
     for (size_t i = 0; i < s->nfresh; i++)
         if (s->nreplay == 0 || !s->mark[s->fresh[i].cidx])
             cw_engine_process_next(s->e, cw_engine_case_at(s->e, s->fresh[i].cidx));
