@@ -210,14 +210,41 @@ static int insert_conflicts(cw_db *db, cw_buf *b, const item *items, size_t n, c
     return b->n ? cw_db_execn(db, b->p, b->n, err) : 0;
 }
 
+/* The seqs of the items just stored (status ST_NEW): they follow from the
+ * insert's first id when the ids were consecutive, else they are asked. */
+static int stored_seqs(cw_db *db, cw_buf *b, item *items, size_t n, cw_err *err)
+{
+    existing x = { items, n, true };
+    uint64_t seq = cw_db_insert_id(db);    /* before any other statement */
+
+    if (seq != 0 && cw_db_consecutive_ids(db)) {
+        for (size_t i = 0; i < n; i++)
+            if (items[i].status == ST_NEW) {
+                items[i].status = ST_STORED;
+                items[i].seq = seq++;
+            }
+        return 0;
+    }
+    b->n = 0;
+    cw_buf_puts(b, "SELECT id, seq FROM events WHERE id IN (");
+    id_list(db, b, items, n, ST_NEW);
+    cw_buf_puts(b, ")");
+    return cw_db_query(db, b->p, false, existing_row, &x, err);
+}
+
 /* Classify against what is stored, then store the new ones and the
- * conflicts in one transaction. Returns 0, a MariaDB error (< 0), or 1
- * when another request stored one of the ids meanwhile (try again). */
+ * conflicts in one transaction; without conflicts (the common case) the
+ * INSERT is a transaction of its own, which saves two round trips. An
+ * INSERT is only tried for ids not found: one that fails takes seqs that
+ * leave a hole the engine waits on (engine.gap_timeout_s). Returns 0, a
+ * MariaDB error (< 0), or 1 when another request stored one of the ids
+ * meanwhile (try again). */
 static int store(req *r, cw_db *db, item *items, size_t n, cw_err *err)
 {
     existing x = { items, n, false };
     cw_buf b = { 0 };
-    size_t nnew = 0, *dup_of = NULL;
+    size_t nnew = 0, nconflict = 0, *dup_of = NULL;
+    bool tx;
     int rc;
 
     cw_buf_puts(&b, "SELECT id, seq, body FROM events WHERE id IN (");
@@ -229,44 +256,33 @@ static int store(req *r, cw_db *db, item *items, size_t n, cw_err *err)
         goto out;
     dup_of = cw_xmalloc(n * sizeof *dup_of);
     same_batch(items, n, dup_of);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         nnew += items[i].status == ST_NEW;
-    if ((rc = cw_db_begin(db, err)) < 0)
+        nconflict += items[i].status == ST_CONFLICT;
+    }
+    tx = nnew > 0 && nconflict > 0;
+    if (tx && (rc = cw_db_begin(db, err)) < 0)
         goto out;
     if ((rc = insert_new(db, &b, items, n, err)) < 0) {
         unsigned no = cw_db_errno(db);      /* before the rollback clears it */
-        cw_db_rollback(db);
+        if (tx)
+            cw_db_rollback(db);
         if (no == 1062)                     /* ER_DUP_ENTRY: another request */
             rc = 1;
         goto out;
     }
-    if (nnew > 0 && cw_db_consecutive_ids(db)) {
-        /* the seqs follow from the first one: no query to ask for them */
-        uint64_t seq = cw_db_insert_id(db);
-        for (size_t i = 0; i < n; i++)
-            if (items[i].status == ST_NEW) {
-                items[i].status = ST_STORED;
-                items[i].seq = seq++;
-            }
-        nnew = 0;
-    }
+    if (nnew > 0 && (rc = stored_seqs(db, &b, items, n, err)) < 0)
+        goto fail;
     for (size_t i = 0; i < n; i++)
         if (dup_of[i] != SIZE_MAX && items[dup_of[i]].status == ST_STORED)
             items[i].seq = items[dup_of[i]].seq;
-    if ((rc = insert_conflicts(db, &b, items, n, err)) < 0) {
+    if ((rc = insert_conflicts(db, &b, items, n, err)) < 0)
+        goto fail;
+    rc = tx ? cw_db_commit(db, err) : 0;
+    goto out;
+fail:
+    if (tx)
         cw_db_rollback(db);
-        goto out;
-    }
-    if ((rc = cw_db_commit(db, err)) < 0)
-        goto out;
-    if (nnew > 0) {
-        x.fill_seq_only = true;
-        b.n = 0;
-        cw_buf_puts(&b, "SELECT id, seq FROM events WHERE id IN (");
-        id_list(db, &b, items, n, ST_NEW);
-        cw_buf_puts(&b, ")");
-        rc = cw_db_query(db, b.p, false, existing_row, &x, err);
-    }
 out:
     (void)r;
     cw_buf_free(&b);

@@ -185,9 +185,11 @@ expect "case timeline in time order with findings" 200 '.unit == "370104" and (.
 req GET /v1/rules admin-tok
 expect "rules" 200 '(.rules | length) > 10 and all(.rules[]; .state == "active") and (.rules[] | select(.id == "ADM-HANDLING") | .findings.late) >= 1'
 req GET /metrics ""
-grep -q '^casewarden_events_ingested_total [1-9]' "$tmp/body" && grep -q 'casewarden_http_request_duration_seconds_bucket{le="+Inf"}' "$tmp/body" &&
-grep -q '^casewarden_queue_depth 0' "$tmp/body" && grep -q '^casewarden_findings{state="overdue"}' "$tmp/body" &&
-grep -q 'casewarden_events_rejected_total{reason="conflict"} [1-9]' "$tmp/body" && ok || bad "metrics: $(head -c 600 "$tmp/body")"
+for m in '^casewarden_events_ingested_total [1-9]' 'casewarden_http_request_duration_seconds_bucket{le="+Inf"}' \
+         '^casewarden_queue_depth 0' '^casewarden_findings{state="overdue"}' \
+         'casewarden_events_rejected_total{reason="conflict"} [1-9]'; do
+    grep -q "$m" "$tmp/body" && ok || bad "metrics: no line matching $m in: $(grep -v '^#' "$tmp/body" | head -c 800)"
+done
 grep -q '^casewarden_case_replays_total [0-9]' "$tmp/body" && ok || bad "metrics: no case replays counter"
 [ "$(grep -c '^casewarden_rule_evaluations_total{rule="FT-HEARING"}' "$tmp/body")" -le 1 ] && ok || bad "a rule's versions are two series"
 
