@@ -32,6 +32,10 @@ split -l 40 "$top/examples/events.jsonl" "$tmp/part."
 for p in "$tmp"/part.*; do
     req POST /v1/events ingest-tok "{\"events\":[$(paste -sd, "$p")]}"
     expect "batch $(basename "$p")" 200 '.stored > 0 and .invalid == 0 and .conflict == 0'
+    # the seqs answered are those stored (the first batch of a connection too)
+    jq -r '.results[] | "\(.id)\t\(.seq)"' "$tmp/body" >"$tmp/answered"
+    sql "SELECT id, seq FROM events WHERE id IN ($(jq -r '[.results[].id | "'"'"'\(.)'"'"'"] | join(",")' "$tmp/body")) ORDER BY seq" >"$tmp/stored"
+    cmp -s "$tmp/answered" "$tmp/stored" && ok || bad "batch $(basename "$p"): answered seqs differ from the stored ones"
 done
 n=$(wc -l <"$top/examples/events.jsonl")
 wait_checkpoint "$n" && ok || bad "engine did not catch up with the posted events"
@@ -43,6 +47,7 @@ cmp -s "$tmp/db.set" "$tmp/eval.set" && ok || { bad "findings via the API differ
 ev='{"id":"api-1","type":"evidence.seized","case":"A-API","unit":"370102","at":"2026-05-30T10:00:00+08:00","data":{"item":"K9"}}'
 req POST /v1/events ingest-tok "$ev"
 expect "single stored" 201 '.result == "stored" and .id == "api-1" and (.seq | type) == "number"'
+[ "$(jq .seq "$tmp/body")" = "$(sql "SELECT seq FROM events WHERE id = 'api-1'")" ] && ok || bad "the seq answered is not the stored one"
 req POST /v1/events ingest-tok "$ev"
 expect "single duplicate" 200 '.result == "duplicate"'
 req POST /v1/events ingest-tok "$(echo "$ev" | jq -c '.data.item = "K8"')"
@@ -57,6 +62,9 @@ expect "mixed batch" 200 '.stored == 1 and .duplicate == 2 and .conflict == 1 an
     .results[0].result == "duplicate" and .results[1].result == "stored" and .results[2].result == "conflict" and
     .results[3].result == "invalid" and .results[3].error.field == "case" and .results[4].result == "duplicate" and
     .results[3].index == 3'
+[ "$(jq '.results[1].seq' "$tmp/body")" = "$(sql "SELECT seq FROM events WHERE id = 'api-3'")" ] &&
+[ "$(jq '.results[0].seq' "$tmp/body")" = "$(sql "SELECT seq FROM events WHERE id = 'api-1'")" ] && ok ||
+    bad "a batch answers other seqs than those stored"
 
 # event to finding: the posted seizure becomes visible as a finding
 for _ in $(seq 1 50); do
