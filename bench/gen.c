@@ -5,9 +5,9 @@
  *     gen --seed N --events N --out DIR [--rules DIR] [--shuffle P]
  *
  * writes DIR/events.jsonl (the feed), DIR/expected.tsv (the ground truth
- * for the rules of DOMAIN.md sections 1, 2 and 4: rule, case, subject,
- * state, due) and DIR/now.txt (the --now to evaluate at), and prints a
- * summary on stderr. The same seed and arguments give the same bytes.
+ * for the rules of DOMAIN.md: rule, case, subject, state, due) and
+ * DIR/now.txt (the --now to evaluate at), and prints a summary on stderr.
+ * The same seed and arguments give the same bytes.
  *
  * The truth is known by construction, not by evaluating the events: every
  * time the generator writes the start event A of an obligation it decides
@@ -20,9 +20,15 @@
  * interrogations, extensions, rounds) are recorded when they are injected.
  * Everything not injected is lawful, so no other finding may appear.
  *
- * Section 3 (sanctions) is not judged here: penalties are drawn lawful
- * under its tables from narrow per-(cause, tier) sets, except where a
- * section 2 probe needs a fine or a detention that no table allows.
+ * Section 3 (sanctions): penalties are drawn lawful from narrow
+ * per-(cause, tier) sets, with injected boundaries, outliers, missing
+ * causes, misjudged tiers, children punished and exempt persons detained.
+ * Each decision written is judged against the law as this file writes it
+ * (the 2012 and 2025 tables of DOMAIN.md section 3, the groups of PSAL
+ * 2025 Art 23 and 2012 Art 21), from what the feed says about it, and the
+ * judgement must agree with what was injected. SANCTION-PEER is computed
+ * at the end from the decisions written: for each one, its peers' values
+ * sorted, the nearest-rank P5 and P95 (docs/SANCTIONS.md).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -57,6 +63,7 @@ enum rule {
     R_PROPERTY_24H, R_BODYCAM_24H, R_ARREST_REQUEST, R_CUSTODY_2M, R_BAIL_12M, R_RSL_6M,
     R_SUPPL_1M, R_FT_EXCLUDED_PERSON, R_FT_NO_CONSENT, R_FT_DETENTION_10D, R_FT_HEARING,
     R_FT_48H, R_INT_2OFFICERS, R_INT_RECORDING, R_OFFICER_OVERLAP, R_MINOR_NO_GUARDIAN,
+    R_SANCTION_RANGE, R_SANCTION_TIER, R_SANCTION_PEER, R_MINOR_UNDER14, R_DETENTION_EXEMPT,
     NRULES
 };
 
@@ -65,13 +72,14 @@ static const char *const rule_ids[NRULES] = {
     "PROPERTY-24H", "BODYCAM-24H", "ARREST-REQUEST", "CUSTODY-2M", "BAIL-12M", "RSL-6M",
     "SUPPL-1M", "FT-EXCLUDED-PERSON", "FT-NO-CONSENT", "FT-DETENTION-10D", "FT-HEARING",
     "FT-48H", "INTERROGATION-2OFFICERS", "INTERROGATION-RECORDING", "OFFICER-OVERLAP",
-    "MINOR-NO-GUARDIAN",
+    "MINOR-NO-GUARDIAN", "SANCTION-RANGE", "SANCTION-TIER", "SANCTION-PEER", "MINOR-UNDER14",
+    "DETENTION-EXEMPT",
 };
 
-enum state { ST_WARNING, ST_OVERDUE, ST_LATE, ST_CLEARED, ST_VIOLATION, NSTATES };
+enum state { ST_WARNING, ST_OVERDUE, ST_LATE, ST_CLEARED, ST_VIOLATION, ST_ANOMALY, NSTATES };
 
 static const char *const state_names[NSTATES] = {
-    "warning", "overdue", "late", "cleared", "violation",
+    "warning", "overdue", "late", "cleared", "violation", "anomaly",
 };
 
 /* ---- event types ------------------------------------------------------ */
@@ -127,26 +135,29 @@ static const prefix_def prefixes[] = {
 
 /* ---- offences and sanctions -------------------------------------------- */
 
-enum family { FAM_ASSAULT, FAM_THEFT, FAM_DAMAGE, FAM_THREAT, FAM_PROVOKE, NFAM };
+enum family { FAM_ASSAULT, FAM_THEFT, FAM_DAMAGE, FAM_THREAT, FAM_PROVOKE, FAM_ORDER, NFAM };
 enum tier { TIER_LIGHTER, TIER_NORMAL, TIER_HEAVIER };
 static const char *const tier_names[] = { "lighter", "normal", "heavier" };
 
 /* Two detention values (0: none) and two fines per tier: decisions of a
- * (cause, tier) group never stray from their peers (SANCTION-PEER). */
+ * (cause, tier) group do not stray from their peers (SANCTION-PEER)
+ * unless an outlier is injected. */
 typedef struct tier_vals {
     int det[2];
     int fine[2];
 } tier_vals;
 
 typedef struct fam_def {
-    const char *code2012, *code2025;
+    const char *code2012, *code2025;    /* code2025 NULL: no offence from 2026 */
     tier_vals v2012[3], v2025[3];
     int weight;
 } fam_def;
 
 /* The 2025 law (in force 2026-01-01) per DOMAIN.md section 3; "or" tiers
  * are decided as a fine alone. Before 2026 the 2012 articles apply (43
- * assault; 49 theft and damage; 42 threats; 26 provocation). */
+ * assault; 49 theft and damage; 42 threats; 26 provocation; 23 disturbing
+ * order, whose lower tiers also allow a warning alone). The tables have no
+ * 2025 row for disturbing order, so those cases are drawn before 2026 only. */
 static const fam_def families[NFAM] = {
     [FAM_ASSAULT] = { "PSAL-43", "PSAL-51",
         { { { 0, 0 }, { 200, 500 } }, { { 9, 10 }, { 200, 500 } }, { { 12, 15 }, { 500, 1000 } } },
@@ -168,6 +179,10 @@ static const fam_def families[NFAM] = {
         { { { 5, 7 }, { 300, 500 } }, { { 5, 7 }, { 300, 500 } }, { { 12, 15 }, { 500, 1000 } } },
         { { { 0, 0 }, { 500, 1000 } }, { { 0, 0 }, { 500, 1000 } }, { { 12, 15 }, { 1000, 2000 } } },
         10 },
+    [FAM_ORDER] = { "PSAL-23", NULL,
+        { { { 0, 0 }, { 100, 200 } }, { { 0, 0 }, { 100, 200 } }, { { 5, 7 }, { 200, 500 } } },
+        { { { 0, 0 }, { 0, 0 } }, { { 0, 0 }, { 0, 0 } }, { { 0, 0 }, { 0, 0 } } },
+        5 },
 };
 
 static const char *const crim_causes[] = {
@@ -196,6 +211,12 @@ static const char *const flag_names[] = {
 
 #define NO_DAY INT32_MIN
 
+/* Section 3 probes on a suspect: an age on either side of a birthday that
+ * matters (14, 16, 70), or an exempt person detained for an offence on
+ * either side of the change of law. Both are decided in the heavier tier,
+ * which always has a detention. */
+enum { PR_NONE, PR_AGE, PR_LAW };
+
 typedef struct person {
     char id[8];
     int role;
@@ -205,6 +226,8 @@ typedef struct person {
     bool first_offence;
     bool late_birth;        /* the birth date comes in a second person.added */
     bool no_guardian;       /* a boundary probe: never flagged guardian_present */
+    int probe;              /* a section 3 probe on this person: PR_* */
+    bool listed;            /* the first person.added was written (flags, first_offence) */
     cw_time known_at;       /* when person.added with the birth date happened */
     int nsum, ndet, nbail, nrsl;
     cw_time arrival;        /* the first summons.started written */
@@ -235,6 +258,15 @@ typedef struct crec {
     uint8_t kind;
     uint32_t nev;
 } crec;
+
+/* A penalty.decided in the scope of SANCTION-PEER, for its truth at the
+ * end: its group (table row, declared tier, unit prefix), time, values. */
+typedef struct decn {
+    uint64_t group;
+    cw_time at;
+    uint32_t ci;
+    int32_t fine, det;
+} decn;
 
 typedef struct expect {
     uint32_t ci;
@@ -282,6 +314,8 @@ typedef struct gen {
     size_t ncase, capcase;
     expect *exp;
     size_t nexp, capexp;
+    decn *dec;              /* the decisions SANCTION-PEER compares */
+    size_t ndec, capdec;
     uint32_t caseno[NUNITS][2];
     uint16_t dayno[NUNITS][NDAYS][3];   /* J records, S records, bodycam refs */
     officer *off;
@@ -308,6 +342,7 @@ typedef struct kase {
     cw_time ft_at;          /* case.fasttrack written, else CW_TIME_NONE */
     cw_time decided_at;     /* case.decided written, else CW_TIME_NONE */
     bool ft_pending;        /* case.fasttrack to write right after a decision */
+    int law_as;             /* decisions apply this law (0: 2012, 1: 2025), -1: the offence's */
     struct {
         int person;
         bool guardian;
@@ -814,6 +849,7 @@ static void new_case(gen *g, kase *k, int kind, int unit, cw_time t)
     k->offence = t;
     k->ft_at = CW_TIME_NONE;
     k->decided_at = CW_TIME_NONE;
+    k->law_as = -1;
     k->lead = g->off_first[k->prefix] + (int)rr(g, 0, prefixes[k->prefix].officers - 1);
     do
         k->partner = g->off_first[k->prefix] + (int)rr(g, 0, prefixes[k->prefix].officers - 1);
@@ -1115,14 +1151,21 @@ static cw_day birth_for_age(gen *g, cw_day on, int age)
     return cw_day_from_civil(by, m, d);
 }
 
-/* The day before the 18th birthday (17 years and 364 days at the
- * offence), or the 18th birthday itself. */
-static cw_day birth_18(const kase *k, bool eve)
+/* A birth date that makes the offence day the eve of the birthday of
+ * `years` (years - 1 and 364 days at the offence), or that birthday. */
+static cw_day birth_years(const kase *k, int years, bool eve)
 {
     int oy, om, od;
 
     cw_day_to_civil(day_of(k->offence), &oy, &om, &od);
-    return cw_day_from_civil(oy - 18, om, od) + (eve ? 1 : 0);
+    return cw_day_from_civil(oy - years, om, od) + (eve ? 1 : 0);
+}
+
+/* The day before the 18th birthday (17 years and 364 days at the
+ * offence), or the 18th birthday itself. */
+static cw_day birth_18(const kase *k, bool eve)
+{
+    return birth_years(k, 18, eve);
 }
 
 static person *add_person(gen *g, kase *k, int role, cw_day birth)
@@ -1195,8 +1238,10 @@ static void write_persons(gen *g, kase *k)
                 jb_list(&d, "flags", fl, nf);
             if (p->role == ROLE_SUSPECT)
                 jb_bool(&d, "first_offence", p->first_offence);
-            if (emit(g, k, T_PERSON_ADDED, at, k->lead, &d) && p->birth != NO_DAY &&
-                (!p->late_birth || pass == 1))
+            if (!emit(g, k, T_PERSON_ADDED, at, k->lead, &d))
+                continue;
+            p->listed = true;
+            if (p->birth != NO_DAY && (!p->late_birth || pass == 1))
                 p->known_at = at;
         }
         t += rr(g, 1, 5) * MINUTE;
@@ -1428,46 +1473,450 @@ static int ext_days(const ext *x, int nx, int limit, cw_time start, cw_time met,
     return days;
 }
 
+/* ---- the law of section 3 -------------------------------------------------------- */
+
+/*
+ * The discretion tables as DOMAIN.md section 3 and the two texts of the law
+ * give them, written here to judge the decisions the generator makes
+ * (rules/discretion holds the same figures for the engine; neither is read
+ * from the other). Ranges include their ends (以上/以下 include the
+ * number); AND: both imposed, OR: exactly one of them, OPT: detention with
+ * or without a fine, ONE: the tier has a single range.
+ */
+enum combine { CB_ONE, CB_AND, CB_OR, CB_OPT };
+
+typedef struct lrange {
+    int lo, hi;             /* hi < 0: the tier has no such penalty */
+} lrange;
+
+typedef struct ltier {
+    int same_as;            /* -1, or the tier whose ranges apply */
+    lrange det, fine;
+    int combine;
+    bool warning;           /* a warning alone is a penalty of this tier */
+} ltier;
+
+typedef struct lrow {
+    const char *code;
+    const char *alias[2];   /* other codes that select this row while it is in force */
+    bool assault;           /* its heavier-tier factors: heavier_factors[] */
+    ltier t[3];
+} lrow;
+
+#define NO_RANGE { 0, -1 }
+#define AS_NORMAL { TIER_NORMAL, NO_RANGE, NO_RANGE, CB_ONE, false }
+#define NLAWROWS 5
+
+/* [0]: the 2005 law as amended in 2012, for offences up to 2025-12-31
+ * (the 2025 article numbers as aliases); [1]: the 2025 revision, for
+ * offences from 2026-01-01. */
+static const lrow law_rows[2][NLAWROWS] = {
+    {
+        { "PSAL-43", { "PSAL-51", NULL }, true,
+          { { -1, { 0, 5 }, { 0, 500 }, CB_OR, false },
+            { -1, { 5, 10 }, { 200, 500 }, CB_AND, false },
+            { -1, { 10, 15 }, { 500, 1000 }, CB_AND, false } } },
+        { "PSAL-49", { "PSAL-58", "PSAL-59" }, false,
+          { AS_NORMAL, { -1, { 5, 10 }, { 0, 500 }, CB_OPT, false },
+            { -1, { 10, 15 }, { 0, 1000 }, CB_OPT, false } } },
+        { "PSAL-42", { "PSAL-50", NULL }, false,
+          { AS_NORMAL, { -1, { 0, 5 }, { 0, 500 }, CB_OR, false },
+            { -1, { 5, 10 }, { 0, 500 }, CB_OPT, false } } },
+        { "PSAL-26", { "PSAL-30", NULL }, false,
+          { AS_NORMAL, { -1, { 5, 10 }, { 0, 500 }, CB_OPT, false },
+            { -1, { 10, 15 }, { 0, 1000 }, CB_OPT, false } } },
+        { "PSAL-23", { NULL, NULL }, false,
+          { AS_NORMAL, { -1, NO_RANGE, { 0, 200 }, CB_ONE, true },
+            { -1, { 5, 10 }, { 0, 500 }, CB_OPT, false } } },
+    },
+    {
+        { "PSAL-51", { NULL, NULL }, true,
+          { { -1, { 0, 5 }, { 0, 1000 }, CB_OR, false },
+            { -1, { 5, 10 }, { 500, 1000 }, CB_AND, false },
+            { -1, { 10, 15 }, { 1000, 2000 }, CB_AND, false } } },
+        { "PSAL-58", { NULL, NULL }, false,
+          { AS_NORMAL, { -1, { 5, 10 }, { 0, 2000 }, CB_OR, false },
+            { -1, { 10, 15 }, { 0, 3000 }, CB_OPT, false } } },
+        { "PSAL-59", { NULL, NULL }, false,
+          { AS_NORMAL, { -1, { 0, 5 }, { 0, 1000 }, CB_OR, false },
+            { -1, { 5, 10 }, { 0, 3000 }, CB_OPT, false } } },
+        { "PSAL-50", { NULL, NULL }, false,
+          { AS_NORMAL, { -1, { 0, 5 }, { 0, 1000 }, CB_OR, false },
+            { -1, { 5, 10 }, { 0, 1000 }, CB_OPT, false } } },
+        { "PSAL-30", { NULL, NULL }, false,
+          { AS_NORMAL, { -1, { 5, 10 }, { 0, 1000 }, CB_OR, false },
+            { -1, { 10, 15 }, { 0, 2000 }, CB_OPT, false } } },
+    },
+};
+
+/* PSAL 2025 Art 51 para 2 (2012 Art 43 para 2): what makes an assault
+ * heavier; and what allows a lower tier despite it (Art 20-22). */
+static const char *const heavier_factors[] = { "multiple_attackers", "vulnerable_victim",
+                                               "repeated" };
+static const char *const mitigating_factors[] = { "minor_offender", "voluntary_surrender",
+                                                  "victim_forgiveness", "admitted_guilt",
+                                                  "coerced" };
+
+/* The law in force on the offence day: 0 (2012) or 1 (2025). */
+static int law_of(const gen *g, cw_time offence)
+{
+    return day_of(offence) >= g->law2025;
+}
+
+/* The row a cited code selects in one version of the law, or -1. */
+static int row_in(int law, const char *code)
+{
+    for (int i = 0; i < NLAWROWS; i++) {
+        const lrow *r = &law_rows[law][i];
+        if (strcmp(r->code, code) == 0)
+            return i;
+        for (int a = 0; a < 2; a++)
+            if (r->alias[a] != NULL && strcmp(r->alias[a], code) == 0)
+                return i;
+    }
+    return -1;
+}
+
+/* The ranges of a declared tier (情节较轻 is often 同一般情节). */
+static const ltier *tier_law(const lrow *r, int tier)
+{
+    return r->t[tier].same_as >= 0 ? &r->t[r->t[tier].same_as] : &r->t[tier];
+}
+
+static bool in_range(lrange r, int v)
+{
+    return r.hi >= 0 && v >= r.lo && v <= r.hi;
+}
+
+/* Whether what was decided is a penalty of the tier (docs/SANCTIONS.md,
+ * SANCTION-RANGE): nothing at all only as a warning the tier allows; a
+ * warning beside a fine or detention changes nothing; a detention of 0
+ * under OPT only where the range starts at 0. */
+static bool within_tier(const ltier *t, int det, int fine, bool warning)
+{
+    if (det == 0 && fine == 0)
+        return warning && t->warning;
+    if ((det > 0 && t->det.hi < 0) || (fine > 0 && t->fine.hi < 0))
+        return false;
+    switch (t->combine) {
+    case CB_AND:
+        return det > 0 && fine > 0 && in_range(t->det, det) && in_range(t->fine, fine);
+    case CB_OR:
+        return (det > 0) != (fine > 0) &&
+               (det > 0 ? in_range(t->det, det) : in_range(t->fine, fine));
+    case CB_OPT:
+        return in_range(t->det, det) && (fine == 0 || in_range(t->fine, fine));
+    default:
+        return det > 0 ? in_range(t->det, det) : in_range(t->fine, fine);
+    }
+}
+
+/* The groups of PSAL 2025 Art 23 (2012 Art 21) that detention is not
+ * executed for: 14-15, 16-17 on a first offence, 70 and over, pregnant or
+ * nursing a baby. */
+enum { EX_NONE, EX_TEEN, EX_MINOR_FIRST, EX_ELDERLY, EX_PREGNANT };
+
+/* A person's group at the offence, from the facts or (`seen`) from what
+ * the feed says: a person.added not written says nothing, a birth date
+ * that never came gives no age. Under 14 is no group: not punished at
+ * all (MINOR-UNDER14). */
+static int exempt_group(const person *p, bool seen)
+{
+    if (seen && !p->listed)
+        return EX_NONE;
+    if (p->flags & (F_PREGNANT | F_NURSING))
+        return EX_PREGNANT;
+    if (p->birth == NO_DAY || (seen && p->known_at == CW_TIME_NONE))
+        return EX_NONE;
+    if (p->age >= 14 && p->age < 16)
+        return EX_TEEN;
+    if (p->age >= 16 && p->age < 18 && p->first_offence)
+        return EX_MINOR_FIRST;
+    if (p->age >= 70)
+        return EX_ELDERLY;
+    return EX_NONE;
+}
+
 /* ---- sanctions ------------------------------------------------------------------ */
+
+#define MAXFACTORS 6
 
 typedef struct pen {
     const char *cause;
     int tier, det, fine;
-    bool revoke;
-    const char *factor;
+    bool warning, revoke;
+    const char *factor[MAXFACTORS];
+    int nfactor;
+    int exec;               /* detention executed: 1 yes, 0 no, -1 where the law allows it */
+    int out;                /* made out of range (or citing a cause no table has) on
+                             * purpose: 1; lawful: 0; not known: -1 */
 } pen;
+
+static void add_factor(pen *pn, const char *f)
+{
+    for (int i = 0; i < pn->nfactor; i++)
+        if (strcmp(pn->factor[i], f) == 0)
+            return;
+    if (pn->nfactor < MAXFACTORS)
+        pn->factor[pn->nfactor++] = f;
+}
+
+static bool has_factor(const pen *pn, const char *f)
+{
+    for (int i = 0; i < pn->nfactor; i++)
+        if (strcmp(pn->factor[i], f) == 0)
+            return true;
+    return false;
+}
+
+/* Whether the decision's factors lift the exemption (PSAL 2025 Art 23
+ * para 2): serious_impact for the three age groups, repeat_within_year
+ * for 14-15 and 70+, never for pregnant or nursing persons; the 2012 law,
+ * which offences before 2026 keep (从旧兼从轻), has no exceptions. */
+static bool exemption_lifted(const gen *g, const kase *k, int grp, const pen *pn)
+{
+    if (grp == EX_NONE || grp == EX_PREGNANT || law_of(g, k->offence) == 0)
+        return false;
+    return has_factor(pn, "serious_impact") ||
+           (grp != EX_MINOR_FIRST && has_factor(pn, "repeat_within_year"));
+}
+
+/* Whether the law lets the person's detention be executed. */
+static bool may_detain(const gen *g, const kase *k, const person *p, const pen *pn)
+{
+    int grp = exempt_group(p, false);
+
+    if (p->age < 14)
+        return false;
+    return grp == EX_NONE || exemption_lifted(g, k, grp, pn);
+}
 
 /* A decision lawful under section 3 for the case's offence: the table in
  * force on the day of the offence decides (rules/discretion), whenever the
- * decision is made. */
-static void lawful_penalty(gen *g, const kase *k, bool ft, pen *out)
+ * decision is made; `tier` -1 draws the tier. A case of the law-change
+ * probe applies the law it was given, in force or not. */
+static void lawful_penalty(gen *g, const kase *k, bool ft, int tier, pen *out)
 {
-    static const char *const heavier[] = { "multiple_attackers", "vulnerable_victim", "repeated" };
     static const char *const mitigating[] = { "voluntary_surrender", "victim_forgiveness",
                                               "admitted_guilt" };
     const fam_def *f = &families[k->family];
-    bool law25 = day_of(k->offence) >= g->law2025;
+    int law = k->law_as >= 0 ? k->law_as : law_of(g, k->offence);
     const tier_vals *v;
 
     memset(out, 0, sizeof *out);
-    if (ft) {
+    if (tier >= 0) {
+        out->tier = tier;
+    } else if (ft) {
         out->tier = k->family == FAM_ASSAULT || chance(g, .1) ? TIER_LIGHTER : TIER_NORMAL;
     } else {
         double w[3] = { k->family == FAM_ASSAULT ? .15 : .05, .7, .15 };
         out->tier = pick(g, w, 3);
     }
-    v = law25 ? &f->v2025[out->tier] : &f->v2012[out->tier];
-    out->cause = law25 ? f->code2025 : f->code2012;
+    v = law ? &f->v2025[out->tier] : &f->v2012[out->tier];
+    out->cause = law ? f->code2025 : f->code2012;
+    if (out->cause == NULL || row_in(law, out->cause) < 0)
+        die("internal: a family without a row in the law it is decided under");
     out->det = v->det[rr(g, 0, 1)];
     out->fine = v->fine[rr(g, 0, 1)];
     if (out->tier == TIER_HEAVIER && k->family == FAM_ASSAULT)
-        out->factor = heavier[rr(g, 0, 2)];
+        add_factor(out, heavier_factors[rr(g, 0, 2)]);
     else if (out->tier != TIER_HEAVIER && chance(g, .4))
-        out->factor = mitigating[rr(g, 0, 2)];
+        add_factor(out, mitigating[rr(g, 0, 2)]);
+    /* 单处警告 where the tier allows it. */
+    if (tier_law(&law_rows[law][row_in(law, out->cause)], out->tier)->warning && chance(g, .25)) {
+        out->det = out->fine = 0;
+        out->warning = true;
+    }
+    out->exec = -1;
+    out->out = k->law_as < 0 || k->law_as == law_of(g, k->offence) ? 0 : -1;
 }
 
-/* penalty.decided, and the detention executed where the person may be
- * detained (adults under 70, not pregnant or nursing: DETENTION-EXEMPT). */
+/* SANCTION-RANGE boundaries: a fine or a detention exactly at an end of
+ * the tier's range, or one past it (the other penalty kept as drawn, or
+ * left out under OR). Returns whether it is out of range. */
+static bool probe_range(gen *g, const ltier *t, pen *pn)
+{
+    bool on_fine = t->fine.hi >= 0 && (t->det.hi < 0 || chance(g, .5));
+    lrange r = on_fine ? t->fine : t->det;
+    bool upper = r.lo == 0 || chance(g, .5);    /* nothing lies below a range from 0 */
+    bool past = chance(g, .5);
+    int v = upper ? r.hi + past : r.lo - past;
+
+    if (on_fine)
+        pn->fine = v;
+    else
+        pn->det = v;
+    if (t->combine == CB_OR) {
+        if (on_fine)
+            pn->det = 0;
+        else
+            pn->fine = 0;
+    }
+    pn->warning = false;
+    return past;
+}
+
+/* A lawful decision off the usual pair, anywhere in the tier's ranges
+ * (fines in 50 yuan steps): what SANCTION-PEER is about (同案不同罚).
+ * Under OR it may be a detention where the peers were fined. */
+static void probe_peer(gen *g, const ltier *t, pen *pn)
+{
+    bool d, f;
+
+    switch (t->combine) {
+    case CB_AND:
+        d = f = true;
+        break;
+    case CB_OR:
+        d = chance(g, .5);
+        f = !d;
+        break;
+    case CB_OPT:
+        d = t->det.lo > 0 || chance(g, .5);
+        f = !d || chance(g, .5);
+        break;
+    default:
+        d = t->det.hi >= 0;
+        f = t->fine.hi >= 0;
+        break;
+    }
+    pn->det = d ? (int)rr(g, t->det.lo > 1 ? t->det.lo : 1, t->det.hi) : 0;
+    pn->fine = f ? 50 * (int)rr(g, t->fine.lo > 50 ? t->fine.lo / 50 : 1, t->fine.hi / 50) : 0;
+    pn->warning = false;
+}
+
+/*
+ * The section 3 probes on a decision drawn lawful, in cases not
+ * fast-tracked (rates in bench/README.md): a range boundary 2%, a lawful
+ * outlier 1%, a cause no table in force has 0.5% (the repealed article
+ * for an offence from 2026, or one no table covers), a warning alone 0.5%
+ * (lawful only where the tier allows it), nothing at all 0.2%, and for
+ * offences before 2026 the 2025 article number 5% (lawful: the alias
+ * selects the 2012 row). Apart from these, a heavier-tier factor listed
+ * in a lower tier 5% (SANCTION-TIER when the row has it and nothing
+ * mitigates).
+ */
+static void sanction_probe(gen *g, const kase *k, pen *pn)
+{
+    int law = law_of(g, k->offence);
+    const ltier *t = tier_law(&law_rows[law][row_in(law, pn->cause)], pn->tier);
+    double r = rnd01(g);
+
+    if (r < .02) {
+        pn->out = probe_range(g, t, pn);
+    } else if (r < .03) {
+        probe_peer(g, t, pn);
+    } else if (r < .035) {
+        pn->cause = law == 1 && chance(g, .7) ? families[k->family].code2012 : "PSAL-25";
+        pn->out = 1;
+    } else if (r < .04) {
+        pn->det = pn->fine = 0;
+        pn->warning = true;
+        pn->out = !t->warning;
+    } else if (r < .042) {
+        pn->det = pn->fine = 0;
+        pn->warning = false;
+        pn->out = 1;
+    } else if (r < .092 && law == 0 && families[k->family].code2025 != NULL) {
+        pn->cause = families[k->family].code2025;
+    }
+    if (pn->tier != TIER_HEAVIER && chance(g, .05))
+        add_factor(pn, heavier_factors[rr(g, 0, 2)]);
+}
+
+/*
+ * Detention for the exempt (cases not fast-tracked): minors get
+ * minor_offender half of the time; a third of exempt persons decided a
+ * detention have serious_impact, repeat_within_year or both listed (the
+ * law probes always serious_impact); a detention the law does not let be
+ * executed is executed all the same 25% of the time, 80% when one of those
+ * factors is listed (whether or not the law lets it lift the exemption),
+ * 60% for the age probes, always for the law probes.
+ */
+static void plan_detention(gen *g, const kase *k, const person *p, pen *pn)
+{
+    double r;
+
+    if (p->age >= 14 && p->age < 18 && chance(g, .5))
+        add_factor(pn, "minor_offender");
+    if (pn->det == 0)
+        return;
+    if (exempt_group(p, false) != EX_NONE) {
+        r = p->probe == PR_LAW ? -1 : rnd01(g);
+        if (r < .15 || (r >= .27 && r < .32))
+            add_factor(pn, "serious_impact");
+        if ((r >= .15 && r < .32) || (p->probe == PR_LAW && chance(g, .3)))
+            add_factor(pn, "repeat_within_year");
+    }
+    if (may_detain(g, k, p, pn))
+        pn->exec = 1;
+    else if (p->probe == PR_LAW)
+        pn->exec = 1;
+    else
+        pn->exec = chance(g, has_factor(pn, "serious_impact") ||
+                                     has_factor(pn, "repeat_within_year") ? .8
+                             : p->probe == PR_AGE ? .6 : .25);
+}
+
+/* The first four digits of the unit: SANCTION-PEER's unit prefix. */
+static uint32_t unit_prefix4(const kase *k)
+{
+    const char *c = units[k->unit].code;
+
+    return (uint32_t)((c[0] - '0') * 1000 + (c[1] - '0') * 100 + (c[2] - '0') * 10 + (c[3] - '0'));
+}
+
+/*
+ * The section 3 truth of a decision just written, from what the feed says:
+ * SANCTION-RANGE (out of the range of its row and declared tier, or a
+ * cause no table in force on the offence day has), SANCTION-TIER (a
+ * heavier-tier factor of its row in a lower tier, nothing mitigating),
+ * MINOR-UNDER14 (a fine or detention, the person under 14 by a birth date
+ * the feed gives). A decision with a row is kept for SANCTION-PEER. What
+ * was injected must agree with the judgement.
+ */
+static void judge_decision(gen *g, const kase *k, const person *p, cw_time t, const pen *pn)
+{
+    int law = law_of(g, k->offence), ri = row_in(law, pn->cause);
+    bool out = true;
+
+    if (ri >= 0) {
+        const lrow *row = &law_rows[law][ri];
+        bool heavier = false, mitigated = false;
+        decn *dn;
+
+        out = !within_tier(tier_law(row, pn->tier), pn->det, pn->fine, pn->warning);
+        for (int i = 0; i < 3; i++)
+            heavier |= has_factor(pn, heavier_factors[i]);
+        for (int i = 0; i < 5; i++)
+            mitigated |= has_factor(pn, mitigating_factors[i]);
+        if (row->assault && pn->tier != TIER_HEAVIER && heavier && !mitigated)
+            expect_violation(g, k->ci, R_SANCTION_TIER, "");
+        GROW(g->dec, g->ndec, g->capdec);
+        dn = &g->dec[g->ndec++];
+        dn->group = (uint64_t)((law * NLAWROWS + ri) * 3 + pn->tier) << 32 | unit_prefix4(k);
+        dn->at = t;
+        dn->ci = k->ci;
+        dn->fine = pn->fine;
+        dn->det = pn->det;
+    }
+    if (pn->out >= 0 && out != (pn->out == 1)) {
+        fprintf(stderr, "gen: internal: %s: decision for %s (%s %s, detention %d, fine %d) "
+                        "judged %s, made %s\n", g->cases[k->ci].id, p->id, pn->cause,
+                tier_names[pn->tier], pn->det, pn->fine, out ? "out of range" : "within",
+                pn->out ? "out of range" : "within");
+        exit(2);
+    }
+    if (out)
+        expect_violation(g, k->ci, R_SANCTION_RANGE, "");
+    if ((pn->fine > 0 || pn->det > 0) && p->known_at != CW_TIME_NONE && p->age < 14)
+        expect_violation(g, k->ci, R_MINOR_UNDER14, "");
+}
+
+/* penalty.decided, and the detention executed where the law lets it be
+ * (DETENTION-EXEMPT) or where a probe says so: a violation when the feed
+ * shows the person in an exempt group and the decision's factors do not
+ * lift the exemption. */
 static bool write_penalty(gen *g, kase *k, int pi, cw_time t, const pen *pn)
 {
     person *p = &k->p[pi];
@@ -1477,24 +1926,125 @@ static bool write_penalty(gen *g, kase *k, int pi, cw_time t, const pen *pn)
     jb_str(&d, "person", p->id);
     jb_str(&d, "cause", pn->cause);
     jb_str(&d, "circumstance", tier_names[pn->tier]);
-    if (pn->factor)
-        jb_list(&d, "factors", &pn->factor, 1);
+    if (pn->nfactor > 0)
+        jb_list(&d, "factors", pn->factor, pn->nfactor);
     if (pn->fine > 0)
         jb_int(&d, "fine", pn->fine);
     if (pn->det > 0)
         jb_int(&d, "detention_days", pn->det);
+    if (pn->warning)
+        jb_bool(&d, "warning", true);
     if (pn->revoke)
         jb_bool(&d, "revoke_license", true);
     if (!emit(g, k, T_PENALTY_DECIDED, t, k->lead, &d))
         return false;
     p->decided = t;
-    if (pn->det > 0 && p->age >= 18 && p->age < 70 && !(p->flags & (F_PREGNANT | F_NURSING))) {
+    judge_decision(g, k, p, t, pn);
+    if (pn->det > 0 && (pn->exec > 0 || (pn->exec < 0 && may_detain(g, k, p, pn)))) {
+        int grp = exempt_group(p, true);
         jb_init(&d);
         jb_str(&d, "person", p->id);
         jb_int(&d, "days", pn->det);
-        emit(g, k, T_DETENTION_EXECUTED, t + rr(g, HOUR, 4 * HOUR), k->lead, &d);
+        if (emit(g, k, T_DETENTION_EXECUTED, t + rr(g, HOUR, 4 * HOUR), k->lead, &d) &&
+            grp != EX_NONE && !exemption_lifted(g, k, grp, pn))
+            expect_violation(g, k->ci, R_DETENTION_EXEMPT, "");
     }
     return true;
+}
+
+/* Decisions by group, then time. */
+static int cmp_decn(const void *a, const void *b)
+{
+    const decn *x = a, *y = b;
+
+    if (x->group != y->group)
+        return x->group < y->group ? -1 : 1;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    return x->ci < y->ci ? -1 : x->ci > y->ci;
+}
+
+static void sorted_add(int32_t *v, size_t *n, int32_t x)
+{
+    size_t lo = 0, hi = *n;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(&v[lo + 1], &v[lo], (*n - lo) * sizeof *v);
+    v[lo] = x;
+    (*n)++;
+}
+
+static void sorted_del(int32_t *v, size_t *n, int32_t x)
+{
+    size_t lo = 0, hi = *n;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == *n || v[lo] != x)
+        die("internal: a peer left a window it was not in");
+    memmove(&v[lo], &v[lo + 1], (*n - lo - 1) * sizeof *v);
+    (*n)--;
+}
+
+/* The value at the nearest rank of percentile pc among n sorted values. */
+static int32_t nearest_rank(const int32_t *v, size_t n, int pc)
+{
+    size_t r = ((size_t)pc * n + 99) / 100;
+
+    return v[r < 1 ? 0 : r - 1];
+}
+
+/*
+ * SANCTION-PEER, once every decision is written (docs/SANCTIONS.md): the
+ * peers of a decision at t are those of its group (row after aliases,
+ * declared tier, unit prefix) decided in [t - 365 days, t), so not those
+ * of the same second; with at least 20 of them, a fine or a detention
+ * below the nearest-rank P5 or above the P95 of theirs (the value at rank
+ * ceil(k/100 * n), absent counted as 0) is an anomaly, one finding per
+ * case. The window's values are kept sorted as it slides along the group
+ * in time order: no work depends on anything but the window.
+ */
+static void peer_truth(gen *g)
+{
+    int32_t *fines = xrealloc(NULL, (g->ndec + 1) * sizeof *fines);
+    int32_t *days = xrealloc(NULL, (g->ndec + 1) * sizeof *days);
+
+    qsort(g->dec, g->ndec, sizeof *g->dec, cmp_decn);
+    for (size_t gs = 0, ge; gs < g->ndec; gs = ge) {
+        size_t lo = gs, hi = gs, nf = 0, nd = 0;
+
+        for (ge = gs; ge < g->ndec && g->dec[ge].group == g->dec[gs].group; ge++)
+            ;
+        for (size_t i = gs; i < ge; i++) {
+            const decn *x = &g->dec[i];
+            for (; hi < i && g->dec[hi].at < x->at; hi++) {
+                sorted_add(fines, &nf, g->dec[hi].fine);
+                sorted_add(days, &nd, g->dec[hi].det);
+            }
+            for (; lo < hi && g->dec[lo].at < x->at - 365 * DAY; lo++) {
+                sorted_del(fines, &nf, g->dec[lo].fine);
+                sorted_del(days, &nd, g->dec[lo].det);
+            }
+            if (nf < 20)
+                continue;
+            if (x->fine < nearest_rank(fines, nf, 5) || x->fine > nearest_rank(fines, nf, 95) ||
+                x->det < nearest_rank(days, nd, 5) || x->det > nearest_rank(days, nd, 95))
+                add_expect(g, x->ci, R_SANCTION_PEER, "", ST_ANOMALY, CW_TIME_NONE);
+        }
+    }
+    free(fines);
+    free(days);
 }
 
 /* ---- case-level findings ------------------------------------------------------ */
@@ -1549,6 +2099,8 @@ typedef struct plan {
     int feb29;              /* 0, or 27/28: the offence day in February 2026 */
     bool big;               /* a fraud ring: dozens of suspects, a hundred items */
     cw_time alarm_at;       /* when the alarm came in */
+    int law_as;             /* the law-change probe: the law decisions apply (-1: none) */
+    int exempt;             /* ... and its first suspect's exempt group (EX_*), or 0 */
 } plan;
 
 static void plan_init(plan *pl)
@@ -1560,14 +2112,16 @@ static void plan_init(plan *pl)
     pl->family = -1;
     pl->pin = CW_TIME_NONE;
     pl->alarm_at = CW_TIME_NONE;
+    pl->law_as = -1;
 }
 
-static int pick_family(gen *g)
+/* An offence family; law25: one with a row in the 2025 table. */
+static int pick_family(gen *g, bool law25)
 {
     double w[NFAM];
 
     for (int i = 0; i < NFAM; i++)
-        w[i] = families[i].weight;
+        w[i] = law25 && families[i].code2025 == NULL ? 0 : families[i].weight;
     return pick(g, w, NFAM);
 }
 
@@ -1607,9 +2161,21 @@ static void adm_decide(gen *g, kase *k, const plan *pl, cw_time last)
             person *p = &k->p[i];
             cw_time tp = tD - rr(g, 5, 60) * MINUTE;
             pen pn;
-            if (p->role != ROLE_SUSPECT || p->age < 14)
+            if (p->role != ROLE_SUSPECT)
                 continue;
-            lawful_penalty(g, k, false, &pn);
+            /* Children under 14 are not punished (MINOR-UNDER14), except
+             * now and then, and mostly when they are an age probe. */
+            if (p->age < 14 && !chance(g, p->probe != PR_NONE ? .8 : .25))
+                continue;
+            lawful_penalty(g, k, false, p->probe != PR_NONE ? TIER_HEAVIER : -1, &pn);
+            if (p->age < 14 && p->probe == PR_NONE && chance(g, .35)) {
+                pn.det = pn.fine = 0;           /* a warning alone: no fine, no detention */
+                pn.warning = true;
+                pn.out = -1;
+            } else if (k->law_as < 0 && p->probe == PR_NONE) {
+                sanction_probe(g, k, &pn);
+            }
+            plan_detention(g, k, p, &pn);
             if (chance(g, .01)) {      /* a licence revoked, after the hearing notice */
                 pn.revoke = true;
                 jb_init(&d);
@@ -1680,7 +2246,7 @@ static void ft_decide(gen *g, kase *k, const plan *pl, cw_time *sum_end, int ft_
             all = false;
             continue;
         }
-        lawful_penalty(g, k, true, &pn);
+        lawful_penalty(g, k, true, -1, &pn);
         threshold = day_of(tp[i]) >= g->law2025 ? 4000 : 2000;
         r = pl->pin != CW_TIME_NONE ? 1 : ft_same ? rnd01(g) * .065 : rnd01(g);
         /* Fast track applied at the very second of the first decision
@@ -1704,14 +2270,20 @@ static void ft_decide(gen *g, kase *k, const plan *pl, cw_time *sum_end, int ft_
             pn.det = k->family == FAM_ASSAULT ? (chance(g, .5) ? 10 : 9)
                                               : (law25 ? f->v2025 : f->v2012)[TIER_HEAVIER].det[rr(g, 0, 1)];
             pn.fine = (law25 ? f->v2025 : f->v2012)[pn.tier].fine[rr(g, 0, 1)];
-            pn.factor = NULL;
+            pn.nfactor = 0;
+            pn.warning = false;
         } else if (r < .065) {
             pn.revoke = true;                   /* FT-HEARING: a licence revoked */
         } else if (r < .08) {
             pn.fine = threshold - (chance(g, .5) ? 1 : 0);  /* 3999 / 4000, 1999 / 2000 */
+            pn.warning = false;
+            pn.out = 1;                         /* no table allows such a fine */
         }
-        if (pl->pin_fine > 0)
+        if (pl->pin_fine > 0) {
             pn.fine = pl->pin_fine;
+            pn.warning = false;
+            pn.out = 1;
+        }
         if (!write_penalty(g, k, i, tp[i], &pn)) {
             all = false;
             continue;
@@ -1765,7 +2337,7 @@ static void admin_case(gen *g, int unit, cw_time t0, const plan *pl)
     /* Start on a day whose 30th day after is a weekend, a holiday or a
      * make-up working day, now and then. */
     if (pl->alarm == NULL && pl->force == FORCE_NONE && pl->pin == CW_TIME_NONE &&
-        pl->feb29 == 0 && chance(g, .15)) {
+        pl->feb29 == 0 && pl->law_as < 0 && chance(g, .15)) {
         for (int back = 0; back <= 6; back++)
             if (interesting(g, day_of(t0) - back + 30) && t0 - back * DAY > g->lo) {
                 t0 -= back * DAY;
@@ -1773,13 +2345,14 @@ static void admin_case(gen *g, int unit, cw_time t0, const plan *pl)
             }
     }
     new_case(g, &k, K_ADM, unit, t0);
-    k.family = pl->family >= 0 ? pl->family : pick_family(g);
+    k.family = pl->family >= 0 ? pl->family : pick_family(g, false);
     k.alarm = pl->alarm;
+    k.law_as = pl->law_as;
     ft = pl->ft >= 0 ? pl->ft == 1 : chance(g, .2);
     /* 当场处罚: decided on the spot, at the second of acceptance, the
      * decision written first half of the time. */
     spot = !ft && pl->alarm == NULL && pl->force == FORCE_NONE && pl->pin == CW_TIME_NONE &&
-           pl->feb29 == 0 && chance(g, .015);
+           pl->feb29 == 0 && pl->law_as < 0 && chance(g, .015);
     bfirst = spot && chance(g, .5);
     if (ft && pl->force == FORCE_NONE && pl->pin == CW_TIME_NONE && chance(g, .03))
         ft_same = chance(g, .5) ? 1 : 2;
@@ -1796,6 +2369,9 @@ static void admin_case(gen *g, int unit, cw_time t0, const plan *pl)
         if (k.offence < g->lo - 2 * DAY)
             k.offence = g->lo - 2 * DAY;
     }
+    /* Disturbing order has no row in the 2025 table (see families). */
+    if (families[k.family].code2025 == NULL && (law_of(g, k.offence) == 1 || k.law_as == 1))
+        k.family = pick_family(g, true);
 
     /* Persons: suspects, victims, witnesses. */
     ns = ft || spot ? (spot || chance(g, .85) ? 1 : 2)
@@ -1828,6 +2404,15 @@ static void admin_case(gen *g, int unit, cw_time t0, const plan *pl)
             p->no_guardian = true;
         } else if (r < .03) {
             p->late_birth = true;
+        } else if (r < .054) {
+            /* Section 3 age probes: the eve of the 14th, 16th or 70th
+             * birthday at the offence, or the birthday itself. */
+            static const int years[] = { 14, 16, 70 };
+            int j = (int)((r - .03) / .004);
+            j = j > 5 ? 5 : j;
+            p->birth = birth_years(&k, years[j / 2], j % 2 == 0);
+            p->flags &= ~(unsigned)(F_PREGNANT | F_NURSING);
+            p->probe = PR_AGE;
         }
         p->age = age_on(p->birth, day_of(k.offence));
     }
@@ -1837,6 +2422,26 @@ static void admin_case(gen *g, int unit, cw_time t0, const plan *pl)
         p->age = age_on(p->birth, day_of(k.offence));
         p->no_guardian = !ft;
         p->flags = 0;
+    }
+    if (pl->exempt != EX_NONE) {
+        /* The law probe's suspect in an exempt group. */
+        person *p = &k.p[0];
+        cw_day on = day_of(k.offence);
+        p->flags &= ~(unsigned)(F_PREGNANT | F_NURSING);
+        p->late_birth = p->no_guardian = false;
+        p->probe = PR_LAW;
+        if (pl->exempt == EX_TEEN) {
+            p->birth = birth_for_age(g, on, (int)rr(g, 14, 15));
+        } else if (pl->exempt == EX_MINOR_FIRST) {
+            p->birth = birth_for_age(g, on, (int)rr(g, 16, 17));
+            p->first_offence = true;
+        } else if (pl->exempt == EX_ELDERLY) {
+            p->birth = birth_for_age(g, on, (int)rr(g, 70, 75));
+        } else {
+            p->birth = birth_for_age(g, on, (int)rr(g, 22, 38));
+            p->flags |= chance(g, .5) ? F_PREGNANT : F_NURSING;
+        }
+        p->age = age_on(p->birth, on);
     }
     for (int i = 0; i < nv + nw; i++) {
         bool minor = chance(g, .1);
@@ -2596,7 +3201,7 @@ static void edge_incident(gen *g)
     /* A case opened a little earlier, lawful so far. */
     new_case(g, &k, r[i].rule == R_PROPERTY_24H ? K_ADM : K_CRIM, unit,
              a - rr(g, r[i].rule == R_PROPERTY_24H ? HOUR : 30 * HOUR, 40 * HOUR));
-    k.family = pick_family(g);
+    k.family = pick_family(g, true);
     add_person(g, &k, ROLE_SUSPECT, birth_for_age(g, day_of(k.t0), (int)rr(g, 20, 55)));
     jb_init(&d);
     jb_str(&d, "kind", k.kind == K_ADM ? "administrative" : "criminal");
@@ -2700,6 +3305,36 @@ static void feb29_incident(gen *g)
     admin_case(g, pick_unit(g), off + rr(g, HOUR, 30 * HOUR), &pl);
 }
 
+/*
+ * Offences on either side of the change of law, decided in 2026:
+ * one on 2025-12-31 is judged by the 2012 table and law, one on 2026-01-01
+ * by the 2025 ones (SANCTION-*: the table in force on the offence day;
+ * DETENTION-EXEMPT: exceptions only under the 2025 law). The decisions
+ * apply the 2025 law (60%: its figures and article numbers, which before
+ * 2026 are aliases of the 2012 rows) or the 2012 law (whose articles no
+ * table in force from 2026 has). Half of the cases have a first suspect
+ * the law exempts from detention (14-15, 16-17 on a first offence, 70-75,
+ * pregnant or nursing), decided a detention with serious_impact and
+ * detained. One in five offences is at 23:59:59 or 00:00:00.
+ */
+static void law_change_incident(gen *g)
+{
+    cw_time midnight = cw_day_start(g->law2025, TZ), off;
+    bool after = chance(g, .5);
+    plan pl;
+
+    if (chance(g, .2))
+        off = after ? midnight : midnight - 1;
+    else
+        off = after ? midnight + rr(g, 0, 3 * HOUR) : midnight - rr(g, 1, 3 * HOUR);
+    plan_init(&pl);
+    pl.offence = off;
+    pl.ft = 0;
+    pl.law_as = chance(g, .6) ? 1 : 0;
+    pl.exempt = chance(g, .5) ? (int)rr(g, EX_TEEN, EX_PREGNANT) : EX_NONE;
+    admin_case(g, pick_unit(g), off + rr(g, HOUR, 20 * HOUR), &pl);
+}
+
 static void incident(gen *g)
 {
     double r = rnd01(g);
@@ -2712,7 +3347,9 @@ static void incident(gen *g)
         year_boundary_incident(g);
     } else if (r < .015) {
         feb29_incident(g);
-    } else if (r < .018) {
+    } else if (r < .0165) {
+        law_change_incident(g);
+    } else if (r < .0195) {
         pl.big = true;
         criminal_case(g, pick_unit(g), when(g), &pl);
     } else if (r < .33) {
@@ -2974,7 +3611,7 @@ static void summary(const gen *g, uint64_t seed)
     fprintf(stderr, "gen: events by type:");
     for (int t = 0; t < NTYPES; t++)
         fprintf(stderr, "%s %s %llu", t ? "," : "", type_names[t], (unsigned long long)g->ntype[t]);
-    fprintf(stderr, "\ngen: expected findings (sections 1, 2, 4): %zu\n", g->nexp);
+    fprintf(stderr, "\ngen: expected findings: %zu\n", g->nexp);
     for (int r = 0; r < NRULES; r++) {
         uint64_t n = 0;
         for (int s = 0; s < NSTATES; s++)
@@ -2995,12 +3632,12 @@ static void usage(void)
                     "           [--dup P]\n"
                     "\n"
                     "Write DIR/events.jsonl, DIR/expected.tsv and DIR/now.txt: realistic\n"
-                    "case lifecycles with known violations of the rules of DOMAIN.md\n"
-                    "sections 1, 2 and 4, and the findings they must produce. --events is\n"
-                    "approximate (the case that crosses it is completed); --shuffle moves\n"
-                    "a fraction P of the events out of time order; --dup writes a fraction\n"
-                    "P of them twice (retransmissions, same id and body). The rules\n"
-                    "directory (default %s) provides the calendar.\n", CW_RULES_DIR);
+                    "case lifecycles with known violations of the rules of DOMAIN.md, and\n"
+                    "the findings they must produce. --events is approximate (the case\n"
+                    "that crosses it is completed); --shuffle moves a fraction P of the\n"
+                    "events out of time order; --dup writes a fraction P of them twice\n"
+                    "(retransmissions, same id and body). The rules directory (default\n"
+                    "%s) provides the calendar.\n", CW_RULES_DIR);
     exit(2);
 }
 
@@ -3092,6 +3729,7 @@ int main(int argc, char **argv)
 
     snprintf(path, sizeof path, "%s/events.jsonl", out);
     ndup = write_events(g, path, shuffle, dup);
+    peer_truth(g);
     settle_expected(g);
     snprintf(path, sizeof path, "%s/expected.tsv", out);
     write_expected(g, path);
@@ -3121,6 +3759,7 @@ int main(int argc, char **argv)
     free(g->arena);
     free(g->cases);
     free(g->exp);
+    free(g->dec);
     cw_calendar_free(g->cal);
     free(g);
     return 0;
