@@ -1,0 +1,98 @@
+/*
+ * The service configuration: defaults, the engine's keys read with their
+ * bounds, and every refusal naming file:line and the key.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "err.h"
+
+static char path[64];
+
+/* Write text to a fresh file and load it; the result's code. */
+static int load(const char *text, cw_config **out, cw_err *err)
+{
+    int fd;
+
+    snprintf(path, sizeof path, "/tmp/cw-config-XXXXXX");
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    memset(err, 0, sizeof *err);
+    *out = NULL;
+    int rc = cw_config_load(out, path, err);
+    unlink(path);
+    return rc;
+}
+
+static void defaults(void **state)
+{
+    cw_config *c = cw_config_defaults();
+
+    (void)state;
+    assert_int_equal(c->poll_ms, 50);
+    assert_int_equal(c->batch, 2000);
+    assert_int_equal(c->gap_timeout_s, 30);
+    cw_config_free(c);
+}
+
+static void engine_keys(void **state)
+{
+    cw_config *c;
+    cw_err err;
+
+    (void)state;
+    assert_int_equal(load("engine:\n  poll_ms: 20\n  batch: 500\n  name: second\n", &c, &err), 0);
+    assert_int_equal(c->poll_ms, 20);
+    assert_int_equal(c->batch, 500);
+    assert_string_equal(c->engine_name, "second");
+    assert_int_equal(c->gap_timeout_s, 30);       /* not given: the default */
+    cw_config_free(c);
+    assert_int_equal(load("engine:\n  gap_timeout_s: 86400\n  poll_ms: 60000\n", &c, &err), 0);
+    assert_int_equal(c->gap_timeout_s, 86400);
+    assert_int_equal(c->poll_ms, 60000);
+    cw_config_free(c);
+}
+
+/* A refusal: non-zero, no configuration, and the message names where. */
+static void refused(const char *text, const char *want)
+{
+    cw_config *c;
+    cw_err err;
+    char where[96];
+
+    assert_true(load(text, &c, &err) < 0);
+    assert_null(c);
+    snprintf(where, sizeof where, "%s:", path);
+    if (strstr(err.msg, want) == NULL || strncmp(err.msg, where, strlen(where)) != 0)
+        fail_msg("'%s' for\n%s", err.msg, text);
+}
+
+static void engine_refusals(void **state)
+{
+    (void)state;
+    refused("engine:\n  gap_timeout_s: 86401\n", ":2: 'engine.gap_timeout_s' must be a number from 1 to 86400");
+    refused("engine:\n  poll_ms: 5\n  batch: -1\n", ":3: 'engine.batch' must be a number");
+    refused("engine:\n  batch: \"5\"\n", ":2: 'engine.batch' must be a number");
+    refused("engine:\n  poll_ms: 0\n", ":2: 'engine.poll_ms' must be a number from 1 to 60000");
+    refused("engine:\n  poll_ms: 5\n  pollms: 5\n", ":3: engine: unknown key 'pollms'");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults),
+        cmocka_unit_test(engine_keys),
+        cmocka_unit_test(engine_refusals),
+    };
+    return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
