@@ -37,29 +37,8 @@ pidfile=$datadir/mysqld.pid
 exec 9<"$datadir"
 flock -w 120 9 || die "timed out waiting for another start/stop on $datadir"
 
-# Same test as mariadb-start.sh: a live mariadbd with our exact --datadir.
-ours() {   # ours PID: is PID a live mariadbd started on $datadir?
-    local arg n=0
-    while IFS= read -r -d '' arg; do
-        if [ $n = 0 ]; then
-            case ${arg##*/} in mariadbd|mysqld) ;; *) return 1 ;; esac
-        fi
-        n=1
-        [ "$arg" = "--datadir=$datadir" ] && return 0
-    done 2>/dev/null <"/proc/$1/cmdline"
-    return 1
-}
-server_pid() {
-    local pid d
-    if [ -f "$pidfile" ]; then
-        pid=$(tr -dc 0-9 <"$pidfile" 2>/dev/null || true)
-        if [ -n "$pid" ] && ours "$pid"; then echo "$pid"; return; fi
-    fi
-    for d in /proc/[0-9]*; do     # no (or stale) pid file: look for it
-        pid=${d#/proc/}
-        if ours "$pid"; then echo "$pid"; return; fi
-    done
-}
+# ours PID and server_pid: the mariadbd serving $datadir
+. "$(dirname "$0")/mariadb-lib.sh"
 gone() {   # gone PID SECONDS: wait for PID to exit; false if it has not
     local i
     for ((i = 0; i < $2 * 5; i++)); do

@@ -19,33 +19,7 @@
 #include "ruleset.h"
 #include "util.h"
 
-static char dir[64];
-
-static void write_file(const char *name, const char *text)
-{
-    char *p = cw_path_join(dir, name);
-    FILE *f = fopen(p, "w");
-
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    free(p);
-}
-
-static void copy_file(const char *from, const char *to)
-{
-    char *buf, *p = cw_path_join(dir, to);
-    size_t len;
-    FILE *f;
-
-    assert_int_equal(cw_read_file(from, &buf, &len), 0);
-    f = fopen(p, "w");
-    assert_non_null(f);
-    fwrite(buf, 1, len, f);
-    fclose(f);
-    free(buf);
-    free(p);
-}
+#include "ruledir.h"
 
 /* A rules directory with the real catalogue and calendar, small limits,
  * one well-behaved deadline rule and the Lua file given. */
