@@ -35,6 +35,12 @@ int cw_cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((fo
 int cw_cli_load_rules(const char *verb, const char *dir, const char *plugins, cw_world **w,
                       cw_ruleset **rs);
 
+/* The configuration of serve and migrate: the file at path, or the
+ * defaults when path is NULL, with --socket applied over it when given.
+ * A file that cannot be used is reported as "casewarden VERB: ..." on
+ * stderr. Returns 0 or -1. */
+int cw_cli_config(const char *verb, const char *path, const char *socket, struct cw_config **out);
+
 /* Parse a --now value; the wall clock when s is NULL. Returns 0 or -1. */
 int cw_cli_now(const char *s, cw_time *out);
 

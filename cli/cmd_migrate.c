@@ -53,18 +53,8 @@ int cw_cmd_migrate(int argc, char **argv)
     }
     if (optind < argc)
         return cw_cli_usage_error("migrate", "unexpected argument '%s'", argv[optind]);
-    if (path != NULL) {
-        if (cw_config_load(&cfg, path, &err) < 0) {
-            fprintf(stderr, "casewarden migrate: %s\n", err.msg);
-            return CW_EXIT_USAGE;
-        }
-    } else {
-        cfg = cw_config_defaults();
-    }
-    if (socket != NULL) {
-        free(cfg->db_socket);
-        cfg->db_socket = strdup(socket);
-    }
+    if (cw_cli_config("migrate", path, socket, &cfg) < 0)
+        return CW_EXIT_USAGE;
     if (cw_db_connect(&db, cfg, !status, &err) < 0) {
         fprintf(stderr, "casewarden migrate: %s\n", err.msg);
         cw_config_free(cfg);

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "service.h"
 #include "timeutil.h"
+#include "util.h"
 
 static const char help[] =
     "usage: casewarden serve [--config FILE] [OPTIONS]\n"
@@ -88,21 +89,11 @@ int cw_cmd_serve(int argc, char **argv)
         return cw_cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
     if (now_s != NULL && cw_cli_now(now_s, &so.fixed_now) < 0)
         return cw_cli_usage_error("serve", "--now '%s' is not an RFC 3339 time with offset", now_s);
-    if (path != NULL) {
-        if (cw_config_load(&cfg, path, &err) < 0) {
-            fprintf(stderr, "casewarden serve: %s\n", err.msg);
-            return CW_EXIT_USAGE;
-        }
-    } else {
-        cfg = cw_config_defaults();
-    }
-    if (socket != NULL) {
-        free(cfg->db_socket);
-        cfg->db_socket = strdup(socket);
-    }
+    if (cw_cli_config("serve", path, socket, &cfg) < 0)
+        return CW_EXIT_USAGE;
     if (rules != NULL) {
         free(cfg->rules);
-        cfg->rules = strdup(rules);
+        cfg->rules = cw_xstrdup(rules);
     }
     cw_log_set(stderr, cfg->log_level, 1);
     if (cw_service_open(&s, cfg, &so, &err) < 0) {

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "config.h"
 #include "log.h"
 #include "timeutil.h"
 #include "util.h"
@@ -72,6 +73,23 @@ int cw_cli_load_rules(const char *verb, const char *dir, const char *plugins, cw
     }
     fclose(rep);
     free(buf);
+    return 0;
+}
+
+int cw_cli_config(const char *verb, const char *path, const char *socket, cw_config **out)
+{
+    cw_err err = { 0 };
+
+    if (path == NULL) {
+        *out = cw_config_defaults();
+    } else if (cw_config_load(out, path, &err) < 0) {
+        fprintf(stderr, "casewarden %s: %s\n", verb, err.msg);
+        return -1;
+    }
+    if (socket != NULL) {
+        free((*out)->db_socket);
+        (*out)->db_socket = cw_xstrdup(socket);
+    }
     return 0;
 }
 
