@@ -202,13 +202,7 @@ void cw_db_quote(cw_db *db, cw_buf *b, const char *s, size_t len)
         return;
     }
 
-    if (b->cap - b->n < need + 1) {
-        size_t c = b->cap ? b->cap : 256;
-        while (c - b->n < need + 1)
-            c *= 2;
-        b->p = cw_xrealloc(b->p, c);
-        b->cap = c;
-    }
+    cw_buf_reserve(b, need);
     b->p[b->n++] = '\'';
     b->n += mysql_real_escape_string(db->m, b->p + b->n, s, (unsigned long)len);
     b->p[b->n++] = '\'';

@@ -125,7 +125,7 @@ int cw_read_file(const char *path, char **buf, size_t *len)
     return 0;
 }
 
-void cw_buf_put(cw_buf *b, const void *s, size_t n)
+void cw_buf_reserve(cw_buf *b, size_t n)
 {
     if (b->cap - b->n < n + 1) {
         size_t c = b->cap ? b->cap : 256;
@@ -134,6 +134,11 @@ void cw_buf_put(cw_buf *b, const void *s, size_t n)
         b->p = cw_xrealloc(b->p, c);
         b->cap = c;
     }
+}
+
+void cw_buf_put(cw_buf *b, const void *s, size_t n)
+{
+    cw_buf_reserve(b, n);
     memcpy(b->p + b->n, s, n);
     b->n += n;
     b->p[b->n] = '\0';
@@ -149,14 +154,7 @@ void cw_buf_printf(cw_buf *b, const char *fmt, ...)
     va_end(ap);
     if (n <= 0)
         return;
-    cw_buf_put(b, "", 0);
-    if (b->cap - b->n < (size_t)n + 1) {
-        size_t c = b->cap;
-        while (c - b->n < (size_t)n + 1)
-            c *= 2;
-        b->p = cw_xrealloc(b->p, c);
-        b->cap = c;
-    }
+    cw_buf_reserve(b, (size_t)n);
     va_start(ap, fmt);
     vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap);
     va_end(ap);

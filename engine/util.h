@@ -58,6 +58,8 @@ typedef struct cw_buf {
     size_t n, cap;
 } cw_buf;
 
+/* Room for n more bytes and the terminating NUL. */
+void cw_buf_reserve(cw_buf *b, size_t n);
 void cw_buf_put(cw_buf *b, const void *s, size_t n);
 static inline void cw_buf_puts(cw_buf *b, const char *s)
 {
