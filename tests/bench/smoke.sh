@@ -11,17 +11,11 @@ set -uo pipefail
 cw=${1:?usage: smoke.sh CASEWARDEN GEN TRUTH}
 gen=${2:?usage: smoke.sh CASEWARDEN GEN TRUTH}
 truth=${3:?usage: smoke.sh CASEWARDEN GEN TRUTH}
-top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/harness.sh
+. "$(dirname "$0")/../harness.sh"
 rules="$top/rules"
 seed=7
 events=10000
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-ok()  { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 # generate NAME ARGS...: bench/gen into $tmp/NAME
 generate() {
@@ -100,5 +94,4 @@ if generate shuffled --shuffle 0.05 --dup 0.01; then
     judge shuffled
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -3,14 +3,8 @@
 # lines for bad input, help on every verb. Usage: run.sh PATH/TO/casewarden
 set -uo pipefail
 cw=${1:?usage: run.sh CASEWARDEN}
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-ok()  { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# shellcheck source=tests/harness.sh
+. "$(dirname "$0")/../harness.sh"
 
 # check NAME EXPECTED_STATUS GREP_PATTERN_IN_OUTPUT -- CMD...
 check() {
@@ -178,5 +172,4 @@ if sort "$top/examples/expected.tsv" | cmp -s - "$tmp/ex.tsv"; then ok; else
     sort "$top/examples/expected.tsv" | diff - "$tmp/ex.tsv" | sed 's/^/    /'
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

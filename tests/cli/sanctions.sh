@@ -8,14 +8,8 @@
 # directory is listed at once. Usage: sanctions.sh PATH/TO/casewarden
 set -uo pipefail
 cw=${1:?usage: sanctions.sh CASEWARDEN}
-top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-ok()  { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# shellcheck source=tests/harness.sh
+. "$(dirname "$0")/../harness.sh"
 
 # fresh NAME: a new copy of the shipped rules in $tmp/NAME
 fresh() {
@@ -166,5 +160,4 @@ EOF
 grep -q '"rule":"SANCTION-RANGE","case":"A1","subject":"","unit":"370102","severity":"high","state":"violation"' "$tmp/out" \
     && grep -q '依据 2012版裁量基准 PSAL-43' "$tmp/out" && ok || bad "eval: no SANCTION-RANGE finding: $(cat "$tmp/out")"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

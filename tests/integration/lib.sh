@@ -6,21 +6,15 @@
 
 cw=${1:?usage: $0 CASEWARDEN}
 cw=$(cd "$(dirname "$cw")" && pwd)/$(basename "$cw")
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-tmp=$(mktemp -d /tmp/cw-it-XXXXXX)
-pass=0
-fail=0
+# shellcheck source=tests/harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../harness.sh"
 serve_pid=
-
-ok()  { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 cleanup() {
     if [ -n "$serve_pid" ]; then kill -9 "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null; fi
     "$top/scripts/mariadb-stop.sh" "$tmp/db" >/dev/null 2>&1
     rm -rf "$tmp"
 }
-trap cleanup EXIT
 
 sock=$("$top/scripts/mariadb-start.sh" "$tmp/db" 2>"$tmp/mariadb.log" | tail -n1) || {
     echo "FAIL: the private MariaDB did not start"; cat "$tmp/mariadb.log"; echo "0 passed, 1 failed"; exit 1; }
@@ -103,7 +97,3 @@ load_sql() {
     mariadb --no-defaults -S "$sock" -u root casewarden < "$tmp/load.sql"
 }
 
-finish() {
-    echo "$pass passed, $fail failed"
-    [ "$fail" -eq 0 ]
-}

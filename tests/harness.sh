@@ -1,0 +1,19 @@
+# Sourced by the shell tests: $top (the source tree), $tmp (a private
+# directory, removed at exit by `cleanup`, which a test may redefine to do
+# more), and the pass/fail count with its summary line.
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+tmp=$(mktemp -d /tmp/cw-test-XXXXXX)    # short: sockets are made under it
+pass=0
+fail=0
+
+ok()  { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+cleanup() { rm -rf "$tmp"; }
+trap cleanup EXIT
+
+# finish: the summary line; the status says whether anything failed
+finish() {
+    echo "$pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+}
