@@ -5,6 +5,11 @@
 # AddressSanitizer and UndefinedBehaviorSanitizer. Ends with one
 # "N passed, N failed" line.
 set -uo pipefail
+case ${1-} in
+    --help|-h) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; echo "Usage: scripts/test.sh (no options)"; exit 0 ;;
+    "") ;;
+    *) echo "test.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+esac
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
