@@ -239,7 +239,7 @@ static int stored_seqs(cw_db *db, cw_buf *b, item *items, size_t n, cw_err *err)
  * leave a hole the engine waits on (engine.gap_timeout_s). Returns 0, a
  * MariaDB error (< 0), or 1 when another request stored one of the ids
  * meanwhile (try again). */
-static int store(req *r, cw_db *db, item *items, size_t n, cw_err *err)
+static int store(cw_db *db, item *items, size_t n, cw_err *err)
 {
     existing x = { items, n, false };
     cw_buf b = { 0 };
@@ -284,7 +284,6 @@ fail:
     if (tx)
         cw_db_rollback(db);
 out:
-    (void)r;
     cw_buf_free(&b);
     free(dup_of);
     return rc;
@@ -398,7 +397,7 @@ void cw_api_post_events(req *r)
         for (size_t i = 0; i < n; i++)
             if (items[i].status != ST_INVALID)
                 items[i].status = ST_NEW;
-        rc = store(r, db, items, n, &err);
+        rc = store(db, items, n, &err);
     }
     if (rc != 0) {
         if (rc == 1)

@@ -21,8 +21,8 @@ EXTRA_DIST += bench/db/README.md bench/db/run.sh bench/db/api.sh bench/db/lib.sh
 # bench/run's own probes: the deadline clock's cost per tick (timing wheel
 # alone and through the engine), and the resident memory per case.
 noinst_PROGRAMS += bench/ticks bench/resident
-bench_ticks_SOURCES = bench/ticks.c
+bench_ticks_SOURCES = bench/ticks.c bench/rss.h
 bench_ticks_LDADD = engine/libcwcore.la
-bench_resident_SOURCES = bench/resident.c
+bench_resident_SOURCES = bench/resident.c bench/rss.h
 bench_resident_LDADD = engine/libcwcore.la
 EXTRA_DIST += bench/run

@@ -28,19 +28,7 @@
 #include "eval.h"
 #include "ruleset.h"
 #include "timeutil.h"
-
-static size_t rss_now(void)
-{
-    unsigned long size, res;
-    FILE *f = fopen("/proc/self/statm", "r");
-    int n;
-
-    if (f == NULL)
-        return 0;
-    n = fscanf(f, "%lu %lu", &size, &res);
-    fclose(f);
-    return n == 2 ? (size_t)res * (size_t)sysconf(_SC_PAGESIZE) : 0;
-}
+#include "rss.h"
 
 static double mono_s(void)
 {

@@ -54,6 +54,7 @@
 #include "ruleset.h"
 #include "timers.h"
 #include "timeutil.h"
+#include "rss.h"
 
 #define TZ 480                      /* +08:00 */
 #define HOUR 3600
@@ -83,20 +84,6 @@ static uint64_t splitmix(uint64_t *x)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
-}
-
-/* Resident set size now, from /proc/self/statm (pages). 0 when unknown. */
-static size_t rss_now(void)
-{
-    unsigned long size, res;
-    FILE *f = fopen("/proc/self/statm", "r");
-    int n;
-
-    if (f == NULL)
-        return 0;
-    n = fscanf(f, "%lu %lu", &size, &res);
-    fclose(f);
-    return n == 2 ? (size_t)res * (size_t)sysconf(_SC_PAGESIZE) : 0;
 }
 
 static _Noreturn void usage(void)
