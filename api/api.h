@@ -8,9 +8,9 @@
 #ifndef CW_API_H
 #define CW_API_H
 
-#include "config.h"
-#include "err.h"
-#include "service.h"
+#include "service/config.h"
+#include "base/err.h"
+#include "service/service.h"
 
 typedef struct cw_api cw_api;
 

@@ -11,10 +11,10 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "api.h"
-#include "db.h"
-#include "evjson.h"
-#include "util.h"
+#include "api/api.h"
+#include "store/store.h"
+#include "event/evjson.h"
+#include "base/util.h"
 
 /* A database connection and a parser, lent to one request at a time. */
 typedef struct worker {

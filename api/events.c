@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_int.h"
-#include "log.h"
+#include "api/api_int.h"
+#include "base/log.h"
 
 enum { ST_INVALID, ST_NEW, ST_STORED, ST_DUPLICATE, ST_CONFLICT };
 

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_int.h"
-#include "log.h"
-#include "timeutil.h"
+#include "api/api_int.h"
+#include "base/log.h"
+#include "base/timeutil.h"
 
 const char cw_api_finding_cols[] =
     "id, rule, case_id, subject, unit, severity, state, due, raised, message, basis, events, review";

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_int.h"
-#include "log.h"
+#include "api/api_int.h"
+#include "base/log.h"
 
 typedef struct counted {
     json_t *by_rule;         /* rule -> {state: n} */

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "api_int.h"
-#include "log.h"
-#include "sha256.h"
+#include "api/api_int.h"
+#include "base/log.h"
+#include "base/sha256.h"
 
 const double cw_api_buckets[LATENCY_BUCKETS] = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5

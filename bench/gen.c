@@ -38,9 +38,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "calendar.h"
-#include "err.h"
-#include "timeutil.h"
+#include "law/calendar.h"
+#include "base/err.h"
+#include "base/timeutil.h"
 
 #ifndef CW_RULES_DIR
 #define CW_RULES_DIR "rules"

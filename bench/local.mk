@@ -4,9 +4,9 @@
 noinst_PROGRAMS += bench/gen bench/truth
 bench_gen_SOURCES = bench/gen.c
 bench_gen_CPPFLAGS = $(AM_CPPFLAGS) -DCW_RULES_DIR='"$(abs_top_srcdir)/rules"'
-bench_gen_LDADD = engine/libcwcore.la
+bench_gen_LDADD = $(CW_RULES_LIBS)
 bench_truth_SOURCES = bench/truth.c
-bench_truth_LDADD = engine/libcwcore.la $(JANSSON_LIBS)
+bench_truth_LDADD = $(CW_RULES_LIBS) $(JANSSON_LIBS)
 EXTRA_DIST += bench/README.md tests/bench/smoke.sh
 
 # Database and HTTP API measurements (bench/db/README.md): insert writes
@@ -22,7 +22,7 @@ EXTRA_DIST += bench/db/README.md bench/db/run.sh bench/db/api.sh bench/db/lib.sh
 # alone and through the engine), and the resident memory per case.
 noinst_PROGRAMS += bench/ticks bench/resident
 bench_ticks_SOURCES = bench/ticks.c bench/rss.h
-bench_ticks_LDADD = engine/libcwcore.la
+bench_ticks_LDADD = $(CW_RULES_LIBS)
 bench_resident_SOURCES = bench/resident.c bench/rss.h
-bench_resident_LDADD = engine/libcwcore.la
+bench_resident_LDADD = $(CW_RULES_LIBS)
 EXTRA_DIST += bench/run

@@ -24,10 +24,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
-#include "eval.h"
-#include "ruleset.h"
-#include "timeutil.h"
+#include "core/engine.h"
+#include "offline/eval.h"
+#include "rules/ruleset.h"
+#include "base/timeutil.h"
 #include "rss.h"
 
 static double mono_s(void)

@@ -49,11 +49,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
-#include "eval.h"
-#include "ruleset.h"
-#include "timers.h"
-#include "timeutil.h"
+#include "core/engine.h"
+#include "offline/eval.h"
+#include "rules/ruleset.h"
+#include "core/timers.h"
+#include "base/timeutil.h"
 #include "rss.h"
 
 #define TZ 480                      /* +08:00 */

@@ -22,7 +22,7 @@
 
 #include <jansson.h>
 
-#include "timeutil.h"
+#include "base/timeutil.h"
 
 #define TZ 480
 

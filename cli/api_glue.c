@@ -1,8 +1,8 @@
 /*
  * serve's link to the HTTP API, so that cmd_serve.c needs only cli.h.
  */
-#include "api.h"
-#include "cli.h"
+#include "api/api.h"
+#include "cli/cli.h"
 
 int cw_cli_api_start(void **api, struct cw_service *s, struct cw_config *cfg, cw_err *err)
 {

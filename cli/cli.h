@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "engine.h"
-#include "ruleset.h"
+#include "core/engine.h"
+#include "rules/ruleset.h"
 
 /* Exit statuses: 0 done, 1 the verb's own "no" (failed tests, bad input
  * with --strict), 2 usage or configuration errors. */

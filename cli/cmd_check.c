@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "eval.h"
-#include "lint.h"
-#include "timeutil.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "offline/eval.h"
+#include "offline/lint.h"
+#include "base/timeutil.h"
+#include "base/util.h"
 
 static const char help[] =
     "usage: casewarden check --rules DIR [--events FILE [--now T]] [OPTIONS]\n"

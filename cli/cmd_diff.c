@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "eval.h"
-#include "timeutil.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "offline/eval.h"
+#include "base/timeutil.h"
+#include "base/util.h"
 
 static const char help[] =
     "usage: casewarden diff --rules NEW --against OLD --events FILE [--now T] [OPTIONS]\n"

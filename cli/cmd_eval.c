@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "eval.h"
-#include "timeutil.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "offline/eval.h"
+#include "base/timeutil.h"
+#include "base/util.h"
 
 static const char help[] =
     "usage: casewarden eval --rules DIR --events FILE [OPTIONS]\n"

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "config.h"
-#include "db.h"
+#include "cli/cli.h"
+#include "service/config.h"
+#include "store/store.h"
 
 static const char help[] =
     "usage: casewarden migrate [--config FILE] [--status]\n"

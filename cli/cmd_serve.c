@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "config.h"
-#include "log.h"
-#include "service.h"
-#include "timeutil.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "service/config.h"
+#include "base/log.h"
+#include "service/service.h"
+#include "base/timeutil.h"
+#include "base/util.h"
 
 static const char help[] =
     "usage: casewarden serve [--config FILE] [OPTIONS]\n"

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "fixture.h"
+#include "cli/cli.h"
+#include "offline/fixture.h"
 
 static const char help[] =
     "usage: casewarden test [DIR] [OPTIONS]\n"

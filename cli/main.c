@@ -8,11 +8,11 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "cli.h"
-#include "config.h"
-#include "log.h"
-#include "timeutil.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "service/config.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "base/util.h"
 
 static const struct verb {
     const char *name;

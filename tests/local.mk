@@ -1,5 +1,5 @@
 # One cmocka binary per module; `make check` runs them all.
-CW_UNIT_LIBS = engine/libcwcore.la $(CMOCKA_LIBS)
+CW_UNIT_LIBS = $(CW_ALL_LIBS) $(CMOCKA_LIBS)
 CW_UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -DCW_SRCDIR='"$(abs_top_srcdir)"' \
 	-DCW_BUILDDIR='"$(abs_top_builddir)"'
 CW_UNITS = tests/unit/test_timeutil tests/unit/test_calendar tests/unit/test_yamltree \

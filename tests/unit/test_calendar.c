@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "calendar.h"
+#include "law/calendar.h"
 
 #define BEIJING (8 * 60)
 

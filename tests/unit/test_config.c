@@ -12,8 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "config.h"
-#include "err.h"
+#include "service/config.h"
+#include "base/err.h"
 
 static char path[64];
 

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "catalogue.h"
-#include "err.h"
-#include "evjson.h"
-#include "strtab.h"
+#include "law/catalogue.h"
+#include "base/err.h"
+#include "event/evjson.h"
+#include "base/strtab.h"
 
 /* The real catalogue and one parser, shared by the tests of the group
  * (sharing the parser also exercises its reuse between calls). */

@@ -14,10 +14,10 @@
 
 #include <cmocka.h>
 
-#include "engine.h"
-#include "eval.h"
-#include "ruleset.h"
-#include "util.h"
+#include "core/engine.h"
+#include "offline/eval.h"
+#include "rules/ruleset.h"
+#include "base/util.h"
 
 #include "ruledir.h"
 

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "ruleset.h"
+#include "rules/ruleset.h"
 
 #define LIBS CW_BUILDDIR "/tests/plugins/.libs/"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "strtab.h"
+#include "base/strtab.h"
 
 /* Intern a NUL-terminated string. */
 static uint32_t I(cw_strtab *t, const char *s)

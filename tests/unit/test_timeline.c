@@ -7,11 +7,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "catalogue.h"
-#include "err.h"
-#include "evjson.h"
-#include "strtab.h"
-#include "timeline.h"
+#include "law/catalogue.h"
+#include "base/err.h"
+#include "event/evjson.h"
+#include "base/strtab.h"
+#include "event/record.h"
 
 /* A world whose names table holds the real catalogue's names, and a
  * parser to turn JSON into the cw_pevent that records are encoded from. */

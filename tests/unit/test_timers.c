@@ -19,8 +19,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "timers.h"
-#include "timeutil.h"
+#include "core/timers.h"
+#include "base/timeutil.h"
 
 #define T2026 1767196800LL          /* 2026-01-01T00:00:00+08:00 */
 #define DAY 86400LL

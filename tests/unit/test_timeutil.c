@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "timeutil.h"
+#include "base/timeutil.h"
 
 /* Parse from a heap copy of exactly strlen(s) bytes with no NUL after it,
  * so that AddressSanitizer catches any read past len. */

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "yamltree.h"
+#include "base/yamltree.h"
 
 static cw_ydoc *parse(const char *text)
 {

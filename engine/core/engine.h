@@ -1,0 +1,223 @@
+/*
+ * The engine: case timelines, the rules run over them event by event, and
+ * the findings they keep.
+ *
+ * Events are stored into their case's timeline (ordered by at, then seq)
+ * and then processed in that order; each case has a horizon, the prefix
+ * already processed, and what rules see of a case ends there. Storing and
+ * processing are separate so that a file can be read whole, ordered, and
+ * then replayed in time order across all cases (eval), while the service
+ * processes each event as it comes (serve). An event that arrives older
+ * than its case's horizon makes the engine replay that case, so the
+ * findings are always those of the timeline in time order.
+ *
+ * Findings are kept per case, keyed by (rule, subject). A deadline
+ * finding keeps due, lead and met, and its state is derived at the time
+ * asked for, so the same records answer for any `now`.
+ *
+ * One thread owns an engine.
+ */
+#ifndef CW_ENGINE_H
+#define CW_ENGINE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "casewarden/plugin.h"
+#include "base/err.h"
+#include "event/evjson.h"
+#include "core/rule.h"
+#include "event/record.h"
+
+/* A finding record, as the engine keeps it. */
+typedef struct cw_frec {
+    /* ordered for size: there is one per obligation and finding */
+    uint16_t rule;           /* index in the ruleset */
+    uint8_t mode;            /* enum cw_fmode */
+    uint8_t fstate;          /* fixed: the state */
+    uint8_t flags;           /* CW_FF_* */
+    uint8_t mark;            /* scratch for sync */
+    uint8_t punit;           /* enum cw_period_unit; 0 = use msg */
+    uint32_t subject;        /* string id */
+    uint32_t unit;           /* unit of the case when it arose */
+    uint32_t plabel;         /* deadline: string id of what started it */
+    int32_t lead;            /* seconds (a lead is at most weeks) */
+    int32_t pn, pext;
+    cw_time due, met, raised;
+    cw_time pstart;
+    cw_time timer_at;        /* the transition a timer is armed for */
+    uint64_t whash;          /* digest of what the sink last stored; 0 = nothing */
+    char *msg;               /* fixed: text; deadline: description, or NULL
+                                when `period` describes it */
+    char *evids;             /* "id\0id\0" ... "\0"; NULL = none */
+} cw_frec;
+
+/* A finding the sink stored that the rules no longer give: it must be
+ * withdrawn, unless the same key comes back with the same digest. */
+typedef struct cw_gone {
+    uint16_t rule;
+    bool settled;            /* the flush under way met it again */
+    uint32_t subject;
+    uint64_t whash;
+} cw_gone;
+
+struct cw_case {
+    uint32_t id;             /* string id of the case number */
+    uint32_t idx;            /* position in the engine */
+    uint32_t unit;           /* unit of its latest processed event */
+    uint32_t kind, cause;    /* from its first case.accepted in time, */
+    cw_time accepted_at, offence_at;  /* whenever that arrived */
+    uint32_t nev, nproc;     /* events stored, processed */
+    uint32_t len, cap, proclen;  /* timeline bytes; proclen = processed */
+    uint32_t *offs;          /* offs[i]: offset of the i-th record */
+    uint8_t *tl;
+    cw_frec *fr;
+    uint32_t nfr, capfr;
+    cw_gone *gone;
+    uint32_t ngone, capgone;
+    bool dirty;              /* findings changed since the last flush */
+    uint64_t has;            /* event types processed, as rules' `needs` bits */
+};
+
+typedef struct cw_engine cw_engine;
+
+/* The state of finding r at time now, and when it arose (*raised). */
+int cw_frec_state(const cw_frec *r, cw_time now, cw_time *raised);
+
+/* A new engine over w with ruleset rs (both borrowed; rs may be replaced
+ * later with cw_engine_set_ruleset). */
+cw_engine *cw_engine_new(cw_world *w, cw_ruleset *rs);
+void cw_engine_free(cw_engine *e);
+cw_world *cw_engine_world(const cw_engine *e);
+cw_ruleset *cw_engine_ruleset(const cw_engine *e);
+
+/* Encode a parsed event as a record (interning its strings) into
+ * *buf[0..*len), replacing what was there. Returns the record size, or
+ * CW_ELIMIT when it exceeds the record limits. */
+int cw_engine_encode(cw_engine *e, const cw_pevent *pe, uint64_t seq, uint8_t **buf,
+                     size_t *cap, cw_err *err);
+/* The string id of a case number (interned). */
+uint32_t cw_engine_case_sid(cw_engine *e, const char *id, size_t len);
+/* Store a record into case case_sid (created when new), not processed
+ * yet. *c receives the case; *in_order is false when the record landed
+ * before the case's horizon (the case must then be replayed). */
+void cw_engine_store(cw_engine *e, uint32_t case_sid, const uint8_t *rec, cw_case **c,
+                     bool *in_order);
+/* Process the next stored event of c. Returns 1 when one was processed,
+ * 0 when c has none left. */
+int cw_engine_process_next(cw_engine *e, cw_case *c);
+/* Process every stored event of c, replaying c from its start when an
+ * event was stored behind its horizon. */
+void cw_engine_catch_up(cw_engine *e, cw_case *c, bool replay);
+
+size_t cw_engine_ncases(const cw_engine *e);
+cw_case *cw_engine_case_at(const cw_engine *e, size_t i);
+cw_case *cw_engine_case(const cw_engine *e, const char *id);
+
+/* Look up an event stored earlier by id (eval's duplicate check): the
+ * case and seq of a record whose id equals id, via the caller's map. */
+const uint8_t *cw_case_record(const cw_case *c, uint64_t seq);
+
+/* ---- Findings out ---- */
+
+/* A finding resolved for output. */
+typedef struct cw_finding {
+    const cw_rule *rule;
+    const char *case_id;
+    const char *subject;
+    const char *unit;
+    int state;
+    cw_time due;             /* CW_TIME_NONE when none */
+    cw_time raised;
+    char *message;           /* owned by the holder */
+    const char **events;     /* ids of the events it rests on (owned array) */
+    unsigned nevents;
+    int64_t id;              /* 0 without a database */
+    const char *review;      /* "open" without a database */
+} cw_finding;
+
+/* Resolve record r of case c at time now into f (f->message allocated;
+ * free with cw_finding_clear). Returns the state (CW_ST_NONE: nothing to
+ * show, f untouched). */
+int cw_engine_resolve(cw_engine *e, const cw_case *c, const cw_frec *r, cw_time now,
+                      cw_finding *f);
+void cw_finding_clear(cw_finding *f);
+
+/* Every finding at time now, in output order (case, rule, subject). */
+typedef struct cw_findings {
+    cw_finding *v;
+    size_t n, cap;
+} cw_findings;
+void cw_engine_findings(cw_engine *e, cw_time now, cw_findings *out);
+void cw_findings_free(cw_findings *fs);
+/* The same one at a time, resolved just before fn sees it (and freed
+ * after), so that millions of findings need no more memory than one.
+ * A non-zero return from fn stops and is returned. */
+int cw_engine_each_finding(cw_engine *e, cw_time now,
+                           int (*fn)(void *ud, const cw_finding *f), void *ud);
+
+/* Output: one JSON object (appended to b, no newline) or line, or an
+ * aligned table. */
+struct cw_buf;
+void cw_finding_json(const cw_finding *f, int tz, struct cw_buf *b);
+void cw_finding_write_json(const cw_finding *f, int tz, FILE *out);
+void cw_findings_write_table(const cw_findings *fs, int tz, FILE *out);
+
+const char *cw_state_name(int state);
+int cw_state_parse(const char *name);
+
+/* ---- Findings to a store (the service) ---- */
+
+typedef struct cw_sink {
+    /* a finding new or changed; events_json is its `events` array */
+    int (*upsert)(void *ud, const cw_finding *f, const char *events_json, uint64_t digest);
+    /* a finding the rules no longer give */
+    int (*remove)(void *ud, const char *rule, const char *case_id, const char *subject);
+    void *ud;
+} cw_sink;
+
+/*
+ * Hand the changes of every case marked dirty to sink, as of now, and arm
+ * the timers for their next state changes. Nothing counts as stored until
+ * cw_engine_flush_end(e, true) (after the store committed); with false,
+ * the same changes are offered again by the next flush. *changes counts
+ * the calls made. Returns 0 or the sink's first error.
+ */
+int cw_engine_flush(cw_engine *e, cw_time now, const cw_sink *sink, size_t *changes);
+void cw_engine_flush_end(cw_engine *e, bool stored);
+/* The store already holds this finding (at startup): remember it, so an
+ * equal one is not written again and a missing one is withdrawn. Returns
+ * false when the case or rule is unknown (the caller withdraws it). */
+bool cw_engine_stored(cw_engine *e, const char *rule, const char *case_id, const char *subject,
+                      uint64_t digest);
+/* Move the clock to now: cases whose findings change state by then are
+ * marked dirty. */
+void cw_engine_tick(cw_engine *e, cw_time now);
+size_t cw_engine_timers(const cw_engine *e);
+size_t cw_engine_dirty(const cw_engine *e);
+/* Forget every conclusion and process every stored event again, in time
+ * order across all cases (startup, rule reload). */
+void cw_engine_replay_all(cw_engine *e);
+void cw_engine_set_ruleset(cw_engine *e, cw_ruleset *rs);
+/* Give back the room cases' arrays grew ahead of need (after a bulk
+ * load: the service's rebuild, eval). */
+void cw_engine_trim(cw_engine *e);
+/* Time every rule call into cw_rule.nanos (for `check --events`; it
+ * costs two clock reads per call). */
+void cw_engine_time_rules(cw_engine *e, bool on);
+
+/* The digest of a finding as stored: the same from an engine finding and
+ * from a database row. */
+uint64_t cw_finding_digest(const char *rule, const char *case_id, const char *subject,
+                           const char *unit, const char *severity, const char *state, cw_time due,
+                           cw_time raised, const char *message, const char *basis,
+                           const char *events_json);
+/* f's events as a JSON array, into b. */
+void cw_finding_events_json(const cw_finding *f, struct cw_buf *b);
+
+/* Bytes held by cases, timelines, findings and indexes. */
+size_t cw_engine_memory(const cw_engine *e);
+/* Cases replayed from their start because an event arrived behind. */
+uint64_t cw_engine_replays(const cw_engine *e);
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * The rules as the engine runs them: the compiled form of a rules
+ * directory (rules/ruleset.h loads it), with the dispatch tables the
+ * engine reads on every event. The engine (core/) depends on these types
+ * only; loading, plugins and the Lua host live above it in rules/.
+ */
+#ifndef CW_CORE_RULE_H
+#define CW_CORE_RULE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "casewarden/plugin.h"
+#include "event/record.h"
+#include "law/calendar.h"
+#include "law/catalogue.h"
+
+typedef struct cw_luafile cw_luafile;
+
+typedef enum { CW_RULE_ACTIVE = 0, CW_RULE_QUARANTINED } cw_rule_status;
+
+typedef struct cw_rule {
+    cw_rule_info info;       /* strings owned by the rule */
+    uint16_t index;          /* position in the ruleset */
+    int sev;                 /* 0 low .. 3 critical */
+    /* scope */
+    uint32_t kind;           /* case kind (string id); 0 = any */
+    char **units;            /* unit prefixes; none = all */
+    size_t nunits;
+    cw_day from, to;         /* effective period, both included */
+    /* implementation: a model instance (C plugin or Lua) */
+    const cw_model *model;
+    void *inst;
+    cw_luafile *lua;         /* the file that declared it */
+    /* state */
+    cw_rule_status status;
+    char *last_error;
+    uint64_t evals, errors;
+    uint64_t needs;          /* the case must have these types (ruleset's needbit) */
+    uint64_t nanos;          /* time in the rule, when the engine times rules */
+} cw_rule;
+
+typedef struct cw_plugin_handle {
+    void *dl;
+    const cw_plugin *p;
+    char *path;
+} cw_plugin_handle;
+
+/* One (event type, field) pair some rule wants indexed across cases. */
+typedef struct cw_index_spec {
+    int type, fid;
+} cw_index_spec;
+
+typedef struct cw_ruleset {
+    char *dir;
+    cw_world *world;         /* borrowed */
+    int tz;                  /* minutes east of UTC */
+    cw_catalogue *cat;
+    cw_calendar *cal;
+    cw_plugin_handle *plugins;
+    size_t nplugins;
+    cw_luafile **files;
+    size_t nfiles;
+    cw_rule **rules;
+    size_t nrules;
+    /* dispatch: for each names id of an event type, the rules listening */
+    uint16_t **listen;
+    uint16_t *nlisten;
+    size_t nlisten_types;
+    cw_index_spec *idx;
+    size_t nidx;
+    /* `needs`: for each names id of an event type, 1 + its bit in
+     * cw_case.has, or 0 */
+    uint8_t *needbit;
+    size_t nneedbit;
+    int nneeds;
+    /* Lua limits */
+    size_t lua_memory;       /* bytes per rule file */
+    uint64_t lua_budget;     /* instructions per call */
+    /* names ids the engine itself needs */
+    int t_accepted, f_kind, f_cause, f_offence_at;
+    struct loader *loading;  /* while cw_ruleset_load runs */
+    struct cw_varena *data;  /* data files read for models (data_files) */
+} cw_ruleset;
+
+cw_rule *cw_ruleset_find(const cw_ruleset *rs, const char *id);
+
+/* Scope and effective period: does rule r judge a case of this kind and
+ * unit, for an act or step at time t? */
+bool cw_rule_in_scope(const cw_rule *r, const cw_ruleset *rs, uint32_t kind,
+                      const char *unit, cw_time t);
+
+/* Mark r quarantined with a reason (copied); logged once. */
+void cw_rule_quarantine(cw_rule *r, const char *why);
+
+/* Configuration-time registration (cw_host.listen, want_index). */
+int cw__listen(cw_ruleset *rs, cw_rule *r, int type);
+int cw__want_index(cw_ruleset *rs, int type, int fid);
+
+#endif

@@ -1,0 +1,5 @@
+# law: the legal calendar and period arithmetic, the event catalogue.
+noinst_LTLIBRARIES += engine/law/libcwlaw.la
+engine_law_libcwlaw_la_SOURCES = \
+	engine/law/calendar.c engine/law/calendar.h \
+	engine/law/catalogue.c engine/law/catalogue.h

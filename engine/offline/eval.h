@@ -1,0 +1,65 @@
+/*
+ * Evaluation without a database (casewarden eval, test, diff and the
+ * benches): events from a JSONL file into an engine, ordered by time
+ * across all cases, processed, then judged at a given `now`.
+ */
+#ifndef CW_EVAL_H
+#define CW_EVAL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/engine.h"
+
+typedef struct cw_eval_opts {
+    cw_time now;             /* events after it have not happened yet */
+    bool strict;             /* stop at the first bad line */
+    bool parse_only;         /* parse and validate only */
+    FILE *errors;            /* one line per bad event; NULL = silent */
+    FILE *progress;          /* progress lines for long files; NULL = none */
+    /* each bad event, besides the line in `errors` (may be NULL) */
+    void (*on_error)(void *ud, size_t line, const cw_event_error *e);
+    void *ud;
+} cw_eval_opts;
+
+typedef struct cw_eval_stats {
+    size_t lines;            /* non-blank lines read */
+    size_t accepted;         /* events stored */
+    size_t duplicates;       /* the same event again */
+    size_t rejected;         /* invalid, or the same id with another body */
+    size_t future;           /* after `now`, left out */
+    double read_s, process_s;
+} cw_eval_stats;
+
+/* An evaluation's own state: the reader, the parser, the id map and the
+ * time order. One per engine. */
+typedef struct cw_eval cw_eval;
+
+cw_eval *cw_eval_new(cw_engine *e);
+void cw_eval_free(cw_eval *ev);
+
+/*
+ * Read every event of a JSONL file ("-" = stdin) into the engine. Each
+ * bad line is reported as "FILE:LINE: event ID: field 'F': what" and
+ * skipped, or with strict ends the read with CW_EEVENT. The same event
+ * again (same id and content) is skipped as a duplicate; the same id with
+ * other content is rejected as a conflict naming the first line.
+ * May be called for several files; events are numbered across them.
+ */
+int cw_eval_read(cw_eval *ev, const char *path, const cw_eval_opts *o, cw_eval_stats *st,
+                 cw_err *err);
+/* Read one event given as JSON text (fixtures). name and line are for
+ * messages. Returns 0, CW_EPARSE/CW_EEVENT (reported), or 1 for a
+ * duplicate. */
+int cw_eval_add(cw_eval *ev, const char *json, size_t len, const char *name, size_t line,
+                const cw_eval_opts *o, cw_eval_stats *st, cw_err *err);
+
+/* The same with the event's sequence number given (the database's seq;
+ * it must grow with each call). */
+int cw_eval_add_seq(cw_eval *ev, const char *json, size_t len, uint64_t seq, const char *name,
+                    size_t line, const cw_eval_opts *o, cw_eval_stats *st, cw_err *err);
+
+/* Process everything read, in time order across cases. */
+void cw_eval_run(cw_eval *ev, const cw_eval_opts *o, cw_eval_stats *st);
+
+#endif

@@ -1,0 +1,675 @@
+#include "rules/ruleset.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/engine_int.h"
+#include "base/log.h"
+#include "rules/lua/lua.h"
+#include "base/util.h"
+#include "base/value.h"
+#include "base/yamltree.h"
+
+#define DEFAULT_LUA_MEMORY (32u << 20)
+#define DEFAULT_LUA_BUDGET 1000000u
+
+static const char *const severities[] = { "low", "medium", "high", "critical" };
+
+/* ---- problems ----------------------------------------------------------- */
+
+typedef struct loader {
+    cw_ruleset *rs;
+    const cw_load_opts *opts;
+    cw_err *err;
+    int problems;
+} loader;
+
+/* Record a problem: the first goes to err, every one to the report. */
+static void problem(loader *ld, const cw_err *e)
+{
+    if (ld->problems++ == 0 && ld->err != NULL && ld->err != e)
+        *ld->err = *e;
+    if (ld->opts && ld->opts->report)
+        fprintf(ld->opts->report, "%s\n", e->msg);
+}
+
+void cw__ruleset_problem(cw_ruleset *rs, const cw_err *e)
+{
+    if (rs->loading != NULL)
+        problem(rs->loading, e);
+}
+
+/* ---- rules ---------------------------------------------------------------- */
+
+static void rule_free(cw_rule *r)
+{
+    if (r == NULL)
+        return;
+    if (r->model && r->model->release && r->inst)
+        r->model->release(r->inst);
+    for (size_t i = 0; i < r->nunits; i++)
+        free(r->units[i]);
+    free(r->units);
+    free((char *)r->info.id);
+    free((char *)r->info.title);
+    free((char *)r->info.severity);
+    free((char *)r->info.basis);
+    free((char *)r->info.file);
+    free(r->last_error);
+    free(r);
+}
+
+const cw_model *cw__ruleset_model(const cw_ruleset *rs, const char *name)
+{
+    for (size_t p = 0; p < rs->nplugins; p++)
+        for (size_t m = 0; m < rs->plugins[p].p->nmodels; m++)
+            if (strcmp(rs->plugins[p].p->models[m]->name, name) == 0)
+                return rs->plugins[p].p->models[m];
+    return NULL;
+}
+
+static int read_scope(cw_ruleset *rs, cw_rule *r, const cw_value *scope, const char *where,
+                      cw_err *err)
+{
+    const cw_value *kind, *units;
+
+    if (scope == NULL)
+        return 0;
+    if (scope->kind != CW_P_MAP)
+        return cw_err_set(err, CW_ERULE, "%s: 'scope' must be a table {kind=..., units={...}}", where);
+    for (size_t i = 0; i < scope->n; i++)
+        if (strcmp(scope->keys[i], "kind") && strcmp(scope->keys[i], "units"))
+            return cw_err_set(err, CW_ERULE, "%s: scope: unknown key '%s' (kind, units)", where,
+                              scope->keys[i]);
+    if ((kind = cw_value_get(scope, "kind")) != NULL) {
+        if (kind->kind != CW_P_STR ||
+            (strcmp(kind->s, "administrative") != 0 && strcmp(kind->s, "criminal") != 0))
+            return cw_err_set(err, CW_ERULE, "%s: scope.kind must be \"administrative\" or \"criminal\"",
+                              where);
+        r->kind = cw_strtab_intern(rs->world->strs, kind->s, strlen(kind->s));
+    }
+    if ((units = cw_value_get(scope, "units")) != NULL) {
+        if (units->kind != CW_P_LIST)
+            return cw_err_set(err, CW_ERULE, "%s: scope.units must be a list of unit prefixes", where);
+        r->units = cw_xcalloc(units->n, sizeof *r->units);
+        for (size_t i = 0; i < units->n; i++) {
+            const cw_value *u = &units->items[i];
+            size_t len;
+            if (u->kind != CW_P_STR || (len = strlen(u->s)) == 0 || len > 12 ||
+                strspn(u->s, "0123456789") != len)
+                return cw_err_set(err, CW_ERULE, "%s: scope.units: '%s' is not a unit prefix (1-12 digits)",
+                                  where, u->kind == CW_P_STR ? u->s : cw_value_kind_name(u));
+            r->units[r->nunits++] = cw_xstrdup(u->s);
+        }
+    }
+    return 0;
+}
+
+static int read_effective(cw_rule *r, const cw_value *eff, const char *where, cw_err *err)
+{
+    r->from = INT32_MIN;
+    r->to = INT32_MAX;
+    if (eff == NULL)
+        return 0;
+    if (eff->kind != CW_P_MAP)
+        return cw_err_set(err, CW_ERULE, "%s: 'effective' must be a table {from=\"YYYY-MM-DD\", to=...}",
+                          where);
+    for (size_t i = 0; i < eff->n; i++) {
+        const cw_value *v = &eff->items[i];
+        cw_day *d;
+        if (strcmp(eff->keys[i], "from") == 0)
+            d = &r->from;
+        else if (strcmp(eff->keys[i], "to") == 0)
+            d = &r->to;
+        else
+            return cw_err_set(err, CW_ERULE, "%s: effective: unknown key '%s' (from, to)", where,
+                              eff->keys[i]);
+        if (v->kind != CW_P_STR || cw_day_parse(v->s, strlen(v->s), d) < 0)
+            return cw_err_set(err, CW_ERULE, "%s: effective.%s must be a date \"YYYY-MM-DD\"", where,
+                              eff->keys[i]);
+    }
+    if (r->from > r->to)
+        return cw_err_set(err, CW_ERULE, "%s: effective.from is after effective.to", where);
+    return 0;
+}
+
+/* rule{...}: `on` lists the event types, `index` the cross-case lookups. */
+/* needs = "type" or {"type", ...}: the check runs only in cases that have
+ * an event of each type (the one being checked included). The engine
+ * keeps one bit per such type in every case, so this costs nothing per
+ * event, while a check that returns at once still costs a Lua call. */
+static int read_needs(cw_ruleset *rs, cw_rule *r, const cw_value *v, const char *where, cw_err *err)
+{
+    const cw_value *items = v->kind == CW_P_LIST ? v->items : v;
+    size_t n = v->kind == CW_P_LIST ? v->n : 1;
+
+    for (size_t i = 0; i < n; i++) {
+        const cw_type_spec *t;
+        if (items[i].kind != CW_P_STR)
+            return cw_err_set(err, CW_ERULE, "%s: 'needs' is an event type or a list of them", where);
+        if ((t = cw_catalogue_find(rs->cat, items[i].s, strlen(items[i].s))) == NULL)
+            return cw_err_set(err, CW_ERULE, "%s: needs: unknown event type '%s'", where, items[i].s);
+        if ((size_t)t->id >= rs->nneedbit) {
+            size_t m = (size_t)t->id + 1;
+            rs->needbit = cw_xrealloc(rs->needbit, m);
+            memset(rs->needbit + rs->nneedbit, 0, m - rs->nneedbit);
+            rs->nneedbit = m;
+        }
+        if (rs->needbit[t->id] == 0) {
+            if (rs->nneeds == 64)
+                return cw_err_set(err, CW_ELIMIT, "%s: needs: at most 64 event types across the "
+                                  "rules", where);
+            rs->needbit[t->id] = (uint8_t)++rs->nneeds;
+        }
+        r->needs |= 1ull << (rs->needbit[t->id] - 1);
+    }
+    return 0;
+}
+
+static int configure_lua_rule(cw_ruleset *rs, cw_rule *r, const cw_value *params,
+                              const char *where, cw_err *err)
+{
+    const cw_value *on = cw_value_get(params, "on"), *idx = cw_value_get(params, "index");
+    const cw_value *needs = cw_value_get(params, "needs");
+    const cw_type_spec *t;
+
+    for (size_t i = 0; i < params->n; i++)
+        if (strcmp(params->keys[i], "on") && strcmp(params->keys[i], "index") &&
+            strcmp(params->keys[i], "needs"))
+            return cw_err_set(err, CW_ERULE, "%s: unknown key '%s' (a rule has id, title, severity, "
+                              "basis, scope, effective, on, needs, index, check)", where,
+                              params->keys[i]);
+    if (needs != NULL && read_needs(rs, r, needs, where, err) < 0)
+        return CW_ERULE;
+    if (on == NULL || on->kind != CW_P_LIST || on->n == 0)
+        return cw_err_set(err, CW_ERULE, "%s: 'on' must list the event types the rule checks", where);
+    for (size_t i = 0; i < on->n; i++) {
+        const cw_value *v = &on->items[i];
+        if (v->kind != CW_P_STR || (t = cw_catalogue_find(rs->cat, v->s, strlen(v->s))) == NULL)
+            return cw_err_set(err, CW_ERULE, "%s: on: unknown event type '%s'", where,
+                              v->kind == CW_P_STR ? v->s : cw_value_kind_name(v));
+        cw__listen(rs, r, t->id);
+    }
+    if (idx == NULL)
+        return 0;
+    if (idx->kind != CW_P_LIST)
+        return cw_err_set(err, CW_ERULE, "%s: 'index' must be a list of {type, field}", where);
+    for (size_t i = 0; i < idx->n; i++) {
+        const cw_value *p = &idx->items[i];
+        const cw_field_spec *f;
+        if (p->kind != CW_P_LIST || p->n != 2 || p->items[0].kind != CW_P_STR ||
+            p->items[1].kind != CW_P_STR)
+            return cw_err_set(err, CW_ERULE, "%s: index: each entry is {\"type\", \"field\"}", where);
+        t = cw_catalogue_find(rs->cat, p->items[0].s, strlen(p->items[0].s));
+        if (t == NULL)
+            return cw_err_set(err, CW_ERULE, "%s: index: unknown event type '%s'", where, p->items[0].s);
+        f = cw_type_field(t, p->items[1].s, strlen(p->items[1].s));
+        if (f == NULL || (f->type != CW_FT_STRING && f->type != CW_FT_ENUM && f->type != CW_FT_LIST))
+            return cw_err_set(err, CW_ERULE, "%s: index: %s has no string or list field '%s'", where,
+                              t->name, p->items[1].s);
+        cw__want_index(rs, t->id, f->fid);
+    }
+    return 0;
+}
+
+int cw__ruleset_declare(cw_ruleset *rs, cw_luafile *lf, const char *file, int line,
+                        const cw_rule_info *info, const cw_value *scope, const cw_value *effective,
+                        const cw_model *m, const cw_value *params, void *inst, cw_err *err)
+{
+    char where[320];
+    cw_rule *r, *dup;
+    int rc, sev;
+
+    snprintf(where, sizeof where, "%s:%d: rule %s", file, line, info->id ? info->id : "(no id)");
+    if (info->id == NULL || info->id[0] == '\0' || strlen(info->id) > 64 ||
+        strspn(info->id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:") !=
+            strlen(info->id))
+        return cw_err_set(err, CW_ERULE, "%s: 'id' must be 1-64 letters, digits, '-', '_', '.' or ':'",
+                          where);
+    if (info->title == NULL || info->title[0] == '\0')
+        return cw_err_set(err, CW_ERULE, "%s: missing 'title'", where);
+    if (info->basis == NULL || info->basis[0] == '\0')
+        return cw_err_set(err, CW_ERULE, "%s: missing 'basis' (the legal basis shown with every finding)",
+                          where);
+    for (sev = 0; sev < 4; sev++)
+        if (info->severity && strcmp(info->severity, severities[sev]) == 0)
+            break;
+    if (sev == 4)
+        return cw_err_set(err, CW_ERULE, "%s: 'severity' must be low, medium, high or critical", where);
+    if (m == NULL)
+        return cw_err_set(err, CW_ERULE, "%s: unknown model", where);
+    if (rs->nrules >= 0xfffe)
+        return cw_err_set(err, CW_ELIMIT, "%s: too many rules", where);
+
+    r = cw_xcalloc(1, sizeof *r);
+    r->info.id = cw_xstrdup(info->id);
+    r->info.title = cw_xstrdup(info->title);
+    r->info.severity = cw_xstrdup(info->severity);
+    r->info.basis = cw_xstrdup(info->basis);
+    r->info.file = cw_xstrdup(file);
+    r->info.line = line;
+    r->sev = sev;
+    r->lua = lf;
+    if ((rc = read_scope(rs, r, scope, where, err)) < 0 ||
+        (rc = read_effective(r, effective, where, err)) < 0) {
+        rule_free(r);
+        return rc;
+    }
+    /* The same id may appear again only as another version of the rule,
+     * for a period that does not overlap (the 2012 and 2025 laws). */
+    for (size_t i = 0; i < rs->nrules; i++) {
+        dup = rs->rules[i];
+        if (strcmp(dup->info.id, r->info.id) == 0 && dup->from <= r->to && r->from <= dup->to) {
+            rc = cw_err_set(err, CW_ERULE, "%s: duplicate rule id (also %s:%d, and their "
+                            "effective periods overlap)", where, dup->info.file, dup->info.line);
+            rule_free(r);
+            return rc;
+        }
+    }
+    r->index = (uint16_t)rs->nrules;
+    rs->rules = cw_xrealloc(rs->rules, (rs->nrules + 1) * sizeof *rs->rules);
+    rs->rules[rs->nrules++] = r;
+    r->model = m;
+    if (m->configure == NULL) {
+        r->inst = inst;
+        rc = configure_lua_rule(rs, r, params, where, err);
+    } else {
+        char msg[400] = "";
+        cw_ctx ctx;
+        cw__ctx_init(&ctx, NULL, rs, r);
+        rc = m->configure(&ctx, &r->info, params, &r->inst, msg, sizeof msg);
+        if (rc != 0) {
+            /* A Lua declaration gives every value its own line: drop a
+             * "line N: " that repeats the one in `where`. */
+            char prefix[32];
+            const char *m2 = msg;
+            snprintf(prefix, sizeof prefix, "line %d: ", line);
+            if (strncmp(msg, prefix, strlen(prefix)) == 0)
+                m2 = msg + strlen(prefix);
+            rc = cw_err_set(err, CW_ERULE, "%s: %s", where, m2[0] ? m2 : "the model refused it");
+        }
+    }
+    if (rc < 0) {
+        /* keep the rule table consistent: drop it again */
+        rs->nrules--;
+        if (m->configure == NULL)
+            r->inst = NULL;     /* the caller frees what it passed */
+        for (size_t t = 0; t < rs->nlisten_types; t++)
+            for (uint16_t i = 0; i < rs->nlisten[t];)
+                if (rs->listen[t][i] == r->index)
+                    rs->listen[t][i] = rs->listen[t][--rs->nlisten[t]];
+                else
+                    i++;
+        rule_free(r);
+        return rc;
+    }
+    return 0;
+}
+
+/* ---- plugins -------------------------------------------------------------- */
+
+static char *exe_dir(void)
+{
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    char *slash;
+
+    if (n <= 0)
+        return NULL;
+    buf[n] = '\0';
+    if ((slash = strrchr(buf, '/')) == NULL)
+        return NULL;
+    *slash = '\0';
+    return cw_xstrdup(buf);
+}
+
+static char *find_plugin(const char *name, const char *path)
+{
+    char *dir = exe_dir(), *list, *tok, *save = NULL, *found = NULL;
+    const char *env = getenv("CASEWARDEN_PLUGIN_PATH");
+
+    list = cw_xasprintf("%s:%s:%s/plugins/.libs:%s/plugins:%s/../lib/casewarden:%s",
+                        path ? path : "", env ? env : "", dir ? dir : ".", dir ? dir : ".",
+                        dir ? dir : ".", CW_PLUGINDIR);
+    for (tok = strtok_r(list, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+        char *p = cw_xasprintf("%s/%s.so", tok, name);
+        if (access(p, R_OK) == 0) {
+            found = p;
+            break;
+        }
+        free(p);
+    }
+    free(list);
+    free(dir);
+    return found;
+}
+
+/* Load one plugin: the entry symbol, the ABI check, init. */
+int cw_plugin_open(const char *path, cw_plugin_handle *h, cw_err *err)
+{
+    cw_plugin_entry_fn entry;
+    const cw_plugin *p;
+    char msg[256] = "";
+
+    memset(h, 0, sizeof *h);
+    h->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (h->dl == NULL)
+        return cw_err_set(err, CW_EIO, "plugin %s: %s", path, dlerror());
+    *(void **)&entry = dlsym(h->dl, CW_PLUGIN_ENTRY);
+    if (entry == NULL) {
+        dlclose(h->dl);
+        return cw_err_set(err, CW_EABI, "plugin %s: no %s symbol (not a casewarden plugin)",
+                          path, CW_PLUGIN_ENTRY);
+    }
+    p = entry();
+    if (p == NULL || p->abi_major != CW_ABI_MAJOR || p->abi_minor > CW_ABI_MINOR) {
+        int rc = cw_err_set(err, CW_EABI, "plugin %s: built for plugin ABI %u.%u, this casewarden "
+                            "has ABI %d.%d (a plugin needs the same major version and a minor "
+                            "version no newer)", path, p ? p->abi_major : 0, p ? p->abi_minor : 0,
+                            CW_ABI_MAJOR, CW_ABI_MINOR);
+        dlclose(h->dl);
+        return rc;
+    }
+    if (p->struct_size < offsetof(cw_plugin, nmodels) + sizeof p->nmodels) {
+        dlclose(h->dl);
+        return cw_err_set(err, CW_EABI, "plugin %s: plugin table too small (%u bytes)", path,
+                          p->struct_size);
+    }
+    for (size_t i = 0; i < p->nmodels; i++)
+        if (p->models[i] == NULL || p->models[i]->struct_size < sizeof(cw_model) ||
+            p->models[i]->name == NULL || p->models[i]->on_event == NULL ||
+            p->models[i]->configure == NULL) {
+            dlclose(h->dl);
+            return cw_err_set(err, CW_EABI, "plugin %s: model %zu is incomplete", path, i);
+        }
+    if (p->init != NULL && p->init(&cw__host, msg, sizeof msg) != 0) {
+        dlclose(h->dl);
+        return cw_err_set(err, CW_EABI, "plugin %s: refused to start: %s", path, msg);
+    }
+    h->p = p;
+    h->path = cw_xstrdup(path);
+    return 0;
+}
+
+void cw_plugin_close(cw_plugin_handle *h)
+{
+    if (h->dl != NULL)
+        dlclose(h->dl);
+    free(h->path);
+    memset(h, 0, sizeof *h);
+}
+
+static int load_plugins(loader *ld, const cw_ydoc *d, const cw_ynode *list, const char *path)
+{
+    cw_ruleset *rs = ld->rs;
+    static const char *const dflt[] = { "deadline" };
+    size_t n = list ? list->n : 1;
+    cw_err e;
+
+    if (list != NULL && list->type != CW_Y_SEQ) {
+        cw_err_set(&e, CW_ECONFIG, "%s:%d: 'plugins' must be a list of names", d->path, list->line);
+        problem(ld, &e);
+        return -1;
+    }
+    rs->plugins = cw_xcalloc(n ? n : 1, sizeof *rs->plugins);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = list ? list->kids[i]->text : dflt[i];
+        char *file;
+        if (list && list->kids[i]->type != CW_Y_SCALAR) {
+            cw_err_set(&e, CW_ECONFIG, "%s:%d: a plugin is named by a string", d->path,
+                       list->kids[i]->line);
+            problem(ld, &e);
+            return -1;
+        }
+        if ((file = find_plugin(name, path)) == NULL) {
+            cw_err_set(&e, CW_ECONFIG, "%s%s%d: plugin '%s' not found (searched --plugins, "
+                       "$CASEWARDEN_PLUGIN_PATH, next to the program and %s)",
+                       list ? d->path : "", list ? ":" : "",
+                       list ? list->kids[i]->line : 0, name, CW_PLUGINDIR);
+            if (!list)
+                cw_err_set(&e, CW_ECONFIG, "plugin '%s' not found (searched --plugins, "
+                           "$CASEWARDEN_PLUGIN_PATH, next to the program and %s)", name, CW_PLUGINDIR);
+            problem(ld, &e);
+            return -1;
+        }
+        if (cw_plugin_open(file, &rs->plugins[rs->nplugins], &e) < 0) {
+            free(file);
+            problem(ld, &e);
+            return -1;
+        }
+        free(file);
+        rs->nplugins++;
+    }
+    return 0;
+}
+
+/* ---- settings --------------------------------------------------------------- */
+
+typedef struct settings {
+    cw_ydoc *doc;
+    const cw_ynode *plugins;
+    char *catalogue, *calendar, *plugin_path;
+} settings;
+
+static int read_settings(loader *ld, settings *s)
+{
+    cw_ruleset *rs = ld->rs;
+    char *path = cw_path_join(rs->dir, "engine.yaml");
+    const cw_ynode *root, *v;
+    cw_err e;
+    int rc = 0;
+
+    s->catalogue = cw_path_join(rs->dir, "catalogue.yaml");
+    s->calendar = cw_path_join(rs->dir, "calendar");
+    if (access(path, F_OK) != 0) {
+        free(path);
+        return 0;
+    }
+    if (cw_ydoc_load(&s->doc, path, &e) < 0) {
+        free(path);
+        problem(ld, &e);
+        return -1;
+    }
+    free(path);
+    root = s->doc->root;
+    if (root == NULL)
+        return 0;
+    if (root->type != CW_Y_MAP) {
+        cw_err_set(&e, CW_ECONFIG, "%s:%d: expected a map of settings", s->doc->path, root->line);
+        problem(ld, &e);
+        return -1;
+    }
+    for (size_t i = 0; i < cw_ymap_size(root); i++) {
+        const cw_ynode *k = cw_ymap_key(root, i);
+        v = cw_ymap_val(root, i);
+        if (strcmp(k->text, "timezone") == 0) {
+            if (v->type != CW_Y_SCALAR || cw_tz_parse(v->text, &rs->tz) < 0) {
+                cw_err_set(&e, CW_ECONFIG, "%s:%d: timezone must be an offset like \"+08:00\"",
+                           s->doc->path, v->line);
+                problem(ld, &e);
+                rc = -1;
+            }
+        } else if (strcmp(k->text, "catalogue") == 0 && v->type == CW_Y_SCALAR) {
+            free(s->catalogue);
+            s->catalogue = cw_path_join(rs->dir, v->text);
+        } else if (strcmp(k->text, "calendar") == 0 && v->type == CW_Y_SCALAR) {
+            free(s->calendar);
+            s->calendar = cw_path_join(rs->dir, v->text);
+        } else if (strcmp(k->text, "plugin_path") == 0 && v->type == CW_Y_SCALAR) {
+            s->plugin_path = cw_path_join(rs->dir, v->text);
+        } else if (strcmp(k->text, "plugins") == 0) {
+            s->plugins = v;
+        } else if (strcmp(k->text, "lua") == 0 && v->type == CW_Y_MAP) {
+            const cw_ynode *mem = cw_ymap_get(v, "memory_mb"), *ins = cw_ymap_get(v, "instructions");
+            int64_t n;
+            for (size_t j = 0; j < cw_ymap_size(v); j++)
+                if (strcmp(cw_ymap_key(v, j)->text, "memory_mb") &&
+                    strcmp(cw_ymap_key(v, j)->text, "instructions")) {
+                    cw_err_set(&e, CW_ECONFIG, "%s:%d: lua: unknown key '%s' (memory_mb, instructions)",
+                               s->doc->path, cw_ymap_key(v, j)->line, cw_ymap_key(v, j)->text);
+                    problem(ld, &e);
+                    rc = -1;
+                }
+            if (mem && (cw_ynode_int(s->doc, mem, "memory_mb", &n, &e) < 0 || n < 1 || n > 4096)) {
+                cw_err_set(&e, CW_ECONFIG, "%s:%d: lua.memory_mb must be 1-4096", s->doc->path, mem->line);
+                problem(ld, &e);
+                rc = -1;
+            } else if (mem) {
+                rs->lua_memory = (size_t)n << 20;
+            }
+            if (ins && (cw_ynode_int(s->doc, ins, "instructions", &n, &e) < 0 || n < 1000)) {
+                cw_err_set(&e, CW_ECONFIG, "%s:%d: lua.instructions must be at least 1000",
+                           s->doc->path, ins->line);
+                problem(ld, &e);
+                rc = -1;
+            } else if (ins) {
+                rs->lua_budget = (uint64_t)n;
+            }
+        } else {
+            cw_err_set(&e, CW_ECONFIG, "%s:%d: unknown setting '%s' (timezone, catalogue, calendar, "
+                       "plugins, plugin_path, lua)", s->doc->path, k->line, k->text);
+            problem(ld, &e);
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The *.lua files of dir, sorted. */
+static char **lua_files(const char *dir, size_t *n)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char **v = NULL;
+    size_t cap = 0;
+
+    *n = 0;
+    if (d == NULL)
+        return NULL;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 4, ".lua") != 0)
+            continue;
+        CW_GROW(v, cap, *n + 1);
+        v[(*n)++] = cw_path_join(dir, de->d_name);
+    }
+    closedir(d);
+    if (*n > 1)
+        qsort(v, *n, sizeof *v, name_cmp);
+    return v;
+}
+
+int cw_ruleset_load(cw_ruleset **out, cw_world *w, const char *dir, const cw_load_opts *opts,
+                    cw_err *err)
+{
+    cw_ruleset *rs = cw_xcalloc(1, sizeof *rs);
+    loader ld = { rs, opts, err, 0 };
+    settings s = { 0 };
+    struct stat st;
+    char **files = NULL;
+    size_t nfiles = 0;
+    cw_err e;
+
+    *out = NULL;
+    rs->dir = cw_xstrdup(dir);
+    rs->world = w;
+    rs->tz = 8 * 60;
+    rs->lua_memory = DEFAULT_LUA_MEMORY;
+    rs->lua_budget = DEFAULT_LUA_BUDGET;
+    rs->t_accepted = rs->f_kind = rs->f_cause = rs->f_offence_at = -1;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        cw_err_set(&e, CW_EIO, "%s: %s", dir, stat(dir, &st) != 0 ? strerror(errno)
+                                                                   : "not a directory");
+        problem(&ld, &e);
+        goto fail;
+    }
+    if (read_settings(&ld, &s) < 0)
+        goto fail;
+    if (cw_catalogue_load(&rs->cat, s.catalogue, w->names, &e) < 0) {
+        problem(&ld, &e);
+        goto fail;
+    }
+    if (cw_calendar_new(&rs->cal, rs->tz, &e) < 0 || cw_calendar_load_dir(rs->cal, s.calendar, &e) < 0) {
+        problem(&ld, &e);
+        goto fail;
+    }
+    if (load_plugins(&ld, s.doc, s.plugins, s.plugin_path ? s.plugin_path : opts ? opts->plugin_path : NULL) < 0)
+        goto fail;
+    if (opts && opts->plugin_path && s.plugin_path == NULL) {
+        /* already searched */
+    }
+    {
+        const cw_type_spec *t = cw_catalogue_find(rs->cat, "case.accepted", 13);
+        rs->t_accepted = t ? t->id : -1;
+        rs->f_kind = (int)cw_strtab_intern(w->names, "kind", 4);
+        rs->f_cause = (int)cw_strtab_intern(w->names, "cause", 5);
+        rs->f_offence_at = (int)cw_strtab_intern(w->names, "offence_at", 10);
+    }
+    files = lua_files(dir, &nfiles);
+    rs->loading = &ld;
+    for (size_t i = 0; i < nfiles; i++)
+        if (cw_lua_load_file(rs, files[i], &e) < 0)
+            problem(&ld, &e);       /* positive: reported one by one */
+    rs->loading = NULL;
+    for (size_t i = 0; i < nfiles; i++)
+        free(files[i]);
+    free(files);
+    if (ld.problems == 0 && rs->nrules == 0) {
+        cw_err_set(&e, CW_ERULE, "%s: no rules (no *.lua file declares any)", dir);
+        problem(&ld, &e);
+    }
+    if (ld.problems > 0)
+        goto fail;
+    free(s.catalogue);
+    free(s.calendar);
+    free(s.plugin_path);
+    cw_ydoc_free(s.doc);
+    *out = rs;
+    return 0;
+fail:
+    free(s.catalogue);
+    free(s.calendar);
+    free(s.plugin_path);
+    cw_ydoc_free(s.doc);
+    cw_ruleset_free(rs);
+    return err ? (err->code ? err->code : CW_ERULE) : CW_ERULE;
+}
+
+void cw_ruleset_free(cw_ruleset *rs)
+{
+    if (rs == NULL)
+        return;
+    /* rules first (their instances belong to plugins), then Lua states,
+     * then the plugins themselves */
+    for (size_t i = 0; i < rs->nrules; i++)
+        rule_free(rs->rules[i]);
+    free(rs->rules);
+    for (size_t i = 0; i < rs->nfiles; i++)
+        cw_lua_close(rs->files[i]);
+    free(rs->files);
+    for (size_t i = 0; i < rs->nplugins; i++)
+        cw_plugin_close(&rs->plugins[i]);
+    free(rs->plugins);
+    for (size_t i = 0; i < rs->nlisten_types; i++)
+        free(rs->listen[i]);
+    free(rs->listen);
+    free(rs->nlisten);
+    free(rs->needbit);
+    free(rs->idx);
+    cw_varena_free(rs->data);
+    cw_catalogue_free(rs->cat);
+    cw_calendar_free(rs->cal);
+    free(rs->dir);
+    free(rs);
+}

@@ -1,0 +1,56 @@
+/*
+ * The service configuration (casewarden serve / migrate --config FILE),
+ * a YAML file; every key is documented in docs/SERVICE.md.
+ *
+ * Paths in it are relative to the file's directory. A password is never
+ * required in the file: `password_env` names an environment variable.
+ * Tokens are stored as SHA-256 hex digests, never in clear.
+ */
+#ifndef CW_CONFIG_H
+#define CW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+typedef enum { CW_ROLE_INGEST = 1, CW_ROLE_INSPECTOR = 2, CW_ROLE_ADMIN = 4 } cw_role;
+
+typedef struct cw_token {
+    char *name;
+    cw_role role;
+    char *unit;              /* unit prefix for inspectors; "" = all units */
+    uint8_t sha256[32];
+} cw_token;
+
+typedef struct cw_config {
+    char *path;
+    /* database */
+    char *db_socket, *db_host, *db_user, *db_password, *db_name;
+    unsigned db_port;
+    /* engine */
+    char *rules, *plugins;
+    unsigned poll_ms, batch, gap_timeout_s, tick_ms;
+    char *engine_name;       /* checkpoint row */
+    /* api */
+    char *listen_host;
+    unsigned listen_port;
+    size_t max_body;
+    unsigned max_batch, threads, connection_limit, timeout_s, page_max;
+    cw_token *tokens;
+    size_t ntokens;
+    /* log */
+    int log_level;
+} cw_config;
+
+/* Read and check the file; every problem names path:line. */
+int cw_config_load(cw_config **out, const char *path, cw_err *err);
+/* A configuration of defaults only (database from flags). */
+cw_config *cw_config_defaults(void);
+void cw_config_free(cw_config *c);
+
+/* Parse "64 hex digits" into 32 bytes. Returns 0 or -1. */
+int cw_sha256_hex(const char *hex, uint8_t out[32]);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * The service: the engine fed from MariaDB (casewarden serve).
+ *
+ * At start it reads every event of the `events` table, processes them in
+ * time order across cases, compares the findings with those stored and
+ * writes the differences. Then it polls for events with a higher seq
+ * (woken at once when the HTTP layer has stored some), processes each,
+ * and writes the changed findings together with the checkpoint in one
+ * transaction. Timers move deadlines to warning and overdue at their
+ * time; due times are computed from the events, so a restart loses none.
+ *
+ * One thread runs the service (cw_service_run). The functions marked
+ * "any thread" are for the HTTP layer.
+ */
+#ifndef CW_SERVICE_H
+#define CW_SERVICE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "law/catalogue.h"
+#include "service/config.h"
+#include "base/err.h"
+#include "casewarden/plugin.h"
+
+typedef struct cw_service cw_service;
+
+typedef struct cw_service_opts {
+    cw_time fixed_now;       /* CW_TIME_NONE: the wall clock */
+    bool clock_runs;         /* fixed_now is where the clock starts */
+    FILE *progress;          /* startup progress; NULL = none */
+} cw_service_opts;
+
+/* A rule as /v1/rules shows it. */
+typedef struct cw_rule_view {
+    char id[65];
+    char title[160];
+    char severity[16];
+    char model[32];
+    char state[16];          /* active, quarantined */
+    char last_error[320];
+    char declared[320];
+    char from[11], to[11];   /* effective period; "" = open */
+    uint64_t evals, errors;
+} cw_rule_view;
+
+typedef struct cw_service_stats {
+    uint64_t events_read;        /* events taken from the table */
+    uint64_t events_rejected;    /* invalid ones, recorded in event_problems */
+    uint64_t findings_written;   /* upserts */
+    uint64_t findings_removed;
+    uint64_t flushes, flush_errors;
+    uint64_t replays;
+    uint64_t checkpoint;         /* all events up to this seq are evaluated */
+    uint64_t timers;             /* armed */
+    uint64_t cases, memory;
+    uint64_t reloads, reload_failures;
+    double rebuild_s;            /* the startup rebuild */
+    uint64_t rebuild_events;
+    bool ready;
+} cw_service_stats;
+
+/* Connect, load the rules, rebuild from the events table. */
+int cw_service_open(cw_service **out, cw_config *cfg, const cw_service_opts *o, cw_err *err);
+/* Run until *stop becomes non-zero (a signal handler sets it); *reload
+ * non-zero asks for a rule reload (SIGHUP). Returns 0 on a clean stop. */
+int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
+/* One round: new events, timers, a flush. Returns the number of events
+ * taken, or a negative error. For tests and benches. */
+int cw_service_step(cw_service *s, cw_err *err);
+void cw_service_close(cw_service *s);
+
+/* Any thread: the current time of the service. */
+cw_time cw_service_now(cw_service *s);
+/* Any thread: wake the service (new events are in the table). */
+void cw_service_notify(cw_service *s);
+/* Any thread: reload the rules now; waits for the result. Returns 0, or
+ * an error with why the new rules were refused (the old ones still run). */
+int cw_service_reload(cw_service *s, cw_err *err);
+/* Any thread: the catalogue in force, to validate events with; hold it
+ * between acquire and release (a reload waits). */
+const cw_catalogue *cw_service_catalogue_acquire(cw_service *s);
+void cw_service_catalogue_release(cw_service *s);
+/* Any thread: a copy of the rules' states; *n receives the count. Free
+ * with free(). */
+cw_rule_view *cw_service_rules(cw_service *s, size_t *n);
+void cw_service_stats_get(cw_service *s, cw_service_stats *out);
+int cw_service_tz(cw_service *s);
+
+#endif
