@@ -5,6 +5,8 @@ noinst_LTLIBRARIES += engine/rules/libcwrules.la
 engine_rules_libcwrules_la_SOURCES = \
 	engine/rules/ruleset.c engine/rules/ruleset.h \
 	engine/rules/host.c \
-	engine/rules/lua/luahost.c engine/rules/lua/lua.h
+	engine/rules/lua/lua.h engine/rules/lua/lua_int.h \
+	engine/rules/lua/sandbox.c engine/rules/lua/declare.c engine/rules/lua/views.c \
+	engine/rules/lua/model.c engine/rules/lua/helpers.c
 engine_rules_libcwrules_la_LIBADD = $(LUA_LIBS)
 pkginclude_HEADERS += include/casewarden/plugin.h
