@@ -86,10 +86,9 @@ void cw_api_metrics(req *r);
 
 /* Whether the caller's scope covers unit (inspectors: their prefix). */
 bool cw_api_in_scope(const req *r, const char *unit);
-/* A finding row (the 13 columns of cw_api_finding_cols) as JSON. */
-extern const char cw_api_finding_cols[];
-json_t *cw_api_finding_json(req *r, char **row);
-/* RFC 3339 in the deployment's offset, or null. */
-json_t *cw_api_time(req *r, const char *epoch);
+/* A finding row as JSON. */
+json_t *cw_api_finding_json(req *r, const cw_store_finding *f);
+/* RFC 3339 in the deployment's offset, or null for CW_TIME_NONE. */
+json_t *cw_api_time(req *r, cw_time t);
 
 #endif

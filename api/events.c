@@ -115,48 +115,54 @@ typedef struct existing {
     bool fill_seq_only;
 } existing;
 
-/* A row (id, seq, body) of events already stored. */
-static int existing_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+/* An event already stored under one of the items' ids. */
+static int existing_row(void *ud, const char *id, uint64_t seq, const char *body, size_t len)
 {
     existing *x = ud;
     json_t *old = NULL;
 
-    if (ncols < 2 || row[0] == NULL)
-        return 0;
     for (size_t i = 0; i < x->n; i++) {
         item *it = &x->items[i];
-        if (strcmp(it->id, row[0]) != 0)
+        if (strcmp(it->id, id) != 0)
             continue;
         if (x->fill_seq_only) {
             if (it->status == ST_NEW) {
                 it->status = ST_STORED;
-                it->seq = strtoull(row[1], NULL, 10);
+                it->seq = seq;
             }
             continue;
         }
         if (it->status != ST_NEW)
             continue;
         if (old == NULL)
-            old = json_loadb(row[2] ? row[2] : "", row[2] ? lens[2] : 0, 0, NULL);
-        it->seq = strtoull(row[1], NULL, 10);
+            old = json_loadb(body ? body : "", len, 0, NULL);
+        it->seq = seq;
         it->status = old != NULL && json_equal(old, it->obj) ? ST_DUPLICATE : ST_CONFLICT;
     }
     json_decref(old);
     return 0;
 }
 
-static void id_list(cw_db *db, cw_buf *b, const item *items, size_t n, int status)
+/* The ids of the items of a status, into ids[]; returns how many. */
+static size_t ids_of(const item *items, size_t n, int status, const char **ids)
 {
-    bool first = true;
+    size_t k = 0;
 
-    for (size_t i = 0; i < n; i++) {
-        if (items[i].status != status)
-            continue;
-        if (!first)
-            cw_buf_put(b, ",", 1);
-        cw_db_quotes(db, b, items[i].id);
-        first = false;
-    }
+    for (size_t i = 0; i < n; i++)
+        if (items[i].status == status)
+            ids[k++] = items[i].id;
+    return k;
+}
+
+/* The bodies of the items of a status, into b[]; returns how many. */
+static size_t bodies_of(const item *items, size_t n, int status, cw_store_body *b)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (items[i].status == status)
+            b[k++] = (cw_store_body){ items[i].text, items[i].len, items[i].id, items[i].seq };
+    return k;
 }
 
 /* The same id twice in one batch: the first counts; the others are its
@@ -176,48 +182,14 @@ static void same_batch(item *items, size_t n, size_t *dup_of)
     }
 }
 
-/* INSERT the rows of the items of status ST_NEW into events. */
-static int insert_new(cw_db *db, cw_buf *b, const item *items, size_t n, cw_err *err)
-{
-    bool first = true;
-
-    b->n = 0;
-    cw_buf_puts(b, "INSERT INTO events (body, source) VALUES ");
-    for (size_t i = 0; i < n; i++) {
-        if (items[i].status != ST_NEW)
-            continue;
-        cw_buf_puts(b, first ? "(" : ",(");
-        cw_db_quote(db, b, items[i].text, items[i].len);
-        cw_buf_puts(b, ",'api')");
-        first = false;
-    }
-    return first ? 0 : cw_db_execn(db, b->p, b->n, err);
-}
-
-/* INSERT event_conflicts rows for the items of status ST_CONFLICT. */
-static int insert_conflicts(cw_db *db, cw_buf *b, const item *items, size_t n, cw_err *err)
-{
-    b->n = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (items[i].status != ST_CONFLICT)
-            continue;
-        cw_buf_puts(b, b->n ? ",(" : "INSERT INTO event_conflicts (event_id, first_seq, body, source) VALUES (");
-        cw_db_quotes(db, b, items[i].id);
-        cw_buf_printf(b, ",%llu,", (unsigned long long)items[i].seq);
-        cw_db_quote(db, b, items[i].text, items[i].len);
-        cw_buf_puts(b, ",'api')");
-    }
-    return b->n ? cw_db_execn(db, b->p, b->n, err) : 0;
-}
-
 /* The seqs of the items just stored (status ST_NEW): they follow from the
  * insert's first id when the ids were consecutive, else they are asked. */
-static int stored_seqs(cw_db *db, cw_buf *b, item *items, size_t n, cw_err *err)
+static int stored_seqs(cw_db *db, uint64_t seq, item *items, size_t n, const char **ids,
+                       cw_err *err)
 {
     existing x = { items, n, true };
-    uint64_t seq = cw_db_insert_id(db);    /* before any other statement */
 
-    if (seq != 0 && cw_db_consecutive_ids(db)) {
+    if (seq != 0 && cw_store_consecutive_seqs(db)) {
         for (size_t i = 0; i < n; i++)
             if (items[i].status == ST_NEW) {
                 items[i].status = ST_STORED;
@@ -225,36 +197,28 @@ static int stored_seqs(cw_db *db, cw_buf *b, item *items, size_t n, cw_err *err)
             }
         return 0;
     }
-    b->n = 0;
-    cw_buf_puts(b, "SELECT id, seq FROM events WHERE id IN (");
-    id_list(db, b, items, n, ST_NEW);
-    cw_buf_puts(b, ")");
-    return cw_db_query(db, b->p, false, existing_row, &x, err);
+    return cw_store_events_by_id(db, ids, ids_of(items, n, ST_NEW, ids), false, existing_row, &x, err);
 }
 
 /* Classify against what is stored, then store the new ones and the
  * conflicts in one transaction; without conflicts (the common case) the
  * INSERT is a transaction of its own, which saves two round trips. An
- * INSERT is only tried for ids not found: one that fails takes seqs that
- * leave a hole the engine waits on (engine.gap_timeout_s). Returns 0, a
- * MariaDB error (< 0), or 1 when another request stored one of the ids
- * meanwhile (try again). */
+ * INSERT is only tried for ids not found. Returns 0, CW_ECONFLICT when
+ * another request stored one of the ids meanwhile (try again), or
+ * another error. */
 static int store(cw_db *db, item *items, size_t n, cw_err *err)
 {
     existing x = { items, n, false };
-    cw_buf b = { 0 };
-    size_t nnew = 0, nconflict = 0, *dup_of = NULL;
+    const char **ids = cw_xmalloc(n * sizeof *ids);
+    cw_store_body *b = cw_xmalloc(n * sizeof *b);
+    size_t nnew = 0, nconflict = 0, *dup_of = cw_xmalloc(n * sizeof *dup_of);
+    uint64_t first = 0;
     bool tx;
     int rc;
 
-    cw_buf_puts(&b, "SELECT id, seq, body FROM events WHERE id IN (");
-    id_list(db, &b, items, n, ST_NEW);
-    cw_buf_puts(&b, ")");
-    rc = cw_db_query(db, b.p, false, existing_row, &x, err);
-    b.n = 0;
+    rc = cw_store_events_by_id(db, ids, ids_of(items, n, ST_NEW, ids), true, existing_row, &x, err);
     if (rc < 0)
         goto out;
-    dup_of = cw_xmalloc(n * sizeof *dup_of);
     same_batch(items, n, dup_of);
     for (size_t i = 0; i < n; i++) {
         nnew += items[i].status == ST_NEW;
@@ -263,20 +227,14 @@ static int store(cw_db *db, item *items, size_t n, cw_err *err)
     tx = nnew > 0 && nconflict > 0;
     if (tx && (rc = cw_db_begin(db, err)) < 0)
         goto out;
-    if ((rc = insert_new(db, &b, items, n, err)) < 0) {
-        unsigned no = cw_db_errno(db);      /* before the rollback clears it */
-        if (tx)
-            cw_db_rollback(db);
-        if (no == 1062)                     /* ER_DUP_ENTRY: another request */
-            rc = 1;
-        goto out;
-    }
-    if (nnew > 0 && (rc = stored_seqs(db, &b, items, n, err)) < 0)
+    if ((rc = cw_store_insert_events(db, b, bodies_of(items, n, ST_NEW, b), "api", &first, err)) < 0)
+        goto fail;
+    if (nnew > 0 && (rc = stored_seqs(db, first, items, n, ids, err)) < 0)
         goto fail;
     for (size_t i = 0; i < n; i++)
         if (dup_of[i] != SIZE_MAX && items[dup_of[i]].status == ST_STORED)
             items[i].seq = items[dup_of[i]].seq;
-    if ((rc = insert_conflicts(db, &b, items, n, err)) < 0)
+    if ((rc = cw_store_insert_conflicts(db, b, bodies_of(items, n, ST_CONFLICT, b), "api", err)) < 0)
         goto fail;
     rc = tx ? cw_db_commit(db, err) : 0;
     goto out;
@@ -284,7 +242,8 @@ fail:
     if (tx)
         cw_db_rollback(db);
 out:
-    cw_buf_free(&b);
+    free(ids);
+    free(b);
     free(dup_of);
     return rc;
 }
@@ -392,15 +351,15 @@ void cw_api_post_events(req *r)
         else if (i + 1 == n)
             goto answer;    /* nothing valid to store */
     /* another request may store one of the ids meanwhile: then again */
-    rc = 1;
-    while (rc == 1 && tries++ < 3) {
+    rc = CW_ECONFLICT;
+    while (rc == CW_ECONFLICT && tries++ < 3) {
         for (size_t i = 0; i < n; i++)
             if (items[i].status != ST_INVALID)
                 items[i].status = ST_NEW;
         rc = store(db, items, n, &err);
     }
     if (rc != 0) {
-        if (rc == 1)
+        if (rc == CW_ECONFLICT)
             cw_api_error(r, 503, "busy", NULL, "the same events are being stored by another request; "
                          "try again");
         else

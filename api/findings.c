@@ -10,29 +10,26 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 
-const char cw_api_finding_cols[] =
-    "id, rule, case_id, subject, unit, severity, state, due, raised, message, basis, events, review";
-
-json_t *cw_api_time(req *r, const char *epoch)
+json_t *cw_api_time(req *r, cw_time t)
 {
     char buf[40];
 
-    if (epoch == NULL)
+    if (t == CW_TIME_NONE)
         return json_null();
-    cw_time_format(strtoll(epoch, NULL, 10), cw_service_tz(r->a->s), buf, sizeof buf);
+    cw_time_format(t, cw_service_tz(r->a->s), buf, sizeof buf);
     return json_string(buf);
 }
 
-json_t *cw_api_finding_json(req *r, char **row)
+json_t *cw_api_finding_json(req *r, const cw_store_finding *f)
 {
-    json_t *events = json_loads(row[11] ? row[11] : "[]", 0, NULL);
+    json_t *events = json_loads(f->events ? f->events : "[]", 0, NULL);
 
     return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s,s:o,s:s}",
-                     "id", (json_int_t)strtoll(row[0], NULL, 10), "rule", row[1], "case", row[2],
-                     "subject", row[3], "unit", row[4], "severity", row[5], "state", row[6],
-                     "due", cw_api_time(r, row[7]), "raised", cw_api_time(r, row[8]),
-                     "message", row[9], "basis", row[10], "events", events ? events : json_array(),
-                     "review", row[12]);
+                     "id", (json_int_t)f->id, "rule", f->rule, "case", f->case_id,
+                     "subject", f->subject, "unit", f->unit, "severity", f->severity,
+                     "state", f->state, "due", cw_api_time(r, f->due),
+                     "raised", cw_api_time(r, f->raised), "message", f->message, "basis", f->basis,
+                     "events", events ? events : json_array(), "review", f->review);
 }
 
 /* ---- GET /v1/findings ---------------------------------------------------------- */
@@ -44,15 +41,13 @@ typedef struct listing {
     char next[32];
 } listing;
 
-static int list_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+static int list_row(void *ud, const cw_store_finding *f)
 {
     listing *l = ud;
 
-    (void)lens;
-    (void)ncols;
     if (l->n++ < l->limit) {
-        json_array_append_new(l->arr, cw_api_finding_json(l->r, row));
-        snprintf(l->next, sizeof l->next, "%s", row[0]);
+        json_array_append_new(l->arr, cw_api_finding_json(l->r, f));
+        snprintf(l->next, sizeof l->next, "%lld", (long long)f->id);
     }
     return 0;
 }
@@ -107,9 +102,10 @@ static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char 
 void cw_api_get_findings(req *r)
 {
     static const char *const states[] = {
-        "warning", "overdue", "late", "violation", "anomaly", "cleared", NULL
+        "warning", "overdue", "late", "violation", "anomaly", "cleared", "withdrawn", NULL
     };
-    static const char *const reviews[] = { "open", "acknowledged", "resolved", "dismissed", NULL };
+    static const char *const reviews[] = { "open", "acknowledged", "assigned", "resolved",
+                                           "dismissed", "reopened", NULL };
     static const char *const sevs[] = { "low", "medium", "high", "critical", NULL };
     static const char *const known[] = {
         "rule", "state", "review", "unit", "case", "severity", "raised_from", "raised_to",
@@ -121,7 +117,7 @@ void cw_api_get_findings(req *r)
                *lim = cw_api_arg(r, "limit"), *cursor = cw_api_arg(r, "cursor");
     cw_time rf = CW_TIME_NONE, rt = CW_TIME_NONE, df = CW_TIME_NONE, dt = CW_TIME_NONE;
     listing l = { r, NULL, 0, 100, "" };
-    cw_buf q = { 0 };
+    cw_finding_query q = { 0 };
     argcheck ac = { known, NULL };
     cw_db *db;
     cw_err err;
@@ -133,10 +129,10 @@ void cw_api_get_findings(req *r)
                             "cursor)", ac.bad);
     if (state && !one_of(state, states))
         return cw_api_error(r, 400, "bad_request", "state", "state must be warning, overdue, late, "
-                            "violation, anomaly or cleared");
+                            "violation, anomaly, cleared or withdrawn");
     if (review && !one_of(review, reviews))
         return cw_api_error(r, 400, "bad_request", "review", "review must be open, acknowledged, "
-                            "resolved or dismissed");
+                            "assigned, resolved, dismissed or reopened");
     if (sev && !one_of(sev, sevs))
         return cw_api_error(r, 400, "bad_request", "severity", "severity must be low, medium, high "
                             "or critical");
@@ -156,41 +152,24 @@ void cw_api_get_findings(req *r)
         return;
     if ((db = cw_api_db(r)) == NULL)
         return;
-    cw_buf_printf(&q, "SELECT %s FROM findings WHERE id > %s", cw_api_finding_cols, cursor ? cursor : "0");
-    if (r->who && r->who->role == CW_ROLE_INSPECTOR && r->who->unit[0])
-        cw_buf_printf(&q, " AND unit LIKE '%s%%'", r->who->unit);
-    if (unit)
-        cw_buf_printf(&q, " AND unit LIKE '%s%%'", unit);
-    if (rule) {
-        cw_buf_puts(&q, " AND rule = ");
-        cw_db_quotes(db, &q, rule);
-    }
-    if (case_id) {
-        cw_buf_puts(&q, " AND case_id = ");
-        cw_db_quotes(db, &q, case_id);
-    }
-    if (state)
-        cw_buf_printf(&q, " AND state = '%s'", state);
-    if (review)
-        cw_buf_printf(&q, " AND review = '%s'", review);
-    if (sev)
-        cw_buf_printf(&q, " AND severity = '%s'", sev);
-    if (rf != CW_TIME_NONE)
-        cw_buf_printf(&q, " AND raised >= %lld", (long long)rf);
-    if (rt != CW_TIME_NONE)
-        cw_buf_printf(&q, " AND raised <= %lld", (long long)rt);
-    if (df != CW_TIME_NONE)
-        cw_buf_printf(&q, " AND due >= %lld", (long long)df);
-    if (dt != CW_TIME_NONE)
-        cw_buf_printf(&q, " AND due <= %lld", (long long)dt);
-    cw_buf_printf(&q, " ORDER BY id LIMIT %zu", l.limit + 1);
+    q.scope = r->who && r->who->role == CW_ROLE_INSPECTOR ? r->who->unit : NULL;
+    q.unit = unit;
+    q.rule = rule;
+    q.case_id = case_id;
+    q.state = state;
+    q.review = review;
+    q.severity = sev;
+    q.raised_from = rf;
+    q.raised_to = rt;
+    q.due_from = df;
+    q.due_to = dt;
+    q.after_id = cursor ? strtoll(cursor, NULL, 10) : 0;
+    q.limit = (unsigned)l.limit + 1;
     l.arr = json_array();
-    if (cw_db_query(db, q.p, false, list_row, &l, &err) < 0) {
+    if (cw_store_findings(db, &q, list_row, &l, &err) < 0) {
         json_decref(l.arr);
-        cw_buf_free(&q);
         return cw_api_db_failed(r, &err);
     }
-    cw_buf_free(&q);
     cw_api_json(r, 200, json_pack("{s:o,s:o}", "findings", l.arr, "next",
                                   l.n > l.limit ? json_string(l.next) : json_null()));
 }
@@ -201,110 +180,91 @@ typedef struct one {
     req *r;
     json_t *f;
     char unit[16];
-    char review[16];
-    char rule[72], case_id[260], subject[700];
 } one;
 
-static int one_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+static int one_row(void *ud, const cw_store_finding *f)
 {
     one *o = ud;
 
-    (void)lens;
-    (void)ncols;
-    o->f = cw_api_finding_json(o->r, row);
-    snprintf(o->unit, sizeof o->unit, "%s", row[4]);
-    snprintf(o->review, sizeof o->review, "%s", row[12]);
-    snprintf(o->rule, sizeof o->rule, "%s", row[1]);
-    snprintf(o->case_id, sizeof o->case_id, "%s", row[2]);
-    snprintf(o->subject, sizeof o->subject, "%s", row[3]);
+    o->f = cw_api_finding_json(o->r, f);
+    snprintf(o->unit, sizeof o->unit, "%s", f->unit);
     return 0;
 }
 
-static int append_review(void *ud, char **row, unsigned long *lens, unsigned ncols)
+static int append_review(void *ud, const cw_store_review *v)
 {
-    json_t *arr = ud;
+    one *o = ud;
 
-    (void)lens;
-    (void)ncols;
-    json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s}",
-                                         "id", (json_int_t)strtoll(row[0], NULL, 10),
-                                         "action", row[1], "from", row[2], "to", row[3],
-                                         "who", row[4], "comment", row[5], "at", row[6]));
+    json_array_append_new(json_object_get(o->f, "reviews"),
+                          json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:o}", "id", (json_int_t)v->id,
+                                    "action", v->action, "from", v->from, "to", v->to, "who", v->who,
+                                    "comment", v->comment, "at", cw_api_time(o->r, v->at)));
     return 0;
 }
 
-static int append_event(void *ud, char **row, unsigned long *lens, unsigned ncols)
+static int append_event(void *ud, const char *id, uint64_t seq, const char *body, size_t len)
 {
-    json_t *arr = ud, *ev = json_loadb(row[1] ? row[1] : "", row[1] ? lens[1] : 0, 0, NULL);
+    json_t *arr = ud, *ev = json_loadb(body ? body : "", len, 0, NULL);
 
-    (void)ncols;
-    json_array_append_new(arr, json_pack("{s:I,s:o}", "seq", (json_int_t)strtoll(row[0], NULL, 10),
-                                         "event", ev ? ev : json_null()));
+    (void)id;
+    json_array_append_new(arr, json_pack("{s:I,s:o}", "seq", (json_int_t)seq, "event",
+                                         ev ? ev : json_null()));
     return 0;
 }
 
 /* The finding with its evidence and review history, or NULL having
  * answered 404/503. */
-static json_t *load_finding(req *r, cw_db *db, const char *id, one *o)
+static json_t *load_finding(req *r, cw_db *db, int64_t id, one *o)
 {
-    cw_buf q = { 0 };
-    json_t *events, *ev = json_array(), *reviews = json_array();
+    json_t *events, *ev = json_array();
+    const char **ids = NULL;
     cw_err err;
-    int rc;
+    size_t n;
 
     o->r = r;
-    cw_buf_printf(&q, "SELECT %s FROM findings WHERE id = %s", cw_api_finding_cols, id);
-    rc = cw_db_query(db, q.p, false, one_row, o, &err);
-    if (rc < 0) {
+    if (cw_store_finding_get(db, id, one_row, o, &err) < 0) {
         cw_api_db_failed(r, &err);
         goto fail;
     }
     if (o->f == NULL || !cw_api_in_scope(r, o->unit)) {
-        cw_api_error(r, 404, "not_found", NULL, "no finding %s", id);
+        cw_api_error(r, 404, "not_found", NULL, "no finding %lld", (long long)id);
         goto fail;
     }
     events = json_object_get(o->f, "events");
-    if (json_array_size(events) > 0) {
-        size_t i;
-        json_t *v;
-        q.n = 0;
-        cw_buf_puts(&q, "SELECT seq, body FROM events WHERE id IN (");
-        json_array_foreach(events, i, v) {
-            if (i)
-                cw_buf_put(&q, ",", 1);
-            cw_db_quotes(db, &q, json_string_value(v) ? json_string_value(v) : "");
+    if ((n = json_array_size(events)) > 0) {
+        ids = cw_xmalloc(n * sizeof *ids);
+        for (size_t i = 0; i < n; i++) {
+            const char *s = json_string_value(json_array_get(events, i));
+            ids[i] = s ? s : "";
         }
-        cw_buf_puts(&q, ") ORDER BY seq");
-        if (cw_db_query(db, q.p, false, append_event, ev, &err) < 0) {
+        if (cw_store_events_by_id(db, ids, n, true, append_event, ev, &err) < 0) {
             cw_api_db_failed(r, &err);
             goto fail;
         }
     }
-    q.n = 0;
-    cw_buf_printf(&q, "SELECT id, action, previous, review, who, comment, "
-                      "DATE_FORMAT(at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ') FROM finding_reviews "
-                      "WHERE finding_id = %s ORDER BY id", id);
-    if (cw_db_query(db, q.p, false, append_review, reviews, &err) < 0) {
+    json_object_set_new(o->f, "evidence", ev);
+    ev = NULL;
+    json_object_set_new(o->f, "reviews", json_array());
+    if (cw_store_reviews(db, id, append_review, o, &err) < 0) {
         cw_api_db_failed(r, &err);
         goto fail;
     }
-    cw_buf_free(&q);
-    json_object_set_new(o->f, "evidence", ev);
-    json_object_set_new(o->f, "reviews", reviews);
+    free(ids);
     return o->f;
 fail:
-    cw_buf_free(&q);
+    free(ids);
     json_decref(ev);
-    json_decref(reviews);
     json_decref(o->f);
     o->f = NULL;
     return NULL;
 }
 
-static bool finding_id(req *r, const char *id)
+static bool finding_id(req *r, const char *id, int64_t *out)
 {
-    if (digits(id, 19))
+    if (digits(id, 18)) {
+        *out = strtoll(id, NULL, 10);
         return true;
+    }
     cw_api_error(r, 404, "not_found", NULL, "no finding %s", id);
     return false;
 }
@@ -313,11 +273,12 @@ void cw_api_get_finding(req *r, const char *id)
 {
     one o = { 0 };
     json_t *f;
+    int64_t fid;
     cw_db *db;
 
-    if (!finding_id(r, id) || (db = cw_api_db(r)) == NULL)
+    if (!finding_id(r, id, &fid) || (db = cw_api_db(r)) == NULL)
         return;
-    if ((f = load_finding(r, db, id, &o)) != NULL)
+    if ((f = load_finding(r, db, fid, &o)) != NULL)
         cw_api_json(r, 200, f);
 }
 
@@ -325,27 +286,17 @@ void cw_api_get_finding(req *r, const char *id)
 
 void cw_api_post_review(req *r, const char *id)
 {
-    static const struct {
-        const char *action, *to;
-        const char *from[4];
-        bool comment;
-    } moves[] = {
-        { "acknowledge", "acknowledged", { "open", NULL }, false },
-        { "resolve", "resolved", { "open", "acknowledged", NULL }, true },
-        { "dismiss", "dismissed", { "open", "acknowledged", NULL }, true },
-        { "reopen", "open", { "acknowledged", "resolved", "dismissed", NULL }, true },
-    };
     json_error_t je;
     json_t *body, *f;
     const char *action, *comment;
-    size_t m;
+    const cw_review_move *m;
     one o = { 0 };
-    cw_buf q = { 0 };
+    int64_t fid;
     cw_db *db;
     cw_err err;
-    bool ok = false;
+    int rc;
 
-    if (!finding_id(r, id))
+    if (!finding_id(r, id, &fid))
         return;
     body = json_loadb(r->body.p ? r->body.p : "", r->body.n, 0, &je);
     if (body == NULL)
@@ -353,78 +304,35 @@ void cw_api_post_review(req *r, const char *id)
                             je.text, je.line, je.column, je.position);
     action = json_string_value(json_object_get(body, "action"));
     comment = json_string_value(json_object_get(body, "comment"));
-    for (m = 0; action && m < sizeof moves / sizeof *moves; m++)
-        if (strcmp(action, moves[m].action) == 0)
-            break;
-    if (action == NULL || m == sizeof moves / sizeof *moves) {
+    if ((m = cw_review_move_find(action)) == NULL) {
         json_decref(body);
-        return cw_api_error(r, 422, "invalid_review", "action", "action must be acknowledge, resolve, "
-                            "dismiss or reopen");
+        return cw_api_error(r, 422, "invalid_review", "action", "action must be %s",
+                            cw_review_actions());
     }
     if (json_object_get(body, "comment") && comment == NULL) {
         json_decref(body);
         return cw_api_error(r, 422, "invalid_review", "comment", "comment must be a string");
     }
-    if (moves[m].comment && (comment == NULL || strspn(comment, " \t\r\n") == strlen(comment))) {
+    if (m->comment && (comment == NULL || strspn(comment, " \t\r\n") == strlen(comment))) {
         json_decref(body);
         return cw_api_error(r, 422, "invalid_review", "comment", "a comment is required to %s",
-                            moves[m].action);
+                            m->action);
     }
     if ((db = cw_api_db(r)) == NULL) {
         json_decref(body);
         return;
     }
-    /* the review and the finding's new state, in one transaction */
-    if (cw_db_begin(db, &err) < 0)
-        goto dberr;
-    o.r = r;
-    cw_buf_printf(&q, "SELECT %s FROM findings WHERE id = %s FOR UPDATE", cw_api_finding_cols, id);
-    if (cw_db_query(db, q.p, false, one_row, &o, &err) < 0)
-        goto dberr;
-    if (o.f == NULL || !cw_api_in_scope(r, o.unit)) {
-        cw_db_rollback(db);
+    rc = cw_store_review_apply(db, fid, r->who && r->who->role == CW_ROLE_INSPECTOR ? r->who->unit : NULL,
+                         m, r->who ? r->who->name : "loopback", comment,
+                         cw_service_now(r->a->s), &err);
+    if (rc == CW_ENOTFOUND)
         cw_api_error(r, 404, "not_found", NULL, "no finding %s", id);
-        goto out;
-    }
-    for (int k = 0; moves[m].from[k]; k++)
-        ok = ok || strcmp(moves[m].from[k], o.review) == 0;
-    if (!ok) {
-        cw_db_rollback(db);
-        cw_api_error(r, 409, "invalid_transition", "action", "a finding under review '%s' cannot be %s",
-                     o.review, moves[m].to);
-        goto out;
-    }
-    q.n = 0;
-    cw_buf_printf(&q, "INSERT INTO finding_reviews (finding_id, rule, case_id, subject, action, previous,"
-                      " review, who, comment) VALUES (%s,", id);
-    cw_db_quotes(db, &q, o.rule);
-    cw_buf_put(&q, ",", 1);
-    cw_db_quotes(db, &q, o.case_id);
-    cw_buf_put(&q, ",", 1);
-    cw_db_quotes(db, &q, o.subject);
-    cw_buf_printf(&q, ",'%s','%s','%s',", moves[m].action, o.review, moves[m].to);
-    cw_db_quotes(db, &q, r->who ? r->who->name : "loopback");
-    cw_buf_put(&q, ",", 1);
-    cw_db_quotes(db, &q, comment ? comment : "");
-    cw_buf_puts(&q, ")");
-    if (cw_db_exec(db, q.p, &err) < 0)
-        goto dberr;
-    q.n = 0;
-    cw_buf_printf(&q, "UPDATE findings SET review = '%s' WHERE id = %s", moves[m].to, id);
-    if (cw_db_exec(db, q.p, &err) < 0 || cw_db_commit(db, &err) < 0)
-        goto dberr;
-    json_decref(o.f);
-    memset(&o, 0, sizeof o);
-    if ((f = load_finding(r, db, id, &o)) != NULL)
+    else if (rc == CW_ECONFLICT)
+        cw_api_error(r, 409, "invalid_transition", "action", "%s", err.msg);
+    else if (rc < 0)
+        cw_api_db_failed(r, &err);
+    else if ((f = load_finding(r, db, fid, &o)) != NULL)
         cw_api_json(r, 200, f);
-    goto out;
-dberr:
-    cw_db_rollback(db);
-    json_decref(o.f);
-    o.f = NULL;
-    cw_api_db_failed(r, &err);
-out:
-    cw_buf_free(&q);
     json_decref(body);
 }
 
@@ -437,14 +345,13 @@ typedef struct tl {
     size_t n, cap;
 } tl;
 
-static int case_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+static int case_event(void *ud, uint64_t seq, const char *body, size_t len)
 {
     tl *t = ud;
-    json_t *ev = json_loadb(row[1] ? row[1] : "", row[1] ? lens[1] : 0, 0, NULL);
+    json_t *ev = json_loadb(body, len, 0, NULL);
     const char *at = json_string_value(json_object_get(ev, "at"));
     cw_time when = CW_TIME_NONE;
 
-    (void)ncols;
     if (ev == NULL)
         return 0;
     if (at)
@@ -457,28 +364,73 @@ static int case_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
     }
     t->ev[t->n] = ev;
     t->at[t->n] = when;
-    t->seq[t->n] = strtoull(row[0], NULL, 10);
+    t->seq[t->n] = seq;
     t->n++;
     return 0;
 }
 
-static int found_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+static void tl_free(tl *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        json_decref(t->ev[i]);
+    free(t->ev);
+    free(t->at);
+    free(t->seq);
+}
+
+/* The timeline is ordered by `at`, then arrival: insertion sort, as
+ * timelines are short and nearly ordered. */
+static void tl_sort(tl *t)
+{
+    for (size_t i = 1; i < t->n; i++)
+        for (size_t j = i; j > 0 && t->at[j] < t->at[j - 1]; j--) {
+            json_t *e = t->ev[j];
+            cw_time a = t->at[j];
+            uint64_t s = t->seq[j];
+            t->ev[j] = t->ev[j - 1], t->at[j] = t->at[j - 1], t->seq[j] = t->seq[j - 1];
+            t->ev[j - 1] = e, t->at[j - 1] = a, t->seq[j - 1] = s;
+        }
+}
+
+static const char *ev_str(json_t *ev, const char *key)
+{
+    return json_string_value(json_object_get(ev, key));
+}
+
+/* The unit that owns the case (docs/DESIGN.md "Findings"): the receiving
+ * unit of its latest case.transferred_unit, else the unit of its first
+ * case.accepted, else of its first event. The same rule as the engine's. */
+static const char *tl_owner(const tl *t)
+{
+    const char *owner = NULL, *accepted = NULL;
+
+    for (size_t i = 0; i < t->n; i++) {
+        const char *type = ev_str(t->ev[i], "type");
+        if (type && strcmp(type, "case.transferred_unit") == 0)
+            owner = ev_str(t->ev[i], "unit");
+        else if (type && strcmp(type, "case.accepted") == 0 && accepted == NULL)
+            accepted = ev_str(t->ev[i], "unit");
+    }
+    if (owner == NULL)
+        owner = accepted;
+    if (owner == NULL && t->n > 0)
+        owner = ev_str(t->ev[0], "unit");
+    return owner;
+}
+
+static int found_row(void *ud, const cw_store_finding *f)
 {
     json_t **pair = ud;
 
-    (void)lens;
-    (void)ncols;
-    json_array_append_new(pair[0], cw_api_finding_json((req *)pair[1], row));
+    json_array_append_new(pair[0], cw_api_finding_json((req *)pair[1], f));
     return 0;
 }
 
 void cw_api_get_case(req *r, const char *case_id)
 {
     tl t = { 0 };
-    cw_buf q = { 0 };
     json_t *events, *findings, *pair[2];
-    const char *unit = NULL;
-    cw_time last = CW_TIME_NONE;
+    const char *unit;
     cw_db *db;
     cw_err err;
 
@@ -486,60 +438,30 @@ void cw_api_get_case(req *r, const char *case_id)
         return cw_api_error(r, 404, "not_found", NULL, "no case %s", case_id);
     if ((db = cw_api_db(r)) == NULL)
         return;
-    cw_buf_puts(&q, "SELECT seq, body FROM events WHERE case_id = ");
-    cw_db_quotes(db, &q, case_id);
-    cw_buf_puts(&q, " ORDER BY seq");
-    if (cw_db_query(db, q.p, false, case_row, &t, &err) < 0) {
-        cw_buf_free(&q);
+    if (cw_store_case_events(db, case_id, case_event, &t, &err) < 0) {
+        tl_free(&t);
         return cw_api_db_failed(r, &err);
     }
-    /* the timeline is ordered by `at`, then arrival: insertion sort,
-     * timelines are short and nearly ordered */
-    for (size_t i = 1; i < t.n; i++)
-        for (size_t j = i; j > 0 && t.at[j] < t.at[j - 1]; j--) {
-            json_t *e = t.ev[j];
-            cw_time a = t.at[j];
-            uint64_t s = t.seq[j];
-            t.ev[j] = t.ev[j - 1], t.at[j] = t.at[j - 1], t.seq[j] = t.seq[j - 1];
-            t.ev[j - 1] = e, t.at[j - 1] = a, t.seq[j - 1] = s;
-        }
-    for (size_t i = 0; i < t.n; i++)
-        if (last == CW_TIME_NONE || t.at[i] >= last) {
-            last = t.at[i];
-            unit = json_string_value(json_object_get(t.ev[i], "unit"));
-        }
+    tl_sort(&t);
+    unit = tl_owner(&t);
     if (t.n == 0 || !cw_api_in_scope(r, unit)) {
-        for (size_t i = 0; i < t.n; i++)
-            json_decref(t.ev[i]);
-        free(t.ev);
-        free(t.at);
-        free(t.seq);
-        cw_buf_free(&q);
+        tl_free(&t);
         return cw_api_error(r, 404, "not_found", NULL, "no case %s", case_id);
     }
     events = json_array();
     for (size_t i = 0; i < t.n; i++)
-        json_array_append_new(events, json_pack("{s:I,s:o}", "seq", (json_int_t)t.seq[i], "event", t.ev[i]));
+        json_array_append_new(events, json_pack("{s:I,s:O}", "seq", (json_int_t)t.seq[i], "event",
+                                                t.ev[i]));
     findings = json_array();
     pair[0] = findings;
     pair[1] = (json_t *)r;
-    q.n = 0;
-    cw_buf_printf(&q, "SELECT %s FROM findings WHERE case_id = ", cw_api_finding_cols);
-    cw_db_quotes(db, &q, case_id);
-    cw_buf_puts(&q, " ORDER BY rule, subject");
-    if (cw_db_query(db, q.p, false, found_row, pair, &err) < 0) {
+    if (cw_store_case_findings(db, case_id, found_row, pair, &err) < 0) {
         json_decref(events);
         json_decref(findings);
-        free(t.ev);
-        free(t.at);
-        free(t.seq);
-        cw_buf_free(&q);
+        tl_free(&t);
         return cw_api_db_failed(r, &err);
     }
     cw_api_json(r, 200, json_pack("{s:s,s:s,s:o,s:o}", "case", case_id, "unit", unit ? unit : "",
                                   "timeline", events, "findings", findings));
-    free(t.ev);
-    free(t.at);
-    free(t.seq);
-    cw_buf_free(&q);
+    tl_free(&t);
 }

@@ -3,4 +3,5 @@
 noinst_LTLIBRARIES += api/libcwapi.la
 api_libcwapi_la_SOURCES = api/api.h api/api_int.h api/server.c api/events.c api/findings.c \
 	api/misc.c
-api_libcwapi_la_LIBADD = $(MHD_LIBS) $(JANSSON_LIBS) $(MARIADB_LIBS)
+api_libcwapi_la_LIBADD = $(MHD_LIBS) $(JANSSON_LIBS)
+api_libcwapi_la_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS)

@@ -11,18 +11,16 @@ typedef struct counted {
     json_t *by_rule;         /* rule -> {state: n} */
 } counted;
 
-static int count_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+static int count_row(void *ud, const char *rule, const char *state, uint64_t n)
 {
     counted *c = ud;
     json_t *r;
 
-    (void)lens;
-    (void)ncols;
-    if ((r = json_object_get(c->by_rule, row[0])) == NULL) {
+    if ((r = json_object_get(c->by_rule, rule)) == NULL) {
         r = json_object();
-        json_object_set_new(c->by_rule, row[0], r);
+        json_object_set_new(c->by_rule, rule, r);
     }
-    json_object_set_new(r, row[1], json_integer((json_int_t)strtoll(row[2], NULL, 10)));
+    json_object_set_new(r, state, json_integer((json_int_t)n));
     return 0;
 }
 
@@ -30,7 +28,6 @@ void cw_api_get_rules(req *r)
 {
     counted c = { json_object() };
     cw_rule_view *v;
-    cw_buf q = { 0 };
     json_t *arr;
     size_t n;
     cw_db *db;
@@ -40,16 +37,11 @@ void cw_api_get_rules(req *r)
         json_decref(c.by_rule);
         return;
     }
-    cw_buf_puts(&q, "SELECT rule, state, COUNT(*) FROM findings");
-    if (r->who && r->who->role == CW_ROLE_INSPECTOR && r->who->unit[0])
-        cw_buf_printf(&q, " WHERE unit LIKE '%s%%'", r->who->unit);
-    cw_buf_puts(&q, " GROUP BY rule, state");
-    if (cw_db_query(r->w->db, q.p, false, count_row, &c, &err) < 0) {
+    if (cw_store_count_findings(db, r->who && r->who->role == CW_ROLE_INSPECTOR ? r->who->unit : NULL,
+                                true, count_row, &c, &err) < 0) {
         json_decref(c.by_rule);
-        cw_buf_free(&q);
         return cw_api_db_failed(r, &err);
     }
-    cw_buf_free(&q);
     v = cw_service_rules(r->a->s, &n);
     arr = json_array();
     for (size_t i = 0; i < n; i++) {
@@ -95,7 +87,7 @@ void cw_api_healthz(req *r)
 void cw_api_readyz(req *r)
 {
     cw_service_stats st;
-    int64_t max = 0;
+    uint64_t max = 0;
     cw_db *db;
     cw_err err;
 
@@ -104,20 +96,19 @@ void cw_api_readyz(req *r)
         return cw_api_error(r, 503, "not_ready", NULL, "the engine is still starting");
     if ((db = cw_api_db(r)) == NULL)
         return;
-    if (cw_db_scalar(db, "SELECT COALESCE(MAX(seq), 0) FROM events", &max, &err) < 0)
+    if (cw_store_max_seq(db, &max, &err) < 0)
         return cw_api_db_failed(r, &err);
     cw_api_json(r, 200, json_pack("{s:s,s:I,s:I}", "status", "ready", "checkpoint",
                                   (json_int_t)st.checkpoint, "lag",
-                                  (json_int_t)(max > (int64_t)st.checkpoint ? max - (int64_t)st.checkpoint : 0)));
+                                  (json_int_t)(max > st.checkpoint ? max - st.checkpoint : 0)));
 }
 
-static int metric_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+static int metric_row(void *ud, const char *rule, const char *state, uint64_t n)
 {
     cw_buf *b = ud;
 
-    (void)lens;
-    (void)ncols;
-    cw_buf_printf(b, "casewarden_findings{state=\"%s\"} %s\n", row[0], row[1]);
+    (void)rule;
+    cw_buf_printf(b, "casewarden_findings{state=\"%s\"} %llu\n", state, (unsigned long long)n);
     return 0;
 }
 
@@ -127,7 +118,7 @@ void cw_api_metrics(req *r)
     cw_service_stats st;
     cw_rule_view *v;
     cw_buf b = { 0 };
-    int64_t max = 0;
+    uint64_t max = 0;
     size_t n;
     uint64_t cum = 0;
     cw_db *db;
@@ -214,16 +205,16 @@ void cw_api_metrics(req *r)
         cw_buf_free(&b);
         return;
     }
-    if (cw_db_scalar(db, "SELECT COALESCE(MAX(seq), 0) FROM events", &max, &err) < 0) {
+    if (cw_store_max_seq(db, &max, &err) < 0) {
         cw_buf_free(&b);
         return cw_api_db_failed(r, &err);
     }
     cw_buf_printf(&b, "# HELP casewarden_queue_depth Events stored but not yet evaluated.\n"
                       "# TYPE casewarden_queue_depth gauge\ncasewarden_queue_depth %lld\n",
-                  (long long)(max > (int64_t)st.checkpoint ? max - (int64_t)st.checkpoint : 0));
+                  (long long)(max > st.checkpoint ? max - st.checkpoint : 0));
     cw_buf_puts(&b, "# HELP casewarden_findings Findings stored, by state.\n"
                     "# TYPE casewarden_findings gauge\n");
-    if (cw_db_query(db, "SELECT state, COUNT(*) FROM findings GROUP BY state", false, metric_row, &b, &err) < 0) {
+    if (cw_store_count_findings(db, NULL, false, metric_row, &b, &err) < 0) {
         cw_buf_free(&b);
         return cw_api_db_failed(r, &err);
     }

@@ -90,7 +90,7 @@ cw_db *cw_api_db(req *r)
     pthread_mutex_unlock(&a->mu);
     if (r->w == NULL) {
         worker *w = cw_xcalloc(1, sizeof *w);
-        if (cw_db_connect(&w->db, a->cfg, false, &err) < 0) {
+        if (cw_db_connect(&w->db, &a->cfg->db, false, &err) < 0) {
             free(w);
             cw_log(CW_LOG_ERROR, "api: %s", err.msg);
             cw_api_error(r, 503, "database_unavailable", NULL, "the database cannot be reached");

@@ -55,19 +55,19 @@ int cw_cmd_migrate(int argc, char **argv)
         return cw_cli_usage_error("migrate", "unexpected argument '%s'", argv[optind]);
     if (cw_cli_config("migrate", path, socket, &cfg) < 0)
         return CW_EXIT_USAGE;
-    if (cw_db_connect(&db, cfg, !status, &err) < 0) {
+    if (cw_db_connect(&db, &cfg->db, !status, &err) < 0) {
         fprintf(stderr, "casewarden migrate: %s\n", err.msg);
         cw_config_free(cfg);
         return CW_EXIT_FAIL;
     }
     if (status) {
-        rc = cw_db_schema_version(db, &version, &err);
+        rc = cw_store_schema_version(db, &version, &err);
         if (rc == 0)
             printf("schema version %d (this casewarden: %d)\n", version, CW_SCHEMA_VERSION);
     } else {
-        rc = cw_db_migrate(db, stdout, &err);
-        if (rc == 0 && cw_db_schema_version(db, &version, &err) == 0)
-            printf("casewarden migrate: database '%s' at schema version %d\n", cfg->db_name, version);
+        rc = cw_store_migrate(db, stdout, &err);
+        if (rc == 0 && cw_store_schema_version(db, &version, &err) == 0)
+            printf("casewarden migrate: database '%s' at schema version %d\n", cfg->db.name, version);
     }
     if (rc < 0)
         fprintf(stderr, "casewarden migrate: %s\n", err.msg);

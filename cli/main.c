@@ -87,8 +87,8 @@ int cw_cli_config(const char *verb, const char *path, const char *socket, cw_con
         return -1;
     }
     if (socket != NULL) {
-        free((*out)->db_socket);
-        (*out)->db_socket = cw_xstrdup(socket);
+        free((*out)->db.socket);
+        (*out)->db.socket = cw_xstrdup(socket);
     }
     return 0;
 }

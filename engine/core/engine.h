@@ -186,9 +186,9 @@ typedef struct cw_sink {
 int cw_engine_flush(cw_engine *e, cw_time now, const cw_sink *sink, size_t *changes);
 void cw_engine_flush_end(cw_engine *e, bool stored);
 /* The store already holds this finding (at startup): remember it, so an
- * equal one is not written again and a missing one is withdrawn. Returns
- * false when the case or rule is unknown (the caller withdraws it). */
-bool cw_engine_stored(cw_engine *e, const char *rule, const char *case_id, const char *subject,
+ * equal one is not written again and a missing one is withdrawn (also
+ * when its case or rule is unknown here: at the next flush). */
+void cw_engine_stored(cw_engine *e, const char *rule, const char *case_id, const char *subject,
                       uint64_t digest);
 /* Move the clock to now: cases whose findings change state by then are
  * marked dirty. */

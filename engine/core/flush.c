@@ -188,14 +188,21 @@ void cw_engine_flush_end(cw_engine *e, bool stored)
     e->nflushed = 0;
 }
 
-bool cw_engine_stored(cw_engine *e, const char *rule, const char *case_id, const char *subject,
+void cw_engine_stored(cw_engine *e, const char *rule, const char *case_id, const char *subject,
                       uint64_t digest)
 {
     cw_case *c = cw_engine_case(e, case_id);
     cw_rule *r = cw_ruleset_find(e->rs, rule);
 
-    if (c == NULL || r == NULL)
-        return false;
+    if (c == NULL || r == NULL) {
+        /* nothing here gives it: withdrawn at the next flush */
+        CW_GROW(e->orphans, e->caporphans, e->norphans + 1);
+        e->orphans[e->norphans].rule = cw_xstrdup(rule);
+        e->orphans[e->norphans].case_sid = cw_strtab_intern(e->w->strs, case_id, strlen(case_id));
+        e->orphans[e->norphans].subject = cw_strtab_intern(e->w->strs, subject, strlen(subject));
+        e->norphans++;
+        return;
+    }
     if (c->ngone == c->capgone) {
         c->capgone = c->capgone ? c->capgone * 2 : 2;
         c->gone = cw_xrealloc(c->gone, c->capgone * sizeof *c->gone);
@@ -206,7 +213,6 @@ bool cw_engine_stored(cw_engine *e, const char *rule, const char *case_id, const
     c->gone[c->ngone].settled = false;
     c->ngone++;
     cw__mark_dirty(e, c);
-    return true;
 }
 
 static void timer_fired(void *ud, uint32_t cidx)

@@ -10,3 +10,4 @@ engine_rules_libcwrules_la_SOURCES = \
 	engine/rules/lua/model.c engine/rules/lua/helpers.c
 engine_rules_libcwrules_la_LIBADD = $(LUA_LIBS)
 pkginclude_HEADERS += include/casewarden/plugin.h
+engine_rules_libcwrules_la_CFLAGS = $(AM_CFLAGS) $(LUA_CFLAGS)

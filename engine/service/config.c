@@ -12,10 +12,10 @@ cw_config *cw_config_defaults(void)
 {
     cw_config *c = cw_xcalloc(1, sizeof *c);
 
-    c->db_user = cw_xstrdup("root");
-    c->db_name = cw_xstrdup("casewarden");
-    c->db_host = cw_xstrdup("localhost");
-    c->db_port = 3306;
+    c->db.user = cw_xstrdup("root");
+    c->db.name = cw_xstrdup("casewarden");
+    c->db.host = cw_xstrdup("localhost");
+    c->db.port = 3306;
     c->rules = cw_xstrdup("rules");
     c->poll_ms = 50;
     c->batch = 2000;
@@ -39,13 +39,13 @@ void cw_config_free(cw_config *c)
     if (c == NULL)
         return;
     free(c->path);
-    free(c->db_socket);
-    free(c->db_host);
-    free(c->db_user);
-    if (c->db_password)
-        memset(c->db_password, 0, strlen(c->db_password));
-    free(c->db_password);
-    free(c->db_name);
+    free(c->db.socket);
+    free(c->db.host);
+    free(c->db.user);
+    if (c->db.password)
+        memset(c->db.password, 0, strlen(c->db.password));
+    free(c->db.password);
+    free(c->db.name);
     free(c->rules);
     free(c->plugins);
     free(c->engine_name);
@@ -170,28 +170,28 @@ static void database(rd *r, cw_config *c, const cw_ynode *m)
         char *s = NULL;
         str(r, v, "socket", &s);
         if (s) {
-            c->db_socket = rel(c->path, s);
+            c->db.socket = rel(c->path, s);
             free(s);
         }
     }
     if ((v = cw_ymap_get(m, "host")) != NULL)
-        str(r, v, "host", &c->db_host);
+        str(r, v, "host", &c->db.host);
     if ((v = cw_ymap_get(m, "port")) != NULL)
-        num(r, v, "port", 1, 65535, &c->db_port);
+        num(r, v, "port", 1, 65535, &c->db.port);
     if ((v = cw_ymap_get(m, "user")) != NULL)
-        str(r, v, "user", &c->db_user);
+        str(r, v, "user", &c->db.user);
     if ((v = cw_ymap_get(m, "name")) != NULL)
-        str(r, v, "name", &c->db_name);
+        str(r, v, "name", &c->db.name);
     if ((v = cw_ymap_get(m, "password")) != NULL)
-        str(r, v, "password", &c->db_password);
+        str(r, v, "password", &c->db.password);
     if ((v = cw_ymap_get(m, "password_env")) != NULL) {
         const char *e = v->type == CW_Y_SCALAR ? getenv(v->text) : NULL;
         if (e == NULL)
             bad(r, v, "password_env: the environment variable %s is not set",
                 v->type == CW_Y_SCALAR ? v->text : "?");
         else {
-            free(c->db_password);
-            c->db_password = cw_xstrdup(e);
+            free(c->db.password);
+            c->db.password = cw_xstrdup(e);
         }
     }
 }
@@ -329,7 +329,7 @@ int cw_config_load(cw_config **out, const char *path, cw_err *err)
             c->max_body = mb;
         }
         if ((x = cw_ymap_get(v, "max_batch")) != NULL)
-            num(&r, x, "api.max_batch", 1, 100000, &c->max_batch);
+            num(&r, x, "api.max_batch", 1, 10000, &c->max_batch);
         if ((x = cw_ymap_get(v, "threads")) != NULL)
             num(&r, x, "api.threads", 1, 256, &c->threads);
         if ((x = cw_ymap_get(v, "connection_limit")) != NULL)

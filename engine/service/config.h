@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "store/store.h"
 
 typedef enum { CW_ROLE_INGEST = 1, CW_ROLE_INSPECTOR = 2, CW_ROLE_ADMIN = 4 } cw_role;
 
@@ -26,9 +27,7 @@ typedef struct cw_token {
 
 typedef struct cw_config {
     char *path;
-    /* database */
-    char *db_socket, *db_host, *db_user, *db_password, *db_name;
-    unsigned db_port;
+    cw_db_params db;         /* database */
     /* engine */
     char *rules, *plugins;
     unsigned poll_ms, batch, gap_timeout_s, tick_ms;

@@ -60,7 +60,11 @@ struct cw_service {
     pthread_rwlock_t cat;    /* readers: validation in other threads */
     cw_rule_view *rules;
     size_t nrules;
-    cw_service_stats st;
+    cw_service_stats st;     /* what other threads see, under mu (publish) */
+    /* the service thread's own */
+    cw_service_stats mine;
+    int nread;               /* events taken by the read under way */
+    size_t nknown;           /* findings stored at start */
 };
 
 static cw_time wall(void)
@@ -109,8 +113,9 @@ static void publish(cw_service *s)
     free(s->rules);
     s->rules = v;
     s->nrules = s->rs->nrules;
-    s->st.timers = cw_engine_timers(s->e);
-    s->st.cases = cw_engine_ncases(s->e);
+    s->mine.timers = cw_engine_timers(s->e);
+    s->mine.cases = cw_engine_ncases(s->e);
+    s->st = s->mine;
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -167,7 +172,7 @@ static void note_problem(cw_service *s, uint64_t seq, const cw_event_error *ee)
         snprintf(p->msg, sizeof p->msg, "malformed JSON at byte %zu: %s", ee->offset, ee->msg);
     else
         snprintf(p->msg, sizeof p->msg, "%s", ee->msg);
-    s->st.events_rejected++;
+    s->mine.events_rejected++;
 }
 
 /* A new event stored in order, to be processed at the end of the round. */
@@ -204,7 +209,7 @@ static void ingest(cw_service *s, uint64_t seq, const char *body, size_t len)
     cw_err err;
     int size;
 
-    s->st.events_read++;
+    s->mine.events_read++;
     if (cw_evparse(s->p, s->rs->cat, body, len, &pe, &ee) < 0) {
         note_problem(s, seq, &ee);
         return;
@@ -324,177 +329,64 @@ static void settle(cw_service *s, cw_time now)
     }
 }
 
-typedef struct readctx {
-    cw_service *s;
-    int n;
-} readctx;
-
-static int take_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+static int take_event(void *ud, uint64_t seq, const char *body, size_t len)
 {
-    readctx *rc = ud;
-    uint64_t seq;
+    cw_service *s = ud;
 
-    if (ncols < 2 || row[0] == NULL)
+    if (seq <= s->low || above_has(s, seq))
         return 0;
-    seq = strtoull(row[0], NULL, 10);
-    if (seq <= rc->s->low || above_has(rc->s, seq))
-        return 0;
-    ingest(rc->s, seq, row[1] ? row[1] : "", row[1] ? lens[1] : 0);
-    above_add(rc->s, seq);
-    rc->n++;
+    ingest(s, seq, body, len);
+    above_add(s, seq);
+    s->nread++;
     return 0;
 }
 
 static int read_new(cw_service *s, cw_err *err)
 {
-    readctx rc = { s, 0 };
-    char sql[256];
-    int r;
+    int r = 0;
 
-    if (s->nabove > 0) {
-        /* first whatever has appeared in the holes */
-        snprintf(sql, sizeof sql, "SELECT seq, body FROM events WHERE seq > %llu AND seq < %llu ORDER BY seq",
-                 (unsigned long long)s->low, (unsigned long long)s->above[s->nabove - 1]);
-        if ((r = cw_db_query(s->db, sql, false, take_row, &rc, err)) < 0) {
-            end_round(s);
-            return r;
-        }
+    s->nread = 0;
+    /* first whatever has appeared in the holes */
+    if (s->nabove > 0 && (r = cw_store_events_between(s->db, s->low, s->above[s->nabove - 1],
+                                                        take_event, s, err)) < 0) {
+        end_round(s);
+        return r;
     }
-    snprintf(sql, sizeof sql, "SELECT seq, body FROM events WHERE seq > %llu ORDER BY seq LIMIT %u",
-             (unsigned long long)(s->nabove ? s->above[s->nabove - 1] : s->low), s->cfg->batch);
-    r = cw_db_query(s->db, sql, false, take_row, &rc, err);
+    r = cw_store_events_after(s->db, s->nabove ? s->above[s->nabove - 1] : s->low, s->cfg->batch,
+                              take_event, s, err);
     /* what was stored is processed, also when the query failed midway */
     end_round(s);
     if (r < 0)
         return r;
     settle(s, cw_service_now(s));
-    return rc.n;
+    return s->nread;
 }
 
 /* ---- writing findings ------------------------------------------------------------ */
 
-#define STMT_MAX (1u << 20)
-
-typedef struct writer {
-    cw_service *s;
-    cw_buf up, del;          /* statements being built */
-    size_t nup, ndel;
-    cw_err *err;
-    uint64_t written, removed;
-} writer;
-
-static int send_up(writer *w)
-{
-    int rc;
-
-    if (w->nup == 0)
-        return 0;
-    cw_buf_puts(&w->up, " ON DUPLICATE KEY UPDATE unit = VALUES(unit), severity = VALUES(severity),"
-                        " state = VALUES(state), due = VALUES(due), raised = VALUES(raised),"
-                        " message = VALUES(message), basis = VALUES(basis), events = VALUES(events)");
-    rc = cw_db_execn(w->s->db, w->up.p, w->up.n, w->err);
-    w->up.n = 0;
-    w->nup = 0;
-    return rc;
-}
-
-static int send_del(writer *w)
-{
-    int rc;
-
-    if (w->ndel == 0)
-        return 0;
-    cw_buf_puts(&w->del, ")");
-    rc = cw_db_execn(w->s->db, w->del.p, w->del.n, w->err);
-    w->del.n = 0;
-    w->ndel = 0;
-    return rc;
-}
-
 static int sink_upsert(void *ud, const cw_finding *f, const char *events_json, uint64_t digest)
 {
-    writer *w = ud;
-    cw_db *db = w->s->db;
+    cw_store_put p = {
+        f->rule->info.id, f->case_id, f->subject, f->unit, f->rule->info.severity,
+        cw_state_name(f->state), f->due, f->raised, f->message, f->rule->info.basis, events_json
+    };
 
     (void)digest;
-    if (w->nup == 0)
-        cw_buf_puts(&w->up, "INSERT INTO findings (rule, case_id, subject, unit, severity, state, due,"
-                            " raised, message, basis, events) VALUES ");
-    else
-        cw_buf_put(&w->up, ",", 1);
-    cw_buf_put(&w->up, "(", 1);
-    cw_db_quotes(db, &w->up, f->rule->info.id);
-    cw_buf_put(&w->up, ",", 1);
-    cw_db_quotes(db, &w->up, f->case_id);
-    cw_buf_put(&w->up, ",", 1);
-    cw_db_quotes(db, &w->up, f->subject);
-    cw_buf_put(&w->up, ",", 1);
-    cw_db_quotes(db, &w->up, f->unit);
-    cw_buf_printf(&w->up, ",'%s','%s',", f->rule->info.severity, cw_state_name(f->state));
-    if (f->due == CW_TIME_NONE)
-        cw_buf_puts(&w->up, "NULL");
-    else
-        cw_buf_printf(&w->up, "%lld", (long long)f->due);
-    cw_buf_printf(&w->up, ",%lld,", (long long)f->raised);
-    cw_db_quotes(db, &w->up, f->message);
-    cw_buf_put(&w->up, ",", 1);
-    cw_db_quotes(db, &w->up, f->rule->info.basis);
-    cw_buf_put(&w->up, ",", 1);
-    cw_db_quotes(db, &w->up, events_json);
-    cw_buf_put(&w->up, ")", 1);
-    w->nup++;
-    w->written++;
-    return w->up.n >= STMT_MAX ? send_up(w) : 0;
+    return cw_store_tx_put(ud, &p);
 }
 
 static int sink_remove(void *ud, const char *rule, const char *case_id, const char *subject)
 {
-    writer *w = ud;
-    cw_db *db = w->s->db;
-
-    if (w->ndel == 0)
-        cw_buf_puts(&w->del, "DELETE FROM findings WHERE (rule, case_id, subject) IN (");
-    else
-        cw_buf_put(&w->del, ",", 1);
-    cw_buf_put(&w->del, "(", 1);
-    cw_db_quotes(db, &w->del, rule);
-    cw_buf_put(&w->del, ",", 1);
-    cw_db_quotes(db, &w->del, case_id);
-    cw_buf_put(&w->del, ",", 1);
-    cw_db_quotes(db, &w->del, subject);
-    cw_buf_put(&w->del, ")", 1);
-    w->ndel++;
-    w->removed++;
-    return w->del.n >= STMT_MAX ? send_del(w) : 0;
+    return cw_store_tx_withdraw(ud, rule, case_id, subject);
 }
 
-static int write_problems(cw_service *s, cw_err *err)
+static int write_problems(cw_service *s, cw_store_tx *t)
 {
-    cw_buf b = { 0 };
     int rc = 0;
 
-    for (size_t i = 0; i < s->nprobs && rc == 0; i++) {
-        problem *p = &s->probs[i];
-        if (b.n == 0)
-            cw_buf_puts(&b, "INSERT IGNORE INTO event_problems (seq, event_id, field, message) VALUES ");
-        else
-            cw_buf_put(&b, ",", 1);
-        cw_buf_printf(&b, "(%llu,", (unsigned long long)p->seq);
-        if (p->id[0])
-            cw_db_quotes(s->db, &b, p->id);
-        else
-            cw_buf_puts(&b, "NULL");
-        cw_buf_put(&b, ",", 1);
-        cw_db_quotes(s->db, &b, p->field);
-        cw_buf_put(&b, ",", 1);
-        cw_db_quotes(s->db, &b, p->msg);
-        cw_buf_put(&b, ")", 1);
-        if (b.n >= STMT_MAX || i + 1 == s->nprobs) {
-            rc = cw_db_execn(s->db, b.p, b.n, err);
-            b.n = 0;
-        }
-    }
-    cw_buf_free(&b);
+    for (size_t i = 0; i < s->nprobs && rc == 0; i++)
+        rc = cw_store_tx_problem(t, s->probs[i].seq, s->probs[i].id, s->probs[i].field,
+                                 s->probs[i].msg);
     return rc;
 }
 
@@ -502,45 +394,43 @@ static int write_problems(cw_service *s, cw_err *err)
  * transaction. On failure nothing counts as written. */
 static int flush(cw_service *s, cw_err *err)
 {
-    writer w = { s, { 0 }, { 0 }, 0, 0, err, 0, 0 };
-    cw_sink sink = { sink_upsert, sink_remove, &w };
+    cw_store_tx *t;
+    cw_sink sink = { sink_upsert, sink_remove, NULL };
     size_t changes = 0;
-    char sql[256];
+    uint64_t puts = 0, withdrawals = 0;
     int rc;
 
-    if (cw_engine_dirty(s->e) == 0 && s->nprobs == 0 && s->low == s->st.checkpoint)
+    if (cw_engine_dirty(s->e) == 0 && s->nprobs == 0 && s->low == s->mine.checkpoint)
         return 0;
-    if ((rc = cw_db_begin(s->db, err)) < 0)
+    if ((t = cw_store_tx_begin(s->db, err)) == NULL) {
+        rc = err->code;
         goto out;
+    }
+    sink.ud = t;
     if ((rc = cw_engine_flush(s->e, cw_service_now(s), &sink, &changes)) < 0 ||
-        (rc = send_up(&w)) < 0 || (rc = send_del(&w)) < 0 || (rc = write_problems(s, err)) < 0)
+        (rc = write_problems(s, t)) < 0 ||
+        (rc = cw_store_tx_checkpoint(t, s->cfg->engine_name, s->low)) < 0) {
+        cw_store_tx_commit(t, err);     /* rolls back: rc < 0 is in t */
         goto out;
-    snprintf(sql, sizeof sql, "INSERT INTO engine_checkpoint (name, seq) VALUES ('%s', %llu) "
-             "ON DUPLICATE KEY UPDATE seq = VALUES(seq)", s->cfg->engine_name,
-             (unsigned long long)s->low);
-    if ((rc = cw_db_exec(s->db, sql, err)) < 0)
-        goto out;
-    rc = cw_db_commit(s->db, err);
+    }
+    puts = cw_store_tx_puts(t);
+    withdrawals = cw_store_tx_withdrawals(t);
+    rc = cw_store_tx_commit(t, err);
 out:
     if (rc < 0) {
-        cw_db_rollback(s->db);
         cw_engine_flush_end(s->e, false);
-        s->st.flush_errors++;
-    } else {
-        cw_engine_flush_end(s->e, true);
-        s->nprobs = 0;
-        pthread_mutex_lock(&s->mu);
-        s->st.flushes++;
-        s->st.findings_written += w.written;
-        s->st.findings_removed += w.removed;
-        s->st.checkpoint = s->low;
-        s->st.memory = cw_engine_memory(s->e);
-        s->st.replays = cw_engine_replays(s->e);
-        pthread_mutex_unlock(&s->mu);
+        s->mine.flush_errors++;
+        return rc;
     }
-    cw_buf_free(&w.up);
-    cw_buf_free(&w.del);
-    return rc;
+    cw_engine_flush_end(s->e, true);
+    s->nprobs = 0;
+    s->mine.checkpoint = s->low;
+    s->mine.flushes++;
+    s->mine.findings_written += puts;
+    s->mine.findings_removed += withdrawals;
+    s->mine.memory = cw_engine_memory(s->e);
+    s->mine.replays = cw_engine_replays(s->e);
+    return 0;
 }
 
 /* ---- startup -------------------------------------------------------------------- */
@@ -567,17 +457,12 @@ static void rebuild_error(void *ud, size_t line, const cw_event_error *e)
     note_problem(ud, (uint64_t)line, e);
 }
 
-static int rebuild_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+static int rebuild_event(void *ud, uint64_t seq, const char *body, size_t len)
 {
     rebuild *rb = ud;
-    uint64_t seq;
     cw_err err;
 
-    if (ncols < 2 || row[0] == NULL)
-        return 0;
-    seq = strtoull(row[0], NULL, 10);
-    cw_eval_add_seq(rb->ev, row[1] ? row[1] : "", row[1] ? lens[1] : 0, seq, "events", (size_t)seq,
-                    &rb->o, &rb->st, &err);
+    cw_eval_add_seq(rb->ev, body, len, seq, "events", (size_t)seq, &rb->o, &rb->st, &err);
     rb->max = seq;
     if (rb->s->progress && rb->st.lines % 1000000 == 0)
         fprintf(rb->s->progress, "casewarden serve: %zu events read (%.1f s)\n", rb->st.lines,
@@ -585,88 +470,55 @@ static int rebuild_row(void *ud, char **row, unsigned long *lens, unsigned ncols
     return 0;
 }
 
-typedef struct known {
-    cw_service *s;
-    writer *w;
-    size_t n;
-} known;
-
-static int known_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+static int known_finding(void *ud, const cw_store_finding *f)
 {
-    known *k = ud;
-    const char *f[11];
-    cw_time due, raised;
-    uint64_t d;
+    cw_service *s = ud;
+    uint64_t d = cw_finding_digest(f->rule, f->case_id, f->subject, f->unit, f->severity, f->state,
+                                   f->due, f->raised, f->message, f->basis, f->events);
 
-    (void)lens;
-    if (ncols < 11)
-        return 0;
-    for (int i = 0; i < 11; i++)
-        f[i] = row[i] ? row[i] : "";
-    due = row[6] ? strtoll(row[6], NULL, 10) : CW_TIME_NONE;
-    raised = strtoll(f[7], NULL, 10);
-    d = cw_finding_digest(f[0], f[1], f[2], f[3], f[4], f[5], due, raised, f[8], f[9], f[10]);
-    if (!cw_engine_stored(k->s->e, f[0], f[1], f[2], d))
-        sink_remove(k->w, f[0], f[1], f[2]);
-    k->n++;
+    cw_engine_stored(s->e, f->rule, f->case_id, f->subject, d);
+    s->nknown++;
     return 0;
 }
 
 static int start(cw_service *s, cw_err *err)
 {
     rebuild rb = { 0 };
-    writer w = { s, { 0 }, { 0 }, 0, 0, err, 0, 0 };
-    known k = { s, &w, 0 };
-    int version, rc;
+    int rc;
 
-    if ((rc = cw_db_schema_version(s->db, &version, err)) < 0)
+    if ((rc = cw_store_check_schema(s->db, s->cfg->db.name, err)) < 0)
         return rc;
-    if (version == 0)
-        return cw_err_set(err, CW_EDB, "database '%s' has no casewarden schema: run `casewarden migrate` "
-                          "first", s->cfg->db_name);
-    if (version != CW_SCHEMA_VERSION)
-        return cw_err_set(err, CW_EDB, "database schema is version %d, this casewarden needs %d: %s",
-                          version, CW_SCHEMA_VERSION,
-                          version < CW_SCHEMA_VERSION ? "run `casewarden migrate`" : "upgrade casewarden");
     rb.s = s;
     rb.ev = cw_eval_new(s->e);
     rb.o.now = CW_TIME_NONE;
     rb.o.on_error = rebuild_error;
     rb.o.ud = s;
     rb.t0 = mono();
-    rc = cw_db_query(s->db, "SELECT seq, body FROM events ORDER BY seq", true, rebuild_row, &rb, err);
+    rc = cw_store_events_after(s->db, 0, 0, rebuild_event, &rb, err);
     if (rc == 0)
         cw_eval_run(rb.ev, &rb.o, &rb.st);
     cw_eval_free(rb.ev);
     if (rc < 0)
         return rc;
     s->low = rb.max;
-    s->st.events_read = rb.st.lines;
-    s->st.rebuild_events = rb.st.lines;
-    s->st.rebuild_s = mono() - rb.t0;
+    s->mine.events_read = rb.st.lines;
+    s->mine.rebuild_events = rb.st.lines;
+    s->mine.rebuild_s = mono() - rb.t0;
     if (s->progress)
         fprintf(s->progress, "casewarden serve: rebuilt %zu events, %zu cases in %.2f s\n",
-                rb.st.lines, cw_engine_ncases(s->e), s->st.rebuild_s);
+                rb.st.lines, cw_engine_ncases(s->e), s->mine.rebuild_s);
     /* What the table holds already is not written again. */
-    rc = cw_db_query(s->db, "SELECT rule, case_id, subject, unit, severity, state, due, raised, "
-                            "message, basis, events FROM findings", true, known_row, &k, err);
-    if (rc == 0 && w.ndel > 0 && (rc = send_del(&w)) == 0)
-        rc = cw_db_commit(s->db, err);
-    cw_buf_free(&w.up);
-    cw_buf_free(&w.del);
-    if (rc < 0)
+    if ((rc = cw_store_findings_all(s->db, known_finding, s, err)) < 0)
         return rc;
     cw_engine_tick(s->e, cw_service_now(s));
     if ((rc = flush(s, err)) < 0)
         return rc;
     if (s->progress)
         fprintf(s->progress, "casewarden serve: %zu findings were stored, %llu written, %llu withdrawn\n",
-                k.n, (unsigned long long)s->st.findings_written,
-                (unsigned long long)(s->st.findings_removed));
+                s->nknown, (unsigned long long)s->mine.findings_written,
+                (unsigned long long)(s->mine.findings_removed));
+    s->mine.ready = true;
     publish(s);
-    pthread_mutex_lock(&s->mu);
-    s->st.ready = true;
-    pthread_mutex_unlock(&s->mu);
     return 0;
 }
 
@@ -701,7 +553,7 @@ int cw_service_open(cw_service **out, cw_config *cfg, const cw_service_opts *o, 
     }
     free(rep);
     s->e = cw_engine_new(s->w, s->rs);
-    if ((rc = cw_db_connect(&s->db, cfg, false, err)) < 0 || (rc = start(s, err)) < 0) {
+    if ((rc = cw_db_connect(&s->db, &cfg->db, false, err)) < 0 || (rc = start(s, err)) < 0) {
         cw_service_close(s);
         return rc;
     }
@@ -756,7 +608,7 @@ static int reload(cw_service *s, cw_err *err)
         }
         cw_log(CW_LOG_ERROR, "reload refused, the rules in force stay: %s", err->msg);
         free(rep);
-        s->st.reload_failures++;
+        s->mine.reload_failures++;
         return rc;
     }
     free(rep);
@@ -767,7 +619,7 @@ static int reload(cw_service *s, cw_err *err)
     pthread_rwlock_unlock(&s->cat);
     cw_engine_replay_all(s->e);
     cw_ruleset_free(old);
-    s->st.reloads++;
+    s->mine.reloads++;
     cw_log(CW_LOG_INFO, "rules reloaded from %s: %zu rules", s->cfg->rules, rs->nrules);
     rc = flush(s, err);
     publish(s);

@@ -1,4 +1,4 @@
-#include "store/store.h"
+#include "store/db.h"
 
 #include <mysql.h>
 #include <stdlib.h>
@@ -6,22 +6,27 @@
 
 #include "base/log.h"
 
+#define PQ_COLBUF 256           /* first buffer of a result column; grown on truncation */
+
 struct cw_db {
     MYSQL *m;
-    const cw_config *cfg;
+    const cw_db_params *cfg;
     bool create;
     int consecutive;         /* cw_db_consecutive_ids: 0 not asked yet */
+    unsigned last_errno;     /* of the last failure, statement or connection */
+    uint64_t last_insert;    /* AUTO_INCREMENT of the last INSERT */
 };
 
 static int fail(cw_db *db, cw_err *err, const char *what)
 {
+    db->last_errno = mysql_errno(db->m);
     return cw_err_set(err, CW_EDB, "%s: %s (MariaDB error %u)", what, mysql_error(db->m),
                       mysql_errno(db->m));
 }
 
 static int open_conn(cw_db *db, cw_err *err)
 {
-    const cw_config *c = db->cfg;
+    const cw_db_params *c = db->cfg;
     unsigned timeout = 10, rw = 60;
     MYSQL *m = mysql_init(NULL);
 
@@ -35,10 +40,11 @@ static int open_conn(cw_db *db, cw_err *err)
      * but TIMESTAMP columns then read back unambiguously. */
     mysql_optionsv(m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,"
                                           "NO_ENGINE_SUBSTITUTION'");
-    if (mysql_real_connect(m, c->db_socket ? NULL : c->db_host, c->db_user, c->db_password, NULL,
-                           c->db_socket ? 0 : c->db_port, c->db_socket, CLIENT_MULTI_STATEMENTS) == NULL) {
+    if (mysql_real_connect(m, c->socket ? NULL : c->host, c->user, c->password, NULL,
+                           c->socket ? 0 : c->port, c->socket, CLIENT_MULTI_STATEMENTS) == NULL) {
         int rc = cw_err_set(err, CW_EDB, "cannot connect to MariaDB at %s: %s",
-                            c->db_socket ? c->db_socket : c->db_host, mysql_error(m));
+                            c->socket ? c->socket : c->host, mysql_error(m));
+        db->last_errno = mysql_errno(m);
         mysql_close(m);
         return rc;
     }
@@ -46,22 +52,22 @@ static int open_conn(cw_db *db, cw_err *err)
     if (db->create) {
         cw_buf b = { 0 };
         cw_buf_puts(&b, "CREATE DATABASE IF NOT EXISTS `");
-        cw_buf_puts(&b, c->db_name);
+        cw_buf_puts(&b, c->name);
         cw_buf_puts(&b, "` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
-        if (strchr(c->db_name, '`') != NULL || mysql_query(m, b.p) != 0) {
+        if (strchr(c->name, '`') != NULL || mysql_query(m, b.p) != 0) {
             int rc = fail(db, err, "create database");
             cw_buf_free(&b);
             return rc;
         }
         cw_buf_free(&b);
     }
-    if (mysql_select_db(m, c->db_name) != 0)
+    if (mysql_select_db(m, c->name) != 0)
         return cw_err_set(err, CW_EDB, "database '%s': %s (run `casewarden migrate` first)",
-                          c->db_name, mysql_error(m));
+                          c->name, mysql_error(m));
     return 0;
 }
 
-int cw_db_connect(cw_db **out, const cw_config *c, bool create, cw_err *err)
+int cw_db_connect(cw_db **out, const cw_db_params *c, bool create, cw_err *err)
 {
     cw_db *db = cw_xcalloc(1, sizeof *db);
     int rc;
@@ -97,11 +103,6 @@ void cw_db_close(cw_db *db)
     free(db);
 }
 
-void *cw_db_handle(cw_db *db)
-{
-    return db->m;
-}
-
 /* After a failed reconnect there is no handle: try once more first. */
 static int connected(cw_db *db, cw_err *err)
 {
@@ -116,8 +117,10 @@ int cw_db_execn(cw_db *db, const char *sql, size_t len, cw_err *err)
 
     if ((rc = connected(db, err)) < 0)
         return rc;
+    db->last_errno = 0;
     if (mysql_real_query(db->m, sql, (unsigned long)len) != 0)
         return fail(db, err, "query");
+    db->last_insert = (uint64_t)mysql_insert_id(db->m);
     /* drain results of multi-statements */
     while (mysql_more_results(db->m)) {
         if (mysql_next_result(db->m) > 0)
@@ -161,7 +164,7 @@ uint64_t cw_db_affected(cw_db *db)
 
 uint64_t cw_db_insert_id(cw_db *db)
 {
-    return db->m ? (uint64_t)mysql_insert_id(db->m) : 0;
+    return db->last_insert;
 }
 
 bool cw_db_consecutive_ids(cw_db *db)
@@ -178,35 +181,15 @@ bool cw_db_consecutive_ids(cw_db *db)
 
 unsigned cw_db_errno(cw_db *db)
 {
-    return db->m ? mysql_errno(db->m) : 2006;
+    return db->m == NULL ? CW_DBERR_SERVER_GONE : db->last_errno;
 }
 
-void cw_db_quote(cw_db *db, cw_buf *b, const char *s, size_t len)
+bool cw_db_is_down(cw_db *db)
 {
-    size_t need = 2 * len + 3;
+    unsigned e = cw_db_errno(db);
 
-    if (db->m == NULL) {
-        /* no connection to ask for its character set: utf8mb4 rules,
-         * where escaping these is enough */
-        cw_buf_put(b, "'", 1);
-        for (size_t i = 0; i < len; i++) {
-            char c = s[i];
-            if (c == '\'' || c == '\\' || c == '\0' || c == '\n' || c == '\r' || c == 0x1a) {
-                char e[2] = { '\\', c == '\0' ? '0' : c == '\n' ? 'n' : c == '\r' ? 'r' : c == 0x1a ? 'Z' : c };
-                cw_buf_put(b, e, 2);
-            } else {
-                cw_buf_put(b, &c, 1);
-            }
-        }
-        cw_buf_put(b, "'", 1);
-        return;
-    }
-
-    cw_buf_reserve(b, need);
-    b->p[b->n++] = '\'';
-    b->n += mysql_real_escape_string(db->m, b->p + b->n, s, (unsigned long)len);
-    b->p[b->n++] = '\'';
-    b->p[b->n] = '\0';
+    /* client-side errors (2000-2999): no connection, lost, timed out */
+    return e >= 2000 && e < 3000;
 }
 
 int cw_db_query(cw_db *db, const char *sql, bool stream, cw_db_row_fn fn, void *ud, cw_err *err)
@@ -217,6 +200,7 @@ int cw_db_query(cw_db *db, const char *sql, bool stream, cw_db_row_fn fn, void *
 
     if ((rc = connected(db, err)) < 0)
         return rc;
+    db->last_errno = 0;
     if (mysql_query(db->m, sql) != 0)
         return fail(db, err, "query");
     res = stream ? mysql_use_result(db->m) : mysql_store_result(db->m);
@@ -251,203 +235,280 @@ int cw_db_scalar(cw_db *db, const char *sql, int64_t *out, cw_err *err)
     return cw_db_query(db, sql, false, scalar_row, out, err);
 }
 
-/* ---- schema ---------------------------------------------------------------- */
 
-/* Every statement of a migration is idempotent (IF NOT EXISTS), so a
- * migration cut short by a crash is simply run again. */
-typedef struct migration {
-    int version;
-    const char *what;
-    const char *const *sql;
-} migration;
+/* ---- prepared statements ----------------------------------------------------- */
 
-static const char *const v1[] = {
-    "CREATE TABLE IF NOT EXISTS events ("
-    "  seq BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
-    "  body LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
-    "  id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-    "     AS (JSON_VALUE(body, '$.id')) PERSISTENT,"
-    "  case_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-    "     AS (JSON_VALUE(body, '$.case')) PERSISTENT,"
-    "  type VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-    "     AS (JSON_VALUE(body, '$.type')) VIRTUAL,"
-    "  received_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
-    "  source VARCHAR(16) NOT NULL DEFAULT 'sql',"
-    "  UNIQUE KEY events_id (id),"
-    "  KEY events_case (case_id, seq)"
-    ") ENGINE=InnoDB",
-    "CREATE TABLE IF NOT EXISTS event_problems ("
-    "  seq BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
-    "  event_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,"
-    "  field VARCHAR(96) NOT NULL DEFAULT '',"
-    "  message TEXT NOT NULL,"
-    "  at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
-    ") ENGINE=InnoDB",
-    "CREATE TABLE IF NOT EXISTS event_conflicts ("
-    "  n BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
-    "  event_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
-    "  first_seq BIGINT UNSIGNED NOT NULL,"
-    "  body LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
-    "  source VARCHAR(16) NOT NULL,"
-    "  at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
-    "  KEY event_conflicts_id (event_id)"
-    ") ENGINE=InnoDB",
-    "CREATE TABLE IF NOT EXISTS findings ("
-    "  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
-    "  rule VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
-    "  case_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
-    "  subject VARCHAR(160) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
-    "  unit VARCHAR(12) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
-    "  severity ENUM('low','medium','high','critical') NOT NULL,"
-    "  state ENUM('warning','overdue','late','violation','anomaly','cleared') NOT NULL,"
-    "  due BIGINT NULL,"
-    "  raised BIGINT NOT NULL,"
-    "  message TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
-    "  basis TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
-    "  events TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
-    "  review ENUM('open','acknowledged','resolved','dismissed') NOT NULL DEFAULT 'open',"
-    "  created_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
-    "  updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6),"
-    "  UNIQUE KEY findings_key (rule, case_id, subject),"
-    "  KEY findings_unit (unit, id),"
-    "  KEY findings_state (state, id),"
-    "  KEY findings_review (review, id),"
-    "  KEY findings_rule (rule, id),"
-    "  KEY findings_case (case_id, id),"
-    "  KEY findings_raised (raised, id),"
-    "  KEY findings_due (due, id)"
-    ") ENGINE=InnoDB",
-    "CREATE TABLE IF NOT EXISTS finding_reviews ("
-    "  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
-    "  finding_id BIGINT UNSIGNED NOT NULL,"
-    "  rule VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
-    "  case_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
-    "  subject VARCHAR(160) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
-    "  action ENUM('acknowledge','resolve','dismiss','reopen') NOT NULL,"
-    "  previous ENUM('open','acknowledged','resolved','dismissed') NOT NULL,"
-    "  review ENUM('open','acknowledged','resolved','dismissed') NOT NULL,"
-    "  who VARCHAR(64) NOT NULL,"
-    "  comment TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
-    "  at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
-    "  KEY finding_reviews_finding (finding_id, id)"
-    ") ENGINE=InnoDB",
-    "CREATE TABLE IF NOT EXISTS engine_checkpoint ("
-    "  name VARCHAR(64) NOT NULL PRIMARY KEY,"
-    "  seq BIGINT UNSIGNED NOT NULL,"
-    "  updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)"
-    ") ENGINE=InnoDB",
-    "CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events FOR EACH ROW "
-    "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'events are append-only'",
-    "CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events FOR EACH ROW "
-    "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'events are append-only'",
-    "CREATE TRIGGER IF NOT EXISTS finding_reviews_no_update BEFORE UPDATE ON finding_reviews FOR EACH ROW "
-    "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'the review audit trail is append-only'",
-    "CREATE TRIGGER IF NOT EXISTS finding_reviews_no_delete BEFORE DELETE ON finding_reviews FOR EACH ROW "
-    "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'the review audit trail is append-only'",
-    /* The idempotent way for SQL clients to submit an event: stored,
-     * duplicate (same content: nothing happens) or conflict (recorded,
-     * not applied). */
-    "CREATE PROCEDURE IF NOT EXISTS cw_put_event(IN b LONGTEXT, OUT result VARCHAR(16))\n"
-    "BEGIN\n"
-    "  DECLARE existing LONGTEXT DEFAULT NULL;\n"
-    "  DECLARE first BIGINT UNSIGNED DEFAULT NULL;\n"
-    "  SELECT body, seq INTO existing, first FROM events WHERE id = JSON_VALUE(b, '$.id') LIMIT 1;\n"
-    "  IF existing IS NULL THEN\n"
-    "    INSERT INTO events (body, source) VALUES (b, 'sql');\n"
-    "    SET result = 'stored';\n"
-    "  ELSEIF JSON_EQUALS(existing, b) THEN\n"
-    "    SET result = 'duplicate';\n"
-    "  ELSE\n"
-    "    INSERT INTO event_conflicts (event_id, first_seq, body, source)\n"
-    "      VALUES (JSON_VALUE(b, '$.id'), first, b, 'sql');\n"
-    "    SET result = 'conflict';\n"
-    "  END IF;\n"
-    "END",
-    NULL,
-};
-
-/* Inspectors' usual lists, by state and unit (their scope) or by rule,
- * newest last: ordered by id without reading through other states. */
-static const char *const v2[] = {
-    "CREATE INDEX IF NOT EXISTS findings_state_unit ON findings (state, unit, id)",
-    "CREATE INDEX IF NOT EXISTS findings_rule_state ON findings (rule, state, unit, id)",
-    NULL,
-};
-
-static const migration migrations[] = {
-    { 1, "events, findings, reviews, checkpoint", v1 },
-    { 2, "findings indexes for inspectors' lists", v2 },
-};
-
-int cw_db_schema_version(cw_db *db, int *version, cw_err *err)
+static int stmt_fail(cw_db *db, MYSQL_STMT *st, cw_err *err, const char *what)
 {
-    int64_t v = 0, exists = 0;
-    int rc;
+    int rc = cw_err_set(err, CW_EDB, "%s: %s (MariaDB error %u)", what, mysql_stmt_error(st),
+                        mysql_stmt_errno(st));
 
-    *version = 0;
-    if ((rc = cw_db_scalar(db, "SELECT COUNT(*) FROM information_schema.tables WHERE "
-                               "table_schema = DATABASE() AND table_name = 'cw_schema'",
-                           &exists, err)) < 0)
-        return rc;
-    if (exists == 0)
+    db->last_errno = mysql_stmt_errno(st);
+    mysql_stmt_close(st);
+    return rc;
+}
+
+static MYSQL_STMT *stmt_run(cw_db *db, const char *sql, const cw_dbarg *args, size_t n,
+                            cw_err *err, int *rc)
+{
+    MYSQL_BIND *b = n ? cw_xcalloc(n, sizeof *b) : NULL;
+    unsigned long *lens = n ? cw_xcalloc(n, sizeof *lens) : NULL;
+    MYSQL_STMT *st = NULL;
+
+    *rc = 0;
+    db->last_errno = 0;
+    if ((*rc = connected(db, err)) < 0)
+        goto out;
+    if ((st = mysql_stmt_init(db->m)) == NULL) {
+        *rc = fail(db, err, "statement");
+        goto out;
+    }
+    if (mysql_stmt_prepare(st, sql, (unsigned long)strlen(sql)) != 0) {
+        *rc = stmt_fail(db, st, err, "prepare");
+        st = NULL;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        switch (args[i].kind) {
+        case CW_DBA_INT:
+            b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            b[i].buffer = (void *)&args[i].i;
+            break;
+        case CW_DBA_STR:
+            lens[i] = (unsigned long)args[i].len;
+            b[i].buffer_type = MYSQL_TYPE_STRING;
+            b[i].buffer = (void *)args[i].s;
+            b[i].buffer_length = lens[i];
+            b[i].length = &lens[i];
+            break;
+        default:
+            b[i].buffer_type = MYSQL_TYPE_NULL;
+            break;
+        }
+    }
+    if ((n > 0 && mysql_stmt_bind_param(st, b) != 0) || mysql_stmt_execute(st) != 0) {
+        *rc = stmt_fail(db, st, err, "query");
+        st = NULL;
+    }
+out:
+    free(b);
+    free(lens);
+    return *rc < 0 ? NULL : st;
+}
+
+typedef struct pcols {
+    unsigned n;
+    MYSQL_BIND *b;
+    char **buf, **row;
+    unsigned long *len;
+    my_bool *null;
+} pcols;
+
+static void pcols_free(pcols *c)
+{
+    for (unsigned i = 0; i < c->n; i++)
+        free(c->buf[i]);
+    free(c->b);
+    free(c->buf);
+    free(c->row);
+    free(c->len);
+    free(c->null);
+}
+
+static void pcols_init(pcols *c, unsigned n)
+{
+    c->n = n;
+    c->b = cw_xcalloc(n ? n : 1, sizeof *c->b);
+    c->buf = cw_xcalloc(n ? n : 1, sizeof *c->buf);
+    c->row = cw_xcalloc(n ? n : 1, sizeof *c->row);
+    c->len = cw_xcalloc(n ? n : 1, sizeof *c->len);
+    c->null = cw_xcalloc(n ? n : 1, sizeof *c->null);
+    for (unsigned i = 0; i < n; i++) {
+        c->buf[i] = cw_xmalloc(PQ_COLBUF + 1);
+        c->b[i].buffer_type = MYSQL_TYPE_STRING;
+        c->b[i].buffer = c->buf[i];
+        c->b[i].buffer_length = PQ_COLBUF;
+        c->b[i].length = &c->len[i];
+        c->b[i].is_null = &c->null[i];
+    }
+}
+
+/* After a fetch: fetch again the columns that did not fit, into buffers
+ * grown to their length, and point row[] at NUL-terminated values. */
+static int pcols_take(MYSQL_STMT *st, pcols *c)
+{
+    bool grown = false;
+
+    for (unsigned i = 0; i < c->n; i++) {
+        if (c->null[i]) {
+            c->row[i] = NULL;
+            continue;
+        }
+        if (c->len[i] > c->b[i].buffer_length) {
+            unsigned long want = c->len[i];
+            c->buf[i] = cw_xrealloc(c->buf[i], want + 1);
+            c->b[i].buffer = c->buf[i];
+            c->b[i].buffer_length = want;
+            if (mysql_stmt_fetch_column(st, &c->b[i], i, 0) != 0)
+                return -1;
+            c->len[i] = want;
+            grown = true;
+        }
+        c->buf[i][c->len[i]] = '\0';
+        c->row[i] = c->buf[i];
+    }
+    /* the statement keeps its own copy of the bindings: give it the
+     * grown buffers for the next rows */
+    return grown && mysql_stmt_bind_result(st, c->b) != 0 ? -1 : 0;
+}
+
+int cw_db_pquery(cw_db *db, const char *sql, const cw_dbarg *args, size_t n, cw_db_row_fn fn,
+                 void *ud, cw_err *err)
+{
+    int rc;
+    MYSQL_STMT *st = stmt_run(db, sql, args, n, err, &rc);
+    MYSQL_RES *meta;
+    pcols c = { 0 };
+    int f;
+
+    if (st == NULL)
+        return rc < 0 ? rc : CW_EDB;
+    if ((meta = mysql_stmt_result_metadata(st)) == NULL) {
+        mysql_stmt_close(st);
         return 0;
-    if ((rc = cw_db_scalar(db, "SELECT COALESCE(MAX(version), 0) FROM cw_schema", &v, err)) < 0)
-        return rc;
-    *version = (int)v;
+    }
+    pcols_init(&c, mysql_num_fields(meta));
+    mysql_free_result(meta);
+    if (mysql_stmt_bind_result(st, c.b) != 0 || mysql_stmt_store_result(st) != 0) {
+        pcols_free(&c);
+        return stmt_fail(db, st, err, "result");
+    }
+    while ((f = mysql_stmt_fetch(st)) == 0 || f == MYSQL_DATA_TRUNCATED) {
+        if (pcols_take(st, &c) < 0) {
+            pcols_free(&c);
+            return stmt_fail(db, st, err, "fetch");
+        }
+        if ((rc = fn(ud, c.row, c.len, c.n)) != 0)
+            break;
+    }
+    if (rc == 0 && f == 1) {
+        pcols_free(&c);
+        return stmt_fail(db, st, err, "fetch");
+    }
+    pcols_free(&c);
+    mysql_stmt_close(st);
+    return rc;
+}
+
+int cw_db_pexec(cw_db *db, const char *sql, const cw_dbarg *args, size_t n, uint64_t *affected,
+                cw_err *err)
+{
+    int rc;
+    MYSQL_STMT *st = stmt_run(db, sql, args, n, err, &rc);
+
+    if (st == NULL)
+        return rc < 0 ? rc : CW_EDB;
+    if (affected)
+        *affected = (uint64_t)mysql_stmt_affected_rows(st);
+    db->last_insert = (uint64_t)mysql_stmt_insert_id(st);
+    mysql_stmt_close(st);
     return 0;
 }
 
-int cw_db_migrate(cw_db *db, FILE *progress, cw_err *err)
-{
-    int latest = migrations[sizeof migrations / sizeof *migrations - 1].version;
-    int64_t got = 0;
-    int version, rc;
+/* ---- batches ------------------------------------------------------------------ */
 
-    /* one migrator at a time */
-    if ((rc = cw_db_scalar(db, "SELECT GET_LOCK('casewarden.migrate', 60)", &got, err)) < 0)
-        return rc;
-    if (got != 1)
-        return cw_err_set(err, CW_EDB, "another migration holds the lock; try again");
-    if ((rc = cw_db_exec(db, "CREATE TABLE IF NOT EXISTS cw_schema ("
-                             "  version INT NOT NULL PRIMARY KEY,"
-                             "  description VARCHAR(200) NOT NULL,"
-                             "  applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
-                             ") ENGINE=InnoDB", err)) < 0)
-        goto out;
-    if ((rc = cw_db_schema_version(db, &version, err)) < 0)
-        goto out;
-    if (version > latest) {
-        rc = cw_err_set(err, CW_EDB, "the database schema is version %d, newer than this casewarden "
-                        "(which knows up to %d): upgrade casewarden instead", version, latest);
-        goto out;
+#define BATCH_ARGS 60000        /* bound arguments of one statement (MariaDB: 65535) */
+#define BATCH_BYTES (4u << 20)  /* bytes of values in one statement */
+
+struct cw_dbbval {
+    int kind;
+    int64_t i;
+    size_t off, len;
+};
+
+void cw_dbbatch_init(cw_dbbatch *b, const char *head, const char *row, unsigned ncols,
+                     const char *tail)
+{
+    memset(b, 0, sizeof *b);
+    b->head = head;
+    b->row = row;
+    b->ncols = ncols;
+    b->tail = tail;
+}
+
+static struct cw_dbbval *bval(cw_dbbatch *b, int kind)
+{
+    struct cw_dbbval *v;
+
+    CW_GROW(b->v, b->capv, b->nv + 1);
+    v = &b->v[b->nv++];
+    memset(v, 0, sizeof *v);
+    v->kind = kind;
+    return v;
+}
+
+void cw_dbbatch_str(cw_dbbatch *b, const char *s, size_t len)
+{
+    struct cw_dbbval *v = bval(b, CW_DBA_STR);
+
+    v->off = b->strs.n;
+    v->len = len;
+    cw_buf_put(&b->strs, s, len);
+}
+
+void cw_dbbatch_int(cw_dbbatch *b, int64_t i)
+{
+    bval(b, CW_DBA_INT)->i = i;
+}
+
+void cw_dbbatch_null(cw_dbbatch *b)
+{
+    bval(b, CW_DBA_NULL);
+}
+
+int cw_dbbatch_send(cw_db *db, cw_dbbatch *b, cw_err *err)
+{
+    cw_buf sql = { 0 };
+    cw_dbarg *a;
+    int rc;
+
+    if (b->rows == 0)
+        return 0;
+    cw_buf_puts(&sql, b->head);
+    for (size_t r = 0; r < b->rows; r++) {
+        if (r)
+            cw_buf_put(&sql, ",", 1);
+        cw_buf_puts(&sql, b->row);
     }
-    if (version == latest && progress)
-        fprintf(progress, "casewarden migrate: schema is up to date (version %d)\n", version);
-    for (size_t i = 0; i < sizeof migrations / sizeof *migrations; i++) {
-        const migration *m = &migrations[i];
-        cw_buf b = { 0 };
-        if (m->version <= version)
-            continue;
-        if (progress)
-            fprintf(progress, "casewarden migrate: applying version %d: %s\n", m->version, m->what);
-        for (const char *const *s = m->sql; *s; s++)
-            if ((rc = cw_db_exec(db, *s, err)) < 0) {
-                cw_err_prefix(err, "migration %d", m->version);
-                goto out;
-            }
-        cw_buf_printf(&b, "INSERT INTO cw_schema (version, description) VALUES (%d, ", m->version);
-        cw_db_quotes(db, &b, m->what);
-        cw_buf_puts(&b, ")");
-        rc = cw_db_exec(db, b.p, err);
-        cw_buf_free(&b);
-        if (rc < 0 || (rc = cw_db_commit(db, err)) < 0)
-            goto out;
+    if (b->tail)
+        cw_buf_puts(&sql, b->tail);
+    a = cw_xmalloc(b->nv * sizeof *a);
+    for (size_t i = 0; i < b->nv; i++) {
+        a[i].kind = b->v[i].kind;
+        a[i].i = b->v[i].i;
+        a[i].s = b->strs.p ? b->strs.p + b->v[i].off : "";
+        a[i].len = b->v[i].len;
     }
-    rc = 0;
-out:
-    {
-        cw_err e2;
-        cw_db_scalar(db, "SELECT RELEASE_LOCK('casewarden.migrate')", &got, &e2);
-    }
+    rc = cw_db_pexec(db, sql.p, a, b->nv, NULL, err);
+    free(a);
+    cw_buf_free(&sql);
+    b->nv = 0;
+    b->rows = 0;
+    b->strs.n = 0;
     return rc;
+}
+
+int cw_dbbatch_row(cw_db *db, cw_dbbatch *b, cw_err *err)
+{
+    b->rows++;
+    if (b->nv + b->ncols > BATCH_ARGS || b->strs.n >= BATCH_BYTES)
+        return cw_dbbatch_send(db, b, err);
+    return 0;
+}
+
+void cw_dbbatch_free(cw_dbbatch *b)
+{
+    cw_buf_free(&b->strs);
+    free(b->v);
+    memset(b, 0, sizeof *b);
 }

@@ -1,82 +1,216 @@
 /*
- * MariaDB: the single source of truth. Connection handling, the versioned
- * schema, and the reads and writes the engine and the API share.
+ * The store: MariaDB, the single source of truth, and the one module that
+ * knows its schema. The service and the HTTP API call these functions;
+ * nobody else writes SQL. docs/SERVICE.md has the schema in full:
  *
- * The schema (docs/SERVICE.md has it in full):
  *   events            append-only; seq, the JSON body as received, id,
  *                     case and type derived from the body; id unique
  *   event_problems    events the engine could not accept, and why
  *   event_conflicts   bodies refused because their id was taken
- *   findings          one row per (rule, case, subject), upserted
- *   finding_reviews   append-only audit of inspectors' reviews
+ *   findings          one row per (rule, case, subject), upserted; a
+ *                     finding the rules no longer give stays, withdrawn
+ *   finding_reviews   append-only audit of the review lifecycle
  *   engine_checkpoint the last seq evaluated, per engine
  *   cw_schema         applied migrations
  * Triggers refuse UPDATE and DELETE on the append-only tables.
  *
  * A cw_db is one connection, for one thread.
  */
-#ifndef CW_DB_H
-#define CW_DB_H
+#ifndef CW_STORE_H
+#define CW_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "service/config.h"
 #include "base/err.h"
-#include "base/util.h"
+#include "casewarden/plugin.h"
 
-#define CW_SCHEMA_VERSION 2
+#define CW_SCHEMA_VERSION 3
 
 typedef struct cw_db cw_db;
 
-/* Connect as the configuration says (Unix socket when given, utf8mb4,
- * timeouts). With create, a missing database is created. */
-int cw_db_connect(cw_db **out, const cw_config *c, bool create, cw_err *err);
+/* Where the database is (the service configuration's `database:`). */
+typedef struct cw_db_params {
+    char *socket;            /* a Unix socket, or NULL for host:port */
+    char *host;
+    unsigned port;
+    char *user, *password;   /* password may be NULL */
+    char *name;
+} cw_db_params;
+
+/* ---- connections ------------------------------------------------------ */
+
+/* Connect (Unix socket when given, utf8mb4, timeouts); p is borrowed
+ * for the connection's life. With create, a missing database is
+ * created. */
+int cw_db_connect(cw_db **out, const cw_db_params *p, bool create, cw_err *err);
 void cw_db_close(cw_db *db);
-/* The underlying MYSQL handle (for code that builds its own queries). */
-void *cw_db_handle(cw_db *db);
 /* Reconnect after a lost connection. */
 int cw_db_reconnect(cw_db *db, cw_err *err);
-
-/* Run one statement that returns no rows. */
-int cw_db_exec(cw_db *db, const char *sql, cw_err *err);
-int cw_db_execn(cw_db *db, const char *sql, size_t len, cw_err *err);
+/* Whether the last failure was the server going away or not answering
+ * (as opposed to a statement it refused). */
+bool cw_db_is_down(cw_db *db);
 int cw_db_begin(cw_db *db, cw_err *err);
 int cw_db_commit(cw_db *db, cw_err *err);
 void cw_db_rollback(cw_db *db);
-/* Rows changed by the last statement. */
-uint64_t cw_db_affected(cw_db *db);
-/* The AUTO_INCREMENT value the last INSERT gave its first row. */
-uint64_t cw_db_insert_id(cw_db *db);
-/* Whether a multi-row INSERT's rows get consecutive AUTO_INCREMENT
- * values from cw_db_insert_id on (innodb_autoinc_lock_mode 0 or 1 and an
- * increment of 1); asked once per connection. */
-bool cw_db_consecutive_ids(cw_db *db);
-/* The MariaDB error number of the last failure (1062 duplicate key...). */
-unsigned cw_db_errno(cw_db *db);
 
-/* Append s[0..len) to b as a quoted SQL string literal. */
-void cw_db_quote(cw_db *db, cw_buf *b, const char *s, size_t len);
-static inline void cw_db_quotes(cw_db *db, cw_buf *b, const char *s)
-{
-    cw_db_quote(db, b, s, strlen(s));
-}
-
-/* Run a query and call fn for each row (values NUL-terminated, NULL for
- * SQL NULL; lens their lengths). Streams the rows when stream is set.
- * fn returning non-zero stops (and is returned). */
-typedef int (*cw_db_row_fn)(void *ud, char **row, unsigned long *lens, unsigned ncols);
-int cw_db_query(cw_db *db, const char *sql, bool stream, cw_db_row_fn fn, void *ud, cw_err *err);
-/* The first column of the first row as an integer (0 when no row). */
-int cw_db_scalar(cw_db *db, const char *sql, int64_t *out, cw_err *err);
+/* ---- schema ------------------------------------------------------------- */
 
 /* The schema version in the database (0: none yet). */
-int cw_db_schema_version(cw_db *db, int *version, cw_err *err);
+int cw_store_schema_version(cw_db *db, int *version, cw_err *err);
 /* Create or upgrade the schema. Refuses a database whose schema is newer
  * than this program's. Progress lines go to progress (may be NULL).
  * Safe to run twice, and from two processes at once. */
-int cw_db_migrate(cw_db *db, FILE *progress, cw_err *err);
+int cw_store_migrate(cw_db *db, FILE *progress, cw_err *err);
+/* CW_EDB with what to do unless the schema is this program's. */
+int cw_store_check_schema(cw_db *db, const char *dbname, cw_err *err);
+
+/* ---- events --------------------------------------------------------------- */
+
+/* One stored event: its seq and body as received. */
+typedef int (*cw_store_event_fn)(void *ud, uint64_t seq, const char *body, size_t len);
+
+/* Events with seq > after, in seq order, at most limit (0: all, streamed). */
+int cw_store_events_after(cw_db *db, uint64_t after, unsigned limit, cw_store_event_fn fn,
+                          void *ud, cw_err *err);
+/* Events with lo < seq < hi, in seq order. */
+int cw_store_events_between(cw_db *db, uint64_t lo, uint64_t hi, cw_store_event_fn fn, void *ud,
+                            cw_err *err);
+/* The events of one case, in seq order. */
+int cw_store_case_events(cw_db *db, const char *case_id, cw_store_event_fn fn, void *ud,
+                         cw_err *err);
+/* The highest seq stored (0: none). */
+int cw_store_max_seq(cw_db *db, uint64_t *out, cw_err *err);
+
+/* Events stored under these ids: fn(id, seq, body). */
+typedef int (*cw_store_idrow_fn)(void *ud, const char *id, uint64_t seq, const char *body,
+                                 size_t len);
+int cw_store_events_by_id(cw_db *db, const char *const *ids, size_t n, bool with_body,
+                          cw_store_idrow_fn fn, void *ud, cw_err *err);
+
+/* A body to store, as sent. */
+typedef struct cw_store_body {
+    const char *text;
+    size_t len;
+    const char *id;          /* for conflicts */
+    uint64_t first_seq;      /* for conflicts: the seq holding the id */
+} cw_store_body;
+
+/* INSERT bodies as events (source "api", "sql"); *first receives the
+ * first AUTO_INCREMENT value. CW_ECONFLICT when an id was taken meanwhile
+ * (another writer), CW_EDB otherwise. */
+int cw_store_insert_events(cw_db *db, const cw_store_body *b, size_t n, const char *source,
+                           uint64_t *first, cw_err *err);
+/* Whether the seqs of the last cw_store_insert_events follow from *first
+ * (consecutive AUTO_INCREMENT values); else ask with events_by_id. */
+bool cw_store_consecutive_seqs(cw_db *db);
+/* Record refused bodies whose id was taken. */
+int cw_store_insert_conflicts(cw_db *db, const cw_store_body *b, size_t n, const char *source,
+                              cw_err *err);
+
+/* ---- findings ---------------------------------------------------------------- */
+
+/* A finding row, with every column named; strings borrowed for the call. */
+typedef struct cw_store_finding {
+    int64_t id;
+    const char *rule, *case_id, *subject, *unit, *severity, *state;
+    cw_time due;             /* CW_TIME_NONE: none */
+    cw_time raised;
+    const char *message, *basis;
+    const char *events;      /* JSON array of event ids */
+    const char *review;
+} cw_store_finding;
+typedef int (*cw_store_finding_fn)(void *ud, const cw_store_finding *f);
+
+/* What GET /v1/findings asks for; NULL / CW_TIME_NONE = any. */
+typedef struct cw_finding_query {
+    const char *scope;       /* the caller's unit prefix ("" or NULL: all) */
+    const char *unit;        /* a unit prefix */
+    const char *rule, *case_id, *state, *review, *severity;
+    cw_time raised_from, raised_to, due_from, due_to;
+    int64_t after_id;        /* the cursor */
+    unsigned limit;
+} cw_finding_query;
+
+/* The findings a query matches, in id order; withdrawn ones only when
+ * asked for by state. */
+int cw_store_findings(cw_db *db, const cw_finding_query *q, cw_store_finding_fn fn, void *ud,
+                      cw_err *err);
+/* One finding (found: fn called once). */
+int cw_store_finding_get(cw_db *db, int64_t id, cw_store_finding_fn fn, void *ud, cw_err *err);
+/* The findings of a case, by rule and subject (withdrawn included). */
+int cw_store_case_findings(cw_db *db, const char *case_id, cw_store_finding_fn fn, void *ud,
+                           cw_err *err);
+/* Every finding the rules give now (not withdrawn), streamed. */
+int cw_store_findings_all(cw_db *db, cw_store_finding_fn fn, void *ud, cw_err *err);
+
+/* Counts of findings in scope (withdrawn left out): by rule and state,
+ * or (rule NULL) by state. */
+typedef int (*cw_store_count_fn)(void *ud, const char *rule, const char *state, uint64_t n);
+int cw_store_count_findings(cw_db *db, const char *scope, bool by_rule, cw_store_count_fn fn,
+                            void *ud, cw_err *err);
+
+/* ---- reviews ------------------------------------------------------------------ */
+
+typedef struct cw_store_review {
+    int64_t id;
+    const char *action, *from, *to, *who, *comment;
+    cw_time at;
+} cw_store_review;
+typedef int (*cw_store_review_fn)(void *ud, const cw_store_review *r);
+
+/* The review history of a finding, oldest first. */
+int cw_store_reviews(cw_db *db, int64_t finding_id, cw_store_review_fn fn, void *ud, cw_err *err);
+
+/* The review lifecycle: which action leads from which review states to
+ * which, and whether it needs a comment. The one table of it. */
+typedef struct cw_review_move {
+    const char *action, *to;
+    const char *from[6];
+    bool comment;
+} cw_review_move;
+const cw_review_move *cw_review_move_find(const char *action);
+/* "acknowledge, resolve, dismiss or reopen" */
+const char *cw_review_actions(void);
+
+/* Apply an action to finding id in one transaction (the row locked, the
+ * audit row appended). CW_ENOTFOUND when there is no such finding in
+ * scope; CW_ECONFLICT when the finding's review does not allow it (err
+ * names the actions that are allowed). at is the service's clock. */
+int cw_store_review_apply(cw_db *db, int64_t id, const char *scope, const cw_review_move *m,
+                    const char *who, const char *comment, cw_time at, cw_err *err);
+
+/* ---- the engine's writes --------------------------------------------------------- */
+
+/* One transaction of the engine's: findings upserted and withdrawn,
+ * problems recorded, the checkpoint moved. Nothing is stored until
+ * cw_store_tx_commit; cw_store_tx_abort rolls back. */
+typedef struct cw_store_tx cw_store_tx;
+
+/* A finding as the engine writes it. */
+typedef struct cw_store_put {
+    const char *rule, *case_id, *subject, *unit, *severity, *state;
+    cw_time due, raised;
+    const char *message, *basis, *events;
+} cw_store_put;
+
+cw_store_tx *cw_store_tx_begin(cw_db *db, cw_err *err);
+/* A finding new or changed. A resolved or dismissed finding whose state
+ * gets worse than when it was judged becomes `reopened` (audited). */
+int cw_store_tx_put(cw_store_tx *t, const cw_store_put *f);
+/* A finding the rules no longer give: kept, with state `withdrawn`. */
+int cw_store_tx_withdraw(cw_store_tx *t, const char *rule, const char *case_id,
+                         const char *subject);
+/* An event the engine could not accept. */
+int cw_store_tx_problem(cw_store_tx *t, uint64_t seq, const char *id, const char *field,
+                        const char *msg);
+int cw_store_tx_checkpoint(cw_store_tx *t, const char *engine, uint64_t seq);
+/* Commit and free t; on failure everything is rolled back. */
+int cw_store_tx_commit(cw_store_tx *t, cw_err *err);
+void cw_store_tx_abort(cw_store_tx *t);
+uint64_t cw_store_tx_puts(const cw_store_tx *t);
+uint64_t cw_store_tx_withdrawals(const cw_store_tx *t);
 
 #endif

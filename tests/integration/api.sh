@@ -109,7 +109,7 @@ expect "404 no such case" 404
 # --- filters and pagination ---
 req GET "/v1/findings?state=late&unit=3701" admin-tok
 expect "filter state+unit" 200 '[.findings[] | select(.state != "late" or (.unit | startswith("3701") | not))] | length == 0'
-total=$(sql "SELECT COUNT(*) FROM findings")
+total=$(sql "SELECT COUNT(*) FROM findings WHERE state <> 'withdrawn'")
 cursor=; seen=0; pages=0; prev=0; ordered=1
 while :; do
     req GET "/v1/findings?limit=5${cursor:+&cursor=$cursor}" admin-tok
@@ -153,9 +153,9 @@ matrix "POST review in 370104" POST "/v1/findings/$x104/review" '{"action":"ackn
 # scoped listing: an inspector sees exactly the findings under their prefix
 req GET "/v1/findings?limit=500" insp-370103
 [ "$(jq '[.findings[] | select(.unit | startswith("370103") | not)] | length' "$tmp/body")" = 0 ] &&
-[ "$(jq '.findings | length' "$tmp/body")" = "$(sql "SELECT COUNT(*) FROM findings WHERE unit LIKE '370103%'")" ] && ok || bad "inspector scope of the listing"
+[ "$(jq '.findings | length' "$tmp/body")" = "$(sql "SELECT COUNT(*) FROM findings WHERE state <> 'withdrawn' AND unit LIKE '370103%'")" ] && ok || bad "inspector scope of the listing"
 req GET /v1/rules insp-370103
-expect "rules counts scoped" 200 '[.rules[].findings | to_entries[] | .value] | add == '"$(sql "SELECT COUNT(*) FROM findings WHERE unit LIKE '370103%'")"
+expect "rules counts scoped" 200 '[.rules[].findings | to_entries[] | .value] | add == '"$(sql "SELECT COUNT(*) FROM findings WHERE state <> 'withdrawn' AND unit LIKE '370103%'")"
 for p in /healthz /readyz /metrics; do req GET "$p" ""; [ "$code" = 200 ] && ok || bad "$p from loopback without a token: $code"; done
 
 # --- the review audit trail ---
@@ -170,12 +170,12 @@ expect "acknowledge" 200 '.review == "acknowledged"'
 req POST "/v1/findings/$in_id/review" insp-3701 '{"action":"resolve","comment":"已督促办结, 补录审批手续"}'
 expect "resolve" 200 '.review == "resolved"'
 req POST "/v1/findings/$in_id/review" admin-tok '{"action":"reopen","comment":"复查: 手续不全"}'
-expect "reopen" 200 '.review == "open"'
+expect "reopen" 200 '.review == "reopened"'
 req POST "/v1/findings/$in_id/review" insp-3701 '{"action":"dismiss","comment":"经核实系录入错误"}'
 expect "dismiss" 200 '.review == "dismissed" and (.reviews | length) == 4 and
     ([.reviews[].action] == ["acknowledge","resolve","reopen","dismiss"]) and
     ([.reviews[].who] == ["inspector-3701","inspector-3701","admin","inspector-3701"]) and
-    .reviews[1].comment == "已督促办结, 补录审批手续" and .reviews[2].from == "resolved" and .reviews[2].to == "open"'
+    .reviews[1].comment == "已督促办结, 补录审批手续" and .reviews[2].from == "resolved" and .reviews[2].to == "reopened"'
 req GET "/v1/findings/$in_id" insp-3701
 expect "finding with evidence and history" 200 '(.evidence | length) >= 1 and (.evidence[0].event.id | type) == "string" and (.reviews | length) == 4'
 [ "$(sql "SELECT COUNT(*) FROM finding_reviews WHERE finding_id = $in_id")" = 4 ] && ok || bad "audit rows"

@@ -76,7 +76,7 @@ wait_checkpoint() {
 
 # findings_set: the stored findings as sorted "rule case subject state due raised" lines
 findings_set() {
-    sql "SELECT rule, case_id, IF(subject='','-',subject), state, COALESCE(due,'-'), raised FROM findings" | sort
+    sql "SELECT rule, case_id, IF(subject='','-',subject), state, COALESCE(due,'-'), raised FROM findings WHERE state <> 'withdrawn'" | sort
 }
 
 # eval_set FILE NOW: the same from `casewarden eval`

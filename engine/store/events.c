@@ -1,0 +1,172 @@
+/*
+ * Events: what the engine reads (after a checkpoint, in the holes, one
+ * case) and what ingest writes (new bodies, conflicts, lookups by id).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db.h"
+
+typedef struct evread {
+    cw_store_event_fn fn;
+    void *ud;
+} evread;
+
+static int event_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+{
+    evread *r = ud;
+
+    if (ncols < 2 || row[0] == NULL)
+        return 0;
+    return r->fn(r->ud, strtoull(row[0], NULL, 10), row[1] ? row[1] : "", row[1] ? lens[1] : 0);
+}
+
+int cw_store_events_after(cw_db *db, uint64_t after, unsigned limit, cw_store_event_fn fn,
+                          void *ud, cw_err *err)
+{
+    evread r = { fn, ud };
+    char sql[160];
+
+    if (limit == 0)
+        snprintf(sql, sizeof sql, "SELECT seq, body FROM events WHERE seq > %llu ORDER BY seq",
+                 (unsigned long long)after);
+    else
+        snprintf(sql, sizeof sql, "SELECT seq, body FROM events WHERE seq > %llu ORDER BY seq LIMIT %u",
+                 (unsigned long long)after, limit);
+    return cw_db_query(db, sql, limit == 0, event_row, &r, err);
+}
+
+int cw_store_events_between(cw_db *db, uint64_t lo, uint64_t hi, cw_store_event_fn fn, void *ud,
+                            cw_err *err)
+{
+    evread r = { fn, ud };
+    char sql[160];
+
+    snprintf(sql, sizeof sql, "SELECT seq, body FROM events WHERE seq > %llu AND seq < %llu ORDER BY seq",
+             (unsigned long long)lo, (unsigned long long)hi);
+    return cw_db_query(db, sql, false, event_row, &r, err);
+}
+
+int cw_store_case_events(cw_db *db, const char *case_id, cw_store_event_fn fn, void *ud,
+                         cw_err *err)
+{
+    evread r = { fn, ud };
+    cw_dbarg a = CW_DBA_S(case_id);
+
+    return cw_db_pquery(db, "SELECT seq, body FROM events WHERE case_id = ? ORDER BY seq", &a, 1,
+                        event_row, &r, err);
+}
+
+int cw_store_max_seq(cw_db *db, uint64_t *out, cw_err *err)
+{
+    int64_t v = 0;
+    int rc = cw_db_scalar(db, "SELECT COALESCE(MAX(seq), 0) FROM events", &v, err);
+
+    *out = v > 0 ? (uint64_t)v : 0;
+    return rc;
+}
+
+/* ---- ingest ------------------------------------------------------------------ */
+
+typedef struct idread {
+    cw_store_idrow_fn fn;
+    void *ud;
+} idread;
+
+static int id_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+{
+    idread *r = ud;
+
+    if (row[0] == NULL || row[1] == NULL)
+        return 0;
+    return r->fn(r->ud, row[0], strtoull(row[1], NULL, 10), ncols > 2 && row[2] ? row[2] : NULL,
+                 ncols > 2 && row[2] ? lens[2] : 0);
+}
+
+/* "?,?,?" for n markers, after prefix, then suffix. */
+static void markers(cw_buf *b, const char *prefix, size_t n, const char *each, const char *suffix)
+{
+    cw_buf_puts(b, prefix);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            cw_buf_put(b, ",", 1);
+        cw_buf_puts(b, each);
+    }
+    cw_buf_puts(b, suffix);
+}
+
+int cw_store_events_by_id(cw_db *db, const char *const *ids, size_t n, bool with_body,
+                          cw_store_idrow_fn fn, void *ud, cw_err *err)
+{
+    idread r = { fn, ud };
+    cw_dbarg *a;
+    cw_buf q = { 0 };
+    int rc;
+
+    if (n == 0)
+        return 0;
+    a = cw_xmalloc(n * sizeof *a);
+    for (size_t i = 0; i < n; i++)
+        a[i] = CW_DBA_S(ids[i]);
+    markers(&q, with_body ? "SELECT id, seq, body FROM events WHERE id IN (" :
+                            "SELECT id, seq FROM events WHERE id IN (", n, "?", ") ORDER BY seq");
+    rc = cw_db_pquery(db, q.p, a, n, id_row, &r, err);
+    cw_buf_free(&q);
+    free(a);
+    return rc;
+}
+
+int cw_store_insert_events(cw_db *db, const cw_store_body *b, size_t n, const char *source,
+                           uint64_t *first, cw_err *err)
+{
+    cw_dbarg *a;
+    cw_buf q = { 0 };
+    int rc;
+
+    *first = 0;
+    if (n == 0)
+        return 0;
+    a = cw_xmalloc(2 * n * sizeof *a);
+    for (size_t i = 0; i < n; i++) {
+        a[2 * i] = CW_DBA_SN(b[i].text, b[i].len);
+        a[2 * i + 1] = CW_DBA_S(source);
+    }
+    markers(&q, "INSERT INTO events (body, source) VALUES ", n, "(?,?)", "");
+    rc = cw_db_pexec(db, q.p, a, 2 * n, NULL, err);
+    if (rc < 0 && cw_db_errno(db) == CW_DBERR_DUP_ENTRY)
+        rc = cw_err_set(err, CW_ECONFLICT, "an event id was stored by another writer meanwhile");
+    else if (rc == 0)
+        *first = cw_db_insert_id(db);
+    cw_buf_free(&q);
+    free(a);
+    return rc;
+}
+
+bool cw_store_consecutive_seqs(cw_db *db)
+{
+    return cw_db_consecutive_ids(db);
+}
+
+int cw_store_insert_conflicts(cw_db *db, const cw_store_body *b, size_t n, const char *source,
+                              cw_err *err)
+{
+    cw_dbarg *a;
+    cw_buf q = { 0 };
+    int rc;
+
+    if (n == 0)
+        return 0;
+    a = cw_xmalloc(4 * n * sizeof *a);
+    for (size_t i = 0; i < n; i++) {
+        a[4 * i] = CW_DBA_S(b[i].id);
+        a[4 * i + 1] = CW_DBA_I(b[i].first_seq);
+        a[4 * i + 2] = CW_DBA_SN(b[i].text, b[i].len);
+        a[4 * i + 3] = CW_DBA_S(source);
+    }
+    markers(&q, "INSERT INTO event_conflicts (event_id, first_seq, body, source) VALUES ", n,
+            "(?,?,?,?)", "");
+    rc = cw_db_pexec(db, q.p, a, 4 * n, NULL, err);
+    cw_buf_free(&q);
+    free(a);
+    return rc;
+}

@@ -1,0 +1,241 @@
+#include "store/db.h"
+
+#include <stdlib.h>
+
+/* ---- schema ---------------------------------------------------------------- */
+
+/* Every statement of a migration is idempotent (IF NOT EXISTS), so a
+ * migration cut short by a crash is simply run again. */
+typedef struct migration {
+    int version;
+    const char *what;
+    const char *const *sql;
+} migration;
+
+static const char *const v1[] = {
+    "CREATE TABLE IF NOT EXISTS events ("
+    "  seq BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+    "  body LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+    "     AS (JSON_VALUE(body, '$.id')) PERSISTENT,"
+    "  case_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+    "     AS (JSON_VALUE(body, '$.case')) PERSISTENT,"
+    "  type VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+    "     AS (JSON_VALUE(body, '$.type')) VIRTUAL,"
+    "  received_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
+    "  source VARCHAR(16) NOT NULL DEFAULT 'sql',"
+    "  UNIQUE KEY events_id (id),"
+    "  KEY events_case (case_id, seq)"
+    ") ENGINE=InnoDB",
+    "CREATE TABLE IF NOT EXISTS event_problems ("
+    "  seq BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
+    "  event_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,"
+    "  field VARCHAR(96) NOT NULL DEFAULT '',"
+    "  message TEXT NOT NULL,"
+    "  at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+    ") ENGINE=InnoDB",
+    "CREATE TABLE IF NOT EXISTS event_conflicts ("
+    "  n BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+    "  event_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  first_seq BIGINT UNSIGNED NOT NULL,"
+    "  body LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  source VARCHAR(16) NOT NULL,"
+    "  at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
+    "  KEY event_conflicts_id (event_id)"
+    ") ENGINE=InnoDB",
+    "CREATE TABLE IF NOT EXISTS findings ("
+    "  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+    "  rule VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+    "  case_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  subject VARCHAR(160) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  unit VARCHAR(12) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+    "  severity ENUM('low','medium','high','critical') NOT NULL,"
+    "  state ENUM('warning','overdue','late','violation','anomaly','cleared') NOT NULL,"
+    "  due BIGINT NULL,"
+    "  raised BIGINT NOT NULL,"
+    "  message TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  basis TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  events TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  review ENUM('open','acknowledged','resolved','dismissed') NOT NULL DEFAULT 'open',"
+    "  created_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
+    "  updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6),"
+    "  UNIQUE KEY findings_key (rule, case_id, subject),"
+    "  KEY findings_unit (unit, id),"
+    "  KEY findings_state (state, id),"
+    "  KEY findings_review (review, id),"
+    "  KEY findings_rule (rule, id),"
+    "  KEY findings_case (case_id, id),"
+    "  KEY findings_raised (raised, id),"
+    "  KEY findings_due (due, id)"
+    ") ENGINE=InnoDB",
+    "CREATE TABLE IF NOT EXISTS finding_reviews ("
+    "  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+    "  finding_id BIGINT UNSIGNED NOT NULL,"
+    "  rule VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+    "  case_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  subject VARCHAR(160) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  action ENUM('acknowledge','resolve','dismiss','reopen') NOT NULL,"
+    "  previous ENUM('open','acknowledged','resolved','dismissed') NOT NULL,"
+    "  review ENUM('open','acknowledged','resolved','dismissed') NOT NULL,"
+    "  who VARCHAR(64) NOT NULL,"
+    "  comment TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
+    "  KEY finding_reviews_finding (finding_id, id)"
+    ") ENGINE=InnoDB",
+    "CREATE TABLE IF NOT EXISTS engine_checkpoint ("
+    "  name VARCHAR(64) NOT NULL PRIMARY KEY,"
+    "  seq BIGINT UNSIGNED NOT NULL,"
+    "  updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)"
+    ") ENGINE=InnoDB",
+    "CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events FOR EACH ROW "
+    "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'events are append-only'",
+    "CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events FOR EACH ROW "
+    "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'events are append-only'",
+    "CREATE TRIGGER IF NOT EXISTS finding_reviews_no_update BEFORE UPDATE ON finding_reviews FOR EACH ROW "
+    "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'the review audit trail is append-only'",
+    "CREATE TRIGGER IF NOT EXISTS finding_reviews_no_delete BEFORE DELETE ON finding_reviews FOR EACH ROW "
+    "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'the review audit trail is append-only'",
+    /* The idempotent way for SQL clients to submit an event: stored,
+     * duplicate (same content: nothing happens) or conflict (recorded,
+     * not applied). */
+    "CREATE PROCEDURE IF NOT EXISTS cw_put_event(IN b LONGTEXT, OUT result VARCHAR(16))\n"
+    "BEGIN\n"
+    "  DECLARE existing LONGTEXT DEFAULT NULL;\n"
+    "  DECLARE first BIGINT UNSIGNED DEFAULT NULL;\n"
+    "  SELECT body, seq INTO existing, first FROM events WHERE id = JSON_VALUE(b, '$.id') LIMIT 1;\n"
+    "  IF existing IS NULL THEN\n"
+    "    INSERT INTO events (body, source) VALUES (b, 'sql');\n"
+    "    SET result = 'stored';\n"
+    "  ELSEIF JSON_EQUALS(existing, b) THEN\n"
+    "    SET result = 'duplicate';\n"
+    "  ELSE\n"
+    "    INSERT INTO event_conflicts (event_id, first_seq, body, source)\n"
+    "      VALUES (JSON_VALUE(b, '$.id'), first, b, 'sql');\n"
+    "    SET result = 'conflict';\n"
+    "  END IF;\n"
+    "END",
+    NULL,
+};
+
+/* Inspectors' usual lists, by state and unit (their scope) or by rule,
+ * newest last: ordered by id without reading through other states. */
+static const char *const v2[] = {
+    "CREATE INDEX IF NOT EXISTS findings_state_unit ON findings (state, unit, id)",
+    "CREATE INDEX IF NOT EXISTS findings_rule_state ON findings (rule, state, unit, id)",
+    NULL,
+};
+
+/* A finding's identity outlives the rules' judgement of it: withdrawn
+ * findings stay, with the state they had (prior_state), and come back
+ * with their id and history. The review lifecycle gains `assigned` and
+ * `reopened`; a resolved or dismissed finding the rules judge worse is
+ * reopened by the engine, and the trigger audits that like any review. */
+static const char *const v3[] = {
+    "ALTER TABLE findings MODIFY state ENUM('warning','overdue','late','violation','anomaly','cleared',"
+    "'withdrawn') NOT NULL",
+    "ALTER TABLE findings ADD COLUMN IF NOT EXISTS prior_state ENUM('warning','overdue','late','violation',"
+    "'anomaly','cleared') NULL AFTER state",
+    "ALTER TABLE findings MODIFY review ENUM('open','acknowledged','assigned','resolved','dismissed',"
+    "'reopened') NOT NULL DEFAULT 'open'",
+    "ALTER TABLE finding_reviews MODIFY action VARCHAR(16) CHARACTER SET ascii NOT NULL,"
+    " MODIFY previous VARCHAR(16) CHARACTER SET ascii NOT NULL,"
+    " MODIFY review VARCHAR(16) CHARACTER SET ascii NOT NULL",
+    "CREATE TRIGGER IF NOT EXISTS findings_reopened AFTER UPDATE ON findings FOR EACH ROW "
+    "IF NEW.review = 'reopened' AND OLD.review IN ('resolved','dismissed') AND NEW.state <> OLD.state THEN "
+    "INSERT INTO finding_reviews (finding_id, rule, case_id, subject, action, previous, review, who, comment) "
+    "VALUES (NEW.id, NEW.rule, NEW.case_id, NEW.subject, 'reopen', OLD.review, 'reopened', 'casewarden', "
+    "CONCAT('规则判断加重: ', IF(OLD.state = 'withdrawn', CONCAT(OLD.prior_state, ' (已撤回)'), OLD.state), "
+    "' → ', NEW.state)); END IF",
+    NULL,
+};
+
+static const migration migrations[] = {
+    { 1, "events, findings, reviews, checkpoint", v1 },
+    { 2, "findings indexes for inspectors' lists", v2 },
+    { 3, "withdrawn findings keep their identity; assigned and reopened reviews", v3 },
+};
+
+int cw_store_schema_version(cw_db *db, int *version, cw_err *err)
+{
+    int64_t v = 0, exists = 0;
+    int rc;
+
+    *version = 0;
+    if ((rc = cw_db_scalar(db, "SELECT COUNT(*) FROM information_schema.tables WHERE "
+                               "table_schema = DATABASE() AND table_name = 'cw_schema'",
+                           &exists, err)) < 0)
+        return rc;
+    if (exists == 0)
+        return 0;
+    if ((rc = cw_db_scalar(db, "SELECT COALESCE(MAX(version), 0) FROM cw_schema", &v, err)) < 0)
+        return rc;
+    *version = (int)v;
+    return 0;
+}
+
+int cw_store_migrate(cw_db *db, FILE *progress, cw_err *err)
+{
+    int latest = migrations[sizeof migrations / sizeof *migrations - 1].version;
+    int64_t got = 0;
+    int version, rc;
+
+    /* one migrator at a time */
+    if ((rc = cw_db_scalar(db, "SELECT GET_LOCK('casewarden.migrate', 60)", &got, err)) < 0)
+        return rc;
+    if (got != 1)
+        return cw_err_set(err, CW_EDB, "another migration holds the lock; try again");
+    if ((rc = cw_db_exec(db, "CREATE TABLE IF NOT EXISTS cw_schema ("
+                             "  version INT NOT NULL PRIMARY KEY,"
+                             "  description VARCHAR(200) NOT NULL,"
+                             "  applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+                             ") ENGINE=InnoDB", err)) < 0)
+        goto out;
+    if ((rc = cw_store_schema_version(db, &version, err)) < 0)
+        goto out;
+    if (version > latest) {
+        rc = cw_err_set(err, CW_EDB, "the database schema is version %d, newer than this casewarden "
+                        "(which knows up to %d): upgrade casewarden instead", version, latest);
+        goto out;
+    }
+    if (version == latest && progress)
+        fprintf(progress, "casewarden migrate: schema is up to date (version %d)\n", version);
+    for (size_t i = 0; i < sizeof migrations / sizeof *migrations; i++) {
+        const migration *m = &migrations[i];
+        if (m->version <= version)
+            continue;
+        if (progress)
+            fprintf(progress, "casewarden migrate: applying version %d: %s\n", m->version, m->what);
+        for (const char *const *s = m->sql; *s; s++)
+            if ((rc = cw_db_exec(db, *s, err)) < 0) {
+                cw_err_prefix(err, "migration %d", m->version);
+                goto out;
+            }
+        rc = cw_db_pexec(db, "INSERT INTO cw_schema (version, description) VALUES (?, ?)",
+                         (cw_dbarg[]){ CW_DBA_I(m->version), CW_DBA_S(m->what) }, 2, NULL, err);
+        if (rc < 0 || (rc = cw_db_commit(db, err)) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    {
+        cw_err e2;
+        cw_db_scalar(db, "SELECT RELEASE_LOCK('casewarden.migrate')", &got, &e2);
+    }
+    return rc;
+}
+
+int cw_store_check_schema(cw_db *db, const char *dbname, cw_err *err)
+{
+    int version, rc;
+
+    if ((rc = cw_store_schema_version(db, &version, err)) < 0)
+        return rc;
+    if (version == 0)
+        return cw_err_set(err, CW_EDB, "database '%s' has no casewarden schema: run `casewarden migrate` "
+                          "first", dbname);
+    if (version != CW_SCHEMA_VERSION)
+        return cw_err_set(err, CW_EDB, "database schema is version %d, this casewarden needs %d: %s",
+                          version, CW_SCHEMA_VERSION,
+                          version < CW_SCHEMA_VERSION ? "run `casewarden migrate`" : "upgrade casewarden");
+    return 0;
+}
