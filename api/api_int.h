@@ -57,6 +57,7 @@ typedef struct req {
     size_t len;
     const char *ctype;
     const char *allow;       /* for 405 */
+    char *allow_buf;         /* owned: the methods a path has */
 } req;
 
 /* Answers. */
@@ -72,17 +73,17 @@ cw_db *cw_api_db(req *r);
 void cw_api_db_failed(req *r, const cw_err *err);
 const char *cw_api_arg(req *r, const char *name);
 
-/* Handlers. */
-void cw_api_post_events(req *r);
-void cw_api_get_findings(req *r);
+/* Handlers: arg is the path segment of the route's "{}", or "". */
+void cw_api_post_events(req *r, const char *arg);
+void cw_api_get_findings(req *r, const char *arg);
 void cw_api_get_finding(req *r, const char *id);
 void cw_api_post_review(req *r, const char *id);
 void cw_api_get_case(req *r, const char *case_id);
-void cw_api_get_rules(req *r);
-void cw_api_post_reload(req *r);
-void cw_api_healthz(req *r);
-void cw_api_readyz(req *r);
-void cw_api_metrics(req *r);
+void cw_api_get_rules(req *r, const char *arg);
+void cw_api_post_reload(req *r, const char *arg);
+void cw_api_healthz(req *r, const char *arg);
+void cw_api_readyz(req *r, const char *arg);
+void cw_api_metrics(req *r, const char *arg);
 
 /* Whether the caller's scope covers unit (inspectors: their prefix). */
 bool cw_api_in_scope(const req *r, const char *unit);

@@ -274,8 +274,9 @@ static json_t *result_json(const item *it, size_t index, bool with_index)
     return o;
 }
 
-void cw_api_post_events(req *r)
+void cw_api_post_events(req *r, const char *arg)
 {
+    (void)arg;
     cw_api *a = r->a;
     const char *body = r->body.p ? r->body.p : "";
     json_error_t je;

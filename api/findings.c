@@ -99,8 +99,9 @@ static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char 
     return MHD_YES;
 }
 
-void cw_api_get_findings(req *r)
+void cw_api_get_findings(req *r, const char *arg)
 {
+    (void)arg;
     static const char *const states[] = {
         "warning", "overdue", "late", "violation", "anomaly", "cleared", "withdrawn", NULL
     };

@@ -24,8 +24,9 @@ static int count_row(void *ud, const char *rule, const char *state, uint64_t n)
     return 0;
 }
 
-void cw_api_get_rules(req *r)
+void cw_api_get_rules(req *r, const char *arg)
 {
+    (void)arg;
     counted c = { json_object() };
     cw_rule_view *v;
     json_t *arr;
@@ -64,8 +65,9 @@ void cw_api_get_rules(req *r)
     cw_api_json(r, 200, json_pack("{s:o}", "rules", arr));
 }
 
-void cw_api_post_reload(req *r)
+void cw_api_post_reload(req *r, const char *arg)
 {
+    (void)arg;
     cw_err err = { 0 };
     size_t n;
     cw_rule_view *v;
@@ -79,13 +81,15 @@ void cw_api_post_reload(req *r)
     cw_api_json(r, 200, json_pack("{s:s,s:I}", "result", "reloaded", "rules", (json_int_t)n));
 }
 
-void cw_api_healthz(req *r)
+void cw_api_healthz(req *r, const char *arg)
 {
+    (void)arg;
     cw_api_json(r, 200, json_pack("{s:s}", "status", "ok"));
 }
 
-void cw_api_readyz(req *r)
+void cw_api_readyz(req *r, const char *arg)
 {
+    (void)arg;
     cw_service_stats st;
     uint64_t max = 0;
     cw_db *db;
@@ -112,8 +116,9 @@ static int metric_row(void *ud, const char *rule, const char *state, uint64_t n)
     return 0;
 }
 
-void cw_api_metrics(req *r)
+void cw_api_metrics(req *r, const char *arg)
 {
+    (void)arg;
     cw_api *a = r->a;
     cw_service_stats st;
     cw_rule_view *v;

@@ -226,72 +226,77 @@ static bool json_body(req *r)
     return true;
 }
 
+/*
+ * The routes: a path pattern ("{}" is one path segment, handed to the
+ * handler), its method, who may call it, and whether it takes a JSON
+ * body. A path that matches with another method answers 405 naming the
+ * methods it has.
+ */
+#define INSPECT (CW_ROLE_INSPECTOR | CW_ROLE_ADMIN)
+#define ANYONE (~0u)
+
+static const struct route {
+    const char *method, *path;
+    unsigned roles;
+    bool open_on_loopback, body;
+    void (*fn)(req *r, const char *arg);
+} routes[] = {
+    { "GET", "/healthz", ANYONE, true, false, cw_api_healthz },
+    { "GET", "/readyz", ANYONE, true, false, cw_api_readyz },
+    { "GET", "/metrics", ANYONE, true, false, cw_api_metrics },
+    { "POST", "/v1/events", CW_ROLE_INGEST | CW_ROLE_ADMIN, false, true, cw_api_post_events },
+    { "GET", "/v1/findings", INSPECT, false, false, cw_api_get_findings },
+    { "GET", "/v1/findings/{}", INSPECT, false, false, cw_api_get_finding },
+    { "POST", "/v1/findings/{}/review", INSPECT, false, true, cw_api_post_review },
+    { "GET", "/v1/cases/{}", INSPECT, false, false, cw_api_get_case },
+    { "GET", "/v1/rules", INSPECT, false, false, cw_api_get_rules },
+    { "POST", "/v1/rules/reload", CW_ROLE_ADMIN, false, false, cw_api_post_reload },
+};
+
+/* Whether url matches pattern; the segment standing for "{}" into arg. */
+static bool path_match(const char *pattern, const char *url, char *arg, size_t size)
+{
+    const char *hole = strstr(pattern, "{}"), *end;
+    size_t pre;
+
+    arg[0] = '\0';
+    if (hole == NULL)
+        return strcmp(pattern, url) == 0;
+    pre = (size_t)(hole - pattern);
+    if (strncmp(pattern, url, pre) != 0)
+        return false;
+    url += pre;
+    if ((end = strchr(url, '/')) == NULL)
+        end = url + strlen(url);
+    if (end == url || (size_t)(end - url) >= size || strcmp(hole + 2, end) != 0)
+        return false;
+    memcpy(arg, url, (size_t)(end - url));
+    arg[end - url] = '\0';
+    return true;
+}
+
 static void route(req *r)
 {
-    const char *u = r->url;
-    const unsigned INSPECT = CW_ROLE_INSPECTOR | CW_ROLE_ADMIN;
+    char arg[256], allow[64] = "";
+    size_t n = 0;
 
-    if (strcmp(u, "/healthz") == 0) {
-        if (!method_is(r, "GET"))
-            return not_allowed_method(r, "GET");
-        if (allowed(r, ~0u, true))
-            cw_api_healthz(r);
-    } else if (strcmp(u, "/readyz") == 0) {
-        if (!method_is(r, "GET"))
-            return not_allowed_method(r, "GET");
-        if (allowed(r, ~0u, true))
-            cw_api_readyz(r);
-    } else if (strcmp(u, "/metrics") == 0) {
-        if (!method_is(r, "GET"))
-            return not_allowed_method(r, "GET");
-        if (allowed(r, ~0u, true))
-            cw_api_metrics(r);
-    } else if (strcmp(u, "/v1/events") == 0) {
-        if (!method_is(r, "POST"))
-            return not_allowed_method(r, "POST");
-        if (allowed(r, CW_ROLE_INGEST | CW_ROLE_ADMIN, false) && json_body(r))
-            cw_api_post_events(r);
-    } else if (strcmp(u, "/v1/findings") == 0) {
-        if (!method_is(r, "GET"))
-            return not_allowed_method(r, "GET");
-        if (allowed(r, INSPECT, false))
-            cw_api_get_findings(r);
-    } else if (strncmp(u, "/v1/findings/", 13) == 0) {
-        const char *id = u + 13, *slash = strchr(id, '/');
-        char idbuf[32];
-        if (slash == NULL) {
-            if (!method_is(r, "GET"))
-                return not_allowed_method(r, "GET");
-            if (allowed(r, INSPECT, false))
-                cw_api_get_finding(r, id);
-        } else if (strcmp(slash, "/review") == 0 && (size_t)(slash - id) < sizeof idbuf) {
-            if (!method_is(r, "POST"))
-                return not_allowed_method(r, "POST");
-            memcpy(idbuf, id, (size_t)(slash - id));
-            idbuf[slash - id] = '\0';
-            if (allowed(r, INSPECT, false) && json_body(r))
-                cw_api_post_review(r, idbuf);
-        } else {
-            cw_api_error(r, 404, "not_found", NULL, "no such resource: %s", u);
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
+        const struct route *rt = &routes[i];
+        if (!path_match(rt->path, r->url, arg, sizeof arg))
+            continue;
+        if (!method_is(r, rt->method)) {
+            n += (size_t)snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", rt->method);
+            continue;
         }
-    } else if (strncmp(u, "/v1/cases/", 10) == 0 && u[10] != '\0') {
-        if (!method_is(r, "GET"))
-            return not_allowed_method(r, "GET");
-        if (allowed(r, INSPECT, false))
-            cw_api_get_case(r, u + 10);
-    } else if (strcmp(u, "/v1/rules") == 0) {
-        if (!method_is(r, "GET"))
-            return not_allowed_method(r, "GET");
-        if (allowed(r, INSPECT, false))
-            cw_api_get_rules(r);
-    } else if (strcmp(u, "/v1/rules/reload") == 0) {
-        if (!method_is(r, "POST"))
-            return not_allowed_method(r, "POST");
-        if (allowed(r, CW_ROLE_ADMIN, false))
-            cw_api_post_reload(r);
-    } else {
-        cw_api_error(r, 404, "not_found", NULL, "no such resource: %s", u);
+        if (allowed(r, rt->roles, rt->open_on_loopback) && (!rt->body || json_body(r)))
+            rt->fn(r, arg);
+        return;
     }
+    if (n > 0) {
+        r->allow_buf = cw_xstrdup(allow);
+        return not_allowed_method(r, r->allow_buf);
+    }
+    cw_api_error(r, 404, "not_found", NULL, "no such resource: %s", r->url);
 }
 
 /* ---- libmicrohttpd --------------------------------------------------------------- */
@@ -372,6 +377,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     give_back(r);
     cw_buf_free(&r->body);
     free(r->text);
+    free(r->allow_buf);
     free(r);
     *con_cls = NULL;
 }
