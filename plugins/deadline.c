@@ -77,10 +77,6 @@ typedef struct dl {
     int types[MAX_STOP + 2];        /* every type the walk looks at */
     size_t ntypes;
     struct walk *scratch;           /* reused by every recompute */
-    /* walks kept for big cases between their events (on_event) */
-    struct kept *keep;
-    int capkeep, nkeep;             /* capkeep: a power of two */
-    uint64_t gen;                   /* the run they belong to */
     /* the findings handed to the host */
     cw_finding_in *f;
     const char **ids;               /* (2 + MAX_EXT_EVENTS) per finding */
@@ -158,16 +154,11 @@ struct walk {
     uint64_t last_seq;
 };
 
-/* Cases with more events than this keep their walk between events, so
- * that an event in time order costs what it changes, not the case's
- * whole history; smaller cases are walked again, which keeps no memory. */
+/* Cases with more events than this keep their walk between events (in
+ * the host's case slot), so that an event in time order costs what it
+ * changes, not the case's whole history; smaller cases are walked again,
+ * which keeps no memory. */
 #define KEEP_MIN 32
-#define KEEP_MAX 256                /* kept walks per rule; then start again */
-
-typedef struct kept {
-    const cw_case *c;               /* NULL: free slot */
-    walk *w;
-} kept;
 
 
 /* ---- configuration ---------------------------------------------------- */
@@ -360,16 +351,6 @@ static void walk_free(walk *w)
     free(w);
 }
 
-static void keep_clear(dl *d)
-{
-    for (int i = 0; i < d->capkeep; i++)
-        if (d->keep[i].c != NULL)
-            walk_free(d->keep[i].w);
-    free(d->keep);
-    d->keep = NULL;
-    d->capkeep = d->nkeep = 0;
-}
-
 static void release(void *inst)
 {
     dl *d = inst;
@@ -377,7 +358,6 @@ static void release(void *inst)
     if (d == NULL)
         return;
     walk_free(d->scratch);
-    keep_clear(d);
     free(d->f);
     free(d->ids);
     free(d);
@@ -1066,73 +1046,39 @@ static int apply(dl *d, cw_ctx *ctx, const cw_case *c, walk *w, const cw_event *
     return rc;
 }
 
-static kept *keep_find(dl *d, const cw_case *c)
-{
-    uintptr_t h = (uintptr_t)c;
-
-    if (d->capkeep == 0)
-        return NULL;
-    h = (h >> 4) * 0x9e3779b97f4a7c15ULL;
-    for (int i = (int)(h >> 40) & (d->capkeep - 1);; i = (i + 1) & (d->capkeep - 1)) {
-        if (d->keep[i].c == c)
-            return &d->keep[i];
-        if (d->keep[i].c == NULL)
-            return NULL;
-    }
-}
-
-/* Keep w for c. Returns false (w stays the caller's) when out of room. */
-static bool keep_add(dl *d, const cw_case *c, walk *w)
-{
-    uintptr_t h = (uintptr_t)c;
-    int i;
-
-    if (d->nkeep >= KEEP_MAX)
-        keep_clear(d);      /* rare: start again, big cases walk once more */
-    if (d->capkeep == 0) {
-        if ((d->keep = calloc(2 * KEEP_MAX, sizeof *d->keep)) == NULL)
-            return false;
-        d->capkeep = 2 * KEEP_MAX;
-    }
-    h = (h >> 4) * 0x9e3779b97f4a7c15ULL;
-    for (i = (int)(h >> 40) & (d->capkeep - 1); d->keep[i].c != NULL; i = (i + 1) & (d->capkeep - 1))
-        ;
-    d->keep[i].c = c;
-    d->keep[i].w = w;
-    d->nkeep++;
-    return true;
-}
-
 static int on_case_event(dl *d, cw_ctx *ctx, const cw_case *c, const cw_event *ev)
 {
-    kept *k;
-    walk *w;
+    void **slot = H->case_slot(ctx, c);
+    walk *w = slot ? *slot : NULL;
     int rc;
 
-    if (H->generation(ctx) != d->gen) {
-        keep_clear(d);      /* case objects of another run */
-        d->gen = H->generation(ctx);
-    }
-    k = keep_find(d, c);
-    if (k != NULL && (ev->at > k->w->last_at || (ev->at == k->w->last_at && ev->seq > k->w->last_seq))) {
-        rc = apply(d, ctx, c, k->w, ev);
+    if (w != NULL && (ev->at > w->last_at || (ev->at == w->last_at && ev->seq > w->last_seq))) {
+        rc = apply(d, ctx, c, w, ev);
     } else {
         /* a small case, or an event before the latest one (a replay) */
-        w = k ? k->w : d->scratch;
+        if (w == NULL)
+            w = d->scratch;
         rc = recompute(d, ctx, c, w);
-        if (rc == 0 && k == NULL && w->nvisit >= KEEP_MIN) {
+        if (rc == 0 && slot != NULL && w == d->scratch && w->nvisit >= KEEP_MIN) {
             walk *fresh = calloc(1, sizeof *fresh);
-            if (fresh != NULL && keep_add(d, c, w))
+            if (fresh != NULL) {
+                *slot = w;          /* the case keeps this walk */
                 d->scratch = fresh;
-            else
-                free(fresh);
+            }
         }
     }
-    if ((k = keep_find(d, c)) != NULL) {
-        k->w->last_at = ev->at;
-        k->w->last_seq = ev->seq;
+    if (slot != NULL && *slot != NULL) {
+        w = *slot;
+        w->last_at = ev->at;
+        w->last_seq = ev->seq;
     }
     return rc;
+}
+
+static void case_free(void *inst, void *state)
+{
+    (void)inst;
+    walk_free(state);
 }
 
 typedef struct fanout {
@@ -1178,6 +1124,7 @@ static const cw_model deadline_model = {
     .configure = configure,
     .on_event = on_event,
     .release = release,
+    .case_free = case_free,
 };
 
 CW_PLUGIN_DEFINE(H, "deadline", "1.0", &deadline_model)

@@ -708,8 +708,36 @@ int cw_engine_process_next(cw_engine *e, cw_case *c)
     return 1;
 }
 
+void **cw__case_slot(cw_case *c, uint16_t rule)
+{
+    for (uint16_t i = 0; i < c->nslots; i++)
+        if (c->slots[i].rule == rule)
+            return &c->slots[i].state;
+    if (c->nslots == c->capslots) {
+        c->capslots = c->capslots ? (uint16_t)(c->capslots * 2) : 4;
+        c->slots = cw_xrealloc(c->slots, c->capslots * sizeof *c->slots);
+    }
+    c->slots[c->nslots].rule = rule;
+    c->slots[c->nslots].state = NULL;
+    return &c->slots[c->nslots++].state;
+}
+
+void cw__case_free_slots(cw_engine *e, cw_case *c)
+{
+    for (uint16_t i = 0; i < c->nslots; i++) {
+        cw_rule *r = c->slots[i].rule < e->rs->nrules ? e->rs->rules[c->slots[i].rule] : NULL;
+        void (*fr)(void *, void *) = r ? cw_model_case_free(r->model) : NULL;
+        if (c->slots[i].state != NULL && fr != NULL)
+            fr(r->inst, c->slots[i].state);
+    }
+    free(c->slots);
+    c->slots = NULL;
+    c->nslots = c->capslots = 0;
+}
+
 static void reset_case(cw_engine *e, cw_case *c)
 {
+    cw__case_free_slots(e, c);
     while (c->nfr > 0)
         frec_remove(c, c->nfr - 1);
     cw__mark_dirty(e, c);
@@ -792,6 +820,7 @@ void cw_engine_set_ruleset(cw_engine *e, cw_ruleset *rs)
      * of rules that are gone are withdrawn at the next flush. */
     for (size_t i = 0; i < e->ncases; i++) {
         cw_case *c = e->cases[i];
+        cw__case_free_slots(e, c);      /* states of the old rules' models */
         while (c->nfr > 0)
             frec_remove(c, c->nfr - 1);
         for (uint32_t g = 0; g < c->ngone;) {
@@ -840,6 +869,7 @@ void cw_engine_free(cw_engine *e)
         return;
     for (size_t i = 0; i < e->ncases; i++) {
         cw_case *c = e->cases[i];
+        cw__case_free_slots(e, c);
         for (uint32_t j = 0; j < c->nfr; j++)
             frec_free(&c->fr[j]);
         free(c->fr);

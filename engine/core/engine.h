@@ -61,6 +61,12 @@ typedef struct cw_gone {
     uint64_t whash;
 } cw_gone;
 
+/* A rule's per-case state (cw_host.case_slot). */
+typedef struct cw_cslot {
+    uint16_t rule;
+    void *state;
+} cw_cslot;
+
 struct cw_case {
     uint32_t id;             /* string id of the case number */
     uint32_t idx;            /* position in the engine */
@@ -75,6 +81,8 @@ struct cw_case {
     uint32_t nfr, capfr;
     cw_gone *gone;
     uint32_t ngone, capgone;
+    cw_cslot *slots;         /* rules' per-case states */
+    uint16_t nslots, capslots;
     bool dirty;              /* findings changed since the last flush */
     uint64_t has;            /* event types processed, as rules' `needs` bits */
 };

@@ -99,6 +99,10 @@ int cw__emit(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f);
 int cw__sync(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f, size_t n);
 int cw__retract(cw_engine *e, uint16_t rule, cw_case *c, uint32_t subject);
 void cw__mark_dirty(cw_engine *e, cw_case *c);
+/* The slot of rule on c (created empty), for cw_host.case_slot. */
+void **cw__case_slot(cw_case *c, uint16_t rule);
+/* Hand every per-case state of c to its model's case_free. */
+void cw__case_free_slots(cw_engine *e, cw_case *c);
 void cw__frec_free(cw_frec *r);
 void cw__frec_forget(cw_case *c, uint32_t i);
 /* The index of the record of (rule, subject) on c, or UINT32_MAX with the

@@ -93,6 +93,14 @@ bool cw_rule_in_scope(const cw_rule *r, const cw_ruleset *rs, uint32_t kind,
 /* Mark r quarantined with a reason (copied); logged once. */
 void cw_rule_quarantine(cw_rule *r, const char *why);
 
+/* The model's case_free, when it has one (ABI 1.2). */
+static inline void (*cw_model_case_free(const cw_model *m))(void *, void *)
+{
+    if (m->struct_size < offsetof(cw_model, case_free) + sizeof m->case_free)
+        return NULL;
+    return m->case_free;
+}
+
 /* Configuration-time registration (cw_host.listen, want_index). */
 int cw__listen(cw_ruleset *rs, cw_rule *r, int type);
 int cw__want_index(cw_ruleset *rs, int type, int fid);

@@ -240,21 +240,29 @@ static int h_sync(cw_ctx *ctx, const cw_case *c, const cw_finding_in *f, size_t 
 {
     if (ctx->e == NULL)
         return -1;
-    return cw__sync(ctx->e, ctx->rule->index, (cw_case *)c, f, n);
+    return cw__sync(ctx->e, ctx->rule->index, cw_engine_case_at(ctx->e, c->idx), f, n);
 }
 
 static int h_emit(cw_ctx *ctx, const cw_case *c, const cw_finding_in *f)
 {
     if (ctx->e == NULL)
         return -1;
-    return cw__emit(ctx->e, ctx->rule->index, (cw_case *)c, f);
+    return cw__emit(ctx->e, ctx->rule->index, cw_engine_case_at(ctx->e, c->idx), f);
 }
 
 static int h_retract(cw_ctx *ctx, const cw_case *c, uint32_t subject)
 {
     if (ctx->e == NULL)
         return -1;
-    return cw__retract(ctx->e, ctx->rule->index, (cw_case *)c, subject);
+    return cw__retract(ctx->e, ctx->rule->index, cw_engine_case_at(ctx->e, c->idx), subject);
+}
+
+static void **h_case_slot(cw_ctx *ctx, const cw_case *c)
+{
+    if (ctx->e == NULL || ctx->rule == NULL)
+        return NULL;
+    /* the engine's own, writable record of the case */
+    return cw__case_slot(cw_engine_case_at(ctx->e, c->idx), ctx->rule->index);
 }
 
 static void h_log(cw_ctx *ctx, int level, const char *fmt, ...)
@@ -298,4 +306,5 @@ const cw_host cw__host = {
     .retract = h_retract,
     .log = h_log,
     .generation = h_generation,
+    .case_slot = h_case_slot,
 };

@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define CW_ABI_MAJOR 1
-#define CW_ABI_MINOR 1
+#define CW_ABI_MINOR 2
 
 /* Seconds since 1970-01-01T00:00:00Z. */
 typedef int64_t cw_time;
@@ -301,6 +301,13 @@ typedef struct cw_host {
      * older event of it arrived late. A model that keeps state across
      * cases (peers, counters) drops it when the number changes. */
     uint64_t (*generation)(cw_ctx *ctx);
+
+    /* Since 1.2. The calling rule's per-case state: a slot the host keeps
+     * with case c, NULL until the model sets it. When the case is judged
+     * again from its start (a late event), or leaves memory, the host
+     * hands the state to the model's case_free and clears the slot, so a
+     * model keeps no state of its own keyed by case. Evaluation only. */
+    void **(*case_slot)(cw_ctx *ctx, const cw_case *c);
 } cw_host;
 
 /* ---- What a plugin exports --------------------------------------------- */
@@ -318,6 +325,9 @@ typedef struct cw_model {
      * non-zero on an internal error (the host quarantines the rule). */
     int (*on_event)(void *inst, cw_ctx *ctx, const cw_case *c, const cw_event *ev);
     void (*release)(void *inst);
+    /* Since 1.2 (check struct_size). Free a per-case state the model put
+     * in a case_slot; may be NULL for models that use none. */
+    void (*case_free)(void *inst, void *state);
 } cw_model;
 
 typedef struct cw_plugin {

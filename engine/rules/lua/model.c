@@ -328,7 +328,7 @@ static int lua_on_event(void *inst, cw_ctx *ctx, const cw_case *c, const cw_even
                           cw_strtab_str(ctx->rs->world->strs, c->unit), ev->at))
         return 0;
     lf->ctx = ctx;
-    lf->c = (cw_case *)c;
+    lf->c = cw_engine_case_at(ctx->e, c->idx);
     lf->ev = ev;
     lf->rule = ctx->rule;
     lf->in_check = true;
