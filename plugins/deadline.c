@@ -421,7 +421,10 @@ static int configure(cw_ctx *ctx, const cw_rule_info *rule, const cw_value *p, v
         for (int i = 0; i < d->nstop; i++)
             if (H->want_index(ctx, d->stop[i], d->join_fid) < 0)
                 goto bad;
-        if (H->want_index(ctx, d->a_type, d->subject_fid) < 0)
+        /* kept for good: a completing event may come long after A, when A's
+         * case has left memory, and must still find it */
+        if (H->want_index(ctx, d->a_type, d->subject_fid) < 0 ||
+            H->index_window(ctx, d->a_type, d->subject_fid, 0) < 0)
             goto bad;
     }
     for (int i = 0; i < d->nstop; i++)
@@ -1081,22 +1084,6 @@ static void case_free(void *inst, void *state)
     walk_free(state);
 }
 
-typedef struct fanout {
-    dl *d;
-    cw_ctx *ctx;
-    int rc;
-} fanout;
-
-static int recompute_joined(void *ud, const cw_case *c, const cw_event *ev)
-{
-    fanout *fo = ud;
-
-    (void)ev;
-    if ((fo->rc = recompute(fo->d, fo->ctx, c, fo->d->scratch)) != 0)
-        return fo->rc;
-    return 0;
-}
-
 static int on_event(void *inst, cw_ctx *ctx, const cw_case *c, const cw_event *ev)
 {
     dl *d = inst;
@@ -1104,15 +1091,12 @@ static int on_event(void *inst, cw_ctx *ctx, const cw_case *c, const cw_event *e
     if (d->join_fid >= 0) {
         if (ev->type == d->a_type)
             return recompute(d, ctx, c, d->scratch);
-        /* B lives in another case than A: recompute the cases of the A's
-         * it names. */
+        /* B lives in another case than A: the cases of the A's it names
+         * are judged again (after this event, so they see it). */
         uint32_t v = str_field(ev, d->join_fid);
-        fanout fo = { d, ctx, 0 };
-        if (v == 0)
-            return 0;
-        H->find_events(ctx, d->a_type, d->subject_fid, v, CW_TIME_NONE, INT64_MAX,
-                       recompute_joined, &fo);
-        return fo.rc;
+        if (v != 0)
+            H->revisit_indexed(ctx, d->a_type, d->subject_fid, v);
+        return 0;
     }
     return on_case_event(d, ctx, c, ev);
 }

@@ -2,7 +2,7 @@
 # times, YAML trees). Depends on nothing of ours.
 noinst_LTLIBRARIES += engine/base/libcwbase.la
 engine_base_libcwbase_la_SOURCES = \
-	engine/base/util.c engine/base/util.h \
+	engine/base/util.c engine/base/util.h engine/base/clock.h \
 	engine/base/err.c engine/base/err.h \
 	engine/base/log.c engine/base/log.h \
 	engine/base/strtab.c engine/base/strtab.h \

@@ -70,7 +70,7 @@ typedef struct cw_cslot {
 struct cw_case {
     uint32_t id;             /* string id of the case number */
     uint32_t idx;            /* position in the engine */
-    uint32_t unit;           /* unit of its latest processed event */
+    uint32_t unit;           /* the unit that owns it (docs/DESIGN.md "Findings") */
     uint32_t kind, cause;    /* from its first case.accepted in time, */
     cw_time accepted_at, offence_at;  /* whenever that arrived */
     uint32_t nev, nproc;     /* events stored, processed */
@@ -84,10 +84,26 @@ struct cw_case {
     cw_cslot *slots;         /* rules' per-case states */
     uint16_t nslots, capslots;
     bool dirty;              /* findings changed since the last flush */
+    bool waking;             /* in the engine's heap of cases to look at */
+    uint8_t unit_from;       /* what gave the unit: 1 an event, 2 case.accepted,
+                                3 case.transferred_unit */
+    cw_time last_at;         /* its latest event processed */
     uint64_t has;            /* event types processed, as rules' `needs` bits */
 };
 
 typedef struct cw_engine cw_engine;
+
+/*
+ * Where the events and findings of a case that left memory are kept:
+ * the database (serve) or the file (eval). load brings case_id back:
+ * cw_engine_load_json or cw_engine_load_record for each of its stored
+ * events, cw_engine_stored for each of its stored findings. Returns 0 or
+ * an error (the case comes back with what was loaded).
+ */
+typedef struct cw_loader {
+    int (*load)(void *ud, cw_engine *e, const char *case_id);
+    void *ud;
+} cw_loader;
 
 /* The state of finding r at time now, and when it arose (*raised). */
 int cw_frec_state(const cw_frec *r, cw_time now, cw_time *raised);
@@ -106,9 +122,11 @@ int cw_engine_encode(cw_engine *e, const cw_pevent *pe, uint64_t seq, uint8_t **
                      size_t *cap, cw_err *err);
 /* The string id of a case number (interned). */
 uint32_t cw_engine_case_sid(cw_engine *e, const char *id, size_t len);
-/* Store a record into case case_sid (created when new), not processed
- * yet. *c receives the case; *in_order is false when the record landed
- * before the case's horizon (the case must then be replayed). */
+/* Store a record into case case_sid (created when new, brought back
+ * when it left memory), not processed yet. *c receives the case;
+ * *in_order is false when the record landed before the case's horizon,
+ * or the case was brought back: it must then be caught up with a replay.
+ * A record of a seq the case already has is ignored (*c is still set). */
 void cw_engine_store(cw_engine *e, uint32_t case_sid, const uint8_t *rec, cw_case **c,
                      bool *in_order);
 /* Process the next stored event of c. Returns 1 when one was processed,
@@ -118,9 +136,26 @@ int cw_engine_process_next(cw_engine *e, cw_case *c);
  * event was stored behind its horizon. */
 void cw_engine_catch_up(cw_engine *e, cw_case *c, bool replay);
 
+/* Cases: ncases places, case_at(i) NULL for a free place. */
 size_t cw_engine_ncases(const cw_engine *e);
 cw_case *cw_engine_case_at(const cw_engine *e, size_t i);
+/* The case in memory of that number, or NULL. */
 cw_case *cw_engine_case(const cw_engine *e, const char *id);
+
+/* Let cases leave memory: a case whose findings are settled (no deadline
+ * left that changes by time alone), flushed, and quiet for idle seconds
+ * of event time is dropped, and brought back through l when an event,
+ * another case's rule or a replay needs it. Without a loader (idle 0)
+ * every case stays. */
+void cw_engine_set_loader(cw_engine *e, const cw_loader *l, int64_t idle);
+/* While l->load runs: one stored event of the case, as JSON (parsed and
+ * checked against the catalogue; a bad one is skipped) or as a record. */
+int cw_engine_load_json(cw_engine *e, uint64_t seq, const char *json, size_t len);
+void cw_engine_load_record(cw_engine *e, const uint8_t *rec);
+/* Cases in memory, left memory, brought back. */
+size_t cw_engine_live(const cw_engine *e);
+uint64_t cw_engine_evicted(const cw_engine *e);
+uint64_t cw_engine_loaded(const cw_engine *e);
 
 /* Look up an event stored earlier by id (eval's duplicate check): the
  * case and seq of a record whose id equals id, via the caller's map. */

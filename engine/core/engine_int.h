@@ -1,6 +1,8 @@
 /*
- * Engine internals shared by engine.c, host.c (the plugin host API) and
- * lua.c. Not for plugins.
+ * Engine internals shared by the core's files (engine.c, case.c,
+ * index.c, frec.c, finding.c, flush.c) and by the layer above that
+ * implements the models' host API (rules/host.c, rules/lua/). Not for
+ * plugins.
  */
 #ifndef CW_ENGINE_INT_H
 #define CW_ENGINE_INT_H
@@ -8,13 +10,16 @@
 #include "core/engine.h"
 
 #define CW_EVBUF_DEPTH 8     /* nested decodes: event, timeline walk, index */
+#define CW_CASE_GONE UINT32_MAX  /* case_of: the case left memory */
 
-/* An indexed event: its case, and its (at, seq) to find its record.
- * An index entry keeps its refs in (at, seq) order. */
+/* An indexed event: its time, seq, case, and a copy of its record (NULL
+ * once the entry is only a stub: outside its window and its case out of
+ * memory). An index entry keeps its refs in (at, seq) order. */
 typedef struct cw_iref {
     cw_time at;
     uint64_t seq;
-    uint32_t cidx;
+    uint32_t csid;
+    uint8_t *rec;
 } cw_iref;
 
 typedef struct cw_ientry {
@@ -23,12 +28,27 @@ typedef struct cw_ientry {
     uint32_t n, cap;
 } cw_ientry;
 
+/* When a case in memory may be looked at again for leaving it. */
+typedef struct cw_wake {
+    cw_time at;
+    uint32_t csid;
+} cw_wake;
+
+/* A case to judge again from its start once the event being dispatched
+ * is done (brought back to memory first when it left). */
+typedef struct cw_defer {
+    uint32_t csid;
+} cw_defer;
+
 struct cw_engine {
     cw_world *w;
     cw_ruleset *rs;
-    cw_case **cases;
+    cw_case **cases;         /* NULL: a free place (its case left memory) */
     size_t ncases, capcases;
-    uint32_t *case_of;       /* string id -> case index + 1 */
+    uint32_t *freeidx;       /* free places in cases[] */
+    size_t nfree, capfree;
+    size_t nlive;            /* cases in memory */
+    uint32_t *case_of;       /* string id -> case index + 1, or CW_CASE_GONE */
     size_t ncase_of;
     cw_ientry *ient;
     size_t nient, capient;
@@ -42,14 +62,29 @@ struct cw_engine {
     struct pending *pend;    /* digests waiting for the store's commit */
     size_t npend, cappend;
     size_t nflushed;         /* dirty[0..nflushed) went to the sink */
-    struct orphan *orphans;  /* stored findings of rules that are gone */
+    struct orphan *orphans;  /* stored findings of rules or cases gone */
     size_t norphans, caporphans, nflushed_orphans;
-    uint64_t stored, processed, replays;
+    uint64_t stored, processed, replays, evicted, loaded;
     uint64_t gen;            /* cw_host.generation */
     bool timing;             /* add each rule's time to its nanos */
+    /* leaving memory */
+    cw_time clock;           /* the latest event time processed */
+    int64_t idle;            /* seconds a quiet case stays; 0: forever */
+    cw_wake *wake;           /* a min-heap on at */
+    size_t nwake, capwake;
+    uint64_t since_sweep;
+    cw_loader loader;
+    cw_case *loading;        /* the case the loader is bringing back */
+    cw_evparser *parser;     /* for what the loader reads as JSON */
+    uint8_t *recbuf;
+    size_t reccap;
+    /* deferred work */
+    cw_defer *defer;
+    size_t ndefer, capdefer;
+    int depth;               /* processing calls under way */
 };
 
-/* A stored finding whose rule left the ruleset: withdrawn at the next
+/* A stored finding whose rule or case is gone: withdrawn at the next
  * flush. */
 typedef struct orphan {
     char *rule;
@@ -81,33 +116,78 @@ static inline void cw__ctx_init(cw_ctx *ctx, cw_engine *e, cw_ruleset *rs, cw_ru
 
 cw_evbuf *cw__evbuf_push(cw_engine *e);
 void cw__evbuf_pop(cw_engine *e);
+
+/* ---- cases (case.c) ---- */
+
+/* The case of string id sid in memory, or NULL (unknown, or gone). */
+cw_case *cw__case_live(const cw_engine *e, uint32_t sid);
+/* The case of sid, created when new, brought back when gone (its events
+ * and stored findings from the loader, none processed yet: *loaded says
+ * so, and the caller judges it from its start). */
+cw_case *cw__case_get(cw_engine *e, uint32_t sid, bool *loaded);
+/* Whether the case of sid left memory. */
+bool cw__case_gone(const cw_engine *e, uint32_t sid);
+/* Store rec into c without processing it; false when c already has an
+ * event of that seq. *in_order: it lands at or after c's horizon. */
+bool cw__case_put(cw_engine *e, cw_case *c, const uint8_t *rec, bool *in_order);
 int cw__case_events(cw_engine *e, const cw_case *c, const int *types, size_t ntypes,
                     cw_event_fn fn, void *ud);
 /* The record of c at (at, seq), or NULL. */
 const uint8_t *cw__case_find(const cw_case *c, cw_time at, uint64_t seq);
-/* A number no engine run of this process has used (cw_host.generation). */
-uint64_t cw__next_generation(void);
-/* The same as cw__find_events, handing over records undecoded; only
- * those of case `only` when it is not NULL. */
-int cw__find_records(cw_engine *e, int type, int fid, uint32_t value, cw_time from, cw_time to,
-                     const cw_case *only, int (*fn)(void *ud, const cw_case *c, const uint8_t *rec),
-                     void *ud);
-/* Indexed events with type/fid = value and from <= at <= to, oldest first. */
-int cw__find_events(cw_engine *e, int type, int fid, uint32_t value, cw_time from, cw_time to,
-                    cw_event_fn fn, void *ud);
-int cw__emit(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f);
-int cw__sync(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f, size_t n);
-int cw__retract(cw_engine *e, uint16_t rule, cw_case *c, uint32_t subject);
-void cw__mark_dirty(cw_engine *e, cw_case *c);
 /* The slot of rule on c (created empty), for cw_host.case_slot. */
 void **cw__case_slot(cw_case *c, uint16_t rule);
 /* Hand every per-case state of c to its model's case_free. */
 void cw__case_free_slots(cw_engine *e, cw_case *c);
+/* Forget what the rules concluded about c (a replay follows). */
+void cw__case_reset(cw_engine *e, cw_case *c);
+void cw__case_free(cw_engine *e, cw_case *c);
+/* Note that c changed at event time at, for leaving memory later. */
+void cw__case_touch(cw_engine *e, cw_case *c);
+/* Let quiet cases whose findings are settled and stored leave memory
+ * (only with a loader). Returns how many left. */
+size_t cw__sweep(cw_engine *e);
+
+/* ---- cross-case indexes (index.c) ---- */
+
+void cw__index_add(cw_engine *e, const cw_case *c, const cw_event *ev, const uint8_t *rec);
+/* Indexed records with type/fid = value and from <= at <= to, oldest
+ * first; only those of case `only` when it is not CW_CASE_GONE. fn gets
+ * the case when it is in memory, else a stand-in with its id. */
+int cw__find_records(cw_engine *e, int type, int fid, uint32_t value, cw_time from, cw_time to,
+                     uint32_t only, int (*fn)(void *ud, const cw_case *c, const uint8_t *rec),
+                     void *ud);
+int cw__find_events(cw_engine *e, int type, int fid, uint32_t value, cw_time from, cw_time to,
+                    cw_event_fn fn, void *ud);
+/* Judge again every case with an indexed event of type/fid = value. */
+void cw__revisit_indexed(cw_engine *e, int type, int fid, uint32_t value);
+/* Drop what fell out of the windows; keep stubs of permanent specs. */
+void cw__index_sweep(cw_engine *e);
+void cw__index_clear(cw_engine *e);
+void cw__index_free(cw_engine *e);
+size_t cw__index_memory(const cw_engine *e);
+
+/* ---- finding records (frec.c) ---- */
+
+int cw__emit(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f);
+int cw__sync(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f, size_t n);
+int cw__retract(cw_engine *e, uint16_t rule, cw_case *c, uint32_t subject);
+void cw__mark_dirty(cw_engine *e, cw_case *c);
 void cw__frec_free(cw_frec *r);
 void cw__frec_forget(cw_case *c, uint32_t i);
 /* The index of the record of (rule, subject) on c, or UINT32_MAX with the
  * place it would go in *pos (may be NULL); records are in that order. */
 uint32_t cw__frec_find(const cw_case *c, uint16_t rule, uint32_t subject, uint32_t *pos);
+/* The next time record r changes state by itself after now, or
+ * CW_TIME_NONE. */
+cw_time cw__frec_next(const cw_frec *r, cw_time now);
 
+/* ---- deferred work (engine.c) ---- */
+
+/* Judge case sid again from its start once the event under way is done
+ * (bringing it back when it left memory). */
+void cw__defer_revisit(cw_engine *e, uint32_t sid);
+
+/* A number no engine run of this process has used (cw_host.generation). */
+uint64_t cw__next_generation(void);
 
 #endif

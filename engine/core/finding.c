@@ -238,7 +238,7 @@ int cw_engine_each_finding(cw_engine *e, cw_time now,
 
     for (size_t i = 0; i < e->ncases; i++) {
         const cw_case *c = e->cases[i];
-        for (uint32_t j = 0; j < c->nfr; j++) {
+        for (uint32_t j = 0; c != NULL && j < c->nfr; j++) {
             const cw_frec *r = &c->fr[j];
             cw_time raised;
             if (cw_frec_state(r, now, &raised) == CW_ST_NONE || r->rule >= e->rs->nrules)

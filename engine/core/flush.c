@@ -12,7 +12,7 @@
 
 /* A digest to record once the store has committed. */
 typedef struct pending {
-    uint32_t cidx;
+    uint32_t csid;
     uint16_t rule;
     uint32_t subject;
     uint64_t whash;          /* 0: the finding was withdrawn */
@@ -47,34 +47,22 @@ void cw_finding_events_json(const cw_finding *f, cw_buf *b)
 static void pend(cw_engine *e, const cw_case *c, uint16_t rule, uint32_t subject, uint64_t h)
 {
     CW_GROW(e->pend, e->cappend, e->npend + 1);
-    e->pend[e->npend].cidx = c->idx;
+    e->pend[e->npend].csid = c->id;
     e->pend[e->npend].rule = rule;
     e->pend[e->npend].subject = subject;
     e->pend[e->npend].whash = h;
     e->npend++;
 }
 
-/* The next time record r changes state by itself, after now. */
-static cw_time next_transition(const cw_frec *r, cw_time now)
-{
-    if (r->mode != CW_FM_DEADLINE || r->met != CW_TIME_NONE)
-        return CW_TIME_NONE;
-    if (r->lead > 0 && now < r->due - r->lead)
-        return r->due - r->lead;
-    if (now <= r->due)
-        return r->due + 1;
-    return CW_TIME_NONE;
-}
-
 static void arm(cw_engine *e, cw_case *c, cw_frec *r, cw_time now)
 {
-    cw_time next = next_transition(r, now);
+    cw_time next = cw__frec_next(r, now);
 
     if (next == CW_TIME_NONE || next == r->timer_at)
         return;
     if (e->timers == NULL)
         e->timers = cw_timers_new(now);
-    cw_timers_add(e->timers, next, c->idx);
+    cw_timers_add(e->timers, next, c->id);
     r->timer_at = next;
 }
 
@@ -153,8 +141,8 @@ void cw_engine_flush_end(cw_engine *e, bool stored)
     if (stored) {
         for (size_t i = 0; i < e->npend; i++) {
             const pending *p = &e->pend[i];
-            cw_case *c = e->cases[p->cidx];
-            uint32_t j = cw__frec_find(c, p->rule, p->subject, NULL);
+            cw_case *c = cw__case_live(e, p->csid);
+            uint32_t j = c ? cw__frec_find(c, p->rule, p->subject, NULL) : UINT32_MAX;
             if (j != UINT32_MAX)
                 c->fr[j].whash = p->whash;
         }
@@ -191,7 +179,8 @@ void cw_engine_flush_end(cw_engine *e, bool stored)
 void cw_engine_stored(cw_engine *e, const char *rule, const char *case_id, const char *subject,
                       uint64_t digest)
 {
-    cw_case *c = cw_engine_case(e, case_id);
+    cw_case *c = e->loading != NULL && strcmp(cw_strtab_str(e->w->strs, e->loading->id), case_id) == 0
+                     ? e->loading : cw_engine_case(e, case_id);
     cw_rule *r = cw_ruleset_find(e->rs, rule);
 
     if (c == NULL || r == NULL) {
@@ -215,12 +204,15 @@ void cw_engine_stored(cw_engine *e, const char *rule, const char *case_id, const
     cw__mark_dirty(e, c);
 }
 
-static void timer_fired(void *ud, uint32_t cidx)
+/* A timer names a case by its string id: a case that left memory has
+ * nothing left that time changes, so it is not brought back for one. */
+static void timer_fired(void *ud, uint32_t csid)
 {
     cw_engine *e = ud;
+    cw_case *c = cw__case_live(e, csid);
 
-    if (cidx < e->ncases)
-        cw__mark_dirty(e, e->cases[cidx]);
+    if (c != NULL)
+        cw__mark_dirty(e, c);
 }
 
 void cw_engine_tick(cw_engine *e, cw_time now)

@@ -66,15 +66,24 @@ int cw__listen(cw_ruleset *rs, cw_rule *r, int type)
     return 0;
 }
 
-int cw__want_index(cw_ruleset *rs, int type, int fid)
+int cw__want_index_window(cw_ruleset *rs, int type, int fid, int64_t window)
 {
     for (size_t i = 0; i < rs->nidx; i++)
-        if (rs->idx[i].type == type && rs->idx[i].fid == fid)
+        if (rs->idx[i].type == type && rs->idx[i].fid == fid) {
+            if (window == 0 || (rs->idx[i].window != 0 && window > rs->idx[i].window))
+                rs->idx[i].window = window;
             return 0;
+        }
     rs->idx = cw_xrealloc(rs->idx, (rs->nidx + 1) * sizeof *rs->idx);
     rs->idx[rs->nidx].type = type;
     rs->idx[rs->nidx].fid = fid;
+    rs->idx[rs->nidx].window = window;
     rs->nidx++;
     return 0;
+}
+
+int cw__want_index(cw_ruleset *rs, int type, int fid)
+{
+    return cw__want_index_window(rs, type, fid, rs->index_s > 0 ? rs->index_s : CW_INDEX_WINDOW_S);
 }
 

@@ -46,9 +46,19 @@ typedef struct cw_plugin_handle {
     char *path;
 } cw_plugin_handle;
 
+#define CW_IDLE_S (30 * 86400)          /* memory.idle_days default */
+#define CW_INDEX_WINDOW_S (30 * 86400)  /* memory.index_days default */
+
 /* One (event type, field) pair some rule wants indexed across cases. */
+#define CW_IDLE_S (30 * 86400)          /* memory.idle_days default */
+#define CW_INDEX_WINDOW_S (30 * 86400)  /* memory.index_days default */
+
+/* One (event type, field) pair some rule wants indexed across cases;
+ * window: seconds behind the engine's clock that entries of cases out of
+ * memory stay (0: kept as stubs for revisiting, forever). */
 typedef struct cw_index_spec {
     int type, fid;
+    int64_t window;
 } cw_index_spec;
 
 typedef struct cw_ruleset {
@@ -78,7 +88,10 @@ typedef struct cw_ruleset {
     size_t lua_memory;       /* bytes per rule file */
     uint64_t lua_budget;     /* instructions per call */
     /* names ids the engine itself needs */
-    int t_accepted, f_kind, f_cause, f_offence_at;
+    int t_accepted, t_transfer_unit, f_kind, f_cause, f_offence_at;
+    /* memory (engine.yaml `memory:`): seconds a settled, quiet case stays,
+     * and the default window of cross-case indexes */
+    int64_t idle_s, index_s;
     struct loader *loading;  /* while cw_ruleset_load runs */
     struct cw_varena *data;  /* data files read for models (data_files) */
 } cw_ruleset;
@@ -104,5 +117,8 @@ static inline void (*cw_model_case_free(const cw_model *m))(void *, void *)
 /* Configuration-time registration (cw_host.listen, want_index). */
 int cw__listen(cw_ruleset *rs, cw_rule *r, int type);
 int cw__want_index(cw_ruleset *rs, int type, int fid);
+/* The same with a window in seconds (0: kept for good); a pair asked for
+ * twice keeps the larger. */
+int cw__want_index_window(cw_ruleset *rs, int type, int fid, int64_t window);
 
 #endif

@@ -93,6 +93,15 @@ static inline const char *cw_rec_id(const uint8_t *rec)
     return (const char *)rec + 33;
 }
 
+/* The order of events in time: by at, then by arrival (seq). The one
+ * comparison of the program: timelines, indexes and replays use it. */
+static inline int cw_atseq_cmp(cw_time a_at, uint64_t a_seq, cw_time b_at, uint64_t b_seq)
+{
+    if (a_at != b_at)
+        return a_at < b_at ? -1 : 1;
+    return a_seq < b_seq ? -1 : a_seq > b_seq;
+}
+
 /* A hash of the event's content (the record without its seq, and the
  * case it belongs to): equal for the same event sent twice, whatever the
  * spacing, string escapes and order of the envelope and data keys. Values

@@ -265,6 +265,19 @@ static void **h_case_slot(cw_ctx *ctx, const cw_case *c)
     return cw__case_slot(cw_engine_case_at(ctx->e, c->idx), ctx->rule->index);
 }
 
+static int h_index_window(cw_ctx *ctx, int type, int fid, int64_t seconds)
+{
+    if (ctx->e != NULL || seconds < 0)
+        return -1;
+    return cw__want_index_window(ctx->rs, type, fid, seconds);
+}
+
+static void h_revisit_indexed(cw_ctx *ctx, int type, int fid, uint32_t value)
+{
+    if (ctx->e != NULL)
+        cw__revisit_indexed(ctx->e, type, fid, value);
+}
+
 static void h_log(cw_ctx *ctx, int level, const char *fmt, ...)
 {
     char msg[512];
@@ -307,4 +320,6 @@ const cw_host cw__host = {
     .log = h_log,
     .generation = h_generation,
     .case_slot = h_case_slot,
+    .index_window = h_index_window,
+    .revisit_indexed = h_revisit_indexed,
 };

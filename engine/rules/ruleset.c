@@ -457,6 +457,47 @@ typedef struct settings {
     char *catalogue, *calendar, *plugin_path;
 } settings;
 
+/* memory: {idle_days: N, index_days: N} (docs/RULES.md). */
+static int read_memory(loader *ld, settings *s, const cw_ynode *v)
+{
+    static const struct {
+        const char *key;
+        size_t off;
+    } keys[] = {
+        { "idle_days", offsetof(cw_ruleset, idle_s) },
+        { "index_days", offsetof(cw_ruleset, index_s) },
+    };
+    cw_err e;
+    int rc = 0;
+
+    if (v->type != CW_Y_MAP) {
+        cw_err_set(&e, CW_ECONFIG, "%s:%d: memory: expected {idle_days: N, index_days: N}",
+                   s->doc->path, v->line);
+        problem(ld, &e);
+        return -1;
+    }
+    for (size_t j = 0; j < cw_ymap_size(v); j++) {
+        const cw_ynode *k = cw_ymap_key(v, j), *x = cw_ymap_val(v, j);
+        size_t i;
+        int64_t n;
+        for (i = 0; i < sizeof keys / sizeof *keys && strcmp(keys[i].key, k->text); i++)
+            ;
+        if (i == sizeof keys / sizeof *keys) {
+            cw_err_set(&e, CW_ECONFIG, "%s:%d: memory: unknown key '%s' (idle_days, index_days)",
+                       s->doc->path, k->line, k->text);
+        } else if (cw_ynode_int(s->doc, x, k->text, &n, &e) < 0 || n < 1 || n > 3650) {
+            cw_err_set(&e, CW_ECONFIG, "%s:%d: memory.%s must be 1-3650 days", s->doc->path,
+                       x->line, k->text);
+        } else {
+            *(int64_t *)((char *)ld->rs + keys[i].off) = n * 86400;
+            continue;
+        }
+        problem(ld, &e);
+        rc = -1;
+    }
+    return rc;
+}
+
 static int read_settings(loader *ld, settings *s)
 {
     cw_ruleset *rs = ld->rs;
@@ -505,6 +546,9 @@ static int read_settings(loader *ld, settings *s)
             s->plugin_path = cw_path_join(rs->dir, v->text);
         } else if (strcmp(k->text, "plugins") == 0) {
             s->plugins = v;
+        } else if (strcmp(k->text, "memory") == 0) {
+            if (read_memory(ld, s, v) < 0)
+                rc = -1;
         } else if (strcmp(k->text, "lua") == 0 && v->type == CW_Y_MAP) {
             const cw_ynode *mem = cw_ymap_get(v, "memory_mb"), *ins = cw_ymap_get(v, "instructions");
             int64_t n;
@@ -533,7 +577,7 @@ static int read_settings(loader *ld, settings *s)
             }
         } else {
             cw_err_set(&e, CW_ECONFIG, "%s:%d: unknown setting '%s' (timezone, catalogue, calendar, "
-                       "plugins, plugin_path, lua)", s->doc->path, k->line, k->text);
+                       "plugins, plugin_path, lua, memory)", s->doc->path, k->line, k->text);
             problem(ld, &e);
             rc = -1;
         }
@@ -587,7 +631,9 @@ int cw_ruleset_load(cw_ruleset **out, cw_world *w, const char *dir, const cw_loa
     rs->tz = 8 * 60;
     rs->lua_memory = DEFAULT_LUA_MEMORY;
     rs->lua_budget = DEFAULT_LUA_BUDGET;
-    rs->t_accepted = rs->f_kind = rs->f_cause = rs->f_offence_at = -1;
+    rs->t_accepted = rs->t_transfer_unit = rs->f_kind = rs->f_cause = rs->f_offence_at = -1;
+    rs->idle_s = CW_IDLE_S;
+    rs->index_s = CW_INDEX_WINDOW_S;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         cw_err_set(&e, CW_EIO, "%s: %s", dir, stat(dir, &st) != 0 ? strerror(errno)
                                                                    : "not a directory");
@@ -612,6 +658,8 @@ int cw_ruleset_load(cw_ruleset **out, cw_world *w, const char *dir, const cw_loa
     {
         const cw_type_spec *t = cw_catalogue_find(rs->cat, "case.accepted", 13);
         rs->t_accepted = t ? t->id : -1;
+        t = cw_catalogue_find(rs->cat, "case.transferred_unit", 21);
+        rs->t_transfer_unit = t ? t->id : -1;
         rs->f_kind = (int)cw_strtab_intern(w->names, "kind", 4);
         rs->f_cause = (int)cw_strtab_intern(w->names, "cause", 5);
         rs->f_offence_at = (int)cw_strtab_intern(w->names, "offence_at", 10);

@@ -308,6 +308,17 @@ typedef struct cw_host {
      * hands the state to the model's case_free and clears the slot, so a
      * model keeps no state of its own keyed by case. Evaluation only. */
     void **(*case_slot)(cw_ctx *ctx, const cw_case *c);
+    /* Since 1.2. Configuration time: keep the index of (type, fid)
+     * asked for with want_index for `seconds` behind the engine's clock
+     * once its events' cases have left memory (0: for good, without the
+     * events' contents, for revisit_indexed). Without it the deployment's
+     * default applies (engine.yaml memory.index_days). */
+    int (*index_window)(cw_ctx *ctx, int type, int fid, int64_t seconds);
+    /* Since 1.2. Judge again, from their start and once the event under
+     * way is done, every case with an indexed event of type whose field
+     * fid is value (brought back to memory when they left it): for a
+     * model whose completing event lives in another case. */
+    void (*revisit_indexed)(cw_ctx *ctx, int type, int fid, uint32_t value);
 } cw_host;
 
 /* ---- What a plugin exports --------------------------------------------- */

@@ -7,15 +7,34 @@
 
 /* ---- findings from Lua ----------------------------------------------------- */
 
+/* The case named by the string at index i: in memory, or NULL when it
+ * left memory (then judged again after this check); an unknown case is
+ * an error. */
+static cw_case *other_case(lua_State *L, cw_luafile *lf, int i)
+{
+    size_t len;
+    const char *id = lua_tolstring(L, i, &len);
+    uint32_t sid = cw_strtab_find(lf->rs->world->strs, id, len);
+    cw_case *c = sid == UINT32_MAX ? NULL : cw__case_live(lf->ctx->e, sid);
+
+    if (c == NULL && sid != UINT32_MAX && cw__case_gone(lf->ctx->e, sid)) {
+        cw__defer_revisit(lf->ctx->e, sid);
+        return NULL;
+    }
+    if (c == NULL)
+        luaL_error(L, "no case '%s'", id);
+    return c;
+}
+
+/* The case a finding is about: this one, or `case` (by number) of the
+ * table at t. NULL when that case is out of memory: it is then judged
+ * again from its own events once this check is done. */
 static cw_case *target_case(lua_State *L, cw_luafile *lf, int t)
 {
     cw_case *c = lf->c;
 
-    if (lua_getfield(L, t, "case") == LUA_TSTRING) {
-        c = cw_engine_case(lf->ctx->e, lua_tostring(L, -1));
-        if (c == NULL)
-            luaL_error(L, "no case '%s'", lua_tostring(L, -1));
-    }
+    if (lua_getfield(L, t, "case") == LUA_TSTRING)
+        c = other_case(L, lf, -1);
     lua_pop(L, 1);
     return c;
 }
@@ -117,6 +136,8 @@ static int emit_common(lua_State *L, bool deadline)
         if (f.message == NULL)
             return luaL_error(L, "report: 'message' is required");
     }
+    if (c == NULL)
+        return 0;       /* out of memory: judged again from its events */
     rc = cw__emit(lf->ctx->e, lf->rule->index, c, &f);
     if (rc < 0)
         return luaL_error(L, "could not record the finding");
@@ -143,8 +164,8 @@ static int l_withdraw(lua_State *L)
     if (!lf->in_check)
         return luaL_error(L, "findings are withdrawn from a check function");
     if (!lua_isnoneornil(L, 2)) {
-        c = cw_engine_case(lf->ctx->e, luaL_checkstring(L, 2));
-        if (c == NULL)
+        luaL_checkstring(L, 2);
+        if ((c = other_case(L, lf, 2)) == NULL)
             return 0;
     }
     cw__retract(lf->ctx->e, lf->rule->index, c, cw_strtab_intern(lf->rs->world->strs, s, len));
@@ -177,7 +198,7 @@ static int l_find(lua_State *L)
     const char *field, *value;
     cw_time from, to;
     uint32_t fid, vid;
-    const cw_case *only = NULL;
+    uint32_t only = CW_CASE_GONE;
     int type;
     find_ud ud = { L, lf, 0 };
 
@@ -191,7 +212,7 @@ static int l_find(lua_State *L)
     if (!lua_isnoneornil(L, 6)) {
         size_t clen;
         const char *cid = luaL_checklstring(L, 6, &clen);
-        if ((only = cw_engine_case(lf->ctx->e, cid)) == NULL) {
+        if ((only = cw_strtab_find(lf->rs->world->strs, cid, clen)) == UINT32_MAX) {
             lua_newtable(L);
             return 1;
         }
@@ -237,9 +258,12 @@ static int l_found(lua_State *L)
 
     if (!lf->in_check)
         return luaL_error(L, "found is for check functions");
-    if (!lua_isnoneornil(L, 2) && (c = cw_engine_case(lf->ctx->e, luaL_checkstring(L, 2))) == NULL) {
-        lua_pushnil(L);
-        return 1;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checkstring(L, 2);
+        if ((c = other_case(L, lf, 2)) == NULL) {
+            lua_pushnil(L);
+            return 1;
+        }
     }
     sid = cw_strtab_find(lf->rs->world->strs, subj, len);
     i = sid == UINT32_MAX ? UINT32_MAX : cw__frec_find(c, lf->rule->index, sid, NULL);
