@@ -346,10 +346,10 @@ typedef struct tl {
     size_t n, cap;
 } tl;
 
-static int case_event(void *ud, uint64_t seq, const char *body, size_t len)
+static int case_event(void *ud, const cw_store_event *row)
 {
     tl *t = ud;
-    json_t *ev = json_loadb(body, len, 0, NULL);
+    json_t *ev = json_loadb(row->body, row->len, 0, NULL);
     const char *at = json_string_value(json_object_get(ev, "at"));
     cw_time when = CW_TIME_NONE;
 
@@ -365,7 +365,7 @@ static int case_event(void *ud, uint64_t seq, const char *body, size_t len)
     }
     t->ev[t->n] = ev;
     t->at[t->n] = when;
-    t->seq[t->n] = seq;
+    t->seq[t->n] = row->seq;
     t->n++;
     return 0;
 }

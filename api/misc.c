@@ -100,7 +100,7 @@ void cw_api_readyz(req *r, const char *arg)
         return cw_api_error(r, 503, "not_ready", NULL, "the engine is still starting");
     if ((db = cw_api_db(r)) == NULL)
         return;
-    if (cw_store_max_seq(db, &max, &err) < 0)
+    if (cw_store_max_gseq(db, &max, &err) < 0)
         return cw_api_db_failed(r, &err);
     cw_api_json(r, 200, json_pack("{s:s,s:I,s:I}", "status", "ready", "checkpoint",
                                   (json_int_t)st.checkpoint, "lag",
@@ -210,7 +210,7 @@ void cw_api_metrics(req *r, const char *arg)
         cw_buf_free(&b);
         return;
     }
-    if (cw_store_max_seq(db, &max, &err) < 0) {
+    if (cw_store_max_gseq(db, &max, &err) < 0) {
         cw_buf_free(&b);
         return cw_api_db_failed(r, &err);
     }

@@ -115,7 +115,7 @@ int cw_cmd_check(int argc, char **argv)
             return CW_EXIT_USAGE;
         }
         cw_eval_run(ev, &o, &st);
-        cw_engine_each_finding(e, now, count_finding, &c);
+        cw_eval_each_finding(ev, count_finding, &c);
         printf("%s: %zu events (%zu rejected)\n", events, st.lines, st.rejected);
         cw_eval_free(ev);
         cw_engine_free(e);

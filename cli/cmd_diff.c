@@ -57,7 +57,7 @@ static int judge(side *s, const char *label, const char *dir, const char *plugin
         return -1;
     }
     cw_eval_run(ev, &o, &st);
-    cw_engine_findings(s->e, now, &s->fs);
+    cw_eval_findings(ev, &s->fs);
     cw_eval_free(ev);
     return 0;
 }

@@ -132,11 +132,11 @@ int cw_cmd_eval(int argc, char **argv)
     if (!o.parse_only) {
         cw_eval_run(ev, &o, &st);
         if (strcmp(format, "table") == 0) {
-            cw_engine_findings(e, o.now, &fs);
+            cw_eval_findings(ev, &fs);
             cw_findings_write_table(&fs, rs->tz, stdout);
         } else {
             json_out jo = { { 0 }, rs->tz };
-            cw_engine_each_finding(e, o.now, write_json, &jo);
+            cw_eval_each_finding(ev, write_json, &jo);
             fwrite(jo.b.p ? jo.b.p : "", 1, jo.b.n, stdout);
             cw_buf_free(&jo.b);
         }

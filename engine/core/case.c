@@ -22,6 +22,11 @@ cw_case *cw__case_live(const cw_engine *e, uint32_t sid)
     return v == 0 || v == CW_CASE_GONE ? NULL : e->cases[v - 1];
 }
 
+cw_case *cw_engine_case_live(const cw_engine *e, uint32_t sid)
+{
+    return cw__case_live(e, sid);
+}
+
 bool cw__case_gone(const cw_engine *e, uint32_t sid)
 {
     return sid < e->ncase_of && e->case_of[sid] == CW_CASE_GONE;
@@ -210,6 +215,8 @@ bool cw__case_put(cw_engine *e, cw_case *c, const uint8_t *rec, bool *in_order)
     memcpy(c->tl + pos, rec, size);
     c->len += size;
     c->nev++;
+    if (c->ngone > 0)
+        cw__mark_dirty(e, c);   /* what the store holds is compared at the next flush */
     *in_order = pos >= c->proclen;
     if (!*in_order)
         c->proclen += size;     /* still on a record boundary; a replay follows */
@@ -449,7 +456,7 @@ size_t cw__sweep(cw_engine *e)
             continue;
         c->waking = false;
         t = settled_at(e, c);
-        if (t <= e->clock && !c->dirty && c->ngone == 0) {
+        if (t <= e->clock && !c->dirty && c->ngone == 0 && c->proclen == c->len) {
             evict(e, c);
             n++;
         } else {

@@ -139,6 +139,8 @@ void cw_engine_catch_up(cw_engine *e, cw_case *c, bool replay);
 /* Cases: ncases places, case_at(i) NULL for a free place. */
 size_t cw_engine_ncases(const cw_engine *e);
 cw_case *cw_engine_case_at(const cw_engine *e, size_t i);
+/* The case in memory of string id sid, or NULL. */
+cw_case *cw_engine_case_live(const cw_engine *e, uint32_t sid);
 /* The case in memory of that number, or NULL. */
 cw_case *cw_engine_case(const cw_engine *e, const char *id);
 
@@ -186,18 +188,12 @@ int cw_engine_resolve(cw_engine *e, const cw_case *c, const cw_frec *r, cw_time 
                       cw_finding *f);
 void cw_finding_clear(cw_finding *f);
 
-/* Every finding at time now, in output order (case, rule, subject). */
+/* Findings, resolved (cw_eval_findings collects them). */
 typedef struct cw_findings {
     cw_finding *v;
     size_t n, cap;
 } cw_findings;
-void cw_engine_findings(cw_engine *e, cw_time now, cw_findings *out);
 void cw_findings_free(cw_findings *fs);
-/* The same one at a time, resolved just before fn sees it (and freed
- * after), so that millions of findings need no more memory than one.
- * A non-zero return from fn stops and is returned. */
-int cw_engine_each_finding(cw_engine *e, cw_time now,
-                           int (*fn)(void *ud, const cw_finding *f), void *ud);
 
 /* Output: one JSON object (appended to b, no newline) or line, or an
  * aligned table. */
@@ -228,11 +224,17 @@ typedef struct cw_sink {
  */
 int cw_engine_flush(cw_engine *e, cw_time now, const cw_sink *sink, size_t *changes);
 void cw_engine_flush_end(cw_engine *e, bool stored);
-/* The store already holds this finding (at startup): remember it, so an
- * equal one is not written again and a missing one is withdrawn (also
- * when its case or rule is unknown here: at the next flush). */
+/* The store already holds this finding (at startup, or for a case the
+ * loader brings back): remember it, so an equal one is not written again
+ * and a missing one is withdrawn at the next flush. A case not seen yet
+ * is made for it, without events (cw_engine_settle_stubs withdraws what
+ * such cases still hold once every event was read); a rule that is gone
+ * has its finding withdrawn at the next flush. */
 void cw_engine_stored(cw_engine *e, const char *rule, const char *case_id, const char *subject,
                       uint64_t digest);
+/* After a rebuild from the store: the findings of cases that had no
+ * event are withdrawn at the next flush. */
+void cw_engine_settle_stubs(cw_engine *e);
 /* Move the clock to now: cases whose findings change state by then are
  * marked dirty. */
 void cw_engine_tick(cw_engine *e, cw_time now);

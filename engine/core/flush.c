@@ -179,11 +179,16 @@ void cw_engine_flush_end(cw_engine *e, bool stored)
 void cw_engine_stored(cw_engine *e, const char *rule, const char *case_id, const char *subject,
                       uint64_t digest)
 {
-    cw_case *c = e->loading != NULL && strcmp(cw_strtab_str(e->w->strs, e->loading->id), case_id) == 0
-                     ? e->loading : cw_engine_case(e, case_id);
+    uint32_t sid = cw_strtab_intern(e->w->strs, case_id, strlen(case_id));
     cw_rule *r = cw_ruleset_find(e->rs, rule);
+    cw_case *c = NULL;
+    bool loaded;
 
-    if (c == NULL || r == NULL) {
+    if (r != NULL && e->loading != NULL && e->loading->id == sid)
+        c = e->loading;
+    else if (r != NULL && !cw__case_gone(e, sid))
+        c = cw__case_get(e, sid, &loaded);
+    if (c == NULL) {
         /* nothing here gives it: withdrawn at the next flush */
         CW_GROW(e->orphans, e->caporphans, e->norphans + 1);
         e->orphans[e->norphans].rule = cw_xstrdup(rule);
@@ -201,7 +206,10 @@ void cw_engine_stored(cw_engine *e, const char *rule, const char *case_id, const
     c->gone[c->ngone].whash = digest;
     c->gone[c->ngone].settled = false;
     c->ngone++;
-    cw__mark_dirty(e, c);
+    /* a case without events yet waits for them before it is flushed
+     * (cw__case_put marks it), or for cw_engine_settle_stubs */
+    if (c->nev > 0)
+        cw__mark_dirty(e, c);
 }
 
 /* A timer names a case by its string id: a case that left memory has
@@ -230,4 +238,21 @@ size_t cw_engine_timers(const cw_engine *e)
 size_t cw_engine_dirty(const cw_engine *e)
 {
     return e->ndirty;
+}
+
+void cw_engine_settle_stubs(cw_engine *e)
+{
+    for (size_t i = 0; i < e->ncases; i++) {
+        cw_case *c = e->cases[i];
+        if (c == NULL || c->nev > 0)
+            continue;
+        for (uint32_t g = 0; g < c->ngone; g++) {
+            CW_GROW(e->orphans, e->caporphans, e->norphans + 1);
+            e->orphans[e->norphans].rule = cw_xstrdup(e->rs->rules[c->gone[g].rule]->info.id);
+            e->orphans[e->norphans].case_sid = c->id;
+            e->orphans[e->norphans].subject = c->gone[g].subject;
+            e->norphans++;
+        }
+        c->ngone = 0;
+    }
 }

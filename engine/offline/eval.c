@@ -1,34 +1,33 @@
+/*
+ * Evaluation without a database: every line parsed and checked, the
+ * same event again told from a conflict, then a time-ordered run
+ * (core/run.h) over what was read, its findings flushed into a results
+ * table as it goes (offline/results.h) so that settled cases leave
+ * memory. The findings do not depend on the order of the lines.
+ */
 #include "offline/eval.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "core/engine_int.h"
+#include "base/clock.h"
 #include "base/util.h"
+#include "core/engine_int.h"
+#include "core/run.h"
+#include "offline/results.h"
 
 #define MAX_LINE (1u << 20)
 #define READ_CHUNK (4u << 20)
+#define FLUSH_EVERY 4096             /* events between flushes into the results */
 
-/* Where every stored event sits, for ordering them by time: before the
- * sort key holds at, after ord_keys it holds (at - min) << 32 | seq. */
-typedef struct ord {
-    uint64_t key;
-    uint32_t seq;
-    uint32_t cidx;
-    uint32_t seq_hi;         /* sequence numbers past 2^32 (databases) */
-} ord;
-
-/* An event id seen, for duplicates: its hash and where it lives. */
+/* An event id seen: its hash, the event that had it, and its case. */
 typedef struct seen {
     uint64_t idhash;         /* 0 = empty slot */
-    uint64_t body;
-    uint64_t seq;
-    uint32_t cidx;
-    uint32_t line;
+    uint32_t evno, csid;
 } seen;
 
 struct cw_eval {
@@ -36,20 +35,22 @@ struct cw_eval {
     cw_evparser *p;
     uint8_t *rec;
     size_t reccap;
-    ord *ord;
-    size_t nord, capord;
-    bool sorted;
+    cw_run *run;
+    uint32_t *line;          /* by event number: its line */
+    size_t capline;
     seen *ids;
     size_t nids, capids;     /* capids: power of two */
-    uint64_t seq;
+    cw_results *res;
+    cw_time now;             /* the evaluation's now, for flushes */
 };
 
-static double now_s(void)
+static void stored(void *ud, cw_engine *e, const char *case_id)
 {
-    struct timespec ts;
+    cw_eval *ev = ud;
+    uint32_t sid = cw_strtab_find(e->w->strs, case_id, strlen(case_id));
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    if (sid != UINT32_MAX)
+        cw_results_stored(ev->res, sid);
 }
 
 cw_eval *cw_eval_new(cw_engine *e)
@@ -58,7 +59,9 @@ cw_eval *cw_eval_new(cw_engine *e)
 
     ev->e = e;
     ev->p = cw_evparser_new();
-    ev->sorted = true;
+    ev->res = cw_results_new(e);
+    ev->run = cw_run_new(e, stored, ev);
+    ev->now = CW_TIME_NONE;
     return ev;
 }
 
@@ -68,10 +71,14 @@ void cw_eval_free(cw_eval *ev)
         return;
     cw_evparser_free(ev->p);
     free(ev->rec);
-    free(ev->ord);
+    cw_run_free(ev->run);
+    free(ev->line);
     free(ev->ids);
+    cw_results_free(ev->res);
     free(ev);
 }
+
+/* ---- reading ------------------------------------------------------------------ */
 
 static void ids_grow(cw_eval *ev)
 {
@@ -91,7 +98,8 @@ static void ids_grow(cw_eval *ev)
     ev->capids = n;
 }
 
-/* The slot of id (hash h): a match, or the empty slot to fill. */
+/* The slot of id (hash h): the event that had it, or the empty slot to
+ * fill. A hash match is checked against the record itself. */
 static seen *id_slot(cw_eval *ev, uint64_t h, const char *id)
 {
     size_t j;
@@ -101,7 +109,7 @@ static seen *id_slot(cw_eval *ev, uint64_t h, const char *id)
         const uint8_t *r;
         if (s->idhash != h)
             continue;
-        r = cw_case_record(ev->e->cases[s->cidx], s->seq);
+        r = cw_run_record(ev->run, s->evno);
         if (r != NULL && strcmp(cw_rec_id(r), id) == 0)
             return s;
     }
@@ -120,24 +128,54 @@ static void report_to(const cw_eval_opts *o, const char *name, size_t line, cons
     fprintf(o->errors, "%s:%zu: %s\n", name, line, msg);
 }
 
+/* A record the engine refused (too many fields or items). */
+static int refused(const cw_eval_opts *o, const char *name, size_t line, const cw_pevent *pe,
+                   cw_eval_stats *st, cw_err *err)
+{
+    cw_event_error ee;
+
+    memset(&ee, 0, sizeof ee);
+    snprintf(ee.id, sizeof ee.id, "%s", pe->id.p);
+    snprintf(ee.field, sizeof ee.field, "data");
+    snprintf(ee.msg, sizeof ee.msg, "%s", err->msg);
+    st->rejected++;
+    report_to(o, name, line, &ee);
+    return o->strict ? cw_err_set(err, CW_EEVENT, "%s:%zu: bad event", name, line) : CW_EEVENT;
+}
+
+/* The same id seen before: the same event again (0, counted), or a
+ * conflict (reported). */
+static int seen_before(cw_eval *ev, const seen *s, uint64_t body, const char *id,
+                       const cw_eval_opts *o, const char *name, size_t line, cw_eval_stats *st,
+                       cw_err *err)
+{
+    const uint8_t *r = cw_run_record(ev->run, s->evno);
+    cw_event_error ee;
+
+    if (r != NULL && cw_rec_body_hash(r, s->csid) == body) {
+        st->duplicates++;
+        return 0;
+    }
+    memset(&ee, 0, sizeof ee);
+    snprintf(ee.id, sizeof ee.id, "%s", id);
+    snprintf(ee.field, sizeof ee.field, "id");
+    snprintf(ee.msg, sizeof ee.msg, "conflicts with line %u (same id, different content)",
+             ev->line[s->evno]);
+    st->rejected++;
+    report_to(o, name, line, &ee);
+    return o->strict ? cw_err_set(err, CW_ECONFLICT, "%s:%zu: conflicting event", name, line)
+                     : CW_ECONFLICT;
+}
 
 int cw_eval_add(cw_eval *ev, const char *json, size_t len, const char *name, size_t line,
                 const cw_eval_opts *o, cw_eval_stats *st, cw_err *err)
 {
-    return cw_eval_add_seq(ev, json, len, ev->seq + 1, name, line, o, st, err);
-}
-
-int cw_eval_add_seq(cw_eval *ev, const char *json, size_t len, uint64_t seq, const char *name,
-                    size_t line, const cw_eval_opts *o, cw_eval_stats *st, cw_err *err)
-{
     cw_event_error ee;
     cw_pevent pe;
-    cw_case *c;
-    uint32_t csid;
+    uint32_t csid, evno = (uint32_t)cw_run_size(ev->run);
     uint64_t h, body;
     seen *s;
-    bool in_order;
-    int rc, size;
+    int rc;
 
     st->lines++;
     if ((rc = cw_evparse(ev->p, ev->e->rs->cat, json, len, &pe, &ee)) < 0) {
@@ -153,55 +191,27 @@ int cw_eval_add_seq(cw_eval *ev, const char *json, size_t len, uint64_t seq, con
         st->future++;
         return 0;
     }
-    ev->seq = seq;
     /* the id's slot is a cache miss in a big table: ask for it now, and
      * encode meanwhile */
     h = cw_hash(pe.id.p, pe.id.len) | 1;
-    if (ev->nids * 2 >= ev->capids)
+    if (ev->nids * 4 >= ev->capids * 3)
         ids_grow(ev);
     __builtin_prefetch(&ev->ids[h & (ev->capids - 1)]);
-    if ((size = cw_engine_encode(ev->e, &pe, ev->seq, &ev->rec, &ev->reccap, err)) < 0) {
-        memset(&ee, 0, sizeof ee);
-        snprintf(ee.id, sizeof ee.id, "%s", pe.id.p);
-        snprintf(ee.field, sizeof ee.field, "data");
-        snprintf(ee.msg, sizeof ee.msg, "%s", err->msg);
-        st->rejected++;
-        report_to(o, name, line, &ee);
-        return o->strict ? cw_err_set(err, CW_EEVENT, "%s:%zu: bad event", name, line) : CW_EEVENT;
-    }
+    if (cw_engine_encode(ev->e, &pe, evno + 1, &ev->rec, &ev->reccap, err) < 0)
+        return refused(o, name, line, &pe, st, err);
     csid = cw_engine_case_sid(ev->e, pe.case_id.p, pe.case_id.len);
-    body = cw_rec_body_hash(ev->rec, csid);
     s = id_slot(ev, h, pe.id.p);
     if (s->idhash != 0) {
-        if (s->body == body) {
-            st->duplicates++;
-            return 1;
-        }
-        memset(&ee, 0, sizeof ee);
-        snprintf(ee.id, sizeof ee.id, "%s", pe.id.p);
-        snprintf(ee.field, sizeof ee.field, "id");
-        snprintf(ee.msg, sizeof ee.msg, "conflicts with line %u (same id, different content)",
-                 s->line);
-        st->rejected++;
-        report_to(o, name, line, &ee);
-        return o->strict ? cw_err_set(err, CW_ECONFLICT, "%s:%zu: conflicting event", name, line)
-                         : CW_ECONFLICT;
+        body = cw_rec_body_hash(ev->rec, csid);
+        return seen_before(ev, s, body, pe.id.p, o, name, line, st, err);
     }
-    cw_engine_store(ev->e, csid, ev->rec, &c, &in_order);
     s->idhash = h;
-    s->body = body;
-    s->seq = ev->seq;
-    s->cidx = c->idx;
-    s->line = (uint32_t)line;
+    s->evno = evno;
+    s->csid = csid;
     ev->nids++;
-    CW_GROW(ev->ord, ev->capord, ev->nord + 1);
-    if (ev->nord > 0 && (cw_time)ev->ord[ev->nord - 1].key > pe.at)
-        ev->sorted = false;
-    ev->ord[ev->nord].key = (uint64_t)pe.at;
-    ev->ord[ev->nord].seq = (uint32_t)ev->seq;
-    ev->ord[ev->nord].seq_hi = (uint32_t)(ev->seq >> 32);
-    ev->ord[ev->nord].cidx = c->idx;
-    ev->nord++;
+    cw_run_add(ev->run, ev->rec, csid);
+    CW_GROW(ev->line, ev->capline, (size_t)evno + 1);
+    ev->line[evno] = (uint32_t)line;
     st->accepted++;
     return 0;
 }
@@ -214,7 +224,7 @@ int cw_eval_read(cw_eval *ev, const char *path, const cw_eval_opts *o, cw_eval_s
     char *buf;
     size_t cap = READ_CHUNK + MAX_LINE, have = 0, lineno = 0, next_progress = 1000000;
     bool skipping = false, eof = false;
-    double t0 = now_s();
+    double t0 = cw_mono_s();
     int rc = 0;
 
     if (fd < 0)
@@ -260,7 +270,8 @@ int cw_eval_read(cw_eval *ev, const char *path, const cw_eval_opts *o, cw_eval_s
             }
             line = nl < buf + have ? nl + 1 : nl;
             if (o->progress && lineno >= next_progress) {
-                fprintf(o->progress, "casewarden: %zu lines read (%.1f s)\n", lineno, now_s() - t0);
+                fprintf(o->progress, "casewarden: %zu lines read (%.1f s)\n", lineno,
+                        cw_mono_s() - t0);
                 next_progress += 1000000;
             }
         }
@@ -290,85 +301,73 @@ out:
     if (fd != 0)
         close(fd);
     free(buf);
-    st->read_s += now_s() - t0;
+    st->read_s += cw_mono_s() - t0;
     return rc;
 }
 
-static int ord_cmp(const void *pa, const void *pb)
+/* ---- running -------------------------------------------------------------------- */
+
+static void flush_results(void *ud)
 {
-    const ord *a = pa, *b = pb;
+    cw_eval *ev = ud;
+    cw_sink sink = cw_results_sink(ev->res);
+    size_t changes;
 
-    uint64_t sa = (uint64_t)a->seq_hi << 32 | a->seq, sb = (uint64_t)b->seq_hi << 32 | b->seq;
-
-    if (a->key != b->key)
-        return (cw_time)a->key < (cw_time)b->key ? -1 : 1;
-    return sa < sb ? -1 : sa > sb;
-}
-
-/*
- * Order events by (at, seq). A file that is already in time order costs
- * nothing; otherwise an LSD radix sort on (at - earliest) << 32 | seq,
- * eight bits a pass, skipping the passes where every key agrees. Spans
- * of more than 136 years fall back to qsort.
- */
-static void order(cw_eval *ev)
-{
-    size_t n = ev->nord, count[256];
-    cw_time lo = INT64_MAX, hi = INT64_MIN;
-    ord *tmp, *src = ev->ord, *dst;
-
-    if (ev->sorted || n < 2)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        cw_time at = (cw_time)src[i].key;
-        lo = at < lo ? at : lo;
-        hi = at > hi ? at : hi;
-    }
-    if ((uint64_t)(hi - lo) >= (1ULL << 32) || ev->seq >= (1ULL << 32)) {
-        qsort(src, n, sizeof *src, ord_cmp);
-        return;
-    }
-    for (size_t i = 0; i < n; i++)
-        src[i].key = ((uint64_t)((cw_time)src[i].key - lo) << 32) | src[i].seq;
-    tmp = cw_xmalloc(n * sizeof *tmp);
-    dst = tmp;
-    for (int shift = 0; shift < 64; shift += 8) {
-        size_t sum = 0;
-        memset(count, 0, sizeof count);
-        for (size_t i = 0; i < n; i++)
-            count[(src[i].key >> shift) & 0xff]++;
-        if (count[(src[0].key >> shift) & 0xff] == n)
-            continue;
-        for (int b = 0; b < 256; b++) {
-            size_t c = count[b];
-            count[b] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++)
-            dst[count[(src[i].key >> shift) & 0xff]++] = src[i];
-        ord *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != ev->ord)
-        memcpy(ev->ord, src, n * sizeof *src);
-    free(tmp);
+    cw_engine_flush(ev->e, ev->now, &sink, &changes);
+    cw_engine_flush_end(ev->e, true);
 }
 
 void cw_eval_run(cw_eval *ev, const cw_eval_opts *o, cw_eval_stats *st)
 {
-    double t0 = now_s();
+    double t0 = cw_mono_s();
 
-    (void)o;
-    order(ev);
-    /* everything is read: give back what the timelines grew ahead */
-    cw_engine_trim(ev->e);
-    /* Each case's timeline is ordered by (at, seq) too, so the i-th event
-     * in time order is always the next unprocessed one of its case. */
-    for (size_t i = 0; i < ev->nord; i++)
-        cw_engine_process_next(ev->e, ev->e->cases[ev->ord[i].cidx]);
-    ev->nord = 0;
-    ev->sorted = true;
-    cw_engine_trim(ev->e);
-    st->process_s += now_s() - t0;
+    ev->now = o->now;
+    cw_run_process(ev->run, flush_results, ev, FLUSH_EVERY);
+    flush_results(ev);
+    st->process_s += cw_mono_s() - t0;
+}
+
+int cw_eval_each_finding(cw_eval *ev, int (*fn)(void *ud, const cw_finding *f), void *ud)
+{
+    flush_results(ev);
+    return cw_results_each(ev->res, fn, ud);
+}
+
+/* A copy that outlives the evaluation: the event ids are stored after
+ * their pointers, in the one block cw_finding_clear frees. */
+static int collect(void *ud, const cw_finding *f)
+{
+    cw_findings *out = ud;
+    size_t len = (f->nevents + 1) * sizeof *f->events;
+    const char **ids;
+    char *o;
+
+    for (unsigned i = 0; i < f->nevents; i++)
+        len += strlen(f->events[i]) + 1;
+    ids = cw_xmalloc(len);
+    o = (char *)(ids + f->nevents + 1);
+    for (unsigned i = 0; i < f->nevents; i++) {
+        size_t l = strlen(f->events[i]) + 1;
+        memcpy(o, f->events[i], l);
+        ids[i] = o;
+        o += l;
+    }
+    ids[f->nevents] = NULL;
+    CW_GROW(out->v, out->cap, out->n + 1);
+    out->v[out->n] = *f;
+    out->v[out->n].message = cw_xstrdup(f->message);
+    out->v[out->n].events = ids;
+    out->n++;
+    return 0;
+}
+
+void cw_eval_findings(cw_eval *ev, cw_findings *out)
+{
+    cw_eval_each_finding(ev, collect, out);
+}
+
+size_t cw_eval_memory(const cw_eval *ev)
+{
+    return ev->capline * sizeof *ev->line + ev->capids * sizeof *ev->ids +
+           cw_results_memory(ev->res);
 }

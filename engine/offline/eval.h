@@ -1,7 +1,9 @@
 /*
  * Evaluation without a database (casewarden eval, test, diff and the
  * benches): events from a JSONL file into an engine, ordered by time
- * across all cases, processed, then judged at a given `now`.
+ * across all cases, processed, then judged at a given `now`. The engine
+ * lets settled cases leave memory meanwhile (their findings are kept by
+ * the evaluation, their records in its spool).
  */
 #ifndef CW_EVAL_H
 #define CW_EVAL_H
@@ -49,17 +51,24 @@ void cw_eval_free(cw_eval *ev);
 int cw_eval_read(cw_eval *ev, const char *path, const cw_eval_opts *o, cw_eval_stats *st,
                  cw_err *err);
 /* Read one event given as JSON text (fixtures). name and line are for
- * messages. Returns 0, CW_EPARSE/CW_EEVENT (reported), or 1 for a
- * duplicate. */
+ * messages. Returns 0 (stored, or the same event again: counted in
+ * st->duplicates, or after `now`: st->future) or CW_EPARSE, CW_EEVENT,
+ * CW_ECONFLICT (reported). */
 int cw_eval_add(cw_eval *ev, const char *json, size_t len, const char *name, size_t line,
                 const cw_eval_opts *o, cw_eval_stats *st, cw_err *err);
 
-/* The same with the event's sequence number given (the database's seq;
- * it must grow with each call). */
-int cw_eval_add_seq(cw_eval *ev, const char *json, size_t len, uint64_t seq, const char *name,
-                    size_t line, const cw_eval_opts *o, cw_eval_stats *st, cw_err *err);
-
-/* Process everything read, in time order across cases. */
+/* Process everything read, in time order across cases, as of o->now. */
 void cw_eval_run(cw_eval *ev, const cw_eval_opts *o, cw_eval_stats *st);
+
+/* Every finding as of the run's now, in output order (case, rule,
+ * subject), the cases that left memory included. A non-zero return from
+ * fn stops and is returned. cw_eval_findings collects copies that
+ * outlive the evaluation (free with cw_findings_free). */
+int cw_eval_each_finding(cw_eval *ev, int (*fn)(void *ud, const cw_finding *f), void *ud);
+void cw_eval_findings(cw_eval *ev, cw_findings *out);
+
+/* Bytes the evaluation itself holds (keys, links, ids, spool in memory,
+ * results). */
+size_t cw_eval_memory(const cw_eval *ev);
 
 #endif

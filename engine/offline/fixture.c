@@ -362,7 +362,7 @@ static bool run_test(cw_ruleset *rs, const cw_ydoc *d, const cw_ynode *t, const 
     }
     free(errbuf);
     cw_eval_run(ev, &o, &st);
-    cw_engine_findings(e, o.now, &fs);
+    cw_eval_findings(ev, &fs);
     for (size_t i = 0; i < rs->nrules; i++)
         if (rs->rules[i]->status != CW_RULE_ACTIVE) {
             sb_printf(b, "  rule %s was quarantined: %s\n", rs->rules[i]->info.id,

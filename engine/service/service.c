@@ -8,7 +8,8 @@
 
 #include "store/store.h"
 #include "core/engine.h"
-#include "offline/eval.h"
+#include "base/clock.h"
+#include "core/run.h"
 #include "event/evjson.h"
 #include "base/log.h"
 #include "rules/ruleset.h"
@@ -35,18 +36,14 @@ struct cw_service {
     cw_evparser *p;
     uint8_t *rec;
     size_t reccap;
-    /* what has been read: every seq <= low, and those in above[] */
+    cw_db *ldb;              /* the loader's: cases coming back to memory */
+    /* every event up to gseq `low` has been read */
     uint64_t low;
-    uint64_t *above;
-    size_t nabove, capabove;
-    cw_time gap_since;       /* when the first missing seq was noticed */
     /* a read round: new events stored, processed together at its end */
     struct fresh *fresh;
     size_t nfresh, capfresh;
-    uint32_t *replay;        /* cases an event arrived behind: replay once */
+    uint32_t *replay;        /* cases (string ids) to judge again once */
     size_t nreplay, capreplay;
-    uint8_t *mark;           /* by case index: replayed in this round */
-    size_t capmark;
     problem *probs;
     size_t nprobs, capprobs;
     /* shared with other threads */
@@ -65,6 +62,8 @@ struct cw_service {
     cw_service_stats mine;
     int nread;               /* events taken by the read under way */
     size_t nknown;           /* findings stored at start */
+    bool rebuilding;         /* judging the whole log: no event is done
+                                until all are (checkpoint 0 meanwhile) */
 };
 
 static cw_time wall(void)
@@ -114,7 +113,7 @@ static void publish(cw_service *s)
     s->rules = v;
     s->nrules = s->rs->nrules;
     s->mine.timers = cw_engine_timers(s->e);
-    s->mine.cases = cw_engine_ncases(s->e);
+    s->mine.cases = cw_engine_live(s->e);
     s->st = s->mine;
     pthread_mutex_unlock(&s->mu);
 }
@@ -179,16 +178,14 @@ static void note_problem(cw_service *s, uint64_t seq, const cw_event_error *ee)
 typedef struct fresh {
     cw_time at;
     uint64_t seq;
-    uint32_t cidx;
+    uint32_t csid;
 } fresh;
 
 static int fresh_cmp(const void *pa, const void *pb)
 {
     const fresh *a = pa, *b = pb;
 
-    if (a->at != b->at)
-        return a->at < b->at ? -1 : 1;
-    return a->seq < b->seq ? -1 : a->seq > b->seq;
+    return cw_atseq_cmp(a->at, a->seq, b->at, b->seq);
 }
 
 static int u32_cmp(const void *pa, const void *pb)
@@ -200,8 +197,11 @@ static int u32_cmp(const void *pa, const void *pb)
 
 /* One new event from the table: parse and store; end_round() processes
  * it (or replays its case when it is older than what the case has seen). */
-static void ingest(cw_service *s, uint64_t seq, const char *body, size_t len)
+static void ingest(cw_service *s, const cw_store_event *row)
 {
+    uint64_t seq = row->seq;
+    const char *body = row->body;
+    size_t len = row->len;
     cw_event_error ee;
     cw_pevent pe;
     cw_case *c;
@@ -214,7 +214,8 @@ static void ingest(cw_service *s, uint64_t seq, const char *body, size_t len)
         note_problem(s, seq, &ee);
         return;
     }
-    if ((size = cw_engine_encode(s->e, &pe, seq, &s->rec, &s->reccap, &err)) < 0) {
+    /* the engine orders and tells events apart by their place in the log */
+    if ((size = cw_engine_encode(s->e, &pe, row->gseq, &s->rec, &s->reccap, &err)) < 0) {
         memset(&ee, 0, sizeof ee);
         snprintf(ee.id, sizeof ee.id, "%s", pe.id.p);
         snprintf(ee.field, sizeof ee.field, "data");
@@ -227,12 +228,12 @@ static void ingest(cw_service *s, uint64_t seq, const char *body, size_t len)
     if (in_order) {
         CW_GROW(s->fresh, s->capfresh, s->nfresh + 1);
         s->fresh[s->nfresh].at = pe.at;
-        s->fresh[s->nfresh].seq = seq;
-        s->fresh[s->nfresh].cidx = c->idx;
+        s->fresh[s->nfresh].seq = row->gseq;
+        s->fresh[s->nfresh].csid = c->id;
         s->nfresh++;
     } else {
         CW_GROW(s->replay, s->capreplay, s->nreplay + 1);
-        s->replay[s->nreplay++] = c->idx;
+        s->replay[s->nreplay++] = c->id;
     }
 }
 
@@ -244,122 +245,55 @@ static void ingest(cw_service *s, uint64_t seq, const char *body, size_t len)
  */
 static void end_round(cw_service *s)
 {
-    size_t ncases = cw_engine_ncases(s->e), k = 0;
+    size_t nr = 0;
 
-    if (s->nreplay > 0) {
-        if (s->capmark < ncases) {
-            s->mark = cw_xrealloc(s->mark, ncases);
-            memset(s->mark + s->capmark, 0, ncases - s->capmark);
-            s->capmark = ncases;
-        }
-        if (s->nreplay > 1)
-            qsort(s->replay, s->nreplay, sizeof *s->replay, u32_cmp);
-        for (size_t i = 0; i < s->nreplay; i++) {
-            if (i > 0 && s->replay[i] == s->replay[i - 1])
-                continue;
-            s->mark[s->replay[i]] = 1;
-            cw_engine_catch_up(s->e, cw_engine_case_at(s->e, s->replay[i]), true);
-        }
+    /* the cases to replay, each once: sorted, without repeats */
+    if (s->nreplay > 1)
+        qsort(s->replay, s->nreplay, sizeof *s->replay, u32_cmp);
+    for (size_t i = 0; i < s->nreplay; i++)
+        if (nr == 0 || s->replay[nr - 1] != s->replay[i])
+            s->replay[nr++] = s->replay[i];
+    for (size_t i = 0; i < nr; i++) {
+        cw_case *c = cw_engine_case_live(s->e, s->replay[i]);
+        if (c != NULL)
+            cw_engine_catch_up(s->e, c, true);
     }
     if (s->nfresh > 1)
         qsort(s->fresh, s->nfresh, sizeof *s->fresh, fresh_cmp);
-    for (size_t i = 0; i < s->nfresh; i++)
-        if (s->nreplay == 0 || !s->mark[s->fresh[i].cidx])
-            cw_engine_process_next(s->e, cw_engine_case_at(s->e, s->fresh[i].cidx));
-    for (; k < s->nreplay; k++)
-        s->mark[s->replay[k]] = 0;
+    for (size_t i = 0; i < s->nfresh; i++) {
+        cw_case *c;
+        if (nr > 0 && bsearch(&s->fresh[i].csid, s->replay, nr, sizeof *s->replay, u32_cmp))
+            continue;       /* its replay saw it */
+        if ((c = cw_engine_case_live(s->e, s->fresh[i].csid)) != NULL)
+            cw_engine_process_next(s->e, c);
+    }
     s->nfresh = s->nreplay = 0;
 }
 
-static bool above_has(const cw_service *s, uint64_t seq)
-{
-    size_t lo = 0, hi = s->nabove;
-
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (s->above[mid] < seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->nabove && s->above[lo] == seq;
-}
-
-static void above_add(cw_service *s, uint64_t seq)
-{
-    size_t i = s->nabove;
-
-    CW_GROW(s->above, s->capabove, s->nabove + 1);
-    while (i > 0 && s->above[i - 1] > seq) {
-        s->above[i] = s->above[i - 1];
-        i--;
-    }
-    s->above[i] = seq;
-    s->nabove++;
-}
-
-/* Move `low` up over every seq read without a hole. A hole is a seq
- * taken by a transaction that has not committed yet, or never will
- * (rolled back): wait gap_timeout for it, then give up on it. */
-static void settle(cw_service *s, cw_time now)
-{
-    size_t k = 0;
-
-    for (;;) {
-        while (k < s->nabove && s->above[k] == s->low + 1) {
-            s->low++;
-            k++;
-        }
-        if (k == s->nabove) {
-            s->gap_since = CW_TIME_NONE;
-            break;
-        }
-        if (s->gap_since == CW_TIME_NONE)
-            s->gap_since = now;
-        if (now - s->gap_since < (cw_time)s->cfg->gap_timeout_s)
-            break;
-        cw_log(CW_LOG_WARN, "events %llu-%llu never committed; going on without them",
-               (unsigned long long)s->low + 1, (unsigned long long)s->above[k] - 1);
-        s->low = s->above[k] - 1;
-        s->gap_since = now;
-    }
-    if (k > 0) {
-        memmove(s->above, s->above + k, (s->nabove - k) * sizeof *s->above);
-        s->nabove -= k;
-    }
-}
-
-static int take_event(void *ud, uint64_t seq, const char *body, size_t len)
+static int take_event(void *ud, const cw_store_event *ev)
 {
     cw_service *s = ud;
 
-    if (seq <= s->low || above_has(s, seq))
+    if (ev->gseq <= s->low)
         return 0;
-    ingest(s, seq, body, len);
-    above_add(s, seq);
+    ingest(s, ev);
+    s->low = ev->gseq;
     s->nread++;
     return 0;
 }
 
-static int read_new(cw_service *s, cw_err *err)
+/* The next events of the log: gseq is gapless and commit-ordered, so
+ * reading after the last one taken never misses one and never reads one
+ * twice. */
+static int read_new(cw_service *s, unsigned batch, cw_err *err)
 {
-    int r = 0;
+    int r;
 
     s->nread = 0;
-    /* first whatever has appeared in the holes */
-    if (s->nabove > 0 && (r = cw_store_events_between(s->db, s->low, s->above[s->nabove - 1],
-                                                        take_event, s, err)) < 0) {
-        end_round(s);
-        return r;
-    }
-    r = cw_store_events_after(s->db, s->nabove ? s->above[s->nabove - 1] : s->low, s->cfg->batch,
-                              take_event, s, err);
+    r = cw_store_events_after(s->db, s->low, batch, take_event, s, err);
     /* what was stored is processed, also when the query failed midway */
     end_round(s);
-    if (r < 0)
-        return r;
-    settle(s, cw_service_now(s));
-    return s->nread;
+    return r < 0 ? r : s->nread;
 }
 
 /* ---- writing findings ------------------------------------------------------------ */
@@ -397,10 +331,10 @@ static int flush(cw_service *s, cw_err *err)
     cw_store_tx *t;
     cw_sink sink = { sink_upsert, sink_remove, NULL };
     size_t changes = 0;
-    uint64_t puts = 0, withdrawals = 0;
+    uint64_t puts = 0, withdrawals = 0, ckpt = s->rebuilding ? 0 : s->low;
     int rc;
 
-    if (cw_engine_dirty(s->e) == 0 && s->nprobs == 0 && s->low == s->mine.checkpoint)
+    if (cw_engine_dirty(s->e) == 0 && s->nprobs == 0 && ckpt == s->mine.checkpoint)
         return 0;
     if ((t = cw_store_tx_begin(s->db, err)) == NULL) {
         rc = err->code;
@@ -409,7 +343,7 @@ static int flush(cw_service *s, cw_err *err)
     sink.ud = t;
     if ((rc = cw_engine_flush(s->e, cw_service_now(s), &sink, &changes)) < 0 ||
         (rc = write_problems(s, t)) < 0 ||
-        (rc = cw_store_tx_checkpoint(t, s->cfg->engine_name, s->low)) < 0) {
+        (rc = cw_store_tx_checkpoint(t, s->cfg->engine_name, ckpt)) < 0) {
         cw_store_tx_commit(t, err);     /* rolls back: rc < 0 is in t */
         goto out;
     }
@@ -424,51 +358,56 @@ out:
     }
     cw_engine_flush_end(s->e, true);
     s->nprobs = 0;
-    s->mine.checkpoint = s->low;
+    s->mine.checkpoint = ckpt;
     s->mine.flushes++;
     s->mine.findings_written += puts;
     s->mine.findings_removed += withdrawals;
     s->mine.memory = cw_engine_memory(s->e);
     s->mine.replays = cw_engine_replays(s->e);
+    s->mine.evicted = cw_engine_evicted(s->e);
+    return 0;
+}
+
+/* ---- cases coming back ------------------------------------------------------------ */
+
+static int load_event(void *ud, const cw_store_event *ev)
+{
+    cw_engine_load_json(ud, ev->gseq, ev->body, ev->len);
+    return 0;
+}
+
+static int load_finding(void *ud, const cw_store_finding *f)
+{
+    if (strcmp(f->state, "withdrawn") != 0)
+        cw_engine_stored(ud, f->rule, f->case_id, f->subject,
+                         cw_finding_digest(f->rule, f->case_id, f->subject, f->unit, f->severity,
+                                           f->state, f->due, f->raised, f->message, f->basis,
+                                           f->events));
+    return 0;
+}
+
+/* The engine's loader: a case's events and findings from the store, on a
+ * connection of its own (the main one may be reading). */
+static int load_case(void *ud, cw_engine *e, const char *case_id)
+{
+    cw_service *s = ud;
+    cw_err err;
+    int rc;
+
+    if ((rc = cw_store_case_events(s->ldb, case_id, load_event, e, &err)) < 0 ||
+        (rc = cw_store_case_findings(s->ldb, case_id, load_finding, e, &err)) < 0) {
+        cw_log(CW_LOG_ERROR, "case %s: %s", case_id, err.msg);
+        cw_db_reconnect(s->ldb, &err);
+        return rc;
+    }
+    s->mine.loaded++;
     return 0;
 }
 
 /* ---- startup -------------------------------------------------------------------- */
 
-typedef struct rebuild {
-    cw_service *s;
-    cw_eval *ev;
-    cw_eval_opts o;
-    cw_eval_stats st;
-    uint64_t max;
-    double t0;
-} rebuild;
-
-static double mono(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void rebuild_error(void *ud, size_t line, const cw_event_error *e)
-{
-    note_problem(ud, (uint64_t)line, e);
-}
-
-static int rebuild_event(void *ud, uint64_t seq, const char *body, size_t len)
-{
-    rebuild *rb = ud;
-    cw_err err;
-
-    cw_eval_add_seq(rb->ev, body, len, seq, "events", (size_t)seq, &rb->o, &rb->st, &err);
-    rb->max = seq;
-    if (rb->s->progress && rb->st.lines % 1000000 == 0)
-        fprintf(rb->s->progress, "casewarden serve: %zu events read (%.1f s)\n", rb->st.lines,
-                mono() - rb->t0);
-    return 0;
-}
+#define REBUILD_PAGE 20000      /* events a read while rebuilding */
+#define REBUILD_FLUSH 20000     /* events between flushes while rebuilding */
 
 static int known_finding(void *ud, const cw_store_finding *f)
 {
@@ -481,37 +420,115 @@ static int known_finding(void *ud, const cw_store_finding *f)
     return 0;
 }
 
-static int start(cw_service *s, cw_err *err)
+typedef struct rebuilding {
+    cw_service *s;
+    cw_run *run;
+    uint64_t read;
+    int rc;
+    cw_err err;
+} rebuilding;
+
+/* One event of the log into the run (a bad one into event_problems). */
+static int spool_event(void *ud, const cw_store_event *ev)
 {
-    rebuild rb = { 0 };
+    rebuilding *rb = ud;
+    cw_service *s = rb->s;
+    cw_event_error ee;
+    cw_pevent pe;
+    cw_err err;
+
+    s->low = ev->gseq;
+    rb->read++;
+    s->mine.events_read++;
+    if (cw_evparse(s->p, s->rs->cat, ev->body, ev->len, &pe, &ee) < 0) {
+        note_problem(s, ev->seq, &ee);
+        return 0;
+    }
+    if (cw_engine_encode(s->e, &pe, ev->gseq, &s->rec, &s->reccap, &err) < 0) {
+        memset(&ee, 0, sizeof ee);
+        snprintf(ee.id, sizeof ee.id, "%s", pe.id.p);
+        snprintf(ee.field, sizeof ee.field, "data");
+        snprintf(ee.msg, sizeof ee.msg, "%s", err.msg);
+        note_problem(s, ev->seq, &ee);
+        return 0;
+    }
+    cw_run_add(rb->run, s->rec, cw_engine_case_sid(s->e, pe.case_id.p, pe.case_id.len));
+    return 0;
+}
+
+/* While the run goes on, what the store holds of a case coming back. */
+static void run_stored(void *ud, cw_engine *e, const char *case_id)
+{
+    cw_service *s = ud;
+    cw_err err;
+
+    if (cw_store_case_findings(s->ldb, case_id, load_finding, e, &err) < 0)
+        cw_log(CW_LOG_ERROR, "case %s: %s", case_id, err.msg);
+}
+
+static void run_flush(void *ud)
+{
+    rebuilding *rb = ud;
+
+    if (rb->rc == 0) {
+        cw_engine_tick(rb->s->e, cw_service_now(rb->s));
+        rb->rc = flush(rb->s, &rb->err);
+    }
+}
+
+/*
+ * Judge the whole log from its start, in time order across cases as
+ * `casewarden eval` does (core/run.h): what the store holds of the
+ * findings first, so that what comes out the same is not written again,
+ * then every event, flushing as the run goes so that settled cases leave
+ * memory. The checkpoint is the last event read.
+ */
+static int rebuild(cw_service *s, cw_err *err)
+{
+    rebuilding rb = { s, cw_run_new(s->e, run_stored, s), 0, 0, { 0 } };
+    double t0 = cw_mono_s();
+    uint64_t before;
     int rc;
 
-    if ((rc = cw_store_check_schema(s->db, s->cfg->db.name, err)) < 0)
-        return rc;
-    rb.s = s;
-    rb.ev = cw_eval_new(s->e);
-    rb.o.now = CW_TIME_NONE;
-    rb.o.on_error = rebuild_error;
-    rb.o.ud = s;
-    rb.t0 = mono();
-    rc = cw_store_events_after(s->db, 0, 0, rebuild_event, &rb, err);
-    if (rc == 0)
-        cw_eval_run(rb.ev, &rb.o, &rb.st);
-    cw_eval_free(rb.ev);
-    if (rc < 0)
-        return rc;
-    s->low = rb.max;
-    s->mine.events_read = rb.st.lines;
-    s->mine.rebuild_events = rb.st.lines;
-    s->mine.rebuild_s = mono() - rb.t0;
-    if (s->progress)
-        fprintf(s->progress, "casewarden serve: rebuilt %zu events, %zu cases in %.2f s\n",
-                rb.st.lines, cw_engine_ncases(s->e), s->mine.rebuild_s);
-    /* What the table holds already is not written again. */
     if ((rc = cw_store_findings_all(s->db, known_finding, s, err)) < 0)
-        return rc;
+        goto out;
+    do {
+        before = rb.read;
+        if ((rc = cw_store_events_after(s->db, s->low, REBUILD_PAGE, spool_event, &rb, err)) < 0)
+            goto out;
+        if (s->progress && rb.read / 1000000 != before / 1000000)
+            fprintf(s->progress, "casewarden serve: %llu events read (%.1f s)\n",
+                    (unsigned long long)rb.read, cw_mono_s() - t0);
+    } while (rb.read - before == REBUILD_PAGE);
+    s->rebuilding = true;
+    cw_run_process(rb.run, run_flush, &rb, REBUILD_FLUSH);
+    s->rebuilding = false;
+    if ((rc = rb.rc) < 0) {
+        *err = rb.err;
+        goto out;
+    }
+    cw_engine_settle_stubs(s->e);
     cw_engine_tick(s->e, cw_service_now(s));
     if ((rc = flush(s, err)) < 0)
+        goto out;
+    s->mine.rebuild_events = rb.read;
+    s->mine.rebuild_s = cw_mono_s() - t0;
+    if (s->progress)
+        fprintf(s->progress, "casewarden serve: rebuilt %llu events in %.2f s (%.0f events/s), "
+                "%zu cases in memory, %llu left it\n", (unsigned long long)rb.read, s->mine.rebuild_s,
+                s->mine.rebuild_s > 0 ? (double)rb.read / s->mine.rebuild_s : 0.0,
+                cw_engine_live(s->e), (unsigned long long)cw_engine_evicted(s->e));
+out:
+    cw_run_free(rb.run);
+    return rc;
+}
+
+static int start(cw_service *s, cw_err *err)
+{
+    int rc;
+
+    if ((rc = cw_store_check_schema(s->db, s->cfg->db.name, err)) < 0 ||
+        (rc = rebuild(s, err)) < 0)
         return rc;
     if (s->progress)
         fprintf(s->progress, "casewarden serve: %zu findings were stored, %llu written, %llu withdrawn\n",
@@ -535,7 +552,6 @@ int cw_service_open(cw_service **out, cw_config *cfg, const cw_service_opts *o, 
     s->fixed_now = o ? o->fixed_now : CW_TIME_NONE;
     s->clock_base = o && o->clock_runs ? wall() : CW_TIME_NONE;
     s->progress = o ? o->progress : NULL;
-    s->gap_since = CW_TIME_NONE;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_cond_init(&s->done, NULL);
@@ -553,7 +569,16 @@ int cw_service_open(cw_service **out, cw_config *cfg, const cw_service_opts *o, 
     }
     free(rep);
     s->e = cw_engine_new(s->w, s->rs);
-    if ((rc = cw_db_connect(&s->db, &cfg->db, false, err)) < 0 || (rc = start(s, err)) < 0) {
+    if ((rc = cw_db_connect(&s->db, &cfg->db, false, err)) < 0 ||
+        (rc = cw_db_connect(&s->ldb, &cfg->db, false, err)) < 0) {
+        cw_service_close(s);
+        return rc;
+    }
+    {
+        cw_loader l = { load_case, s };
+        cw_engine_set_loader(s->e, &l, s->rs->idle_s);
+    }
+    if ((rc = start(s, err)) < 0) {
         cw_service_close(s);
         return rc;
     }
@@ -566,15 +591,14 @@ void cw_service_close(cw_service *s)
     if (s == NULL)
         return;
     cw_db_close(s->db);
+    cw_db_close(s->ldb);
     cw_engine_free(s->e);
     cw_ruleset_free(s->rs);
     cw_world_free(s->w);
     cw_evparser_free(s->p);
     free(s->rec);
-    free(s->above);
     free(s->fresh);
     free(s->replay);
-    free(s->mark);
     free(s->probs);
     free(s->rules);
     pthread_mutex_destroy(&s->mu);
@@ -648,7 +672,7 @@ int cw_service_step(cw_service *s, cw_err *err)
 {
     int n, rc;
 
-    if ((n = read_new(s, err)) < 0)
+    if ((n = read_new(s, s->cfg->batch, err)) < 0)
         return n;
     cw_engine_tick(s->e, cw_service_now(s));
     if ((rc = flush(s, err)) < 0)

@@ -1,13 +1,15 @@
 /*
  * The service: the engine fed from MariaDB (casewarden serve).
  *
- * At start it reads every event of the `events` table, processes them in
- * time order across cases, compares the findings with those stored and
- * writes the differences. Then it polls for events with a higher seq
- * (woken at once when the HTTP layer has stored some), processes each,
- * and writes the changed findings together with the checkpoint in one
- * transaction. Timers move deadlines to warning and overdue at their
- * time; due times are computed from the events, so a restart loses none.
+ * At start it judges the event log (events in gseq order, docs/SERVICE.md)
+ * in rounds, writing only the findings that differ from those stored and
+ * letting settled cases leave memory; then it polls for the events after
+ * the last one read (woken at once when the HTTP layer has stored some),
+ * processes each, and writes the changed findings together with the
+ * checkpoint in one transaction. A case that left memory is read back
+ * from the store when an event or another case's rule needs it. Timers
+ * move deadlines to warning and overdue at their time; due times are
+ * computed from the events, so a restart loses none.
  *
  * One thread runs the service (cw_service_run). The functions marked
  * "any thread" are for the HTTP layer.
@@ -55,7 +57,8 @@ typedef struct cw_service_stats {
     uint64_t replays;
     uint64_t checkpoint;         /* all events up to this seq are evaluated */
     uint64_t timers;             /* armed */
-    uint64_t cases, memory;
+    uint64_t cases, memory;      /* in memory */
+    uint64_t evicted, loaded;    /* cases that left memory, brought back */
     uint64_t reloads, reload_failures;
     double rebuild_s;            /* the startup rebuild */
     uint64_t rebuild_events;

@@ -15,36 +15,25 @@ typedef struct evread {
 static int event_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
 {
     evread *r = ud;
+    cw_store_event ev;
 
-    if (ncols < 2 || row[0] == NULL)
+    if (ncols < 3 || row[0] == NULL)
         return 0;
-    return r->fn(r->ud, strtoull(row[0], NULL, 10), row[1] ? row[1] : "", row[1] ? lens[1] : 0);
+    ev.seq = strtoull(row[0], NULL, 10);
+    ev.gseq = row[1] ? strtoull(row[1], NULL, 10) : 0;
+    ev.body = row[2] ? row[2] : "";
+    ev.len = row[2] ? lens[2] : 0;
+    return r->fn(r->ud, &ev);
 }
 
 int cw_store_events_after(cw_db *db, uint64_t after, unsigned limit, cw_store_event_fn fn,
                           void *ud, cw_err *err)
 {
     evread r = { fn, ud };
-    char sql[160];
+    cw_dbarg a[2] = { CW_DBA_I(after), CW_DBA_I(limit) };
 
-    if (limit == 0)
-        snprintf(sql, sizeof sql, "SELECT seq, body FROM events WHERE seq > %llu ORDER BY seq",
-                 (unsigned long long)after);
-    else
-        snprintf(sql, sizeof sql, "SELECT seq, body FROM events WHERE seq > %llu ORDER BY seq LIMIT %u",
-                 (unsigned long long)after, limit);
-    return cw_db_query(db, sql, limit == 0, event_row, &r, err);
-}
-
-int cw_store_events_between(cw_db *db, uint64_t lo, uint64_t hi, cw_store_event_fn fn, void *ud,
-                            cw_err *err)
-{
-    evread r = { fn, ud };
-    char sql[160];
-
-    snprintf(sql, sizeof sql, "SELECT seq, body FROM events WHERE seq > %llu AND seq < %llu ORDER BY seq",
-             (unsigned long long)lo, (unsigned long long)hi);
-    return cw_db_query(db, sql, false, event_row, &r, err);
+    return cw_db_pquery(db, "SELECT seq, gseq, body FROM events WHERE gseq > ? ORDER BY gseq LIMIT ?",
+                        a, 2, event_row, &r, err);
 }
 
 int cw_store_case_events(cw_db *db, const char *case_id, cw_store_event_fn fn, void *ud,
@@ -53,14 +42,14 @@ int cw_store_case_events(cw_db *db, const char *case_id, cw_store_event_fn fn, v
     evread r = { fn, ud };
     cw_dbarg a = CW_DBA_S(case_id);
 
-    return cw_db_pquery(db, "SELECT seq, body FROM events WHERE case_id = ? ORDER BY seq", &a, 1,
+    return cw_db_pquery(db, "SELECT seq, gseq, body FROM events WHERE case_id = ? ORDER BY gseq", &a, 1,
                         event_row, &r, err);
 }
 
-int cw_store_max_seq(cw_db *db, uint64_t *out, cw_err *err)
+int cw_store_max_gseq(cw_db *db, uint64_t *out, cw_err *err)
 {
     int64_t v = 0;
-    int rc = cw_db_scalar(db, "SELECT COALESCE(MAX(seq), 0) FROM events", &v, err);
+    int rc = cw_db_scalar(db, "SELECT COALESCE(MAX(gseq), 0) FROM events", &v, err);
 
     *out = v > 0 ? (uint64_t)v : 0;
     return rc;

@@ -149,10 +149,43 @@ static const char *const v3[] = {
     NULL,
 };
 
+/*
+ * The order the engine reads events in: gseq, taken from a one-row
+ * counter by a trigger in the inserting transaction. The counter's row
+ * lock is held to the commit, so gseq values commit in their order and a
+ * statement that fails or rolls back gives its values back: the log has
+ * no holes, and reading past the checkpoint never waits for one (the
+ * AUTO_INCREMENT seq, kept as the event's identity, has holes whenever an
+ * INSERT fails on a taken id). Existing events are numbered in seq order.
+ */
+static const char *const v4[] = {
+    "CREATE TABLE IF NOT EXISTS event_log ("
+    "  id TINYINT UNSIGNED NOT NULL PRIMARY KEY,"
+    "  next BIGINT UNSIGNED NOT NULL"
+    ") ENGINE=InnoDB",
+    "ALTER TABLE events ADD COLUMN IF NOT EXISTS gseq BIGINT UNSIGNED NULL AFTER seq",
+    "DROP TRIGGER IF EXISTS events_no_update",
+    "SELECT COALESCE(MAX(gseq), 0) INTO @cw_g FROM events",
+    "UPDATE events SET gseq = (@cw_g := @cw_g + 1) WHERE gseq IS NULL ORDER BY seq",
+    "INSERT INTO event_log (id, next) SELECT 0, COALESCE(MAX(gseq), 0) FROM events "
+    "ON DUPLICATE KEY UPDATE next = GREATEST(next, VALUES(next))",
+    "CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events FOR EACH ROW "
+    "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'events are append-only'",
+    "CREATE UNIQUE INDEX IF NOT EXISTS events_gseq ON events (gseq)",
+    "CREATE TRIGGER IF NOT EXISTS events_log_order BEFORE INSERT ON events FOR EACH ROW BEGIN\n"
+    "  DECLARE g BIGINT UNSIGNED;\n"
+    "  SELECT next + 1 INTO g FROM event_log WHERE id = 0 FOR UPDATE;\n"
+    "  UPDATE event_log SET next = g WHERE id = 0;\n"
+    "  SET NEW.gseq = g;\n"
+    "END",
+    NULL,
+};
+
 static const migration migrations[] = {
     { 1, "events, findings, reviews, checkpoint", v1 },
     { 2, "findings indexes for inspectors' lists", v2 },
     { 3, "withdrawn findings keep their identity; assigned and reopened reviews", v3 },
+    { 4, "a gapless, commit-ordered event log (gseq) for the engine's reads", v4 },
 };
 
 int cw_store_schema_version(cw_db *db, int *version, cw_err *err)

@@ -3,8 +3,11 @@
  * knows its schema. The service and the HTTP API call these functions;
  * nobody else writes SQL. docs/SERVICE.md has the schema in full:
  *
- *   events            append-only; seq, the JSON body as received, id,
- *                     case and type derived from the body; id unique
+ *   events            append-only; seq (identity), gseq (the log order the
+ *                     engine reads in: gapless, commit-ordered), the JSON
+ *                     body as received, id, case and type derived from
+ *                     the body; id unique
+ *   event_log         the counter gseq is taken from
  *   event_problems    events the engine could not accept, and why
  *   event_conflicts   bodies refused because their id was taken
  *   findings          one row per (rule, case, subject), upserted; a
@@ -27,7 +30,7 @@
 #include "base/err.h"
 #include "casewarden/plugin.h"
 
-#define CW_SCHEMA_VERSION 3
+#define CW_SCHEMA_VERSION 4
 
 typedef struct cw_db cw_db;
 
@@ -69,20 +72,23 @@ int cw_store_check_schema(cw_db *db, const char *dbname, cw_err *err);
 
 /* ---- events --------------------------------------------------------------- */
 
-/* One stored event: its seq and body as received. */
-typedef int (*cw_store_event_fn)(void *ud, uint64_t seq, const char *body, size_t len);
+/* One stored event: its identity (seq), its place in the log (gseq),
+ * and its body as received. */
+typedef struct cw_store_event {
+    uint64_t seq, gseq;
+    const char *body;
+    size_t len;
+} cw_store_event;
+typedef int (*cw_store_event_fn)(void *ud, const cw_store_event *ev);
 
-/* Events with seq > after, in seq order, at most limit (0: all, streamed). */
+/* Events with gseq > after, in gseq order, at most limit. */
 int cw_store_events_after(cw_db *db, uint64_t after, unsigned limit, cw_store_event_fn fn,
                           void *ud, cw_err *err);
-/* Events with lo < seq < hi, in seq order. */
-int cw_store_events_between(cw_db *db, uint64_t lo, uint64_t hi, cw_store_event_fn fn, void *ud,
-                            cw_err *err);
-/* The events of one case, in seq order. */
+/* The events of one case, in gseq order. */
 int cw_store_case_events(cw_db *db, const char *case_id, cw_store_event_fn fn, void *ud,
                          cw_err *err);
-/* The highest seq stored (0: none). */
-int cw_store_max_seq(cw_db *db, uint64_t *out, cw_err *err);
+/* The highest gseq stored (0: none). */
+int cw_store_max_gseq(cw_db *db, uint64_t *out, cw_err *err);
 
 /* Events stored under these ids: fn(id, seq, body). */
 typedef int (*cw_store_idrow_fn)(void *ud, const char *id, uint64_t seq, const char *body,

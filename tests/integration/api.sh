@@ -226,7 +226,7 @@ for _ in $(seq 1 50); do req GET /v1/findings admin-tok; [ "$code" = 200 ] && br
 expect "the database is back" 200
 req POST /v1/events ingest-tok '{"id":"after-outage","type":"scene.attended","case":"S-OUT","unit":"370102","at":"2026-05-31T10:00:00+08:00","data":{"ref":"R1"}}'
 expect "ingest after the outage" 201
-wait_checkpoint "$(sql "SELECT MAX(seq) FROM events")" && ok || bad "the engine did not recover from the outage"
+wait_checkpoint "$(sql "SELECT MAX(gseq) FROM events")" && ok || bad "the engine did not recover from the outage"
 
 stop_serve
 finish

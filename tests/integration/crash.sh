@@ -81,6 +81,6 @@ findings_set >"$tmp/db.set"
 eval_set "$tmp/stored.jsonl" "$T" >"$tmp/eval.set"
 [ -s "$tmp/eval.set" ] && cmp -s "$tmp/db.set" "$tmp/eval.set" && ok || {
     bad "findings after $kills crashes differ from a clean run ($(wc -l <"$tmp/db.set") vs $(wc -l <"$tmp/eval.set"))"
-    diff "$tmp/eval.set" "$tmp/db.set" | head; }
+    diff "$tmp/eval.set" "$tmp/db.set" | head -30; }
 echo "crash: $(wc -l <"$tmp/db.set") findings equal to a clean run"
 finish

@@ -65,7 +65,7 @@ stop_serve() {   # stop_serve [SIGNAL]
 }
 
 # wait_checkpoint N [SECONDS]: until the engine has evaluated every event
-# up to seq N (at most SECONDS, default 10)
+# up to gseq N, its place in the log (at most SECONDS, default 10)
 wait_checkpoint() {
     for _ in $(seq 1 $(( ${2:-10} * 20 ))); do
         [ "$(sql "SELECT COALESCE(MAX(seq),0) FROM engine_checkpoint")" -ge "$1" ] 2>/dev/null && return 0

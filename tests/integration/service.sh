@@ -13,7 +13,7 @@ T=2026-06-01T00:00:00+08:00
 "$cw" migrate --config "$cfg" >"$tmp/out" 2>&1 && grep -q "applying version 1" "$tmp/out" &&
     grep -q "applying version 2" "$tmp/out" && ok || bad "migrate: $(cat "$tmp/out")"
 "$cw" migrate --config "$cfg" >"$tmp/out" 2>&1 && grep -q "up to date" "$tmp/out" && ok || bad "migrate twice: $(cat "$tmp/out")"
-[ "$(sql "SELECT COUNT(*) FROM cw_schema")" = 3 ] && ok || bad "cw_schema rows"
+[ "$(sql "SELECT COUNT(*) FROM cw_schema")" = 4 ] && ok || bad "cw_schema rows"
 sql "INSERT INTO cw_schema (version, description) VALUES (99, 'from the future')"
 "$cw" migrate --config "$cfg" >"$tmp/out" 2>&1; st=$?
 [ $st -eq 1 ] && grep -q "newer than this casewarden" "$tmp/out" && ok || bad "newer schema not refused ($st): $(cat "$tmp/out")"
@@ -62,17 +62,17 @@ sql "INSERT INTO events (body) VALUES ('{\"id\":\"ooo-2\",\"type\":\"case.filed\
 "$cw" serve --config "$cfg" --once --now "$T" >/dev/null 2>&1
 sql "INSERT INTO events (body) VALUES ('{\"id\":\"ooo-1\",\"type\":\"case.accepted\",\"case\":\"C-OOO\",\"unit\":\"370102\",\"at\":\"2026-05-18T09:00:00+08:00\",\"data\":{\"kind\":\"criminal\"}}')"
 start_serve --now "$T" || exit 1
-wait_checkpoint "$(sql "SELECT MAX(seq) FROM events")"
+wait_checkpoint "$(sql "SELECT MAX(gseq) FROM events")"
 [ "$(sql "SELECT state FROM findings WHERE case_id = 'C-OOO' AND rule = 'CRIM-FILING'")" = late ] && ok || bad "out-of-order acceptance: $(sql "SELECT rule,state FROM findings WHERE case_id='C-OOO'")"
 
 # --- new events while running, then a kill -9 in the middle ---
 sql "INSERT INTO events (body) VALUES ('{\"id\":\"run-1\",\"type\":\"evidence.seized\",\"case\":\"A-RUN\",\"unit\":\"370102\",\"at\":\"2026-05-28T10:00:00+08:00\",\"data\":{\"item\":\"K1\"}}')"
-wait_checkpoint "$(sql "SELECT MAX(seq) FROM events")" && ok || bad "a running serve did not take a new event"
+wait_checkpoint "$(sql "SELECT MAX(gseq) FROM events")" && ok || bad "a running serve did not take a new event"
 [ "$(sql "SELECT state FROM findings WHERE case_id = 'A-RUN'")" = overdue ] && ok || bad "new event not evaluated while running"
 stop_serve KILL
 sql "INSERT INTO events (body) VALUES ('{\"id\":\"run-2\",\"type\":\"evidence.stored\",\"case\":\"A-RUN\",\"unit\":\"370102\",\"at\":\"2026-05-29T11:00:00+08:00\",\"data\":{\"item\":\"K1\"}}')"
 start_serve --now "$T" || exit 1
-wait_checkpoint "$(sql "SELECT MAX(seq) FROM events")"
+wait_checkpoint "$(sql "SELECT MAX(gseq) FROM events")"
 [ "$(sql "SELECT state FROM findings WHERE case_id = 'A-RUN'")" = late ] && ok || bad "event stored while down not evaluated after restart"
 sql "SELECT body FROM events ORDER BY seq" | jq -cR 'fromjson? // empty' >"$tmp/all.jsonl"
 findings_set >"$tmp/db.set"
@@ -108,7 +108,7 @@ grep -q "reload refused, the rules in force stay: .*zz-broken.lua:1" "$tmp/serve
 code=$(curl -s -o "$tmp/out" -w '%{http_code}' -X POST -H "Authorization: Bearer admin-tok" "$url/v1/rules/reload")
 [ "$code" = 422 ] && grep -q "zz-broken.lua:1" "$tmp/out" && ok || bad "API reload of a broken ruleset: $code $(cat "$tmp/out")"
 sql "INSERT INTO events (body) VALUES ('{\"id\":\"after-bad\",\"type\":\"case.accepted\",\"case\":\"A-AFTER\",\"unit\":\"370102\",\"at\":\"2026-05-01T09:00:00+08:00\",\"data\":{\"kind\":\"administrative\"}}')"
-wait_checkpoint "$(sql "SELECT MAX(seq) FROM events")"
+wait_checkpoint "$(sql "SELECT MAX(gseq) FROM events")"
 [ "$(sql "SELECT FROM_UNIXTIME(due + 28800, '%Y-%m-%d') FROM findings WHERE case_id = 'A-AFTER'")" = 2026-05-21 ] && ok \
     || bad "the rules in force after a refused reload are not the last good ones: $(sql "SELECT due FROM findings WHERE case_id='A-AFTER'")"
 rm "$tmp/rules/zz-broken.lua"

@@ -86,7 +86,7 @@ static void judge(run *r)
     for (size_t i = 0; i < sizeof events / sizeof *events; i++)
         assert_int_equal(cw_eval_add(ev, events[i], strlen(events[i]), "t", i + 1, &o, &st, &err), 0);
     cw_eval_run(ev, &o, &st);
-    cw_engine_findings(r->e, o.now, &r->fs);
+    cw_eval_findings(ev, &r->fs);
     cw_eval_free(ev);
 }
 

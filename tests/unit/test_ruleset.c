@@ -112,7 +112,7 @@ static void judge(run *r, const char *const *events, const char *now)
         if (cw_eval_add(ev, events[i], strlen(events[i]), "t", i + 1, &o, &st, &err) != 0)
             fail_msg("event %zu refused: %s", i + 1, err.msg);
     cw_eval_run(ev, &o, &st);
-    cw_engine_findings(r->e, o.now, &r->fs);
+    cw_eval_findings(ev, &r->fs);
     cw_eval_free(ev);
 }
 
