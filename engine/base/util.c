@@ -80,6 +80,19 @@ void cw_grow(void **v, size_t *cap, size_t need, size_t size)
     *cap = n;
 }
 
+void cw_grow_zeroed(void **v, size_t *n, size_t index, size_t size)
+{
+    size_t m = *n ? *n : 1024;
+
+    if (index < *n)
+        return;
+    while (m <= index)
+        m *= 2;
+    *v = cw_xrealloc(*v, m * size);
+    memset((char *)*v + *n * size, 0, (m - *n) * size);
+    *n = m;
+}
+
 char *cw_path_join(const char *dir, const char *name)
 {
     size_t a = strlen(dir);

@@ -26,6 +26,10 @@ char *cw_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Grow *v (of *cap elements of size `size`) to hold at least need. */
 void cw_grow(void **v, size_t *cap, size_t need, size_t size);
 #define CW_GROW(v, cap, need) cw_grow((void **)&(v), &(cap), (need), sizeof *(v))
+/* Grow *v (of *n elements, zeroed) so that index is in it, doubling; the
+ * new elements are zero. For tables indexed by string id. */
+void cw_grow_zeroed(void **v, size_t *n, size_t index, size_t size);
+#define CW_GROW_ZEROED(v, n, index) cw_grow_zeroed((void **)&(v), &(n), (index), sizeof *(v))
 
 /* A 64-bit hash of bytes (fast, not cryptographic). */
 static inline uint64_t cw_hash(const void *p, size_t len)

@@ -32,20 +32,6 @@ bool cw__case_gone(const cw_engine *e, uint32_t sid)
     return sid < e->ncase_of && e->case_of[sid] == CW_CASE_GONE;
 }
 
-static void case_of_room(cw_engine *e, uint32_t sid)
-{
-    size_t n;
-
-    if (sid < e->ncase_of)
-        return;
-    n = e->ncase_of ? e->ncase_of : 1024;
-    while (n <= sid)
-        n *= 2;
-    e->case_of = cw_xrealloc(e->case_of, n * sizeof *e->case_of);
-    memset(e->case_of + e->ncase_of, 0, (n - e->ncase_of) * sizeof *e->case_of);
-    e->ncase_of = n;
-}
-
 static cw_case *case_new(cw_engine *e, uint32_t sid)
 {
     cw_case *c = cw_xcalloc(1, sizeof *c);
@@ -62,7 +48,7 @@ static cw_case *case_new(cw_engine *e, uint32_t sid)
     c->accepted_at = c->offence_at = CW_TIME_NONE;
     c->last_at = CW_TIME_NONE;
     e->cases[idx] = c;
-    case_of_room(e, sid);
+    CW_GROW_ZEROED(e->case_of, e->ncase_of, sid);
     e->case_of[sid] = idx + 1;
     e->nlive++;
     return c;

@@ -180,14 +180,7 @@ uint32_t cw_run_add(cw_run *r, const uint8_t *rec, uint32_t csid)
     cw_time at = cw_rec_at(rec);
 
     CW_GROW(r->pos, r->cappos, r->npos + 1);
-    if (csid >= r->nhead) {
-        size_t n = r->nhead ? r->nhead : 1024;
-        while (n <= csid)
-            n *= 2;
-        r->head = cw_xrealloc(r->head, n * sizeof *r->head);
-        memset(r->head + r->nhead, 0, (n - r->nhead) * sizeof *r->head);
-        r->nhead = n;
-    }
+    CW_GROW_ZEROED(r->head, r->nhead, csid);
     r->pos[evno].off = spool_put(&r->sp, rec);
     r->pos[evno].prev = r->head[csid] ? r->head[csid] - 1 : NONE;
     r->head[csid] = evno + 1;

@@ -96,14 +96,7 @@ static entry *lookup(cw_results *r, const cw_rule *rule, uint32_t case_sid, uint
     r->v[r->n].rule = rule;
     r->v[r->n].case_sid = case_sid;
     r->v[r->n].subject = subject;
-    if (case_sid >= r->nhead) {
-        size_t n = r->nhead ? r->nhead : 1024;
-        while (n <= case_sid)
-            n *= 2;
-        r->head = cw_xrealloc(r->head, n * sizeof *r->head);
-        memset(r->head + r->nhead, 0, (n - r->nhead) * sizeof *r->head);
-        r->nhead = n;
-    }
+    CW_GROW_ZEROED(r->head, r->nhead, case_sid);
     r->v[r->n].next = r->head[case_sid] ? r->head[case_sid] - 1 : NONE;
     r->head[case_sid] = (uint32_t)r->n + 1;
     r->slot[j] = (uint32_t)++r->n;
