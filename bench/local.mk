@@ -5,7 +5,7 @@ noinst_PROGRAMS += bench/gen bench/truth
 bench_gen_SOURCES = bench/gen.c
 bench_gen_CPPFLAGS = $(AM_CPPFLAGS) -DCW_RULES_DIR='"$(abs_top_srcdir)/rules"'
 bench_gen_LDADD = engine/libcwcore.la
-bench_truth_SOURCES = bench/truth.c
+bench_truth_SOURCES = bench/truth.c bench/jsonl.h
 bench_truth_LDADD = engine/libcwcore.la $(JANSSON_LIBS)
 EXTRA_DIST += bench/README.md tests/bench/smoke.sh
 
