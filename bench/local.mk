@@ -26,3 +26,18 @@ bench_ticks_LDADD = engine/libcwcore.la
 bench_resident_SOURCES = bench/resident.c bench/rss.h
 bench_resident_LDADD = engine/libcwcore.la
 EXTRA_DIST += bench/run
+
+# The CLIPS 6.30 peer (bench/README.md, "The CLIPS peer"): sections 2 and 4
+# of DOMAIN.md as CLIPS rules driven from C, and the comparison of its
+# findings with casewarden's. Built only when configure found libclips.
+if HAVE_CLIPS
+noinst_PROGRAMS += bench/clips/peer bench/clips/compare
+bench_clips_peer_SOURCES = bench/clips/peer.c bench/jsonl.h
+bench_clips_peer_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bench \
+	-DCW_CLIPS_RULES='"$(abs_top_srcdir)/bench/clips/rules.clp"'
+bench_clips_peer_LDADD = engine/libcwcore.la $(CLIPS_LIBS) $(JANSSON_LIBS)
+bench_clips_compare_SOURCES = bench/clips/compare.c bench/jsonl.h
+bench_clips_compare_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bench
+bench_clips_compare_LDADD = engine/libcwcore.la $(JANSSON_LIBS)
+endif
+EXTRA_DIST += bench/clips/rules.clp tests/bench/clips.sh
