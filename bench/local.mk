@@ -5,7 +5,7 @@ noinst_PROGRAMS += bench/gen bench/truth
 bench_gen_SOURCES = bench/gen.c
 bench_gen_CPPFLAGS = $(AM_CPPFLAGS) -DCW_RULES_DIR='"$(abs_top_srcdir)/rules"'
 bench_gen_LDADD = $(CW_RULES_LIBS)
-bench_truth_SOURCES = bench/truth.c
+bench_truth_SOURCES = bench/truth.c bench/jsonl.h
 bench_truth_LDADD = $(CW_RULES_LIBS) $(JANSSON_LIBS)
 EXTRA_DIST += bench/README.md tests/bench/smoke.sh
 
@@ -26,3 +26,17 @@ bench_ticks_LDADD = $(CW_RULES_LIBS)
 bench_resident_SOURCES = bench/resident.c bench/rss.h
 bench_resident_LDADD = $(CW_RULES_LIBS)
 EXTRA_DIST += bench/run
+
+# The CLIPS 6.30 peer (bench/README.md, "The CLIPS peer"): sections 2 and 4
+# of DOMAIN.md as CLIPS rules driven from C, and the comparison of its
+# findings with casewarden's. Built only when configure found libclips.
+if HAVE_CLIPS
+noinst_PROGRAMS += bench/clips/peer bench/clips/compare
+bench_clips_peer_SOURCES = bench/clips/peer.c bench/jsonl.h
+bench_clips_peer_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DCW_CLIPS_RULES='"$(abs_top_srcdir)/bench/clips/rules.clp"'
+bench_clips_peer_LDADD = $(CW_CORE_LIBS) $(CLIPS_LIBS) $(JANSSON_LIBS)
+bench_clips_compare_SOURCES = bench/clips/compare.c bench/jsonl.h
+bench_clips_compare_LDADD = $(CW_CORE_LIBS) $(JANSSON_LIBS)
+endif
+EXTRA_DIST += bench/clips/rules.clp tests/bench/clips.sh

@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "base/timeutil.h"
+#include "bench/jsonl.h"
 
 #define TZ 480
 
@@ -192,57 +193,50 @@ static const char *str_of(json_t *o, const char *name)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+typedef struct found {
+    const char *path;
+    keys *k;
+    others *o;
+} found;
+
+/* One finding of the engine's (a jsonl_fn). */
+static int take_finding(void *ud, json_t *j, const char *why, size_t line)
+{
+    found *fd = ud;
+    const char *r, *c, *s, *st;
+    char due[40];
+    json_t *jd;
+    int rule;
+
+    if (j == NULL) {
+        fprintf(stderr, "truth: %s:%zu: %s\n", fd->path, line, why);
+        return -1;
+    }
+    r = str_of(j, "rule");
+    c = str_of(j, "case");
+    s = str_of(j, "subject");
+    st = str_of(j, "state");
+    jd = json_object_get(j, "due");
+    if (r == NULL || c == NULL || s == NULL || st == NULL ||
+        !(json_is_null(jd) || json_is_string(jd)) ||
+        !norm_due(json_is_string(jd) ? json_string_value(jd) : NULL, due, sizeof due)) {
+        fprintf(stderr, "truth: %s:%zu: a finding needs rule, case, subject, state, due\n",
+                fd->path, line);
+        return -1;
+    }
+    if ((rule = rule_index(r)) >= 0)
+        add_key(fd->k, rule, r, c, s, st, due);
+    else
+        add_other(fd->o, r, st);
+    return 0;
+}
+
 /* The engine's findings, one JSON object per line. */
 static int read_findings(const char *path, keys *k, others *o)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    char *line = NULL, due[40];
-    size_t cap = 0, lineno = 0;
-    ssize_t len;
-    int rc = 0;
+    found fd = { path, k, o };
 
-    if (f == NULL) {
-        fprintf(stderr, "truth: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    while ((len = getline(&line, &cap, f)) >= 0) {
-        json_error_t jerr;
-        json_t *j, *jd;
-        const char *r, *c, *s, *st;
-        int rule;
-
-        lineno++;
-        if (len <= 1)
-            continue;
-        if ((j = json_loadb(line, (size_t)len, 0, &jerr)) == NULL) {
-            fprintf(stderr, "truth: %s:%zu: %s\n", path, lineno, jerr.text);
-            rc = -1;
-            break;
-        }
-        r = str_of(j, "rule");
-        c = str_of(j, "case");
-        s = str_of(j, "subject");
-        st = str_of(j, "state");
-        jd = json_object_get(j, "due");
-        if (r == NULL || c == NULL || s == NULL || st == NULL ||
-            !(json_is_null(jd) || json_is_string(jd)) ||
-            !norm_due(json_is_string(jd) ? json_string_value(jd) : NULL, due, sizeof due)) {
-            fprintf(stderr, "truth: %s:%zu: a finding needs rule, case, subject, state, due\n",
-                    path, lineno);
-            json_decref(j);
-            rc = -1;
-            break;
-        }
-        if ((rule = rule_index(r)) >= 0)
-            add_key(k, rule, r, c, s, st, due);
-        else
-            add_other(o, r, st);
-        json_decref(j);
-    }
-    free(line);
-    if (f != stdin)
-        fclose(f);
-    return rc;
+    return jsonl_each("truth", path, take_finding, &fd) == 0 ? 0 : -1;
 }
 
 static int cmp_key(const void *a, const void *b)

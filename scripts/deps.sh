@@ -5,7 +5,8 @@ set -euo pipefail
 
 pkgs=(build-essential autoconf automake libtool pkg-config
       liblua5.4-dev libyaml-dev libjansson-dev libmariadb-dev libmicrohttpd-dev
-      libcmocka-dev mariadb-server mariadb-client curl jq)
+      libcmocka-dev mariadb-server mariadb-client curl jq
+      clips libclips-dev)           # the benchmark's CLIPS peer (bench/clips)
 
 missing=()
 for p in "${pkgs[@]}"; do

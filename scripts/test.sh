@@ -70,6 +70,9 @@ for flavour in release asan; do
     done
     echo "-- benchmark ground truth, small ($flavour)"
     run "bench smoke" "$top/tests/bench/smoke.sh" "$bdir/casewarden" "$bdir/bench/gen" "$bdir/bench/truth"
+    echo "-- benchmark CLIPS peer against eval, small ($flavour)"
+    run "bench clips" "$top/tests/bench/clips.sh" "$bdir/casewarden" "$bdir/bench/gen" \
+        "$bdir/bench/clips/peer" "$bdir/bench/clips/compare"
     # against a private MariaDB each script starts, and always stops
     for t in "$top"/tests/integration/*.sh; do
         [ "$(basename "$t")" = lib.sh ] && continue
