@@ -54,28 +54,38 @@ static cw_case *case_new(cw_engine *e, uint32_t sid)
     return c;
 }
 
-cw_case *cw__case_get(cw_engine *e, uint32_t sid, bool *loaded)
+cw_case *cw__case_get(cw_engine *e, uint32_t sid, int *how)
 {
     cw_case *c = cw__case_live(e, sid);
     bool gone = cw__case_gone(e, sid);
     cw_case *outer;
+    int outer_how;
 
-    *loaded = false;
+    *how = CW_GOT_LIVE;
     if (c != NULL)
         return c;
     c = case_new(e, sid);
     if (!gone)
         return c;
-    /* back from the store: its events, and what it holds of its findings */
+    /* back from where it went: its image, or else its events */
     outer = e->loading;
+    outer_how = e->loading_how;
     e->loading = c;
+    e->loading_how = CW_GOT_EVENTS;
     if (e->loader.load != NULL &&
         e->loader.load(e->loader.ud, e, cw_strtab_str(e->w->strs, sid)) < 0)
         cw_log(CW_LOG_ERROR, "case %s could not be read back; it is judged on what was read",
                cw_strtab_str(e->w->strs, sid));
+    *how = e->loading_how;
     e->loading = outer;
+    e->loading_how = outer_how;
     e->loaded++;
-    *loaded = true;
+    if (*how == CW_GOT_IMAGE) {
+        if (e->depth == 0)
+            cw__case_rebuild_states(e, c);
+        else
+            cw__defer_states(e, sid);
+    }
     return c;
 }
 
@@ -216,13 +226,36 @@ bool cw__case_put(cw_engine *e, cw_case *c, const uint8_t *rec, bool *in_order)
 void cw_engine_store(cw_engine *e, uint32_t case_sid, const uint8_t *rec, cw_case **out,
                      bool *in_order)
 {
-    bool loaded;
-    cw_case *c = cw__case_get(e, case_sid, &loaded);
+    int how;
+    cw_case *c = cw__case_get(e, case_sid, &how);
 
     cw__case_put(e, c, rec, in_order);
-    if (loaded)
+    if (how == CW_GOT_EVENTS)
         *in_order = false;
     *out = c;
+}
+
+int cw_engine_load_image(cw_engine *e, const void *image, size_t len)
+{
+    cw_case *c = e->loading;
+    int rc;
+
+    if (c == NULL || c->nev > 0)
+        return CW_EINVAL;
+    if ((rc = cw__case_from_image(e, c, image, len)) < 0) {
+        /* start again from nothing: the loader may give the events */
+        for (uint32_t i = 0; i < c->nfr; i++)
+            cw__frec_free(&c->fr[i]);
+        free(c->tl);
+        free(c->offs);
+        c->fr = NULL;
+        c->tl = NULL;
+        c->offs = NULL;
+        c->nfr = c->capfr = c->nev = c->nproc = c->len = c->cap = c->proclen = 0;
+        return rc;
+    }
+    e->loading_how = CW_GOT_IMAGE;
+    return 0;
 }
 
 void cw_engine_load_record(cw_engine *e, const uint8_t *rec)
@@ -415,8 +448,14 @@ static cw_time settled_at(const cw_engine *e, const cw_case *c)
     return t;
 }
 
-static void evict(cw_engine *e, cw_case *c)
+/* Hand c's image to the loader's save, then drop it. */
+static bool evict(cw_engine *e, cw_case *c)
 {
+    e->image.n = 0;
+    cw__case_image(e, c, &e->image);
+    if (e->loader.save(e->loader.ud, e, cw_strtab_str(e->w->strs, c->id), e->image.p,
+                       e->image.n) < 0)
+        return false;
     e->case_of[c->id] = CW_CASE_GONE;
     e->cases[c->idx] = NULL;
     CW_GROW(e->freeidx, e->capfree, e->nfree + 1);
@@ -424,13 +463,14 @@ static void evict(cw_engine *e, cw_case *c)
     e->nlive--;
     e->evicted++;
     cw__case_free(e, c);
+    return true;
 }
 
 size_t cw__sweep(cw_engine *e)
 {
     size_t n = 0;
 
-    if (e->loader.load == NULL || e->idle <= 0)
+    if (e->loader.load == NULL || e->loader.save == NULL || e->idle <= 0)
         return 0;
     while (e->nwake > 0 && e->wake[0].at <= e->clock) {
         uint32_t sid = e->wake[0].csid;
@@ -442,8 +482,7 @@ size_t cw__sweep(cw_engine *e)
             continue;
         c->waking = false;
         t = settled_at(e, c);
-        if (t <= e->clock && !c->dirty && c->ngone == 0 && c->proclen == c->len) {
-            evict(e, c);
+        if (t <= e->clock && !c->dirty && c->ngone == 0 && c->proclen == c->len && evict(e, c)) {
             n++;
         } else {
             /* not yet; a case not flushed yet is looked at again soon */

@@ -150,13 +150,64 @@ void cw_engine_catch_up(cw_engine *e, cw_case *c, bool replay)
 
 /* ---- deferred work ------------------------------------------------------------- */
 
-void cw__defer_revisit(cw_engine *e, uint32_t sid)
+static void defer_add(cw_engine *e, uint32_t sid, bool states_only)
 {
     for (size_t i = 0; i < e->ndefer; i++)
-        if (e->defer[i].csid == sid)
+        if (e->defer[i].csid == sid) {
+            e->defer[i].states_only = e->defer[i].states_only && states_only;
             return;
+        }
     CW_GROW(e->defer, e->capdefer, e->ndefer + 1);
-    e->defer[e->ndefer++].csid = sid;
+    e->defer[e->ndefer].csid = sid;
+    e->defer[e->ndefer++].states_only = states_only;
+}
+
+void cw__defer_revisit(cw_engine *e, uint32_t sid)
+{
+    defer_add(e, sid, false);
+}
+
+void cw__defer_states(cw_engine *e, uint32_t sid)
+{
+    defer_add(e, sid, true);
+}
+
+void cw__case_rebuild_states(cw_engine *e, cw_case *c)
+{
+    cw_ruleset *rs = e->rs;
+    cw_evbuf *b;
+
+    if (c->nslots == 0 && c->nev == 0)
+        return;
+    cw__case_free_slots(e, c);
+    if ((b = cw__evbuf_push(e)) == NULL)
+        return;
+    e->depth++;
+    e->rebuilding++;        /* no revisits: nothing new is learnt */
+    /* the models see the timeline up to each event, as when it came; the
+     * case's events are indexed again while it is in memory */
+    for (uint32_t end = c->proclen, off = 0; off < end; off += cw_rec_size(c->tl + off)) {
+        cw_rec_decode(c->tl + off, b);
+        b->ev.case_id = c->id;
+        c->proclen = off + cw_rec_size(c->tl + off);
+        cw__index_add(e, c, &b->ev, c->tl + off);
+        if (b->ev.type >= rs->nlisten_types)
+            continue;
+        for (uint16_t i = 0; i < rs->nlisten[b->ev.type]; i++) {
+            cw_rule *r = rs->rules[rs->listen[b->ev.type][i]];
+            cw_ctx ctx;
+            if (r->status != CW_RULE_ACTIVE || cw_model_case_free(r->model) == NULL)
+                continue;
+            cw__ctx_init(&ctx, e, rs, r);
+            ctx.ev = &b->ev;
+            ctx.now = b->ev.at;
+            if (r->model->on_event(r->inst, &ctx, c, &b->ev) != 0)
+                cw_rule_quarantine(r, "failed while a case's state was rebuilt");
+        }
+    }
+    e->rebuilding--;
+    e->depth--;
+    cw__evbuf_pop(e);
 }
 
 /*
@@ -170,10 +221,15 @@ void cw__defer_revisit(cw_engine *e, uint32_t sid)
 static void run_deferred(cw_engine *e)
 {
     for (size_t i = 0; i < e->ndefer; i++) {
-        bool loaded;
-        cw_case *c = cw__case_get(e, e->defer[i].csid, &loaded);
-        e->depth++;             /* this loop drains what the replay adds */
-        cw_engine_catch_up(e, c, true);
+        int how;
+        bool states_only = e->defer[i].states_only;
+        cw_case *c;
+        e->depth++;             /* this loop drains what the work adds */
+        c = cw__case_get(e, e->defer[i].csid, &how);
+        if (states_only)
+            cw__case_rebuild_states(e, c);
+        else
+            cw_engine_catch_up(e, c, true);
         e->depth--;
     }
     e->ndefer = 0;
@@ -310,6 +366,7 @@ void cw_engine_free(cw_engine *e)
     free(e->case_of);
     free(e->dirty);
     free(e->recbuf);
+    cw_buf_free(&e->image);
     cw_evparser_free(e->parser);
     free(e);
 }

@@ -94,14 +94,19 @@ struct cw_case {
 typedef struct cw_engine cw_engine;
 
 /*
- * Where the events and findings of a case that left memory are kept:
- * the database (serve) or the file (eval). load brings case_id back:
- * cw_engine_load_json or cw_engine_load_record for each of its stored
- * events, cw_engine_stored for each of its stored findings. Returns 0 or
- * an error (the case comes back with what was loaded).
+ * Where a case that leaves memory goes, and where it comes back from: the
+ * database (serve) or the run's spool (eval). save keeps the case's image
+ * (cw_engine_load_image reads it back; the image is the caller's to keep
+ * after the call); a case is only dropped once save returned 0. load
+ * brings case_id back: cw_engine_load_image with its image, or, without
+ * one, cw_engine_load_json / cw_engine_load_record for each of its stored
+ * events and cw_engine_stored for each of its stored findings (the case is
+ * then judged again from its start). Returns 0 or an error (the case comes
+ * back with what was loaded).
  */
 typedef struct cw_loader {
     int (*load)(void *ud, cw_engine *e, const char *case_id);
+    int (*save)(void *ud, cw_engine *e, const char *case_id, const void *image, size_t len);
     void *ud;
 } cw_loader;
 
@@ -150,8 +155,10 @@ cw_case *cw_engine_case(const cw_engine *e, const char *id);
  * another case's rule or a replay needs it. Without a loader (idle 0)
  * every case stays. */
 void cw_engine_set_loader(cw_engine *e, const cw_loader *l, int64_t idle);
-/* While l->load runs: one stored event of the case, as JSON (parsed and
- * checked against the catalogue; a bad one is skipped) or as a record. */
+/* While l->load runs: the case's image; or one stored event of the case,
+ * as JSON (parsed and checked against the catalogue; a bad one is
+ * skipped) or as a record. */
+int cw_engine_load_image(cw_engine *e, const void *image, size_t len);
 int cw_engine_load_json(cw_engine *e, uint64_t seq, const char *json, size_t len);
 void cw_engine_load_record(cw_engine *e, const uint8_t *rec);
 /* Cases in memory, left memory, brought back. */

@@ -7,6 +7,7 @@
 #ifndef CW_ENGINE_INT_H
 #define CW_ENGINE_INT_H
 
+#include "base/util.h"
 #include "core/engine.h"
 
 #define CW_EVBUF_DEPTH 8     /* nested decodes: event, timeline walk, index */
@@ -38,6 +39,7 @@ typedef struct cw_wake {
  * is done (brought back to memory first when it left). */
 typedef struct cw_defer {
     uint32_t csid;
+    bool states_only;        /* rebuild the per-case states, no more */
 } cw_defer;
 
 struct cw_engine {
@@ -75,6 +77,8 @@ struct cw_engine {
     uint64_t since_sweep;
     cw_loader loader;
     cw_case *loading;        /* the case the loader is bringing back */
+    int loading_how;         /* CW_GOT_IMAGE once it read an image */
+    cw_buf image;            /* scratch for images going out */
     cw_evparser *parser;     /* for what the loader reads as JSON */
     uint8_t *recbuf;
     size_t reccap;
@@ -82,6 +86,7 @@ struct cw_engine {
     cw_defer *defer;
     size_t ndefer, capdefer;
     int depth;               /* processing calls under way */
+    int rebuilding;          /* per-case states being rebuilt */
 };
 
 /* A stored finding whose rule or case is gone: withdrawn at the next
@@ -121,10 +126,16 @@ void cw__evbuf_pop(cw_engine *e);
 
 /* The case of string id sid in memory, or NULL (unknown, or gone). */
 cw_case *cw__case_live(const cw_engine *e, uint32_t sid);
-/* The case of sid, created when new, brought back when gone (its events
- * and stored findings from the loader, none processed yet: *loaded says
- * so, and the caller judges it from its start). */
-cw_case *cw__case_get(cw_engine *e, uint32_t sid, bool *loaded);
+/* How cw__case_get found a case. */
+enum {
+    CW_GOT_LIVE = 0,         /* in memory, or new */
+    CW_GOT_IMAGE,            /* back from its image: as it was */
+    CW_GOT_EVENTS            /* back from its events: to be judged from its start */
+};
+/* The case of sid, created when new, brought back when gone; *how says
+ * which. The rules' per-case states of a case back from its image are
+ * rebuilt (at once, or once the event under way is done). */
+cw_case *cw__case_get(cw_engine *e, uint32_t sid, int *how);
 /* Whether the case of sid left memory. */
 bool cw__case_gone(const cw_engine *e, uint32_t sid);
 /* Store rec into c without processing it; false when c already has an
@@ -146,6 +157,14 @@ void cw__case_touch(cw_engine *e, cw_case *c);
 /* Let quiet cases whose findings are settled and stored leave memory
  * (only with a loader). Returns how many left. */
 size_t cw__sweep(cw_engine *e);
+
+/* ---- images (image.c) ---- */
+
+/* Append c's image to out. */
+void cw__case_image(const cw_engine *e, const cw_case *c, cw_buf *out);
+/* Fill c (new, empty, with its id) from an image; its finding records
+ * of rules that are gone become orphans. 0 or CW_EPARSE. */
+int cw__case_from_image(cw_engine *e, cw_case *c, const uint8_t *p, size_t n);
 
 /* ---- cross-case indexes (index.c) ---- */
 
@@ -177,6 +196,8 @@ void cw__frec_forget(cw_case *c, uint32_t i);
 /* The index of the record of (rule, subject) on c, or UINT32_MAX with the
  * place it would go in *pos (may be NULL); records are in that order. */
 uint32_t cw__frec_find(const cw_case *c, uint16_t rule, uint32_t subject, uint32_t *pos);
+/* Put a record made elsewhere (an image) in its place; takes its strings. */
+void cw__frec_insert(cw_case *c, const cw_frec *f);
 /* The next time record r changes state by itself after now, or
  * CW_TIME_NONE. */
 cw_time cw__frec_next(const cw_frec *r, cw_time now);
@@ -186,6 +207,12 @@ cw_time cw__frec_next(const cw_frec *r, cw_time now);
 /* Judge case sid again from its start once the event under way is done
  * (bringing it back when it left memory). */
 void cw__defer_revisit(cw_engine *e, uint32_t sid);
+/* Rebuild the per-case states of case sid once the event under way is
+ * done. */
+void cw__defer_states(cw_engine *e, uint32_t sid);
+/* Give c back the rules' per-case states it had (models with
+ * case_free see its timeline again; nothing else runs). */
+void cw__case_rebuild_states(cw_engine *e, cw_case *c);
 
 /* A number no engine run of this process has used (cw_host.generation). */
 uint64_t cw__next_generation(void);

@@ -182,12 +182,12 @@ void cw_engine_stored(cw_engine *e, const char *rule, const char *case_id, const
     uint32_t sid = cw_strtab_intern(e->w->strs, case_id, strlen(case_id));
     cw_rule *r = cw_ruleset_find(e->rs, rule);
     cw_case *c = NULL;
-    bool loaded;
+    int how;
 
     if (r != NULL && e->loading != NULL && e->loading->id == sid)
         c = e->loading;
     else if (r != NULL && !cw__case_gone(e, sid))
-        c = cw__case_get(e, sid, &loaded);
+        c = cw__case_get(e, sid, &how);
     if (c == NULL) {
         /* nothing here gives it: withdrawn at the next flush */
         CW_GROW(e->orphans, e->caporphans, e->norphans + 1);

@@ -269,3 +269,21 @@ cw_time cw__frec_next(const cw_frec *r, cw_time now)
         return r->due + 1;
     return CW_TIME_NONE;
 }
+
+void cw__frec_insert(cw_case *c, const cw_frec *f)
+{
+    uint32_t pos, i = cw__frec_find(c, f->rule, f->subject, &pos);
+
+    if (i != UINT32_MAX) {
+        cw__frec_free(&c->fr[i]);
+        c->fr[i] = *f;
+        return;
+    }
+    if (c->nfr == c->capfr) {
+        c->capfr = c->capfr ? c->capfr * 2 : 2;
+        c->fr = cw_xrealloc(c->fr, c->capfr * sizeof *c->fr);
+    }
+    memmove(&c->fr[pos + 1], &c->fr[pos], (c->nfr - pos) * sizeof *c->fr);
+    c->fr[pos] = *f;
+    c->nfr++;
+}

@@ -202,7 +202,7 @@ int cw__find_events(cw_engine *e, int type, int fid, uint32_t value, cw_time fro
 
 void cw__revisit_indexed(cw_engine *e, int type, int fid, uint32_t value)
 {
-    cw_ientry *ie = spec_entry(e, type, fid, value);
+    cw_ientry *ie = e->rebuilding ? NULL : spec_entry(e, type, fid, value);
 
     for (uint32_t i = 0; ie != NULL && i < ie->n; i++)
         cw__defer_revisit(e, ie->v[i].csid);

@@ -21,13 +21,7 @@
 
 #define SPOOL_MEMORY (96u << 20)     /* records kept in memory before spilling */
 #define SPOOL_CHUNK (1u << 20)       /* read-back window */
-#define NONE UINT32_MAX
 
-/* Where every record sits, by the order of adding. */
-typedef struct evpos {
-    uint64_t off;            /* in the spool */
-    uint32_t prev;           /* the case's previous event, or NONE */
-} evpos;
 
 /* The sort key of an event: time, then its number. */
 typedef struct ord {
@@ -52,18 +46,14 @@ typedef struct spool {
 
 struct cw_run {
     cw_engine *e;
-    cw_run_stored_fn stored;
-    void *ud;
     spool sp;
-    evpos *pos;
+    uint64_t *pos;           /* by the order of adding: where the record is */
     size_t npos, cappos;
     ord *ord;
     size_t nord, capord;
     bool sorted;
-    uint32_t *head;          /* by case string id: its last event + 1 */
-    size_t nhead;
-    cw_time cur_at;          /* the event being processed: what a case */
-    uint64_t cur_seq;        /* brought back may see */
+    uint64_t *image;         /* by case string id: its latest image + 1 */
+    size_t nimage;
 };
 
 /* ---- the spool -------------------------------------------------------------- */
@@ -77,9 +67,9 @@ static void spool_free(spool *s)
         fclose(s->file);
 }
 
-static uint64_t spool_put(spool *s, const uint8_t *rec)
+/* Spool size bytes starting with their size (a record, or a sized image). */
+static uint64_t spool_put(spool *s, const uint8_t *rec, uint32_t size)
 {
-    uint32_t size = cw_rec_size(rec);
     uint64_t off;
 
     if (s->file == NULL && s->nmem + size <= SPOOL_MEMORY) {
@@ -152,13 +142,11 @@ static const uint8_t *spool_get(spool *s, uint64_t off)
 
 /* ---- the run ------------------------------------------------------------------ */
 
-cw_run *cw_run_new(cw_engine *e, cw_run_stored_fn stored, void *ud)
+cw_run *cw_run_new(cw_engine *e)
 {
     cw_run *r = cw_xcalloc(1, sizeof *r);
 
     r->e = e;
-    r->stored = stored;
-    r->ud = ud;
     r->sorted = true;
     return r;
 }
@@ -167,10 +155,12 @@ void cw_run_free(cw_run *r)
 {
     if (r == NULL)
         return;
+    if (r->e->loader.ud == r)
+        cw_engine_set_loader(r->e, NULL, 0);
     spool_free(&r->sp);
     free(r->pos);
     free(r->ord);
-    free(r->head);
+    free(r->image);
     free(r);
 }
 
@@ -180,10 +170,7 @@ uint32_t cw_run_add(cw_run *r, const uint8_t *rec, uint32_t csid)
     cw_time at = cw_rec_at(rec);
 
     CW_GROW(r->pos, r->cappos, r->npos + 1);
-    CW_GROW_ZEROED(r->head, r->nhead, csid);
-    r->pos[evno].off = spool_put(&r->sp, rec);
-    r->pos[evno].prev = r->head[csid] ? r->head[csid] - 1 : NONE;
-    r->head[csid] = evno + 1;
+    r->pos[evno] = spool_put(&r->sp, rec, cw_rec_size(rec));
     r->npos++;
     CW_GROW(r->ord, r->capord, r->nord + 1);
     if (r->nord > 0 && r->ord[r->nord - 1].at > at)
@@ -197,7 +184,7 @@ uint32_t cw_run_add(cw_run *r, const uint8_t *rec, uint32_t csid)
 
 const uint8_t *cw_run_record(cw_run *r, uint32_t evno)
 {
-    return evno < r->npos ? spool_get(&r->sp, r->pos[evno].off) : NULL;
+    return evno < r->npos ? spool_get(&r->sp, r->pos[evno]) : NULL;
 }
 
 size_t cw_run_size(const cw_run *r)
@@ -205,25 +192,39 @@ size_t cw_run_size(const cw_run *r)
     return r->npos;
 }
 
-/* The loader while the run goes on: the case's events already processed
- * (before the one under way in time order), its findings from the
- * caller. */
+/* The loader while the run goes on: images into the spool and back.
+ * An image is spooled behind its size, so that the spool reads it as it
+ * reads a record. */
+static int save_case(void *ud, cw_engine *e, const char *case_id, const void *image, size_t len)
+{
+    cw_run *r = ud;
+    uint32_t sid = cw_strtab_find(e->w->strs, case_id, strlen(case_id)), size = (uint32_t)len + 4;
+    uint8_t *buf;
+
+    if (sid == UINT32_MAX || len > UINT32_MAX - 4)
+        return CW_EINVAL;
+    buf = cw_xmalloc(size);
+    memcpy(buf, &size, 4);
+    memcpy(buf + 4, image, len);
+    CW_GROW_ZEROED(r->image, r->nimage, sid);
+    r->image[sid] = spool_put(&r->sp, buf, size) + 1;
+    free(buf);
+    return 0;
+}
+
 static int load_case(void *ud, cw_engine *e, const char *case_id)
 {
     cw_run *r = ud;
     uint32_t sid = cw_strtab_find(e->w->strs, case_id, strlen(case_id));
-    uint32_t i = sid != UINT32_MAX && sid < r->nhead && r->head[sid] ? r->head[sid] - 1 : NONE;
+    const uint8_t *p;
+    uint32_t size;
 
-    for (; i != NONE; i = r->pos[i].prev) {
-        const uint8_t *rec = spool_get(&r->sp, r->pos[i].off);
-        if (rec == NULL)
-            return CW_EIO;
-        if (cw_atseq_cmp(cw_rec_at(rec), cw_rec_seq(rec), r->cur_at, r->cur_seq) < 0)
-            cw_engine_load_record(e, rec);
-    }
-    if (r->stored != NULL)
-        r->stored(r->ud, e, case_id);
-    return 0;
+    if (sid == UINT32_MAX || sid >= r->nimage || r->image[sid] == 0)
+        return CW_ENOTFOUND;
+    if ((p = spool_get(&r->sp, r->image[sid] - 1)) == NULL)
+        return CW_EIO;
+    memcpy(&size, p, 4);
+    return cw_engine_load_image(e, p + 4, size - 4);
 }
 
 static int ord_cmp(const void *pa, const void *pb)
@@ -292,21 +293,21 @@ static void order(cw_run *r)
 
 void cw_run_process(cw_run *r, void (*every)(void *ud), void *ud, size_t n)
 {
-    cw_loader mine = { load_case, r }, before = r->e->loader;
-    int64_t idle = r->e->idle;
+    cw_loader mine = { load_case, save_case, r };
 
     order(r);
-    cw_engine_set_loader(r->e, &mine, idle > 0 ? idle : r->e->rs->idle_s);
+    /* the cases that leave the engine now come back from this spool, as
+     * long as the run lives (cw_run_free) */
+    if (r->e->loader.load == NULL)
+        cw_engine_set_loader(r->e, &mine, r->e->rs->idle_s);
     for (size_t i = 0; i < r->nord; i++) {
-        const uint8_t *rec = spool_get(&r->sp, r->pos[r->ord[i].evno].off);
+        const uint8_t *rec = spool_get(&r->sp, r->pos[r->ord[i].evno]);
         cw_case *c;
         bool in_order;
         if (rec == NULL) {
             cw_log(CW_LOG_ERROR, "an event could not be read back from the spool; it is left out");
             continue;
         }
-        r->cur_at = cw_rec_at(rec);
-        r->cur_seq = cw_rec_seq(rec);
         cw_engine_store(r->e, r->ord[i].csid, rec, &c, &in_order);
         /* in time order a case's next record is this one, unless the case
          * came back from the spool: then it is judged from its start */
@@ -319,5 +320,4 @@ void cw_run_process(cw_run *r, void (*every)(void *ud), void *ud, size_t n)
     }
     r->nord = 0;
     r->sorted = true;
-    cw_engine_set_loader(r->e, before.load ? &before : NULL, idle);
 }

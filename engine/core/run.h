@@ -11,12 +11,7 @@
 
 typedef struct cw_run cw_run;
 
-/* stored: for a case coming back to memory while the run goes on, hand
- * the engine what the caller holds of its findings (cw_engine_stored);
- * may be NULL. */
-typedef void (*cw_run_stored_fn)(void *ud, cw_engine *e, const char *case_id);
-
-cw_run *cw_run_new(cw_engine *e, cw_run_stored_fn stored, void *ud);
+cw_run *cw_run_new(cw_engine *e);
 void cw_run_free(cw_run *r);
 /* Add one record of case csid (copied). Records' seqs must be unique.
  * Returns its number (the order of adding). */
@@ -26,7 +21,8 @@ const uint8_t *cw_run_record(cw_run *r, uint32_t evno);
 size_t cw_run_size(const cw_run *r);
 /* Process what was added since the last call, in time order; every n
  * events call every(ud) (the caller flushes there, so that cases can
- * leave memory). The run is the engine's loader meanwhile. */
+ * leave memory). An engine without a loader gets the run's meanwhile
+ * (images in the spool). */
 void cw_run_process(cw_run *r, void (*every)(void *ud), void *ud, size_t n);
 
 #endif

@@ -197,6 +197,61 @@ void cw_rec_decode(const uint8_t *rec, cw_evbuf *b)
     ev->f = b->f;
 }
 
+static inline void map_u32(uint8_t *p, uint32_t (*fn)(void *, uint32_t), void *ud)
+{
+    uint32_t v;
+
+    memcpy(&v, p, 4);
+    v = fn(ud, v);
+    memcpy(p, &v, 4);
+}
+
+static inline void map_u16(uint8_t *p, uint32_t (*fn)(void *, uint32_t), void *ud)
+{
+    uint16_t v;
+
+    memcpy(&v, p, 2);
+    v = (uint16_t)fn(ud, v);
+    memcpy(p, &v, 2);
+}
+
+void cw_rec_map_ids(uint8_t *rec, uint32_t (*name)(void *ud, uint32_t id),
+                    uint32_t (*str)(void *ud, uint32_t id), void *ud)
+{
+    uint8_t *p = rec + 4;
+    uint16_t nf;
+
+    map_u16(p + 16, name, ud);          /* type */
+    memcpy(&nf, p + 18, 2);
+    map_u32(p + 20, str, ud);           /* unit */
+    map_u32(p + 24, str, ud);           /* actor */
+    p = rec + HDR + rec[HDR - 1] + 1;
+    for (uint16_t i = 0; i < nf; i++) {
+        uint8_t kind = p[2];
+        uint16_t n;
+        uint32_t len;
+        map_u16(p, name, ud);           /* field id */
+        p += 3;
+        switch (kind) {
+        case CW_V_BOOL: p += 1; break;
+        case CW_V_INT: case CW_V_TIME: p += 8; break;
+        case CW_V_DATE: p += 4; break;
+        case CW_V_STR: map_u32(p, str, ud); p += 4; break;
+        case CW_V_LIST:
+            memcpy(&n, p, 2);
+            p += 2;
+            for (uint16_t k = 0; k < n; k++, p += 4)
+                map_u32(p, str, ud);
+            break;
+        case CW_V_RAW:
+            memcpy(&len, p, 4);
+            p += 4 + len + 1;
+            break;
+        default: break;
+        }
+    }
+}
+
 uint64_t cw_rec_body_hash(const uint8_t *rec, uint32_t case_id)
 {
     const uint8_t *p = rec + HDR + rec[HDR - 1] + 1, *end = rec + cw_rec_size(rec);

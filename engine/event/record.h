@@ -102,6 +102,12 @@ static inline int cw_atseq_cmp(cw_time a_at, uint64_t a_seq, cw_time b_at, uint6
     return a_seq < b_seq ? -1 : a_seq > b_seq;
 }
 
+/* Rewrite in place every names id (type, field names) of rec with
+ * name(ud, id) and every string id (unit, actor, string and list values)
+ * with str(ud, id): records made portable between processes, and back. */
+void cw_rec_map_ids(uint8_t *rec, uint32_t (*name)(void *ud, uint32_t id),
+                    uint32_t (*str)(void *ud, uint32_t id), void *ud);
+
 /* A hash of the event's content (the record without its seq, and the
  * case it belongs to): equal for the same event sent twice, whatever the
  * spacing, string escapes and order of the envelope and data keys. Values

@@ -44,15 +44,6 @@ struct cw_eval {
     cw_time now;             /* the evaluation's now, for flushes */
 };
 
-static void stored(void *ud, cw_engine *e, const char *case_id)
-{
-    cw_eval *ev = ud;
-    uint32_t sid = cw_strtab_find(e->w->strs, case_id, strlen(case_id));
-
-    if (sid != UINT32_MAX)
-        cw_results_stored(ev->res, sid);
-}
-
 cw_eval *cw_eval_new(cw_engine *e)
 {
     cw_eval *ev = cw_xcalloc(1, sizeof *ev);
@@ -60,7 +51,7 @@ cw_eval *cw_eval_new(cw_engine *e)
     ev->e = e;
     ev->p = cw_evparser_new();
     ev->res = cw_results_new(e);
-    ev->run = cw_run_new(e, stored, ev);
+    ev->run = cw_run_new(e);
     ev->now = CW_TIME_NONE;
     return ev;
 }

@@ -6,12 +6,9 @@
 #include "base/util.h"
 #include "core/engine_int.h"
 
-#define NONE UINT32_MAX
-
 typedef struct entry {
     const cw_rule *rule;
     uint32_t case_sid, subject, unit;
-    uint32_t next;           /* the next entry of the same case, or NONE */
     uint8_t state;
     bool alive;
     cw_time due, raised;
@@ -26,8 +23,6 @@ struct cw_results {
     size_t n, cap, nalive;
     uint32_t *slot;          /* open addressing: entry index + 1 */
     size_t nslot;
-    uint32_t *head;          /* by case string id: its first entry + 1 */
-    size_t nhead;
 };
 
 cw_results *cw_results_new(cw_engine *e)
@@ -48,7 +43,6 @@ void cw_results_free(cw_results *r)
     }
     free(r->v);
     free(r->slot);
-    free(r->head);
     free(r);
 }
 
@@ -72,7 +66,7 @@ static void rehash(cw_results *r, size_t n)
     }
 }
 
-/* The entry of the key, or NULL with (create) a new one linked to its case. */
+/* The entry of the key, or NULL, or (create) a new one. */
 static entry *lookup(cw_results *r, const cw_rule *rule, uint32_t case_sid, uint32_t subject,
                      bool create)
 {
@@ -96,9 +90,6 @@ static entry *lookup(cw_results *r, const cw_rule *rule, uint32_t case_sid, uint
     r->v[r->n].rule = rule;
     r->v[r->n].case_sid = case_sid;
     r->v[r->n].subject = subject;
-    CW_GROW_ZEROED(r->head, r->nhead, case_sid);
-    r->v[r->n].next = r->head[case_sid] ? r->head[case_sid] - 1 : NONE;
-    r->head[case_sid] = (uint32_t)r->n + 1;
     r->slot[j] = (uint32_t)++r->n;
     if (r->n * 2 > r->nslot)
         rehash(r, r->nslot * 2);
@@ -172,17 +163,6 @@ cw_sink cw_results_sink(cw_results *r)
     return (cw_sink){ on_upsert, on_remove, r };
 }
 
-void cw_results_stored(cw_results *r, uint32_t case_sid)
-{
-    cw_strtab *strs = r->e->w->strs;
-    uint32_t i = case_sid < r->nhead && r->head[case_sid] ? r->head[case_sid] - 1 : NONE;
-
-    for (; i != NONE; i = r->v[i].next)
-        if (r->v[i].alive)
-            cw_engine_stored(r->e, r->v[i].rule->info.id, cw_strtab_str(strs, case_sid),
-                             cw_strtab_str(strs, r->v[i].subject), r->v[i].digest);
-}
-
 /* Output order: case number, rule id, subject. */
 typedef struct oref {
     const char *case_id, *rule, *subject;
@@ -247,7 +227,7 @@ size_t cw_results_count(const cw_results *r)
 
 size_t cw_results_memory(const cw_results *r)
 {
-    size_t n = r->cap * sizeof *r->v + r->nslot * sizeof *r->slot + r->nhead * sizeof *r->head;
+    size_t n = r->cap * sizeof *r->v + r->nslot * sizeof *r->slot;
 
     for (size_t i = 0; i < r->n; i++)
         n += (r->v[i].message ? strlen(r->v[i].message) + 1 : 0) + (r->v[i].events ? 32 : 0);

@@ -17,9 +17,6 @@ cw_results *cw_results_new(cw_engine *e);
 void cw_results_free(cw_results *r);
 /* A sink for cw_engine_flush that writes into r. */
 cw_sink cw_results_sink(cw_results *r);
-/* Hand the stored findings of case_sid to the engine (cw_engine_stored),
- * for a case coming back to memory. */
-void cw_results_stored(cw_results *r, uint32_t case_sid);
 /* Every finding in output order; non-zero from fn stops and is returned. */
 int cw_results_each(cw_results *r, int (*fn)(void *ud, const cw_finding *f), void *ud);
 size_t cw_results_count(const cw_results *r);

@@ -16,6 +16,13 @@
 #include "base/timeutil.h"
 #include "base/util.h"
 
+/* A case's image on its way to case_state. */
+typedef struct pending_image {
+    uint32_t csid;
+    void *image;
+    size_t len;
+} pending_image;
+
 /* A problem with a stored event, written with the next flush. */
 typedef struct problem {
     uint64_t seq;
@@ -46,6 +53,9 @@ struct cw_service {
     size_t nreplay, capreplay;
     problem *probs;
     size_t nprobs, capprobs;
+    /* images of cases that left memory, written with the next flush */
+    struct pending_image *images;
+    size_t nimages, capimages;
     /* shared with other threads */
     pthread_mutex_t mu;
     pthread_cond_t cv;       /* the service waits here */
@@ -321,7 +331,17 @@ static int write_problems(cw_service *s, cw_store_tx *t)
     for (size_t i = 0; i < s->nprobs && rc == 0; i++)
         rc = cw_store_tx_problem(t, s->probs[i].seq, s->probs[i].id, s->probs[i].field,
                                  s->probs[i].msg);
+    for (size_t i = 0; i < s->nimages && rc == 0; i++)
+        rc = cw_store_tx_case_image(t, cw_strtab_str(s->w->strs, s->images[i].csid),
+                                    s->images[i].image, s->images[i].len);
     return rc;
+}
+
+static void images_clear(cw_service *s)
+{
+    for (size_t i = 0; i < s->nimages; i++)
+        free(s->images[i].image);
+    s->nimages = 0;
 }
 
 /* Write what changed, the problems and the checkpoint, in one
@@ -334,7 +354,8 @@ static int flush(cw_service *s, cw_err *err)
     uint64_t puts = 0, withdrawals = 0, ckpt = s->rebuilding ? 0 : s->low;
     int rc;
 
-    if (cw_engine_dirty(s->e) == 0 && s->nprobs == 0 && ckpt == s->mine.checkpoint)
+    if (cw_engine_dirty(s->e) == 0 && s->nprobs == 0 && s->nimages == 0 &&
+        ckpt == s->mine.checkpoint)
         return 0;
     if ((t = cw_store_tx_begin(s->db, err)) == NULL) {
         rc = err->code;
@@ -358,6 +379,7 @@ out:
     }
     cw_engine_flush_end(s->e, true);
     s->nprobs = 0;
+    images_clear(s);
     s->mine.checkpoint = ckpt;
     s->mine.flushes++;
     s->mine.findings_written += puts;
@@ -386,21 +408,53 @@ static int load_finding(void *ud, const cw_store_finding *f)
     return 0;
 }
 
-/* The engine's loader: a case's events and findings from the store, on a
+static int load_image(void *ud, const void *image, size_t len)
+{
+    return cw_engine_load_image(ud, image, len);
+}
+
+/* The engine's loader: a case's image (still on its way to the store, or
+ * from case_state), else its events and findings, from the store on a
  * connection of its own (the main one may be reading). */
 static int load_case(void *ud, cw_engine *e, const char *case_id)
 {
     cw_service *s = ud;
+    uint32_t sid = cw_engine_case_sid(e, case_id, strlen(case_id));
+    bool got = false;
     cw_err err;
     int rc;
 
-    if ((rc = cw_store_case_events(s->ldb, case_id, load_event, e, &err)) < 0 ||
+    s->mine.loaded++;
+    for (size_t i = s->nimages; i-- > 0;)
+        if (s->images[i].csid == sid)
+            return cw_engine_load_image(e, s->images[i].image, s->images[i].len);
+    if ((rc = cw_store_case_image(s->ldb, case_id, load_image, e, &err)) == 0)
+        got = true;
+    if (rc == 0 && got && cw_engine_case_live(e, sid) != NULL &&
+        cw_engine_case_live(e, sid)->nev > 0)
+        return 0;
+    if (rc < 0 ||
+        (rc = cw_store_case_events(s->ldb, case_id, load_event, e, &err)) < 0 ||
         (rc = cw_store_case_findings(s->ldb, case_id, load_finding, e, &err)) < 0) {
         cw_log(CW_LOG_ERROR, "case %s: %s", case_id, err.msg);
         cw_db_reconnect(s->ldb, &err);
         return rc;
     }
-    s->mine.loaded++;
+    return 0;
+}
+
+/* The engine's save: the image goes with the next flush. */
+static int save_case(void *ud, cw_engine *e, const char *case_id, const void *image, size_t len)
+{
+    cw_service *s = ud;
+    pending_image *p;
+
+    CW_GROW(s->images, s->capimages, s->nimages + 1);
+    p = &s->images[s->nimages++];
+    p->csid = cw_engine_case_sid(e, case_id, strlen(case_id));
+    p->image = cw_xmalloc(len ? len : 1);
+    memcpy(p->image, image, len);
+    p->len = len;
     return 0;
 }
 
@@ -456,16 +510,6 @@ static int spool_event(void *ud, const cw_store_event *ev)
     return 0;
 }
 
-/* While the run goes on, what the store holds of a case coming back. */
-static void run_stored(void *ud, cw_engine *e, const char *case_id)
-{
-    cw_service *s = ud;
-    cw_err err;
-
-    if (cw_store_case_findings(s->ldb, case_id, load_finding, e, &err) < 0)
-        cw_log(CW_LOG_ERROR, "case %s: %s", case_id, err.msg);
-}
-
 static void run_flush(void *ud)
 {
     rebuilding *rb = ud;
@@ -485,7 +529,7 @@ static void run_flush(void *ud)
  */
 static int rebuild(cw_service *s, cw_err *err)
 {
-    rebuilding rb = { s, cw_run_new(s->e, run_stored, s), 0, 0, { 0 } };
+    rebuilding rb = { s, cw_run_new(s->e), 0, 0, { 0 } };
     double t0 = cw_mono_s();
     uint64_t before;
     int rc;
@@ -575,7 +619,7 @@ int cw_service_open(cw_service **out, cw_config *cfg, const cw_service_opts *o, 
         return rc;
     }
     {
-        cw_loader l = { load_case, s };
+        cw_loader l = { load_case, save_case, s };
         cw_engine_set_loader(s->e, &l, s->rs->idle_s);
     }
     if ((rc = start(s, err)) < 0) {
@@ -600,6 +644,8 @@ void cw_service_close(cw_service *s)
     free(s->fresh);
     free(s->replay);
     free(s->probs);
+    images_clear(s);
+    free(s->images);
     free(s->rules);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);

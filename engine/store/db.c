@@ -275,8 +275,9 @@ static MYSQL_STMT *stmt_run(cw_db *db, const char *sql, const cw_dbarg *args, si
             b[i].buffer = (void *)&args[i].i;
             break;
         case CW_DBA_STR:
+        case CW_DBA_BLOB:
             lens[i] = (unsigned long)args[i].len;
-            b[i].buffer_type = MYSQL_TYPE_STRING;
+            b[i].buffer_type = args[i].kind == CW_DBA_BLOB ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
             b[i].buffer = (void *)args[i].s;
             b[i].buffer_length = lens[i];
             b[i].length = &lens[i];
@@ -454,6 +455,15 @@ void cw_dbbatch_str(cw_dbbatch *b, const char *s, size_t len)
     v->off = b->strs.n;
     v->len = len;
     cw_buf_put(&b->strs, s, len);
+}
+
+void cw_dbbatch_blob(cw_dbbatch *b, const void *p, size_t len)
+{
+    struct cw_dbbval *v = bval(b, CW_DBA_BLOB);
+
+    v->off = b->strs.n;
+    v->len = len;
+    cw_buf_put(&b->strs, p, len);
 }
 
 void cw_dbbatch_int(cw_dbbatch *b, int64_t i)

@@ -48,7 +48,7 @@ int cw_db_scalar(cw_db *db, const char *sql, int64_t *out, cw_err *err);
 
 /* A bound argument of a prepared statement. */
 typedef struct cw_dbarg {
-    enum { CW_DBA_NULL, CW_DBA_INT, CW_DBA_STR } kind;
+    enum { CW_DBA_NULL, CW_DBA_INT, CW_DBA_STR, CW_DBA_BLOB } kind;
     int64_t i;
     const char *s;
     size_t len;
@@ -84,6 +84,7 @@ typedef struct cw_dbbatch {
 void cw_dbbatch_init(cw_dbbatch *b, const char *head, const char *row, unsigned ncols,
                      const char *tail);
 void cw_dbbatch_str(cw_dbbatch *b, const char *s, size_t len);
+void cw_dbbatch_blob(cw_dbbatch *b, const void *p, size_t len);
 void cw_dbbatch_int(cw_dbbatch *b, int64_t i);
 void cw_dbbatch_null(cw_dbbatch *b);
 /* The row's values are in: send when the statement is full. */

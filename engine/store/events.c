@@ -159,3 +159,27 @@ int cw_store_insert_conflicts(cw_db *db, const cw_store_body *b, size_t n, const
     free(a);
     return rc;
 }
+
+typedef struct imread {
+    cw_store_image_fn fn;
+    void *ud;
+} imread;
+
+static int image_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+{
+    imread *r = ud;
+
+    if (ncols < 1 || row[0] == NULL)
+        return 0;
+    return r->fn(r->ud, row[0], lens[0]);
+}
+
+int cw_store_case_image(cw_db *db, const char *case_id, cw_store_image_fn fn, void *ud,
+                        cw_err *err)
+{
+    imread r = { fn, ud };
+    cw_dbarg a = CW_DBA_S(case_id);
+
+    return cw_db_pquery(db, "SELECT image FROM case_state WHERE case_id = ?", &a, 1, image_row, &r,
+                        err);
+}

@@ -174,7 +174,7 @@ int cw_store_count_findings(cw_db *db, const char *scope, bool by_rule, cw_store
 
 struct cw_store_tx {
     cw_db *db;
-    cw_dbbatch up, wd, pr;   /* statements being built */
+    cw_dbbatch up, wd, pr, im;   /* statements being built */
     uint64_t puts, withdrawals;
     int rc;                  /* the first failure */
     cw_err err;
@@ -205,6 +205,8 @@ cw_store_tx *cw_store_tx_begin(cw_db *db, cw_err *err)
                     ") AND state <> 'withdrawn'");
     cw_dbbatch_init(&t->pr, "INSERT IGNORE INTO event_problems (seq, event_id, field, message) VALUES ",
                     "(?,?,?,?)", 4, NULL);
+    cw_dbbatch_init(&t->im, "INSERT INTO case_state (case_id, image) VALUES ", "(?,?)", 2,
+                    " ON DUPLICATE KEY UPDATE image = VALUES(image)");
     return t;
 }
 
@@ -265,6 +267,13 @@ int cw_store_tx_problem(cw_store_tx *t, uint64_t seq, const char *id, const char
     return row_done(t, &t->pr);
 }
 
+int cw_store_tx_case_image(cw_store_tx *t, const char *case_id, const void *image, size_t len)
+{
+    str(&t->im, case_id);
+    cw_dbbatch_blob(&t->im, image, len);
+    return row_done(t, &t->im);
+}
+
 int cw_store_tx_checkpoint(cw_store_tx *t, const char *engine, uint64_t seq)
 {
     cw_dbarg a[2] = { CW_DBA_S(engine), CW_DBA_I(seq) };
@@ -281,6 +290,7 @@ static void tx_free(cw_store_tx *t)
     cw_dbbatch_free(&t->up);
     cw_dbbatch_free(&t->wd);
     cw_dbbatch_free(&t->pr);
+    cw_dbbatch_free(&t->im);
     free(t);
 }
 
@@ -295,6 +305,8 @@ int cw_store_tx_commit(cw_store_tx *t, cw_err *err)
         t->rc = cw_dbbatch_send(t->db, &t->wd, &t->err);
     if (t->rc == 0)
         t->rc = cw_dbbatch_send(t->db, &t->pr, &t->err);
+    if (t->rc == 0)
+        t->rc = cw_dbbatch_send(t->db, &t->im, &t->err);
     if ((rc = t->rc) == 0)
         rc = cw_db_commit(t->db, &t->err);
     if (rc < 0) {

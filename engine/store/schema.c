@@ -172,6 +172,12 @@ static const char *const v4[] = {
     "CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events FOR EACH ROW "
     "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'events are append-only'",
     "CREATE UNIQUE INDEX IF NOT EXISTS events_gseq ON events (gseq)",
+    /* cases out of the engine's memory, as it left them */
+    "CREATE TABLE IF NOT EXISTS case_state ("
+    "  case_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY,"
+    "  image LONGBLOB NOT NULL,"
+    "  updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)"
+    ") ENGINE=InnoDB",
     "CREATE TRIGGER IF NOT EXISTS events_log_order BEFORE INSERT ON events FOR EACH ROW BEGIN\n"
     "  DECLARE g BIGINT UNSIGNED;\n"
     "  SELECT next + 1 INTO g FROM event_log WHERE id = 0 FOR UPDATE;\n"
@@ -185,7 +191,7 @@ static const migration migrations[] = {
     { 1, "events, findings, reviews, checkpoint", v1 },
     { 2, "findings indexes for inspectors' lists", v2 },
     { 3, "withdrawn findings keep their identity; assigned and reopened reviews", v3 },
-    { 4, "a gapless, commit-ordered event log (gseq) for the engine's reads", v4 },
+    { 4, "a gapless, commit-ordered event log (gseq); cases out of the engine's memory", v4 },
 };
 
 int cw_store_schema_version(cw_db *db, int *version, cw_err *err)

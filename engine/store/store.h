@@ -13,7 +13,8 @@
  *   findings          one row per (rule, case, subject), upserted; a
  *                     finding the rules no longer give stays, withdrawn
  *   finding_reviews   append-only audit of the review lifecycle
- *   engine_checkpoint the last seq evaluated, per engine
+ *   engine_checkpoint the last gseq evaluated, per engine
+ *   case_state        the image of each case out of the engine's memory
  *   cw_schema         applied migrations
  * Triggers refuse UPDATE and DELETE on the append-only tables.
  *
@@ -116,6 +117,12 @@ bool cw_store_consecutive_seqs(cw_db *db);
 int cw_store_insert_conflicts(cw_db *db, const cw_store_body *b, size_t n, const char *source,
                               cw_err *err);
 
+/* The image of a case out of the engine's memory: fn called once when
+ * there is one. */
+typedef int (*cw_store_image_fn)(void *ud, const void *image, size_t len);
+int cw_store_case_image(cw_db *db, const char *case_id, cw_store_image_fn fn, void *ud,
+                        cw_err *err);
+
 /* ---- findings ---------------------------------------------------------------- */
 
 /* A finding row, with every column named; strings borrowed for the call. */
@@ -213,6 +220,8 @@ int cw_store_tx_withdraw(cw_store_tx *t, const char *rule, const char *case_id,
 int cw_store_tx_problem(cw_store_tx *t, uint64_t seq, const char *id, const char *field,
                         const char *msg);
 int cw_store_tx_checkpoint(cw_store_tx *t, const char *engine, uint64_t seq);
+/* A case's image as it leaves the engine's memory (replacing its last). */
+int cw_store_tx_case_image(cw_store_tx *t, const char *case_id, const void *image, size_t len);
 /* Commit and free t; on failure everything is rolled back. */
 int cw_store_tx_commit(cw_store_tx *t, cw_err *err);
 void cw_store_tx_abort(cw_store_tx *t);
