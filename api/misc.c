@@ -89,9 +89,8 @@ void cw_api_healthz(req *r, const char *arg)
 
 void cw_api_readyz(req *r, const char *arg)
 {
-    (void)arg;
     cw_service_stats st;
-    uint64_t max = 0;
+    uint64_t max = 0, lag;
     cw_db *db;
     cw_err err;
 
@@ -102,9 +101,15 @@ void cw_api_readyz(req *r, const char *arg)
         return;
     if (cw_store_max_gseq(db, &max, &err) < 0)
         return cw_api_db_failed(r, &err);
-    cw_api_json(r, 200, json_pack("{s:s,s:I,s:I}", "status", "ready", "checkpoint",
-                                  (json_int_t)st.checkpoint, "lag",
-                                  (json_int_t)(max > st.checkpoint ? max - st.checkpoint : 0)));
+    lag = max > st.checkpoint ? max - st.checkpoint : 0;
+    /* far behind the log: findings are not to be trusted as current */
+    if (lag > r->a->cfg->max_lag)
+        return cw_api_error(r, 503, "lagging", NULL, "the engine is %llu events behind the log "
+                            "(more than engine.max_lag = %u)", (unsigned long long)lag,
+                            r->a->cfg->max_lag);
+    cw_api_json(r, 200, json_pack("{s:s,s:I,s:I,s:s}", "status", "ready", "checkpoint",
+                                  (json_int_t)st.checkpoint, "lag", (json_int_t)lag,
+                                  "start", st.start));
 }
 
 static int metric_row(void *ud, const char *rule, const char *state, uint64_t n)

@@ -1345,23 +1345,26 @@ static void reset(disc *d)
     memset(&d->pe, 0, sizeof d->pe);
 }
 
-static uint64_t ident_of(const cw_case_info *ci, const dec *k)
+/* FNV-1a of a string: what names a decision must mean the same in
+ * another process (a snapshot), so strings, not their ids. */
+static uint64_t fnv(uint64_t f, const char *p)
 {
-    uint64_t h = mix(0x5a17c7e4d15c0001ULL, ci->id);
+    for (; *p; p++)
+        f = (f ^ (unsigned char)*p) * 0x100000001b3ULL;
+    return f;
+}
+
+static uint64_t ident_of(cw_ctx *ctx, const cw_case_info *ci, const dec *k)
+{
+    uint64_t h = mix(0x5a17c7e4d15c0001ULL, fnv(0xcbf29ce484222325ULL, H->str(ctx, ci->id)));
 
     h = mix(h, (uint64_t)k->at);
-    h = mix(h, k->unit);
-    h = mix(h, k->cause);
+    h = mix(h, fnv(0xcbf29ce484222325ULL, H->str(ctx, k->unit)));
+    h = mix(h, fnv(0xcbf29ce484222325ULL, H->str(ctx, k->cause)));
     h = mix(h, (uint64_t)(k->tier + 1));
     h = mix(h, (uint64_t)k->fine);
     h = mix(h, (uint64_t)k->days);
-    {
-        uint64_t f = 0xcbf29ce484222325ULL;     /* FNV-1a over the event id */
-        for (const char *p = k->id; *p; p++)
-            f = (f ^ (unsigned char)*p) * 0x100000001b3ULL;
-        h = mix(h, f);
-    }
-    return h;
+    return mix(h, fnv(0xcbf29ce484222325ULL, k->id));
 }
 
 /* The unit prefix as a number and its length in digits (0: none). */
@@ -1400,7 +1403,7 @@ static const verdict *peer_decision(disc *d, cw_ctx *ctx, const cw_case *c,
                                     const cw_case_info *ci, const dec *k, int rowi, verdict *out)
 {
     peers *pe = &d->pe;
-    uint64_t ident = ident_of(ci, k), pval;
+    uint64_t ident = ident_of(ctx, ci, k), pval;
     int plen = unit_prefix(d, ctx, k->unit, &pval);
     group *g;
     rec *x;
@@ -1458,11 +1461,11 @@ static const verdict *peer_decision(disc *d, cw_ctx *ctx, const cw_case *c,
 }
 
 /* The verdict found earlier for a decision of the case, or NULL. */
-static const verdict *peer_recall(disc *d, const cw_case_info *ci, const dec *k)
+static const verdict *peer_recall(disc *d, cw_ctx *ctx, const cw_case_info *ci, const dec *k)
 {
     rec *x = rec_find(&d->pe, k->seq);
 
-    if (x == NULL || x->verdict == 0 || x->ident != ident_of(ci, k))
+    if (x == NULL || x->verdict == 0 || x->ident != ident_of(ctx, ci, k))
         return NULL;
     return &d->pe.v[x->verdict - 1];
 }
@@ -1952,7 +1955,7 @@ static int visit(void *ud, const cw_case *c, const cw_event *ev)
         if (ri < 0 || k->tier < 0)
             return 0;
         got = k->seq == w->ev->seq ? peer_decision(d, w->ctx, w->c, &w->ci, k, ri, &v)
-                                   : peer_recall(d, &w->ci, k);
+                                   : peer_recall(d, w->ctx, &w->ci, k);
         if (got != NULL)
             report_peer(d, w, got);
     }
@@ -2005,6 +2008,110 @@ static int on_event(void *inst, cw_ctx *ctx, const cw_case *c, const cw_event *e
     return H->sync(ctx, c, &f, 1);
 }
 
+/* ---- the peers' state in a snapshot ------------------------------------- */
+
+#define SNAP_MAGIC 0x31504e53u      /* "SNP1" */
+
+static int save(void *inst, cw_ctx *ctx, void (*out)(void *w, const void *p, size_t n), void *w)
+{
+    disc *d = inst;
+    const peers *pe = &d->pe;
+    uint32_t u = SNAP_MAGIC;
+    uint64_t n = pe->ngroups;
+
+    (void)ctx;
+    if (d->check != K_PEER)
+        return 0;
+    out(w, &u, 4);
+    out(w, &n, 8);
+    for (size_t i = 0; i < pe->nslot; i++) {
+        const group *g = pe->slot[i];
+        uint64_t hdr[4];
+        if (g == NULL)
+            continue;
+        hdr[0] = g->key;
+        hdr[1] = (uint64_t)g->head;
+        hdr[2] = g->n - g->base;
+        hdr[3] = (uint64_t)(g->ms_lo - g->base) << 32 | (g->ms_hi - g->base);
+        out(w, hdr, sizeof hdr);
+        out(w, g->e + g->base, (g->n - g->base) * sizeof *g->e);
+    }
+    n = pe->nr;
+    out(w, &n, 8);
+    for (size_t i = 0; i < pe->capr; i++)
+        if (pe->r[i].used)
+            out(w, &pe->r[i], sizeof pe->r[i]);
+    n = pe->nv;
+    out(w, &n, 8);
+    out(w, pe->v, pe->nv * sizeof *pe->v);
+    return 0;
+}
+
+typedef struct reader {
+    const uint8_t *p, *end;
+    bool bad;
+} reader;
+
+static void take(reader *r, void *v, size_t n)
+{
+    if ((size_t)(r->end - r->p) < n) {
+        r->bad = true;
+        memset(v, 0, n);
+        return;
+    }
+    memcpy(v, r->p, n);
+    r->p += n;
+}
+
+static int load(void *inst, cw_ctx *ctx, const void *data, size_t len)
+{
+    disc *d = inst;
+    peers *pe = &d->pe;
+    reader r = { data, (const uint8_t *)data + len, false };
+    uint32_t u;
+    uint64_t n;
+
+    if (d->check != K_PEER)
+        return 0;
+    reset(d);
+    pe->gen = H->generation(ctx);
+    take(&r, &u, 4);
+    if (u != SNAP_MAGIC)
+        return -1;
+    take(&r, &n, 8);
+    for (uint64_t i = 0; i < n && !r.bad; i++) {
+        uint64_t hdr[4];
+        group *g;
+        take(&r, hdr, sizeof hdr);
+        if (r.bad || hdr[2] > (uint64_t)(r.end - r.p) / sizeof(pentry))
+            return -1;
+        g = group_get(pe, hdr[0]);
+        g->head = (cw_time)hdr[1];
+        g->n = g->cap = (size_t)hdr[2];
+        g->e = xrealloc(NULL, (g->n ? g->n : 1) * sizeof *g->e);
+        take(&r, g->e, g->n * sizeof *g->e);
+        g->ms_lo = (size_t)(hdr[3] >> 32);
+        g->ms_hi = (size_t)(hdr[3] & 0xffffffffu);
+        if (g->ms_lo > g->ms_hi || g->ms_hi > g->n)
+            return -1;
+        for (size_t k = g->ms_lo; k < g->ms_hi; k++)
+            ms_add(g, &g->e[k]);
+    }
+    take(&r, &n, 8);
+    for (uint64_t i = 0; i < n && !r.bad; i++) {
+        rec x;
+        take(&r, &x, sizeof x);
+        *rec_add(pe, x.seq) = x;
+    }
+    take(&r, &n, 8);
+    if (r.bad || n > (uint64_t)(r.end - r.p) / sizeof(verdict))
+        return -1;
+    grow((void **)&pe->v, &pe->capv, (size_t)n ? (size_t)n : 1, sizeof *pe->v);
+    take(&r, pe->v, (size_t)n * sizeof *pe->v);
+    pe->nv = (size_t)n;
+    return r.bad || r.p != r.end ? -1 : 0;
+}
+
 static const cw_model discretion_model = {
     .struct_size = sizeof(cw_model),
     .name = "discretion",
@@ -2012,6 +2119,8 @@ static const cw_model discretion_model = {
     .configure = configure,
     .on_event = on_event,
     .release = release,
+    .save = save,
+    .load = load,
 };
 
 CW_PLUGIN_DEFINE(H, "discretion", "1.0", &discretion_model)

@@ -1,5 +1,8 @@
 #include "base/util.h"
 
+#include <dirent.h>
+#include <errno.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -212,4 +215,39 @@ void cw_buf_free(cw_buf *b)
     free(b->p);
     b->p = NULL;
     b->n = b->cap = 0;
+}
+
+static int path_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cw_dir_list(const char *dir, const char *suffix, char ***out, size_t *n)
+{
+    size_t sl = strlen(suffix), cap = 0;
+    struct dirent *de;
+    DIR *d = opendir(dir);
+
+    *out = NULL;
+    *n = 0;
+    if (d == NULL)
+        return -errno;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.' || len <= sl || strcmp(de->d_name + len - sl, suffix) != 0)
+            continue;
+        CW_GROW(*out, cap, *n + 1);
+        (*out)[(*n)++] = cw_path_join(dir, de->d_name);
+    }
+    closedir(d);
+    if (*n > 1)
+        qsort(*out, *n, sizeof **out, path_cmp);
+    return (int)*n;
+}
+
+void cw_paths_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
 }

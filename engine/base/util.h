@@ -80,4 +80,11 @@ char *cw_path_join(const char *dir, const char *name);
 /* Read a whole file into a NUL-terminated heap buffer. Returns 0 or -errno. */
 int cw_read_file(const char *path, char **buf, size_t *len);
 
+/* The paths (dir/name) of the entries of dir whose name ends in suffix
+ * and does not start with a dot, sorted by name, into *out (free each
+ * and the array with cw_paths_free). Returns how many, or -errno when dir
+ * cannot be read. */
+int cw_dir_list(const char *dir, const char *suffix, char ***out, size_t *n);
+void cw_paths_free(char **v, size_t n);
+
 #endif

@@ -32,7 +32,7 @@ bool cw__case_gone(const cw_engine *e, uint32_t sid)
     return sid < e->ncase_of && e->case_of[sid] == CW_CASE_GONE;
 }
 
-static cw_case *case_new(cw_engine *e, uint32_t sid)
+cw_case *cw__case_new(cw_engine *e, uint32_t sid)
 {
     cw_case *c = cw_xcalloc(1, sizeof *c);
     uint32_t idx;
@@ -64,7 +64,7 @@ cw_case *cw__case_get(cw_engine *e, uint32_t sid, int *how)
     *how = CW_GOT_LIVE;
     if (c != NULL)
         return c;
-    c = case_new(e, sid);
+    c = cw__case_new(e, sid);
     if (!gone)
         return c;
     /* back from where it went: its image, or else its events */

@@ -267,6 +267,14 @@ uint64_t cw_finding_digest(const char *rule, const char *case_id, const char *su
 /* f's events as a JSON array, into b. */
 void cw_finding_events_json(const cw_finding *f, struct cw_buf *b);
 
+/* The engine's state as a snapshot (core/snapshot.c), into out; only
+ * right after a flush that stored everything (else CW_EINVAL). */
+int cw_engine_snapshot(cw_engine *e, struct cw_buf *out);
+/* Read a snapshot back into a new engine over the same rules. Returns 0,
+ * CW_EPARSE, or CW_ERULE (a model refused its state): the caller then
+ * judges the log again in a new engine. */
+int cw_engine_restore(cw_engine *e, const void *data, size_t n);
+
 /* Bytes held by cases, timelines, findings and indexes. */
 size_t cw_engine_memory(const cw_engine *e);
 /* Cases replayed from their start because an event arrived behind. */

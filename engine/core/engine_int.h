@@ -124,6 +124,8 @@ void cw__evbuf_pop(cw_engine *e);
 
 /* ---- cases (case.c) ---- */
 
+/* A new, empty case of string id sid, in memory. */
+cw_case *cw__case_new(cw_engine *e, uint32_t sid);
 /* The case of string id sid in memory, or NULL (unknown, or gone). */
 cw_case *cw__case_live(const cw_engine *e, uint32_t sid);
 /* How cw__case_get found a case. */
@@ -165,6 +167,13 @@ void cw__case_image(const cw_engine *e, const cw_case *c, cw_buf *out);
 /* Fill c (new, empty, with its id) from an image; its finding records
  * of rules that are gone become orphans. 0 or CW_EPARSE. */
 int cw__case_from_image(cw_engine *e, cw_case *c, const uint8_t *p, size_t n);
+/* The case an image is of (its string id), or UINT32_MAX. */
+uint32_t cw__image_case(cw_engine *e, const uint8_t *p, size_t n);
+
+/* The same for a list of records; fn gets each back (to copy). */
+void cw__records_image(const cw_engine *e, const uint8_t *const *recs, size_t n, cw_buf *out);
+int cw__records_from_image(cw_engine *e, const uint8_t *p, size_t n,
+                           void (*fn)(void *ud, uint32_t i, uint8_t *rec), void *ud);
 
 /* ---- cross-case indexes (index.c) ---- */
 
@@ -182,6 +191,8 @@ void cw__revisit_indexed(cw_engine *e, int type, int fid, uint32_t value);
 /* Drop what fell out of the windows; keep stubs of permanent specs. */
 void cw__index_sweep(cw_engine *e);
 void cw__index_clear(cw_engine *e);
+/* The lookup table again, after entries were put in by hand. */
+void cw__index_rehash(cw_engine *e);
 void cw__index_free(cw_engine *e);
 size_t cw__index_memory(const cw_engine *e);
 

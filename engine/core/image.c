@@ -335,6 +335,21 @@ static void get_frec(cw_engine *e, cw_case *c, imgr *r)
     cw__frec_insert(c, &f);
 }
 
+uint32_t cw__image_case(cw_engine *e, const uint8_t *p, size_t n)
+{
+    imgr r = { p, p + n, false, NULL, NULL, 0, 0 };
+    uint32_t sid;
+
+    if (n < 4 || memcmp(p, MAGIC, 4) != 0)
+        return UINT32_MAX;
+    r.p += 4;
+    get_tables(e, &r);
+    sid = get_str(&r);
+    free(r.names);
+    free(r.strs);
+    return r.bad ? UINT32_MAX : sid;
+}
+
 int cw__case_from_image(cw_engine *e, cw_case *c, const uint8_t *p, size_t n)
 {
     imgr r = { p, p + n, false, NULL, NULL, 0, 0 };
@@ -381,6 +396,85 @@ int cw__case_from_image(cw_engine *e, cw_case *c, const uint8_t *p, size_t n)
     if (r.bad || c->nev != nev)
         rc = CW_EPARSE;
 out:
+    free(r.names);
+    free(r.strs);
+    return rc;
+}
+
+/* ---- blocks of records --------------------------------------------------------- */
+
+/* Tables then the records: what put_tables of an image holds, for any
+ * list of records (the cross-case indexes in a snapshot). */
+void cw__records_image(const cw_engine *e, const uint8_t *const *recs, size_t n, cw_buf *out)
+{
+    imgw w = { e, { 0 }, { 0 }, { 0 } };
+    uint32_t u;
+
+    ltab_put(&w.strs, 0);
+    u = (uint32_t)n;
+    PUT(&w.body, u);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t size = cw_rec_size(recs[i]);
+        size_t at = w.body.n;
+        put(&w.body, recs[i], size);
+        cw_rec_map_ids((uint8_t *)w.body.p + at, local_name, local_str, &w);
+    }
+    cw_buf_put(out, MAGIC, 4);
+    u = (uint32_t)w.names.n;
+    PUT(out, u);
+    for (size_t i = 0; i < w.names.n; i++) {
+        const char *s = cw_strtab_str(e->w->names, w.names.ids[i]);
+        uint16_t len = (uint16_t)strlen(s);
+        PUT(out, len);
+        put(out, s, len);
+    }
+    u = (uint32_t)w.strs.n;
+    PUT(out, u);
+    for (size_t i = 0; i < w.strs.n; i++) {
+        uint32_t len = (uint32_t)cw_strtab_len(e->w->strs, w.strs.ids[i]);
+        PUT(out, len);
+        put(out, cw_strtab_str(e->w->strs, w.strs.ids[i]), len);
+    }
+    put(out, w.body.p, w.body.n);
+    cw_buf_free(&w.body);
+    ltab_free(&w.names);
+    ltab_free(&w.strs);
+}
+
+int cw__records_from_image(cw_engine *e, const uint8_t *p, size_t n,
+                           void (*fn)(void *ud, uint32_t i, uint8_t *rec), void *ud)
+{
+    imgr r = { p, p + n, false, NULL, NULL, 0, 0 };
+    uint32_t count;
+    int rc = 0;
+
+    if (n < 4 || memcmp(p, MAGIC, 4) != 0)
+        return CW_EPARSE;
+    r.p += 4;
+    get_tables(e, &r);
+    GET(&r, count);
+    for (uint32_t i = 0; i < count && !r.bad; i++) {
+        uint32_t size;
+        uint8_t *rec;
+        if ((size_t)(r.end - r.p) < 4) {
+            r.bad = true;
+            break;
+        }
+        memcpy(&size, r.p, 4);
+        if (size < 33 || (size_t)(r.end - r.p) < size) {
+            r.bad = true;
+            break;
+        }
+        rec = cw_xmalloc(size);
+        memcpy(rec, r.p, size);
+        r.p += size;
+        cw_rec_map_ids(rec, global_name, global_str, &r);
+        if (!r.bad)
+            fn(ud, i, rec);
+        free(rec);
+    }
+    if (r.bad)
+        rc = CW_EPARSE;
     free(r.names);
     free(r.strs);
     return rc;

@@ -32,6 +32,15 @@ static void slots_rebuild(cw_engine *e, size_t n)
     }
 }
 
+void cw__index_rehash(cw_engine *e)
+{
+    size_t n = 1024;
+
+    while (n < 2 * e->nient)
+        n *= 2;
+    slots_rebuild(e, n);
+}
+
 static cw_ientry *index_slot(cw_engine *e, uint64_t key, bool create)
 {
     size_t i;

@@ -92,6 +92,7 @@ typedef struct cw_ruleset {
     /* memory (engine.yaml `memory:`): seconds a settled, quiet case stays,
      * and the default window of cross-case indexes */
     int64_t idle_s, index_s;
+    uint64_t digest;         /* of the rules directory and plugins */
     struct loader *loading;  /* while cw_ruleset_load runs */
     struct cw_varena *data;  /* data files read for models (data_files) */
 } cw_ruleset;
@@ -112,6 +113,13 @@ static inline void (*cw_model_case_free(const cw_model *m))(void *, void *)
     if (m->struct_size < offsetof(cw_model, case_free) + sizeof m->case_free)
         return NULL;
     return m->case_free;
+}
+
+/* The model's save and load (ABI 1.2), when it has them. */
+static inline bool cw_model_saves(const cw_model *m)
+{
+    return m->struct_size >= offsetof(cw_model, load) + sizeof m->load && m->save != NULL &&
+           m->load != NULL;
 }
 
 /* Configuration-time registration (cw_host.listen, want_index). */

@@ -489,39 +489,20 @@ void cw_fixture_run_file(cw_ruleset *rs, const char *path, FILE *out, int verbos
     cw_ydoc_free(d);
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int cw_fixture_run_dir(cw_ruleset *rs, const char *dir, FILE *out, int verbose,
                        cw_fixture_stats *stats, cw_err *err)
 {
-    char *tdir = cw_path_join(dir, "tests"), **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *de;
-    DIR *dh = opendir(tdir);
+    char *tdir = cw_path_join(dir, "tests"), **names;
+    size_t n;
 
-    if (dh == NULL) {
+    if (cw_dir_list(tdir, ".yaml", &names, &n) < 0) {
         int rc = cw_err_set(err, CW_EIO, "%s: no fixture directory", tdir);
         free(tdir);
         return rc;
     }
-    while ((de = readdir(dh)) != NULL) {
-        size_t len = strlen(de->d_name);
-        if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".yaml") != 0)
-            continue;
-        CW_GROW(names, cap, n + 1);
-        names[n++] = cw_path_join(tdir, de->d_name);
-    }
-    closedir(dh);
-    if (n > 1)
-        qsort(names, n, sizeof *names, name_cmp);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         cw_fixture_run_file(rs, names[i], out, verbose, stats);
-        free(names[i]);
-    }
-    free(names);
+    cw_paths_free(names, n);
     free(tdir);
     return 0;
 }

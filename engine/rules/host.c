@@ -83,19 +83,12 @@ static int h_want_index(cw_ctx *ctx, int type, int fid)
     return cw__want_index(ctx->rs, type, fid);
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int h_data_files(cw_ctx *ctx, const char *dir, const char *suffix,
                         int (*fn)(void *ud, const char *path, const cw_value *doc), void *ud,
                         char *err, size_t errlen)
 {
     char *full, **names = NULL;
-    size_t n = 0, cap = 0, sl = strlen(suffix);
-    struct dirent *de;
-    DIR *d;
+    size_t n = 0;
     int rc = 0;
 
     if (ctx->e != NULL || strstr(dir, "..") != NULL) {
@@ -103,21 +96,12 @@ static int h_data_files(cw_ctx *ctx, const char *dir, const char *suffix,
         return -1;
     }
     full = cw_path_join(ctx->rs->dir, dir);
-    if ((d = opendir(full)) == NULL) {
-        snprintf(err, errlen, "%s: %s", full, strerror(errno));
+    if ((rc = cw_dir_list(full, suffix, &names, &n)) < 0) {
+        snprintf(err, errlen, "%s: %s", full, strerror(-rc));
         free(full);
         return -1;
     }
-    while ((de = readdir(d)) != NULL) {
-        size_t len = strlen(de->d_name);
-        if (de->d_name[0] == '.' || len <= sl || strcmp(de->d_name + len - sl, suffix) != 0)
-            continue;
-        CW_GROW(names, cap, n + 1);
-        names[n++] = cw_path_join(full, de->d_name);
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, n, sizeof *names, name_cmp);
+    rc = 0;
     if (ctx->rs->data == NULL)
         ctx->rs->data = cw_varena_new();
     for (size_t i = 0; i < n; i++) {

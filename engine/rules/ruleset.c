@@ -585,33 +585,54 @@ static int read_settings(loader *ld, settings *s)
     return rc;
 }
 
-static int name_cmp(const void *a, const void *b)
+/* Fold the files of dir ending in suffix (name and content) into h. */
+static uint64_t digest_files(uint64_t h, const char *dir, const char *suffix)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    char **paths;
+    size_t n;
+
+    if (cw_dir_list(dir, suffix, &paths, &n) < 0)
+        return h;
+    for (size_t i = 0; i < n; i++) {
+        char *text;
+        size_t len;
+        const char *name = strrchr(paths[i], '/');
+        name = name ? name + 1 : paths[i];
+        h = (h ^ cw_hash(name, strlen(name))) * 0x100000001b3ULL;
+        if (cw_read_file(paths[i], &text, &len) == 0) {
+            h = (h ^ cw_hash(text, len)) * 0x100000001b3ULL;
+            free(text);
+        }
+    }
+    cw_paths_free(paths, n);
+    return h;
 }
 
-/* The *.lua files of dir, sorted. */
-static char **lua_files(const char *dir, size_t *n)
+/* What the rules directory says, as one number: every *.lua and *.yaml
+ * of it and of its subdirectories (tests/ apart), and the plugins' names
+ * and versions. A snapshot is read back only under the same digest. */
+static uint64_t ruleset_digest(const cw_ruleset *rs)
 {
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char **v = NULL;
-    size_t cap = 0;
+    uint64_t h = digest_files(digest_files(0xcbf29ce484222325ULL, rs->dir, ".lua"), rs->dir, ".yaml");
+    char **subs;
+    size_t n;
+    struct stat st;
 
-    *n = 0;
-    if (d == NULL)
-        return NULL;
-    while ((de = readdir(d)) != NULL) {
-        size_t len = strlen(de->d_name);
-        if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 4, ".lua") != 0)
-            continue;
-        CW_GROW(v, cap, *n + 1);
-        v[(*n)++] = cw_path_join(dir, de->d_name);
+    if (cw_dir_list(rs->dir, "", &subs, &n) >= 0) {
+        for (size_t i = 0; i < n; i++) {
+            const char *name = strrchr(subs[i], '/') + 1;
+            if (strcmp(name, "tests") != 0 && stat(subs[i], &st) == 0 && S_ISDIR(st.st_mode))
+                h = digest_files((h ^ cw_hash(name, strlen(name))) * 0x100000001b3ULL, subs[i],
+                                 ".yaml");
+        }
+        cw_paths_free(subs, n);
     }
-    closedir(d);
-    if (*n > 1)
-        qsort(v, *n, sizeof *v, name_cmp);
-    return v;
+    for (size_t i = 0; i < rs->nplugins; i++) {
+        const cw_plugin *p = rs->plugins[i].p;
+        h = (h ^ cw_hash(p->name, strlen(p->name))) * 0x100000001b3ULL;
+        h = (h ^ cw_hash(p->version, strlen(p->version))) * 0x100000001b3ULL;
+    }
+    return h ? h : 1;
 }
 
 int cw_ruleset_load(cw_ruleset **out, cw_world *w, const char *dir, const cw_load_opts *opts,
@@ -664,15 +685,14 @@ int cw_ruleset_load(cw_ruleset **out, cw_world *w, const char *dir, const cw_loa
         rs->f_cause = (int)cw_strtab_intern(w->names, "cause", 5);
         rs->f_offence_at = (int)cw_strtab_intern(w->names, "offence_at", 10);
     }
-    files = lua_files(dir, &nfiles);
+    cw_dir_list(dir, ".lua", &files, &nfiles);
     rs->loading = &ld;
     for (size_t i = 0; i < nfiles; i++)
         if (cw_lua_load_file(rs, files[i], &e) < 0)
             problem(&ld, &e);       /* positive: reported one by one */
     rs->loading = NULL;
-    for (size_t i = 0; i < nfiles; i++)
-        free(files[i]);
-    free(files);
+    cw_paths_free(files, nfiles);
+    rs->digest = ruleset_digest(rs);
     if (ld.problems == 0 && rs->nrules == 0) {
         cw_err_set(&e, CW_ERULE, "%s: no rules (no *.lua file declares any)", dir);
         problem(&ld, &e);

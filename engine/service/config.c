@@ -19,8 +19,8 @@ cw_config *cw_config_defaults(void)
     c->rules = cw_xstrdup("rules");
     c->poll_ms = 50;
     c->batch = 2000;
-    c->gap_timeout_s = 30;
-    c->tick_ms = 1000;
+    c->snapshot_s = 300;
+    c->max_lag = 100000;
     c->engine_name = cw_xstrdup("main");
     c->listen_host = cw_xstrdup("127.0.0.1");
     c->listen_port = 8080;
@@ -261,7 +261,8 @@ int cw_config_load(cw_config **out, const char *path, cw_err *err)
     static const char *const top[] = {
         "database", "rules", "plugins", "listen", "engine", "api", "tokens", "log", NULL
     };
-    static const char *const eng[] = { "poll_ms", "batch", "gap_timeout_s", "tick_ms", "name", NULL };
+    static const char *const eng[] = { "poll_ms", "batch", "snapshot_s", "max_lag", "name",
+                                       "gap_timeout_s", "tick_ms", NULL };
     static const char *const api[] = {
         "max_body_bytes", "max_batch", "threads", "connection_limit", "timeout_s", "page_max", NULL
     };
@@ -314,10 +315,16 @@ int cw_config_load(cw_config **out, const char *path, cw_err *err)
             num(&r, x, "engine.poll_ms", 1, 60000, &c->poll_ms);
         if ((x = cw_ymap_get(v, "batch")) != NULL)
             num(&r, x, "engine.batch", 1, 1000000, &c->batch);
-        if ((x = cw_ymap_get(v, "gap_timeout_s")) != NULL)
-            num(&r, x, "engine.gap_timeout_s", 1, 86400, &c->gap_timeout_s);
-        if ((x = cw_ymap_get(v, "tick_ms")) != NULL)
-            num(&r, x, "engine.tick_ms", 10, 60000, &c->tick_ms);
+        if ((x = cw_ymap_get(v, "snapshot_s")) != NULL)
+            num(&r, x, "engine.snapshot_s", 0, 86400, &c->snapshot_s);
+        if ((x = cw_ymap_get(v, "max_lag")) != NULL)
+            num(&r, x, "engine.max_lag", 1, 1000000000, &c->max_lag);
+        /* settings of earlier versions: the log has no holes to wait for,
+         * and timers fire at their second */
+        for (const char *const *old = (const char *const[]){ "gap_timeout_s", "tick_ms", NULL }; *old;
+             old++)
+            if (cw_ymap_get(v, *old) != NULL)
+                cw_log(CW_LOG_WARN, "%s: engine.%s is no longer used; it is ignored", c->path, *old);
         if ((x = cw_ymap_get(v, "name")) != NULL)
             str(&r, x, "engine.name", &c->engine_name);
     }

@@ -30,7 +30,9 @@ typedef struct cw_config {
     cw_db_params db;         /* database */
     /* engine */
     char *rules, *plugins;
-    unsigned poll_ms, batch, gap_timeout_s, tick_ms;
+    unsigned poll_ms, batch;
+    unsigned snapshot_s;     /* seconds between snapshots; 0: none */
+    unsigned max_lag;        /* events behind the log past which /readyz says not ready */
     char *engine_name;       /* checkpoint row */
     /* api */
     char *listen_host;

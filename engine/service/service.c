@@ -72,6 +72,7 @@ struct cw_service {
     cw_service_stats mine;
     int nread;               /* events taken by the read under way */
     size_t nknown;           /* findings stored at start */
+    double last_snapshot;    /* monotonic seconds */
     bool rebuilding;         /* judging the whole log: no event is done
                                 until all are (checkpoint 0 meanwhile) */
 };
@@ -333,7 +334,8 @@ static int write_problems(cw_service *s, cw_store_tx *t)
                                  s->probs[i].msg);
     for (size_t i = 0; i < s->nimages && rc == 0; i++)
         rc = cw_store_tx_case_image(t, cw_strtab_str(s->w->strs, s->images[i].csid),
-                                    s->images[i].image, s->images[i].len);
+                                    s->rebuilding ? 0 : s->low, s->images[i].image,
+                                    s->images[i].len);
     return rc;
 }
 
@@ -567,17 +569,143 @@ out:
     return rc;
 }
 
-static int start(cw_service *s, cw_err *err)
+/* ---- snapshots -------------------------------------------------------------------- */
+
+#define SNAPSHOT_FORMAT "1"
+
+static void program_version(char *buf, size_t size)
 {
+    snprintf(buf, size, "casewarden %s snapshot %s", PACKAGE_VERSION, SNAPSHOT_FORMAT);
+}
+
+/* The engine's state at the checkpoint just written (after a flush that
+ * stored everything), replacing the last snapshot. */
+static int snapshot(cw_service *s, cw_err *err)
+{
+    cw_store_snapmeta m = { .rules_digest = s->rs->digest, .gseq = s->low };
+    cw_buf b = { 0 };
+    double t0 = cw_mono_s();
     int rc;
 
-    if ((rc = cw_store_check_schema(s->db, s->cfg->db.name, err)) < 0 ||
-        (rc = rebuild(s, err)) < 0)
-        return rc;
+    if (s->rebuilding || cw_engine_dirty(s->e) > 0)
+        return 0;
+    program_version(m.program, sizeof m.program);
+    if ((rc = cw_engine_snapshot(s->e, &b)) == 0 &&
+        (rc = cw_store_snapshot_write(s->db, s->cfg->engine_name, &m, b.p, b.n, err)) == 0) {
+        s->mine.snapshots++;
+        s->mine.snapshot_bytes = b.n;
+        s->mine.snapshot_s = cw_mono_s() - t0;
+        s->last_snapshot = cw_mono_s();
+        cw_log(CW_LOG_DEBUG, "snapshot at event %llu: %zu bytes in %.2f s",
+               (unsigned long long)s->low, b.n, s->mine.snapshot_s);
+    }
+    cw_buf_free(&b);
+    return rc;
+}
+
+/* Start from the last snapshot: the same program and rules, read back
+ * whole, else false (the reason in why) and the log is judged again. */
+static bool restore(cw_service *s, char *why, size_t size)
+{
+    cw_store_snapmeta m;
+    char want[64];
+    void *data = NULL;
+    size_t len;
+    bool found;
+    cw_err err;
+    double t0 = cw_mono_s();
+    int rc;
+
+    program_version(want, sizeof want);
+    if (cw_store_snapshot_read(s->db, s->cfg->engine_name, &m, &data, &len, &found, &err) < 0) {
+        snprintf(why, size, "the snapshot could not be read: %s", err.msg);
+        return false;
+    }
+    if (!found) {
+        snprintf(why, size, "no snapshot");
+        return false;
+    }
+    if (strcmp(m.program, want) != 0 || m.rules_digest != s->rs->digest) {
+        snprintf(why, size, "the snapshot was written by %s%s", m.program,
+                 m.rules_digest != s->rs->digest ? " under other rules" : "");
+        free(data);
+        return false;
+    }
+    rc = cw_engine_restore(s->e, data, len);
+    free(data);
+    if (rc < 0) {
+        snprintf(why, size, "the snapshot could not be read back (%s)", cw_strerror(rc));
+        return false;
+    }
+    /* images of cases written after it are newer than what it holds of
+     * the world: those cases are judged again from their events */
+    if (cw_store_case_images_drop(s->db, m.gseq, &err) < 0) {
+        snprintf(why, size, "%s", err.msg);
+        return false;
+    }
+    /* what was written after it, the engine compares as it catches up */
+    if (cw_store_findings_since_snapshot(s->db, s->cfg->engine_name, known_finding, s, &err) < 0) {
+        snprintf(why, size, "%s", err.msg);
+        return false;
+    }
+    s->low = m.gseq;
+    s->mine.restore_s = cw_mono_s() - t0;
     if (s->progress)
-        fprintf(s->progress, "casewarden serve: %zu findings were stored, %llu written, %llu withdrawn\n",
-                s->nknown, (unsigned long long)s->mine.findings_written,
-                (unsigned long long)(s->mine.findings_removed));
+        fprintf(s->progress, "casewarden serve: started from the snapshot at event %llu (%.1f MiB, "
+                "%zu cases in memory) in %.2f s\n", (unsigned long long)m.gseq,
+                (double)len / 1048576.0, cw_engine_live(s->e), s->mine.restore_s);
+    return true;
+}
+
+/* Read the log to its end, in rounds; then what the store held of cases
+ * no event came for is withdrawn. */
+static int catch_up(cw_service *s, cw_err *err)
+{
+    int n, rc;
+
+    do {
+        if ((n = read_new(s, REBUILD_PAGE, err)) < 0)
+            return n;
+        cw_engine_tick(s->e, cw_service_now(s));
+        if ((rc = flush(s, err)) < 0)
+            return rc;
+    } while (n >= REBUILD_PAGE);
+    cw_engine_settle_stubs(s->e);
+    cw_engine_tick(s->e, cw_service_now(s));
+    return flush(s, err);
+}
+
+static int start(cw_service *s, cw_err *err)
+{
+    char why[320];
+    int rc;
+
+    if ((rc = cw_store_check_schema(s->db, s->cfg->db.name, err)) < 0)
+        return rc;
+    s->last_snapshot = cw_mono_s();
+    if (restore(s, why, sizeof why)) {
+        snprintf(s->mine.start, sizeof s->mine.start, "snapshot");
+        /* the events since, the states as of now and the timers, before
+         * anyone asks */
+        if ((rc = catch_up(s, err)) < 0)
+            return rc;
+    } else {
+        cw_loader l = { load_case, save_case, s };
+        /* a new engine: nothing of a half-read snapshot stays */
+        cw_engine_free(s->e);
+        s->e = cw_engine_new(s->w, s->rs);
+        cw_engine_set_loader(s->e, &l, s->rs->idle_s);
+        cw_log(CW_LOG_INFO, "judging the event log again: %s", why);
+        snprintf(s->mine.start, sizeof s->mine.start, "rebuild: %s", why);
+        if ((rc = cw_store_case_images_drop(s->db, 0, err)) < 0 || (rc = rebuild(s, err)) < 0)
+            return rc;
+        if (s->progress)
+            fprintf(s->progress, "casewarden serve: %zu findings were stored, %llu written, "
+                    "%llu withdrawn\n", s->nknown, (unsigned long long)s->mine.findings_written,
+                    (unsigned long long)(s->mine.findings_removed));
+        if (s->cfg->snapshot_s > 0 && (rc = snapshot(s, err)) < 0)
+            cw_log(CW_LOG_ERROR, "snapshot: %s", err->msg);
+    }
     s->mine.ready = true;
     publish(s);
     return 0;
@@ -723,6 +851,9 @@ int cw_service_step(cw_service *s, cw_err *err)
     cw_engine_tick(s->e, cw_service_now(s));
     if ((rc = flush(s, err)) < 0)
         return rc;
+    if (s->cfg->snapshot_s > 0 && cw_mono_s() - s->last_snapshot >= s->cfg->snapshot_s &&
+        snapshot(s, err) < 0)
+        cw_log(CW_LOG_ERROR, "snapshot: %s", err->msg);
     return n;
 }
 
@@ -781,8 +912,10 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
         s->wake = false;
         pthread_mutex_unlock(&s->mu);
     }
-    /* a last round, so what was read is written */
+    /* a last round, so what was read is written, and where it stands */
     if (flush(s, &err) < 0)
         cw_log(CW_LOG_ERROR, "final flush: %s", err.msg);
+    else if (s->cfg->snapshot_s > 0 && snapshot(s, &err) < 0)
+        cw_log(CW_LOG_ERROR, "snapshot: %s", err.msg);
     return 0;
 }

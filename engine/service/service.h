@@ -62,6 +62,10 @@ typedef struct cw_service_stats {
     uint64_t reloads, reload_failures;
     double rebuild_s;            /* the startup rebuild */
     uint64_t rebuild_events;
+    char start[160];             /* "snapshot", or "rebuild: why" */
+    double restore_s;            /* reading the snapshot back */
+    uint64_t snapshots, snapshot_bytes;
+    double snapshot_s;           /* the last one's time */
     bool ready;
 } cw_service_stats;
 

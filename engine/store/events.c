@@ -183,3 +183,11 @@ int cw_store_case_image(cw_db *db, const char *case_id, cw_store_image_fn fn, vo
     return cw_db_pquery(db, "SELECT image FROM case_state WHERE case_id = ?", &a, 1, image_row, &r,
                         err);
 }
+
+int cw_store_case_images_drop(cw_db *db, uint64_t after, cw_err *err)
+{
+    cw_dbarg a = CW_DBA_I(after);
+
+    return cw_db_pexec(db, "DELETE FROM case_state WHERE gseq > ? OR ? = 0", (cw_dbarg[]){ a, a }, 2,
+                       NULL, err);
+}

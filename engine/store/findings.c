@@ -130,6 +130,19 @@ int cw_store_findings_all(cw_db *db, cw_store_finding_fn fn, void *ud, cw_err *e
                        finding_row, &r, err);
 }
 
+int cw_store_findings_since_snapshot(cw_db *db, const char *name, cw_store_finding_fn fn, void *ud,
+                                     cw_err *err)
+{
+    fread_ r = { fn, ud };
+    cw_dbarg a = CW_DBA_S(name);
+
+    /* a second of margin: the two clocks are the server's, but a flush
+     * may commit in the same second as the snapshot */
+    return cw_db_pquery(db, "SELECT " FINDING_COLS " FROM findings WHERE updated_at >= "
+                            "(SELECT written_at - INTERVAL 1 SECOND FROM engine_snapshot_meta WHERE name = ?)",
+                        &a, 1, finding_row, &r, err);
+}
+
 typedef struct cread {
     cw_store_count_fn fn;
     void *ud;
@@ -205,8 +218,8 @@ cw_store_tx *cw_store_tx_begin(cw_db *db, cw_err *err)
                     ") AND state <> 'withdrawn'");
     cw_dbbatch_init(&t->pr, "INSERT IGNORE INTO event_problems (seq, event_id, field, message) VALUES ",
                     "(?,?,?,?)", 4, NULL);
-    cw_dbbatch_init(&t->im, "INSERT INTO case_state (case_id, image) VALUES ", "(?,?)", 2,
-                    " ON DUPLICATE KEY UPDATE image = VALUES(image)");
+    cw_dbbatch_init(&t->im, "INSERT INTO case_state (case_id, gseq, image) VALUES ", "(?,?,?)", 3,
+                    " ON DUPLICATE KEY UPDATE gseq = VALUES(gseq), image = VALUES(image)");
     return t;
 }
 
@@ -267,9 +280,11 @@ int cw_store_tx_problem(cw_store_tx *t, uint64_t seq, const char *id, const char
     return row_done(t, &t->pr);
 }
 
-int cw_store_tx_case_image(cw_store_tx *t, const char *case_id, const void *image, size_t len)
+int cw_store_tx_case_image(cw_store_tx *t, const char *case_id, uint64_t gseq, const void *image,
+                           size_t len)
 {
     str(&t->im, case_id);
+    cw_dbbatch_int(&t->im, (int64_t)gseq);
     cw_dbbatch_blob(&t->im, image, len);
     return row_done(t, &t->im);
 }

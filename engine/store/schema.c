@@ -175,8 +175,26 @@ static const char *const v4[] = {
     /* cases out of the engine's memory, as it left them */
     "CREATE TABLE IF NOT EXISTS case_state ("
     "  case_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY,"
+    "  gseq BIGINT UNSIGNED NOT NULL,"
     "  image LONGBLOB NOT NULL,"
-    "  updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)"
+    "  updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6),"
+    "  KEY case_state_gseq (gseq)"
+    ") ENGINE=InnoDB",
+    /* the engine's state at a checkpoint, in parts */
+    "CREATE TABLE IF NOT EXISTS engine_snapshot ("
+    "  name VARCHAR(64) NOT NULL,"
+    "  part INT UNSIGNED NOT NULL,"
+    "  data LONGBLOB NOT NULL,"
+    "  PRIMARY KEY (name, part)"
+    ") ENGINE=InnoDB",
+    "CREATE TABLE IF NOT EXISTS engine_snapshot_meta ("
+    "  name VARCHAR(64) NOT NULL PRIMARY KEY,"
+    "  program VARCHAR(64) NOT NULL,"
+    "  rules_digest BIGINT UNSIGNED NOT NULL,"
+    "  gseq BIGINT UNSIGNED NOT NULL,"
+    "  parts INT UNSIGNED NOT NULL,"
+    "  bytes BIGINT UNSIGNED NOT NULL,"
+    "  written_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)"
     ") ENGINE=InnoDB",
     "CREATE TRIGGER IF NOT EXISTS events_log_order BEFORE INSERT ON events FOR EACH ROW BEGIN\n"
     "  DECLARE g BIGINT UNSIGNED;\n"
@@ -191,7 +209,7 @@ static const migration migrations[] = {
     { 1, "events, findings, reviews, checkpoint", v1 },
     { 2, "findings indexes for inspectors' lists", v2 },
     { 3, "withdrawn findings keep their identity; assigned and reopened reviews", v3 },
-    { 4, "a gapless, commit-ordered event log (gseq); cases out of the engine's memory", v4 },
+    { 4, "a gapless, commit-ordered event log (gseq); cases out of the engine's memory; snapshots", v4 },
 };
 
 int cw_store_schema_version(cw_db *db, int *version, cw_err *err)

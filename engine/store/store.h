@@ -123,6 +123,26 @@ typedef int (*cw_store_image_fn)(void *ud, const void *image, size_t len);
 int cw_store_case_image(cw_db *db, const char *case_id, cw_store_image_fn fn, void *ud,
                         cw_err *err);
 
+/* Forget the images written after checkpoint gseq (0: all): a restart
+ * from an older snapshot judges those cases again from their events. */
+int cw_store_case_images_drop(cw_db *db, uint64_t after, cw_err *err);
+
+/* ---- snapshots ------------------------------------------------------------------ */
+
+typedef struct cw_store_snapmeta {
+    char program[64];
+    uint64_t rules_digest, gseq, bytes;
+    unsigned parts;
+} cw_store_snapmeta;
+
+/* Replace engine name's snapshot with data[0..len) in one transaction. */
+int cw_store_snapshot_write(cw_db *db, const char *name, const cw_store_snapmeta *m,
+                            const void *data, size_t len, cw_err *err);
+/* Engine name's snapshot: *found false when there is none; *data is
+ * malloc'd (the caller frees it). */
+int cw_store_snapshot_read(cw_db *db, const char *name, cw_store_snapmeta *m, void **data,
+                           size_t *len, bool *found, cw_err *err);
+
 /* ---- findings ---------------------------------------------------------------- */
 
 /* A finding row, with every column named; strings borrowed for the call. */
@@ -158,6 +178,10 @@ int cw_store_case_findings(cw_db *db, const char *case_id, cw_store_finding_fn f
                            cw_err *err);
 /* Every finding the rules give now (not withdrawn), streamed. */
 int cw_store_findings_all(cw_db *db, cw_store_finding_fn fn, void *ud, cw_err *err);
+/* The findings written since engine name's snapshot (withdrawn ones
+ * included), streamed: what a restart from that snapshot must compare. */
+int cw_store_findings_since_snapshot(cw_db *db, const char *name, cw_store_finding_fn fn, void *ud,
+                                     cw_err *err);
 
 /* Counts of findings in scope (withdrawn left out): by rule and state,
  * or (rule NULL) by state. */
@@ -220,8 +244,10 @@ int cw_store_tx_withdraw(cw_store_tx *t, const char *rule, const char *case_id,
 int cw_store_tx_problem(cw_store_tx *t, uint64_t seq, const char *id, const char *field,
                         const char *msg);
 int cw_store_tx_checkpoint(cw_store_tx *t, const char *engine, uint64_t seq);
-/* A case's image as it leaves the engine's memory (replacing its last). */
-int cw_store_tx_case_image(cw_store_tx *t, const char *case_id, const void *image, size_t len);
+/* A case's image as it leaves the engine's memory (replacing its last),
+ * at checkpoint gseq. */
+int cw_store_tx_case_image(cw_store_tx *t, const char *case_id, uint64_t gseq, const void *image,
+                           size_t len);
 /* Commit and free t; on failure everything is rolled back. */
 int cw_store_tx_commit(cw_store_tx *t, cw_err *err);
 void cw_store_tx_abort(cw_store_tx *t);

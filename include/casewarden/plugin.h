@@ -339,6 +339,15 @@ typedef struct cw_model {
     /* Since 1.2 (check struct_size). Free a per-case state the model put
      * in a case_slot; may be NULL for models that use none. */
     void (*case_free)(void *inst, void *state);
+    /* Since 1.2 (check struct_size). The instance's state across cases
+     * (peers, counters), for a snapshot the service restarts from: save
+     * hands it to put(w, ...) in as many pieces as it likes; load gets
+     * the whole back, in another process (string ids do not carry over:
+     * write strings), before any event of the new run. Returns 0, or
+     * non-zero to refuse (the service then judges the log again). May be
+     * NULL for models that keep nothing across cases. */
+    int (*save)(void *inst, cw_ctx *ctx, void (*put)(void *w, const void *p, size_t n), void *w);
+    int (*load)(void *inst, cw_ctx *ctx, const void *p, size_t n);
 } cw_model;
 
 typedef struct cw_plugin {

@@ -15,7 +15,8 @@ RANDOM=42
 "$cw" migrate --config "$cfg" >/dev/null 2>&1 || { bad "migrate"; finish; exit 1; }
 
 # The example file again and again, each copy with its own ids and case
-# numbers, in batches of 500 rows as a case-tracking system would send.
+# numbers, in time order (as a case-tracking system sends them: copies
+# interleaved, not one after another months back), in batches of 500 rows.
 ex=$top/examples/events.jsonl
 per=$(wc -l <"$ex")
 copies=$(( (total + per - 1) / per ))
@@ -36,7 +37,8 @@ awk -v copies="$copies" -v total="$total" '
                 print s
                 n++
             }
-    }' "$ex" >"$tmp/all.jsonl"
+    }' "$ex" | awk '{ match($0, /"at":"[^"]*"/); print substr($0, RSTART, RLENGTH) "\t" NR "\t" $0 }' \
+    | sort -t "$(printf '\t')" -k1,1 -k2,2n | cut -f3- >"$tmp/all.jsonl"
 [ "$(wc -l <"$tmp/all.jsonl")" = "$total" ] && ok || bad "generated $(wc -l <"$tmp/all.jsonl") events"
 split -l 500 -d -a 4 "$tmp/all.jsonl" "$tmp/chunk."
 
@@ -65,6 +67,10 @@ done
 wait "$loader_pid" && ok || bad "the loader failed"
 [ "$kills" -ge 5 ] && ok || bad "only $kills kills"
 echo "crash: $kills kills while loading $total events"
+# the restarts start from the snapshot an earlier start left, and catch up
+n_snap=$(grep -c "started from the snapshot" "$tmp/serve.log")
+[ "$n_snap" -ge 1 ] && ok || bad "no restart started from a snapshot"
+echo "crash: $n_snap restarts from a snapshot, $(grep -c "rebuilt" "$tmp/serve.log") rebuilds"
 
 # the last start catches up, then is stopped cleanly
 "$cw" serve --config "$cfg" --now "$T" --no-http >>"$tmp/serve.log" 2>&1 &

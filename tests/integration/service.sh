@@ -29,11 +29,23 @@ eval_set "$ex" "$T" >"$tmp/eval.set"
 [ -s "$tmp/db.set" ] && cmp -s "$tmp/db.set" "$tmp/eval.set" && ok || { bad "stored findings differ from eval"; diff "$tmp/eval.set" "$tmp/db.set" | head; }
 [ "$(sql "SELECT seq FROM engine_checkpoint WHERE name='main'")" = "$(wc -l <"$ex")" ] && ok || bad "checkpoint is not the last seq"
 
-# a restart writes nothing new, and loses nothing
+# a restart from the snapshot the last run left writes nothing, loses nothing
+before=$(sql "SELECT COUNT(*), MAX(updated_at) FROM findings")
 "$cw" serve --config "$cfg" --once --now "$T" >"$tmp/out" 2>&1
-grep -q "^casewarden serve: $(wc -l <"$tmp/db.set") findings were stored, 0 written, 0 withdrawn" "$tmp/out" && ok \
-    || bad "restart rewrote findings: $(cat "$tmp/out")"
+grep -q "^casewarden serve: started from the snapshot at event $(wc -l <"$ex") " "$tmp/out" && ok \
+    || bad "restart did not start from the snapshot: $(cat "$tmp/out")"
+[ "$(sql "SELECT COUNT(*), MAX(updated_at) FROM findings")" = "$before" ] && ok \
+    || bad "restart from the snapshot rewrote findings"
 findings_set | cmp -s - "$tmp/db.set" && ok || bad "findings changed across a restart"
+# a snapshot of another program is not used: the log is judged again,
+# and what comes out the same is not written again
+sql "UPDATE engine_snapshot_meta SET program = 'casewarden 0.0.1 snapshot 0'"
+"$cw" serve --config "$cfg" --once --now "$T" >"$tmp/out" 2>&1
+grep -q "judging the event log again: the snapshot was written by casewarden 0.0.1" "$tmp/out" && ok \
+    || bad "a foreign snapshot was not refused: $(cat "$tmp/out")"
+grep -q "^casewarden serve: $(wc -l <"$tmp/db.set") findings were stored, 0 written, 0 withdrawn" "$tmp/out" && ok \
+    || bad "the rebuild rewrote findings: $(cat "$tmp/out")"
+findings_set | cmp -s - "$tmp/db.set" && ok || bad "findings changed across a rebuild"
 
 # --- append-only ---
 sql "UPDATE events SET body = '{}' WHERE seq = 1" 2>"$tmp/out" && bad "events could be updated" || { grep -q "append-only" "$tmp/out" && ok || bad "update error: $(cat "$tmp/out")"; }

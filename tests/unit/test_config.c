@@ -41,7 +41,8 @@ static void defaults(void **state)
     (void)state;
     assert_int_equal(c->poll_ms, 50);
     assert_int_equal(c->batch, 2000);
-    assert_int_equal(c->gap_timeout_s, 30);
+    assert_int_equal(c->snapshot_s, 300);
+    assert_int_equal(c->max_lag, 100000);
     cw_config_free(c);
 }
 
@@ -55,11 +56,15 @@ static void engine_keys(void **state)
     assert_int_equal(c->poll_ms, 20);
     assert_int_equal(c->batch, 500);
     assert_string_equal(c->engine_name, "second");
-    assert_int_equal(c->gap_timeout_s, 30);       /* not given: the default */
+    assert_int_equal(c->snapshot_s, 300);         /* not given: the default */
     cw_config_free(c);
-    assert_int_equal(load("engine:\n  gap_timeout_s: 86400\n  poll_ms: 60000\n", &c, &err), 0);
-    assert_int_equal(c->gap_timeout_s, 86400);
+    assert_int_equal(load("engine:\n  snapshot_s: 86400\n  poll_ms: 60000\n  max_lag: 1\n", &c, &err), 0);
+    assert_int_equal(c->snapshot_s, 86400);
     assert_int_equal(c->poll_ms, 60000);
+    assert_int_equal(c->max_lag, 1);
+    cw_config_free(c);
+    /* a setting of earlier versions is taken, and ignored */
+    assert_int_equal(load("engine:\n  gap_timeout_s: 30\n  tick_ms: 1000\n", &c, &err), 0);
     cw_config_free(c);
 }
 
@@ -80,7 +85,8 @@ static void refused(const char *text, const char *want)
 static void engine_refusals(void **state)
 {
     (void)state;
-    refused("engine:\n  gap_timeout_s: 86401\n", ":2: 'engine.gap_timeout_s' must be a number from 1 to 86400");
+    refused("engine:\n  snapshot_s: 86401\n", ":2: 'engine.snapshot_s' must be a number from 0 to 86400");
+    refused("engine:\n  max_lag: 0\n", ":2: 'engine.max_lag' must be a number from 1 to 1000000000");
     refused("engine:\n  poll_ms: 5\n  batch: -1\n", ":3: 'engine.batch' must be a number");
     refused("engine:\n  batch: \"5\"\n", ":2: 'engine.batch' must be a number");
     refused("engine:\n  poll_ms: 0\n", ":2: 'engine.poll_ms' must be a number from 1 to 60000");
