@@ -521,8 +521,10 @@ static bool interesting(const gen *g, cw_day d)
     return !workday(g, d) || cw_day_weekday(d) >= 5;
 }
 
-/* Completed years on day `on`; someone born on 29 February has a birthday
- * on 28 February in common years (DOMAIN.md conventions). */
+/* Completed years (周岁) on day `on`, counted from the day after the
+ * birthday (法释〔2006〕1号 第2条: on the 14th birthday a person is still
+ * 13); someone born on 29 February has a birthday on 28 February in
+ * common years (DOMAIN.md conventions). */
 static int age_on(cw_day birth, cw_day on)
 {
     int by, bm, bd, oy, om, od, age;
@@ -532,9 +534,9 @@ static int age_on(cw_day birth, cw_day on)
     if (bm == 2 && bd == 29 && cw_days_in_month(oy, 2) == 28)
         bd = 28;
     age = oy - by;
-    if (om < bm || (om == bm && od < bd))
+    if (om < bm || (om == bm && od <= bd))
         age--;
-    return age;
+    return age < 0 ? 0 : age;
 }
 
 /* ---- output records ------------------------------------------------------ */
@@ -1146,23 +1148,24 @@ static cw_day birth_for_age(gen *g, cw_day on, int age)
 
     cw_day_to_civil(on, &oy, &om, &od);
     by = oy - age;
-    if (m > om || (m == om && d > od))
-        by--;
+    if (m > om || (m == om && d >= od))
+        by--;       /* a birthday on `on` itself is not reached yet */
     return cw_day_from_civil(by, m, d);
 }
 
-/* A birth date that makes the offence day the eve of the birthday of
- * `years` (years - 1 and 364 days at the offence), or that birthday. */
+/* A birth date that makes the offence day the birthday of `years`
+ * (`eve`: still years - 1, 周岁 counting from the day after), or the day
+ * after it (`years` reached at 00:00 of that day). */
 static cw_day birth_years(const kase *k, int years, bool eve)
 {
     int oy, om, od;
 
     cw_day_to_civil(day_of(k->offence), &oy, &om, &od);
-    return cw_day_from_civil(oy - years, om, od) + (eve ? 1 : 0);
+    return cw_day_from_civil(oy - years, om, od) - (eve ? 0 : 1);
 }
 
-/* The day before the 18th birthday (17 years and 364 days at the
- * offence), or the 18th birthday itself. */
+/* The 18th birthday on the offence day (still 17), or the day before
+ * it (18 at the offence). */
 static cw_day birth_18(const kase *k, bool eve)
 {
     return birth_years(k, 18, eve);
@@ -1613,20 +1616,24 @@ static bool within_tier(const ltier *t, int det, int fine, bool warning)
 
 /* The groups of PSAL 2025 Art 23 (2012 Art 21) that detention is not
  * executed for: 14-15, 16-17 on a first offence, 70 and over, pregnant or
- * nursing a baby. */
-enum { EX_NONE, EX_TEEN, EX_MINOR_FIRST, EX_ELDERLY, EX_PREGNANT };
+ * nursing a baby; and under 14 (not punished at all, PSAL Art 12), which
+ * DETENTION-EXEMPT covers with no exception. */
+enum { EX_NONE, EX_TEEN, EX_MINOR_FIRST, EX_ELDERLY, EX_PREGNANT, EX_CHILD };
 
 /* A person's group at the offence, from the facts or (`seen`) from what
  * the feed says: a person.added not written says nothing, a birth date
- * that never came gives no age. Under 14 is no group: not punished at
- * all (MINOR-UNDER14). */
+ * that never came gives no age. */
 static int exempt_group(const person *p, bool seen)
 {
+    bool aged = p->birth != NO_DAY && !(seen && p->known_at == CW_TIME_NONE);
+
     if (seen && !p->listed)
         return EX_NONE;
+    if (aged && p->age < 14)
+        return EX_CHILD;
     if (p->flags & (F_PREGNANT | F_NURSING))
         return EX_PREGNANT;
-    if (p->birth == NO_DAY || (seen && p->known_at == CW_TIME_NONE))
+    if (!aged)
         return EX_NONE;
     if (p->age >= 14 && p->age < 16)
         return EX_TEEN;
@@ -1675,7 +1682,7 @@ static bool has_factor(const pen *pn, const char *f)
  * which offences before 2026 keep (从旧兼从轻), has no exceptions. */
 static bool exemption_lifted(const gen *g, const kase *k, int grp, const pen *pn)
 {
-    if (grp == EX_NONE || grp == EX_PREGNANT || law_of(g, k->offence) == 0)
+    if (grp == EX_NONE || grp == EX_PREGNANT || grp == EX_CHILD || law_of(g, k->offence) == 0)
         return false;
     return has_factor(pn, "serious_impact") ||
            (grp != EX_MINOR_FIRST && has_factor(pn, "repeat_within_year"));

@@ -2,7 +2,9 @@
 --
 -- A case is fast-tracked from its case.fasttrack event on; the suspects
 -- are the persons with role suspect. Ages are taken at the offence time
--- (case.offence_at: data.offence_at of case.accepted, else its time).
+-- (case.offence_at: data.offence_at of case.accepted, else its time), in
+-- 周岁 as engine.yaml's age_from counts them (by default from the day
+-- after the birthday).
 
 local BASIS_41 = "公安机关办理行政案件程序规定 第41条: 违法嫌疑人为未成年人、盲、聋、哑人或者尚未完全丧失辨认或者控制自己行为能力的精神病人, 可能被处以行政拘留十日以上, 或者依法应当举行听证的, 不适用快速办理"
 
@@ -34,7 +36,9 @@ rule {
     for _, person in ipairs(concerned(case, ev)) do
       local why = {}
       local age = case:age(person.id)
-      if age and age < 18 then why[#why + 1] = "未成年人 (" .. age .. " 周岁)" end
+      if age and age < 18 then
+        why[#why + 1] = "未成年人 (" .. age .. " 周岁 (" .. age_convention() .. "))"
+      end
       for _, flag in ipairs(FLAG_ORDER) do
         if person.flags[flag] then why[#why + 1] = EXCLUDED_FLAGS[flag] end
       end

@@ -70,7 +70,8 @@ rule {
       local age = case:age(s.data.person)
       if age and age < 18 and s.data.guardian_present ~= true then
         add_occurrence("询问未成年人时监护人未到场", s,
-                       s.data.person .. " " .. age .. " 周岁, 监护人未到场")
+                       s.data.person .. " " .. age .. " 周岁 (" .. age_convention() ..
+                       "), 监护人未到场")
       end
     end
     if ev.type == "interrogation.started" then
