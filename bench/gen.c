@@ -1698,6 +1698,53 @@ static bool may_detain(const gen *g, const kase *k, const person *p, const pen *
     return grp == EX_NONE || exemption_lifted(g, k, grp, pn);
 }
 
+/*
+ * 从旧兼从轻 (行政处罚法 Art 37): a decision made under a newer law than
+ * the one at the act is also judged by the newer row where that row is
+ * lighter for the tier: its heaviest penalty is lighter, or with equal
+ * heaviest its lightest is (法释〔1997〕12号), a day of detention weighing
+ * more than any fine. Found here by trying every penalty the tier allows
+ * (once per row and tier), not from the ranges' ends as the engine does.
+ */
+static void tier_extremes(const ltier *t, int mx[2], int mn[2])
+{
+    bool any = false;
+
+    if (t->warning) {
+        mn[0] = mn[1] = 0;
+        any = true;
+    }
+    for (int det = 0; det <= 20; det++)
+        for (int fine = 0; fine <= 5000; fine++) {
+            if ((det == 0 && fine == 0) || !within_tier(t, det, fine, false))
+                continue;
+            if (!any || det < mn[0] || (det == mn[0] && fine < mn[1]))
+                mn[0] = det, mn[1] = fine;
+            if (!any || det > mx[0] || (det == mx[0] && fine > mx[1]))
+                mx[0] = det, mx[1] = fine;
+            any = true;
+        }
+    if (!t->warning && !any)
+        mx[0] = mx[1] = mn[0] = mn[1] = 0;
+}
+
+static bool newer_lighter(int ri_old, int ri_new, int tier)
+{
+    static signed char memo[NLAWROWS][NLAWROWS][3];     /* 0 unknown, 1 no, 2 yes */
+    int omx[2] = { 0, 0 }, omn[2] = { 0, 0 }, nmx[2] = { 0, 0 }, nmn[2] = { 0, 0 };
+
+    if (memo[ri_old][ri_new][tier] == 0) {
+        bool l;
+        tier_extremes(tier_law(&law_rows[0][ri_old], tier), omx, omn);
+        tier_extremes(tier_law(&law_rows[1][ri_new], tier), nmx, nmn);
+        l = nmx[0] < omx[0] || (nmx[0] == omx[0] && nmx[1] < omx[1]) ||
+            (nmx[0] == omx[0] && nmx[1] == omx[1] &&
+             (nmn[0] < omn[0] || (nmn[0] == omn[0] && nmn[1] < omn[1])));
+        memo[ri_old][ri_new][tier] = l ? 2 : 1;
+    }
+    return memo[ri_old][ri_new][tier] == 2;
+}
+
 /* A decision lawful under section 3 for the case's offence: the table in
  * force on the day of the offence decides (rules/discretion), whenever the
  * decision is made; `tier` -1 draws the tier. A case of the law-change
@@ -1885,7 +1932,7 @@ static uint32_t unit_prefix4(const kase *k)
 static void judge_decision(gen *g, const kase *k, const person *p, cw_time t, const pen *pn)
 {
     int law = law_of(g, k->offence), ri = row_in(law, pn->cause);
-    bool out = true;
+    bool out = true, rescued = false;
 
     if (ri >= 0) {
         const lrow *row = &law_rows[law][ri];
@@ -1893,6 +1940,12 @@ static void judge_decision(gen *g, const kase *k, const person *p, cw_time t, co
         decn *dn;
 
         out = !within_tier(tier_law(row, pn->tier), pn->det, pn->fine, pn->warning);
+        if (out && law == 0 && law_of(g, t) == 1) {
+            int rn = row_in(1, pn->cause);
+            if (rn >= 0 && newer_lighter(ri, rn, pn->tier))
+                rescued = within_tier(tier_law(&law_rows[1][rn], pn->tier), pn->det, pn->fine,
+                                      pn->warning);
+        }
         for (int i = 0; i < 3; i++)
             heavier |= has_factor(pn, heavier_factors[i]);
         for (int i = 0; i < 5; i++)
@@ -1914,7 +1967,9 @@ static void judge_decision(gen *g, const kase *k, const person *p, cw_time t, co
                 pn->out ? "out of range" : "within");
         exit(2);
     }
-    if (out)
+    /* What was injected is judged by the row at the act; a decision out of
+     * it may still be within the lighter newer row. */
+    if (out && !rescued)
         expect_violation(g, k->ci, R_SANCTION_RANGE, "");
     if ((pn->fine > 0 || pn->det > 0) && p->known_at != CW_TIME_NONE && p->age < 14)
         expect_violation(g, k->ci, R_MINOR_UNDER14, "");

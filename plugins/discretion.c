@@ -1785,16 +1785,99 @@ static bool item(walk *w, const dec *k)
     return true;
 }
 
+/*
+ * Which law applies (从旧兼从轻, 行政处罚法 Art 37): the row of the table in
+ * force at the act, and the row of a newer table in force at the
+ * decision, which applies too where it is lighter for the declared tier.
+ */
+typedef struct choice {
+    int act, dec;               /* rows; dec -1 when no newer table has the cause */
+    bool lighter;               /* the newer row is lighter: it applies too */
+} choice;
+
+/* The heaviest and the lightest penalty a tier allows, as (days, yuan):
+ * a day of detention weighs more than any fine. */
+static void tier_bounds(const tier *t, int64_t mx[2], int64_t mn[2])
+{
+    bool d = t->det.set, f = t->fine.set;
+
+    mx[0] = d ? t->det.hi : 0;
+    mx[1] = f && (!d || t->combine != CMB_OR) ? t->fine.hi : 0;
+    mn[0] = d && !(f && t->combine == CMB_OR) && !t->warning ? t->det.lo : 0;
+    mn[1] = f && (!d || t->combine == CMB_AND || t->combine == CMB_OR) && !t->warning ? t->fine.lo : 0;
+}
+
+static int cmp2(const int64_t a[2], const int64_t b[2])
+{
+    if (a[0] != b[0])
+        return a[0] < b[0] ? -1 : 1;
+    return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+/* Whether tier ti of row nr is lighter than of row or: the heavier
+ * maximum decides, equal maxima the lighter minimum (the rule of
+ * 最高人民法院 法释〔1997〕12号 for 处刑较轻, on the tier that applies). */
+static bool lighter(const row *nr, const row *or, int ti)
+{
+    int64_t nmx[2], nmn[2], omx[2], omn[2];
+    int c;
+
+    tier_bounds(tier_of(nr, ti), nmx, nmn);
+    tier_bounds(tier_of(or, ti), omx, omn);
+    c = cmp2(nmx, omx);
+    return c < 0 || (c == 0 && cmp2(nmn, omn) < 0);
+}
+
+static void choose(const disc *d, const dec *k, cw_time offence, choice *c)
+{
+    c->act = lookup(d, k->cause, offence);
+    c->dec = c->act < 0 ? -1 : lookup(d, k->cause, k->at);
+    if (c->dec == c->act ||
+        (c->dec >= 0 && d->tables[d->rows[c->dec].table].from_day <=
+                            d->tables[d->rows[c->act].table].from_day))
+        c->dec = -1;    /* no newer law at the decision */
+    c->lighter = c->dec >= 0 && k->tier >= 0 && lighter(&d->rows[c->dec], &d->rows[c->act], k->tier);
+}
+
+/* "依据 2025版裁量基准 ... 一般情节: 拘留 5-10 日并处罚款 500-1000 元 (basis)" */
+static void put_rule_of(text *t, const disc *d, int ri, int ti, cw_ctx *ctx, const dec *k)
+{
+    const row *r = &d->rows[ri];
+
+    put_row(t, d, r, ti, ctx, k);
+    put(t, ": ");
+    put_allowed(t, tier_of(r, ti));
+    put(t, " (");
+    put(t, r->basis);
+    put(t, ")");
+}
+
+/* Why the table used is the one used, in the words of 从旧兼从轻. */
+static void put_why(text *t, const disc *d, const choice *c, cw_ctx *ctx, cw_time offence)
+{
+    put(t, "; 适用理由: 违法行为发生于 ");
+    put_date(t, ctx, offence);
+    put(t, ", 适用行为时施行的 ");
+    put(t, d->tables[d->rows[c->act].table].version);
+    put(t, "版");
+    if (c->dec >= 0) {
+        put(t, "; 决定时施行的 ");
+        put(t, d->tables[d->rows[c->dec].table].version);
+        put(t, c->lighter ? "版对该情节较轻, 亦可适用, 处罚在两者幅度之外" : "版对该情节不轻于旧法, 不适用");
+        put(t, " (从旧兼从轻, 行政处罚法 第37条)");
+    }
+}
+
 static void judge_range(disc *d, walk *w, cw_time offence)
 {
     const dec *k = &w->k;
-    int ri = lookup(d, k->cause, offence);
-    char why[512];
-    text y = { why, 0, sizeof why, false };
-    const row *r;
+    choice c;
+    char why[512], why2[512];
+    text y = { why, 0, sizeof why, false }, y2 = { why2, 0, sizeof why2, false };
 
-    why[0] = '\0';
-    if (ri < 0) {
+    why[0] = why2[0] = '\0';
+    choose(d, k, offence, &c);
+    if (c.act < 0) {
         if (!item(w, k))
             return;
         put_who(&w->t, w->ctx, k);
@@ -1805,40 +1888,89 @@ static void judge_range(disc *d, walk *w, cw_time offence)
         put(&w->t, ") 施行的裁量基准中, 无从核对处罚幅度");
         return;
     }
-    r = &d->rows[ri];
-    if (k->tier < 0 || !out_of_range(tier_of(r, k->tier), k, &y) || !item(w, k))
+    if (k->tier < 0 || !out_of_range(tier_of(&d->rows[c.act], k->tier), k, &y))
+        return;
+    if (c.lighter && !out_of_range(tier_of(&d->rows[c.dec], k->tier), k, &y2))
+        return;         /* within the lighter newer law */
+    if (!item(w, k))
         return;
     put_who(&w->t, w->ctx, k);
     put_decided(&w->t, k);
     put(&w->t, ": ");
     put(&w->t, why);
     put(&w->t, "; ");
-    put_row(&w->t, d, r, k->tier, w->ctx, k);
-    put(&w->t, ": ");
-    put_allowed(&w->t, tier_of(r, k->tier));
-    put(&w->t, " (");
-    put(&w->t, r->basis);
-    put(&w->t, ")");
+    put_rule_of(&w->t, d, c.act, k->tier, w->ctx, k);
+    if (c.dec >= 0) {
+        put(&w->t, c.lighter ? "; 按决定时施行的较轻的裁量基准亦不符: " : "; 对照决定时施行的: ");
+        if (c.lighter) {
+            put(&w->t, why2);
+            put(&w->t, "; ");
+        }
+        put_rule_of(&w->t, d, c.dec, k->tier, w->ctx, NULL);
+    }
+    put_why(&w->t, d, &c, w->ctx, offence);
+}
+
+/* Whether the decision lists a mitigating factor of row ri's table. */
+static bool mitigated(const disc *d, int ri, const dec *k)
+{
+    const table *tb = &d->tables[d->rows[ri].table];
+
+    for (size_t i = 0; i < tb->nmitig; i++)
+        if (has_factor(k, tb->mitig[i].sid))
+            return true;
+    return false;
+}
+
+/* The i-th heavier-tier factor of the row at the act, when the decision
+ * lists it and it counts: a newer row in force at the decision must list
+ * it too, since the lighter view of the act is the offender's
+ * (从旧兼从轻). NULL otherwise. */
+static const factor *heavier_listed(const disc *d, const choice *c, const dec *k, size_t i)
+{
+    const row *r = &d->rows[c->act];
+    const factor *f = &d->tables[r->table].heavier[r->heavier[i]];
+
+    if (!has_factor(k, f->sid))
+        return NULL;
+    if (c->dec >= 0) {
+        const row *nr = &d->rows[c->dec];
+        const table *nt = &d->tables[nr->table];
+        for (size_t j = 0; j < nr->nheavier; j++)
+            if (nt->heavier[nr->heavier[j]].sid == f->sid)
+                return f;
+        return NULL;
+    }
+    return f;
+}
+
+/* The tier the factors imply (SANCTION-TIER): heavier when a heavier-tier
+ * factor counts and none mitigates, else the declared one. */
+static int implied_tier(const disc *d, const choice *c, const dec *k)
+{
+    if (c->act < 0 || k->tier == T_HEAVIER || mitigated(d, c->act, k) ||
+        (c->dec >= 0 && mitigated(d, c->dec, k)))
+        return k->tier;
+    for (size_t i = 0; i < d->rows[c->act].nheavier; i++)
+        if (heavier_listed(d, c, k, i) != NULL)
+            return T_HEAVIER;
+    return k->tier;
 }
 
 static void judge_tier(disc *d, walk *w, cw_time offence)
 {
     const dec *k = &w->k;
-    int ri = lookup(d, k->cause, offence);
+    choice c;
     const row *r;
-    const table *tb;
     bool hit = false;
 
-    if (ri < 0 || k->tier < 0 || k->tier == T_HEAVIER)
+    choose(d, k, offence, &c);
+    if (c.act < 0 || k->tier < 0 || k->tier == T_HEAVIER || implied_tier(d, &c, k) != T_HEAVIER)
         return;
-    r = &d->rows[ri];
-    tb = &d->tables[r->table];
-    for (size_t i = 0; i < tb->nmitig; i++)
-        if (has_factor(k, tb->mitig[i].sid))
-            return;
+    r = &d->rows[c.act];
     for (size_t i = 0; i < r->nheavier; i++) {
-        const factor *f = &tb->heavier[r->heavier[i]];
-        if (!has_factor(k, f->sid))
+        const factor *f = heavier_listed(d, &c, k, i);
+        if (f == NULL)
             continue;
         if (!hit) {
             if (!item(w, k))
@@ -1856,15 +1988,9 @@ static void judge_tier(disc *d, walk *w, cw_time offence)
         put(&w->t, ")");
         hit = true;
     }
-    if (!hit)
-        return;
     put(&w->t, ", 属较重情节, 且无从轻、减轻情节; ");
-    put_row(&w->t, d, r, T_HEAVIER, w->ctx, k);
-    put(&w->t, ": ");
-    put_allowed(&w->t, tier_of(r, T_HEAVIER));
-    put(&w->t, " (");
-    put(&w->t, r->basis);
-    put(&w->t, ")");
+    put_rule_of(&w->t, d, c.act, T_HEAVIER, w->ctx, k);
+    put_why(&w->t, d, &c, w->ctx, offence);
 }
 
 static void put_band(text *t, const char *what, int32_t med, int32_t lo, int32_t hi, int p_lo,

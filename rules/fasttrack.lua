@@ -111,16 +111,17 @@ rule {
 
 -- The hearing threshold changed with the law: PSAL 2025 Art 117 (from
 -- 2026-01-01) requires a hearing for fines of 4000 yuan or more on a
--- person; under the 2012 law it was 2000. The decision's date picks the
--- threshold.
+-- person; under the 2012 law (Art 98) it was 2000. The hearing is a
+-- procedural step of the decision, so the law in force at the decision
+-- picks the threshold, whenever the act was.
 local HEARING_FINE = {
-  { to = parse_time("2025-12-31") + days(1), fine = 2000 },
-  { fine = 4000 },
+  { to = parse_time("2026-01-01T00:00:00+08:00"), fine = 2000, law = "治安管理处罚法(2012修正) 第98条" },
+  { fine = 4000, law = "治安管理处罚法(2025修订) 第117条" },
 }
 
 local function hearing_fine(t)
   for _, v in ipairs(HEARING_FINE) do
-    if not v.to or t < v.to then return v.fine end
+    if not v.to or t < v.to then return v end
   end
 end
 
@@ -135,16 +136,17 @@ rule {
     local ft, penalties = fasttracked_penalties(case)
     local hits, why = { ft }, {}
     for _, p in ipairs(penalties) do
-      local limit = hearing_fine(p.at)
+      local h = hearing_fine(p.at)
       local w
       if p.data.revoke_license == true then
         w = "吊销许可证件"
-      elseif (p.data.fine or 0) >= limit then
-        w = "罚款 " .. p.data.fine .. " 元 (" .. limit .. " 元以上)"
+      elseif (p.data.fine or 0) >= h.fine then
+        w = "罚款 " .. p.data.fine .. " 元 (" .. h.fine .. " 元以上)"
       end
       if w then
         hits[#hits + 1] = p
-        why[#why + 1] = "对 " .. p.data.person .. " 作出" .. w .. "的处罚"
+        why[#why + 1] = "对 " .. p.data.person .. " 作出" .. w .. "的处罚 (" .. date(p.at) ..
+                        " 决定, 适用决定时施行的" .. h.law .. ")"
       end
     end
     if #why > 0 then

@@ -14,7 +14,7 @@ discretion {
   id = "SANCTION-RANGE",
   title = "处罚超出裁量基准幅度",
   severity = "high",
-  basis = "违法行为所涉条款 (治安管理处罚法 2025修订 / 2012修正, 按违法行为发生时施行的裁量基准; 每条发现注明条款)",
+  basis = "违法行为所涉条款 (治安管理处罚法 2025修订 / 2012修正): 按违法行为发生时施行的裁量基准, 决定时施行的新裁量基准对该情节较轻的亦可适用 (从旧兼从轻, 行政处罚法 第37条); 每条发现注明所用基准及理由",
   tables = TABLES,
   check = "range",          -- this instance also analyses the tables (casewarden check)
 }
