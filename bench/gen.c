@@ -64,7 +64,8 @@ enum rule {
     R_SUPPL_1M, R_FT_EXCLUDED_PERSON, R_FT_NO_CONSENT, R_FT_DETENTION_10D, R_FT_HEARING,
     R_FT_48H, R_INT_2OFFICERS, R_INT_RECORDING, R_OFFICER_OVERLAP, R_MINOR_NO_GUARDIAN,
     R_SANCTION_RANGE, R_SANCTION_TIER, R_SANCTION_PEER, R_MINOR_UNDER14, R_DETENTION_EXEMPT,
-    NRULES
+    R_DETAIN_CUSTODY, R_DETAIN_NOTIFY, R_DETAIN_INTERROGATE, R_ARREST_NOTIFY, R_ARREST_INTERROGATE,
+    R_ADM_SEIZURE, NRULES
 };
 
 static const char *const rule_ids[NRULES] = {
@@ -73,7 +74,8 @@ static const char *const rule_ids[NRULES] = {
     "SUPPL-1M", "FT-EXCLUDED-PERSON", "FT-NO-CONSENT", "FT-DETENTION-10D", "FT-HEARING",
     "FT-48H", "INTERROGATION-2OFFICERS", "INTERROGATION-RECORDING", "OFFICER-OVERLAP",
     "MINOR-NO-GUARDIAN", "SANCTION-RANGE", "SANCTION-TIER", "SANCTION-PEER", "MINOR-UNDER14",
-    "DETENTION-EXEMPT",
+    "DETENTION-EXEMPT", "DETAIN-CUSTODY-24H", "DETAIN-NOTIFY-24H", "DETAIN-INTERROGATE-24H",
+    "ARREST-NOTIFY-24H", "ARREST-INTERROGATE-24H", "ADM-SEIZURE-30D",
 };
 
 enum state { ST_WARNING, ST_OVERDUE, ST_LATE, ST_CLEARED, ST_VIOLATION, ST_ANOMALY, NSTATES };
@@ -92,7 +94,7 @@ enum etype {
     T_ARREST_REJECTED, T_BAIL_STARTED, T_BAIL_ENDED, T_RSL_STARTED, T_RSL_ENDED,
     T_CASE_TRANSFERRED, T_CASE_RETURNED, T_CASE_RESUBMITTED, T_EVIDENCE_SEIZED,
     T_EVIDENCE_STORED, T_SCENE_ATTENDED, T_BODYCAM_UPLOADED, T_CASE_DECIDED, T_CASE_CLOSED,
-    NTYPES
+    T_CUSTODY_ADMITTED, T_FAMILY_NOTIFIED, T_ARREST_EXECUTED, T_EVIDENCE_DISPOSED, NTYPES
 };
 
 static const char *const type_names[NTYPES] = {
@@ -103,6 +105,7 @@ static const char *const type_names[NTYPES] = {
     "arrest.rejected", "bail.started", "bail.ended", "rsl.started", "rsl.ended",
     "case.transferred", "case.returned", "case.resubmitted", "evidence.seized",
     "evidence.stored", "scene.attended", "bodycam.uploaded", "case.decided", "case.closed",
+    "custody.admitted", "family.notified", "arrest.executed", "evidence.disposed",
 };
 
 /* ---- units and officers ---------------------------------------------- */
@@ -190,6 +193,14 @@ static const char *const crim_causes[] = {
     "CL-303", "CL-224", "CL-347", "CL-133-1",
 };
 
+/* Offences of state security (刑法 第102-113条) and terrorism (第120条 and
+ * 之一-之六): the causes for which 有碍侦查 may lawfully delay the notice of
+ * a detention (DETAIN-NOTIFY-24H). */
+static const char *const security_causes[] = {
+    "CL-102", "CL-104", "CL-105", "CL-110", "CL-113", "CL-120", "CL-120-1", "CL-120-2",
+    "CL-120-6",
+};
+
 static const char *const descriptions[] = {
     "手机一部", "现金 3200 元", "电动车一辆", "管制刀具一把", "笔记本电脑一台",
     "银行卡 3 张", "作案工具一套", "赌资 5600 元", "涉案车辆一辆", "监控录像光盘一张",
@@ -232,6 +243,15 @@ typedef struct person {
     int nsum, ndet, nbail, nrsl;
     cw_time arrival;        /* the first summons.started written */
     cw_time decided;        /* this person's penalty.decided written */
+    /* Section 5: the starts (criminal detentions, arrests) with their
+     * notify_exempt (0 none, 1 lawful, 2 not), and the completing events
+     * written, paired at the end as the rules pair them. */
+    cw_time det_at[2], arr_at[2];
+    int ndet_at, narr_at, det_ex[2], arr_ex[2];
+    cw_time cust_b[2], dntf_b[2], antf_b[2];
+    int ncust_b, ndntf_b, nantf_b;
+    cw_time ist[24];        /* interrogation.started written, any order */
+    int nist;
 } person;
 
 /* ---- the generator's state -------------------------------------------- */
@@ -341,6 +361,7 @@ typedef struct kase {
     int lead, partner;      /* the case's officers */
     cw_time ft_at;          /* case.fasttrack written, else CW_TIME_NONE */
     cw_time decided_at;     /* case.decided written, else CW_TIME_NONE */
+    cw_time closed_at;      /* case.closed written, else CW_TIME_NONE */
     bool ft_pending;        /* case.fasttrack to write right after a decision */
     int law_as;             /* decisions apply this law (0: 2012, 1: 2025), -1: the offence's */
     struct {
@@ -348,11 +369,18 @@ typedef struct kase {
         bool guardian;
     } sess[MAXSESS];
     int nsessrec;
+    bool security;          /* a state-security or terrorism cause */
+    struct {                /* ADM-SEIZURE-30D: seizures of an administrative case */
+        char item[8], subj[16];
+        cw_time at, disposed;
+    } sz[8];
+    int nsz;
 } kase;
 
 /* A case.extended of the case, for the rules that count them. */
-enum limit { L_FILING, L_HANDLING, L_ARREST, L_CUSTODY };
-static const char *const limit_names[] = { "filing_review", "handling", "arrest_request", "custody" };
+enum limit { L_FILING, L_HANDLING, L_ARREST, L_CUSTODY, L_SEIZURE };
+static const char *const limit_names[] = { "filing_review", "handling", "arrest_request", "custody",
+                                           "seizure" };
 
 typedef struct ext {
     cw_time at;
@@ -677,6 +705,14 @@ static bool emit(gen *g, const kase *k, int type, cw_time at, int actor, jb *d)
     return true;
 }
 
+/* case.closed, noted for ADM-SEIZURE-30D (it meets every seizure). */
+static void closed(gen *g, kase *k, cw_time at, jb *d)
+{
+    if (emit(g, k, T_CASE_CLOSED, at, k->lead, d) &&
+        (k->closed_at == CW_TIME_NONE || at < k->closed_at))
+        k->closed_at = at;
+}
+
 static void add_expect(gen *g, uint32_t ci, int rule, const char *subject, int state, cw_time due)
 {
     expect *x;
@@ -850,7 +886,7 @@ static void new_case(gen *g, kase *k, int kind, int unit, cw_time t)
     k->t0 = t;
     k->offence = t;
     k->ft_at = CW_TIME_NONE;
-    k->decided_at = CW_TIME_NONE;
+    k->decided_at = k->closed_at = CW_TIME_NONE;
     k->law_as = -1;
     k->lead = g->off_first[k->prefix] + (int)rr(g, 0, prefixes[k->prefix].officers - 1);
     do
@@ -1021,6 +1057,9 @@ static bool write_session(gen *g, kase *k, int pi, cw_time s, cw_time e, int o1,
         jb_bool(&d, "guardian_present", guardian);
     if (!emit(g, k, T_INTERROGATION_STARTED, s, o1, &d))
         return false;
+    if (p->nist >= (int)(sizeof p->ist / sizeof *p->ist))
+        die("internal: too many interrogations of one person");
+    p->ist[p->nist++] = s;
     jb_init(&d);
     jb_str(&d, "person", p->id);
     jb_str(&d, "session", sid);
@@ -1325,6 +1364,130 @@ static cw_time summons(gen *g, kase *k, int pi, cw_time ts, int mode, bool plain
  * of the seizure, the storage record sometimes written first (B at A's
  * second is on time: "B: the first such event at or after A").
  */
+/*
+ * ADM-SEIZURE-30D (行政强制法 Art 25): a seizure of an administrative case,
+ * noted for its truth at the end of the case, and half of the time its
+ * disposal (returned, confiscated ...) drawn by the usual outcomes. An
+ * item seized twice is not disposed of (so that no disposal meets the
+ * wrong seizure).
+ */
+static void seizure_noted(gen *g, kase *k, const char *item, const char *subj, cw_time t,
+                          bool once)
+{
+    static const char *const outcomes[] = { "returned", "confiscated", "destroyed", "transferred" };
+    cw_time b;
+    jb d;
+
+    if (k->nsz >= (int)(sizeof k->sz / sizeof *k->sz))
+        die("internal: too many seizures in an administrative case");
+    snprintf(k->sz[k->nsz].item, sizeof k->sz[k->nsz].item, "%s", item);
+    snprintf(k->sz[k->nsz].subj, sizeof k->sz[k->nsz].subj, "%s", subj);
+    k->sz[k->nsz].at = t;
+    k->sz[k->nsz].disposed = CW_TIME_NONE;
+    if (once && chance(g, .5)) {
+        b = b_time(g, pick_mode(g, 3 * DAY), t + DAY, t + rr(g, 3 * DAY, 25 * DAY),
+                   due_days(g, t, 30, false), 3 * DAY, 20 * DAY);
+        jb_init(&d);
+        jb_str(&d, "item", item);
+        jb_str(&d, "outcome", outcomes[rr(g, 0, 3)]);
+        if (emit(g, k, T_EVIDENCE_DISPOSED, b, k->lead, &d))
+            k->sz[k->nsz].disposed = b;
+    }
+    k->nsz++;
+}
+
+/* What ends seizure i: its disposal, or the case decided or closed, the
+ * earliest at or after it; CW_TIME_NONE when none has happened. */
+static cw_time seizure_met(const kase *k, int i)
+{
+    const cw_time c[3] = { k->sz[i].disposed, k->decided_at, k->closed_at };
+    cw_time m = CW_TIME_NONE;
+
+    for (int j = 0; j < 3; j++)
+        if (c[j] != CW_TIME_NONE && c[j] >= k->sz[i].at && (m == CW_TIME_NONE || c[j] < m))
+            m = c[j];
+    return m;
+}
+
+typedef struct szext {
+    cw_time at;
+    int days;
+    const char *item;       /* NULL: every item seized before it */
+} szext;
+
+/*
+ * The truth of ADM-SEIZURE-30D for the case's seizures, with the
+ * extensions injected into 8% of the cases that have some: one of 10-30
+ * days (lawful), one of 31-45 (a breach, counted as 30), two (the second
+ * a breach, not counted), or one naming no item (for every item seized
+ * before it). An extension counts for a seizure not yet ended; the due is
+ * the end of day 30 plus what counts (60 at the most), rolled over.
+ */
+static void seizure_truth(gen *g, kase *k)
+{
+    szext x[2];
+    int nx = 0;
+
+    if (k->nsz == 0)
+        return;
+    if (chance(g, .08)) {
+        int t = (int)rr(g, 0, k->nsz - 1);
+        double r = rnd01(g);
+        cw_time end = seizure_met(k, t), at = k->sz[t].at + rr(g, 15 * DAY, 27 * DAY);
+        x[0].at = at;
+        x[0].item = r < .8 ? k->sz[t].item : NULL;
+        x[0].days = r < .5 || r >= .8 ? (int)rr(g, 10, 30) : r < .65 ? (int)rr(g, 31, 45)
+                                                                   : (int)rr(g, 10, 30);
+        nx = end == CW_TIME_NONE || at < end ? 1 : 0;
+        if (nx == 1 && r >= .65 && r < .8) {
+            x[1] = x[0];
+            x[1].at = at + rr(g, DAY, 5 * DAY);
+            x[1].days = (int)rr(g, 5, 20);
+            nx = end == CW_TIME_NONE || x[1].at < end ? 2 : 1;
+        }
+    }
+    for (int j = 0; j < nx; j++) {
+        char by[16];
+        jb d;
+        snprintf(by, sizeof by, "%s00-fz", prefixes[k->prefix].code);
+        jb_init(&d);
+        jb_str(&d, "limit", "seizure");
+        jb_int(&d, "days", x[j].days);
+        if (x[j].item)
+            jb_str(&d, "item", x[j].item);
+        jb_str(&d, "approved_by", by);
+        if (!emit(g, k, T_CASE_EXTENDED, x[j].at, k->lead, &d))
+            nx = j;
+    }
+    for (int i = 0; i < k->nsz; i++) {
+        cw_time end = seizure_met(k, i);
+        int count = 0, add = 0;
+        bool breach = false;
+        for (int j = 0; j < nx; j++) {
+            int n = x[j].days;
+            if (x[j].at < k->sz[i].at || (end != CW_TIME_NONE && x[j].at >= end) ||
+                (x[j].item && strcmp(x[j].item, k->sz[i].item) != 0))
+                continue;
+            if (++count > 1) {
+                breach = true;
+                continue;
+            }
+            if (n > 30) {
+                breach = true;
+                n = 30;
+            }
+            add += n;
+        }
+        if (breach) {
+            char subj[24];
+            snprintf(subj, sizeof subj, "extension:%s", k->sz[i].item);
+            expect_violation(g, k->ci, R_ADM_SEIZURE, subj);
+        }
+        expect_deadline(g, k, R_ADM_SEIZURE, k->sz[i].subj, due_days(g, k->sz[i].at, 30 + add, false),
+                        3 * DAY, end);
+    }
+}
+
 static void seize(gen *g, kase *k, cw_time t, int mode)
 {
     char item[8], subj[16];
@@ -1356,6 +1519,8 @@ static void seize(gen *g, kase *k, cw_time t, int mode)
             emit(g, k, T_EVIDENCE_STORED, b, k->lead, &d);
         }
         expect_deadline(g, k, R_PROPERTY_24H, subj, due, 0, b);
+        if (k->kind == K_ADM)
+            seizure_noted(g, k, item, subj, t, again == 1);
         same = bfirst = false;
         if (b == CW_TIME_NONE)
             return;
@@ -2116,6 +2281,7 @@ static void peer_truth(gen *g)
  * birth date), and, in a fast-tracked case, excluded suspects and FT-48H. */
 static void finish_case(gen *g, kase *k)
 {
+    seizure_truth(g, k);
     for (int i = 0; i < k->nsessrec; i++) {
         const person *p = &k->p[k->sess[i].person];
         if (p->known_at != CW_TIME_NONE && p->age < 18 && !k->sess[i].guardian)
@@ -2254,7 +2420,7 @@ static void adm_decide(gen *g, kase *k, const plan *pl, cw_time last)
     if (tD != CW_TIME_NONE) {
         jb_init(&d);
         jb_str(&d, "outcome", npen ? "penalty" : "no_penalty");
-        emit(g, k, T_CASE_CLOSED, tD + rr(g, DAY, 15 * DAY), k->lead, &d);
+        closed(g, k, tD + rr(g, DAY, 15 * DAY), &d);
     }
     due = due_days(g, k->t0, 30 + ext_days(x, nx, L_HANDLING, k->t0, tD, -1, 30, 2, 0, &breach),
                    false);
@@ -2374,7 +2540,7 @@ static void ft_decide(gen *g, kase *k, const plan *pl, cw_time *sum_end, int ft_
             k->decided_at = tD;
             jb_init(&d);
             jb_str(&d, "outcome", "penalty");
-            emit(g, k, T_CASE_CLOSED, tD + rr(g, DAY, 10 * DAY), k->lead, &d);
+            closed(g, k, tD + rr(g, DAY, 10 * DAY), &d);
         }
     }
     due = due_days(g, k->t0, 30, false);
@@ -2549,7 +2715,7 @@ static void admin_case(gen *g, int unit, cw_time t0, const plan *pl)
         k.decided_at = t0;
         jb_init(&d);
         jb_str(&d, "outcome", "warning");
-        emit(g, &k, T_CASE_CLOSED, t0 + rr(g, HOUR, 2 * DAY), k.lead, &d);
+        closed(g, &k, t0 + rr(g, HOUR, 2 * DAY), &d);
         expect_deadline(g, &k, R_ADM_HANDLING, "", due_days(g, t0, 30, false), 5 * DAY, t0);
         finish_case(g, &k);
         return;
@@ -2693,6 +2859,173 @@ static cw_time months_probe(const gen *g, cw_time from, int span, int months)
     return from;
 }
 
+/* ---- section 5: after detention, arrest and seizure ------------------------ */
+
+#define DUTY (24 * HOUR)        /* the 24-hour duties of 刑诉法 Art 85, 86, 93, 94 */
+#define DUTY_LEAD (4 * HOUR)
+
+static int cmp_time(const void *a, const void *b)
+{
+    cw_time x = *(const cw_time *)a, y = *(const cw_time *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * The truth of one 24-hour duty of one person: starts a[0..na) (in time
+ * order, ex[i] lawfully exempt when 1 or 2), completing events b[0..nb)
+ * in any order. As the rules pair them (docs/RULES.md), a completing event
+ * meets the earliest start still open at or before it; an exempt start is
+ * counted (P1, P1#2) but owes nothing.
+ */
+static void pair_truth(gen *g, const kase *k, int rule, const person *p, const cw_time *a,
+                       const int *ex, int na, cw_time *b, int nb)
+{
+    cw_time met[2] = { CW_TIME_NONE, CW_TIME_NONE };
+    int open = 0;               /* starts before open are met or exempt */
+    char subj[16];
+
+    qsort(b, (size_t)nb, sizeof *b, cmp_time);
+    for (int j = 0; j < nb; j++) {
+        while (open < na && (met[open] != CW_TIME_NONE || (ex && (ex[open] == 1 || ex[open] == 2))))
+            open++;
+        if (open < na && a[open] <= b[j] && b[j] <= g->now)
+            met[open] = b[j];
+    }
+    for (int i = 0; i < na; i++) {
+        if (ex && (ex[i] == 1 || ex[i] == 2))
+            continue;
+        nth(subj, sizeof subj, p->id, i + 1);
+        expect_deadline(g, k, rule, subj, a[i] + DUTY, DUTY_LEAD, met[i]);
+    }
+}
+
+/* Why the family is not notified: 0 no reason given, 1 无法通知, 2 有碍侦查
+ * in a state-security or terrorism case (both lawful after a detention),
+ * 3 有碍侦查 where the law does not allow it. After an arrest only 无法通知
+ * is lawful. */
+enum { EXN_NONE, EXN_UNREACHABLE, EXN_OBSTRUCTION_OK, EXN_OBSTRUCTION_BAD };
+
+static int notify_exempt(gen *g, const kase *k, bool arrest, jb *d)
+{
+    double r = rnd01(g);
+    int ex = EXN_NONE;
+
+    if (k->security && !arrest && r < .6)
+        ex = EXN_OBSTRUCTION_OK;
+    else if (r < .03)
+        ex = EXN_UNREACHABLE;
+    else if (r < .045)
+        ex = EXN_OBSTRUCTION_BAD;
+    if (ex != EXN_NONE)
+        jb_str(d, "notify_exempt", ex == EXN_UNREACHABLE ? "unreachable" : "obstruction");
+    return ex;
+}
+
+/* An exemption the law does not allow: the violation exempt:PERSON. */
+static void exempt_breach(gen *g, const kase *k, int rule, const person *p, int ex)
+{
+    char subj[24];
+
+    if (ex != EXN_OBSTRUCTION_BAD)
+        return;
+    snprintf(subj, sizeof subj, "exempt:%s", p->id);
+    expect_violation(g, k->ci, rule, subj);
+}
+
+/* The completing event of a 24-hour duty started at t: a time drawn by
+ * the usual outcomes (on time, the due second, one second late, in the
+ * lead, never ...). */
+static cw_time duty_time(gen *g, cw_time t)
+{
+    return b_time(g, pick_mode(g, DUTY_LEAD), t + 5 * MINUTE, t + rr(g, 30 * MINUTE, 16 * HOUR),
+                  t + DUTY, DUTY_LEAD, 3 * DAY);
+}
+
+/* custody.admitted / family.notified of person pi at `at`; true if written. */
+static bool person_event(gen *g, kase *k, int type, int pi, cw_time at, const char *of)
+{
+    jb d;
+
+    jb_init(&d);
+    jb_str(&d, "person", k->p[pi].id);
+    if (of != NULL)
+        jb_str(&d, "of", of);
+    return emit(g, k, type, at, k->lead, &d);
+}
+
+/* One interrogation of person pi starting exactly at s, if two officers
+ * are free then and it ends by now. */
+static void interrogate_at(gen *g, kase *k, int pi, cw_time s, int64_t dur)
+{
+    int o1, o2;
+
+    if (s == CW_TIME_NONE || s + dur > g->now || (o1 = free_officer(g, k, s, s + dur, -1, -1)) < 0 ||
+        (o2 = free_officer(g, k, s, s + dur, o1, -1)) < 0)
+        return;
+    write_session(g, k, pi, s, s + dur, o1, o2, PL_DETENTION, true);
+}
+
+/* After the criminal detention of person pi at t (written, exemption ex):
+ * the custody, the notice to the family and the first interrogation. */
+static void after_detention(gen *g, kase *k, int pi, cw_time t, int ex)
+{
+    person *p = &k->p[pi];
+    cw_time b;
+
+    if (p->ndet_at >= 2)
+        die("internal: a third criminal detention of one person");
+    p->det_ex[p->ndet_at] = ex;
+    p->det_at[p->ndet_at++] = t;
+    exempt_breach(g, k, R_DETAIN_NOTIFY, p, ex);
+    if ((b = duty_time(g, t)) != CW_TIME_NONE && person_event(g, k, T_CUSTODY_ADMITTED, pi, b, NULL))
+        p->cust_b[p->ncust_b++] = b;
+    if (ex != EXN_UNREACHABLE && ex != EXN_OBSTRUCTION_OK && (b = duty_time(g, t)) != CW_TIME_NONE &&
+        person_event(g, k, T_FAMILY_NOTIFIED, pi, b, "detention"))
+        p->dntf_b[p->ndntf_b++] = b;
+    interrogate_at(g, k, pi, duty_time(g, t), rr(g, 40, 120) * MINUTE);
+}
+
+/* The arrest of person pi, approved at `approved`, executed within hours:
+ * arrest.executed, the notice to the family, the interrogation. */
+static void after_arrest(gen *g, kase *k, int pi, cw_time approved)
+{
+    person *p = &k->p[pi];
+    cw_time t = approved + rr(g, 20 * MINUTE, 10 * HOUR), b;
+    int ex;
+    jb d;
+
+    jb_init(&d);
+    jb_str(&d, "person", p->id);
+    ex = notify_exempt(g, k, true, &d);
+    if (p->narr_at >= 2 || !emit(g, k, T_ARREST_EXECUTED, t, k->lead, &d))
+        return;
+    p->arr_ex[p->narr_at] = ex;
+    p->arr_at[p->narr_at++] = t;
+    exempt_breach(g, k, R_ARREST_NOTIFY, p, ex);
+    if (ex != EXN_UNREACHABLE && (b = duty_time(g, t)) != CW_TIME_NONE &&
+        person_event(g, k, T_FAMILY_NOTIFIED, pi, b, "arrest"))
+        p->antf_b[p->nantf_b++] = b;
+    interrogate_at(g, k, pi, duty_time(g, t), rr(g, 40, 120) * MINUTE);
+}
+
+/* The truth of the 24-hour duties of every person of a criminal case. */
+static void duties_truth(gen *g, const kase *k)
+{
+    for (int i = 0; i < k->np; i++) {
+        person p = k->p[i];     /* a copy: the lists get sorted */
+        if (p.ndet_at > 0) {
+            pair_truth(g, k, R_DETAIN_CUSTODY, &p, p.det_at, NULL, p.ndet_at, p.cust_b, p.ncust_b);
+            pair_truth(g, k, R_DETAIN_NOTIFY, &p, p.det_at, p.det_ex, p.ndet_at, p.dntf_b, p.ndntf_b);
+            pair_truth(g, k, R_DETAIN_INTERROGATE, &p, p.det_at, NULL, p.ndet_at, p.ist, p.nist);
+        }
+        if (p.narr_at > 0) {
+            pair_truth(g, k, R_ARREST_NOTIFY, &p, p.arr_at, p.arr_ex, p.narr_at, p.antf_b, p.nantf_b);
+            pair_truth(g, k, R_ARREST_INTERROGATE, &p, p.arr_at, NULL, p.narr_at, p.ist, p.nist);
+        }
+    }
+}
+
 static void criminal_case(gen *g, int unit, cw_time t0, const plan *pl)
 {
     static const double wfiling[] = { .86, .05, .02, .02, .02, .02, .01 };
@@ -2754,7 +3087,12 @@ static void criminal_case(gen *g, int unit, cw_time t0, const plan *pl)
         emit(g, &k, T_CASE_FILED, t0, k.lead, NULL);
     jb_init(&d);
     jb_str(&d, "kind", "criminal");
-    jb_str(&d, "cause", crim_causes[rr(g, 0, (int64_t)(sizeof crim_causes / sizeof *crim_causes) - 1)]);
+    k.security = chance(g, .03);
+    if (k.security)
+        jb_str(&d, "cause", security_causes[rr(g, 0, (int64_t)(sizeof security_causes /
+                                                             sizeof *security_causes) - 1)]);
+    else
+        jb_str(&d, "cause", crim_causes[rr(g, 0, (int64_t)(sizeof crim_causes / sizeof *crim_causes) - 1)]);
     if (k.alarm)
         jb_str(&d, "alarm", k.alarm);
     if (k.has_offence_at)
@@ -2883,6 +3221,7 @@ static void criminal_case(gen *g, int unit, cw_time t0, const plan *pl)
         cperson *c = &cp[i];
         person *p = &k.p[i];
         const aplan_def *ap;
+        int ex;
         jb dd;
 
         if (k.p[i].role != ROLE_SUSPECT || c->path != PATH_DET)
@@ -2895,12 +3234,12 @@ static void criminal_case(gen *g, int unit, cw_time t0, const plan *pl)
             int f = (int)rr(g, 0, 2);
             jb_list(&dd, "flags", fl[f], f == 2 ? 2 : 1);
         }
+        ex = notify_exempt(g, &k, false, &dd);
         c->det_written = emit(g, &k, T_CRIMINAL_DETENTION_STARTED, c->det, k.lead, &dd);
         if (!c->det_written)
             continue;
         nth(c->subj, sizeof c->subj, p->id, ++p->ndet);
-        interrogate(g, &k, i, c->det + 2 * HOUR, c->det + 20 * HOUR, rr(g, 40, 120) * MINUTE,
-                    PL_DETENTION);
+        after_detention(g, &k, i, c->det, ex);
         ap = &arrest_plans[c->plan];
         for (int j = 0; j < ap->n && nx < MAXEXT; j++) {
             ext *e = &x[nx++];
@@ -2954,6 +3293,7 @@ static void criminal_case(gen *g, int unit, cw_time t0, const plan *pl)
                 if (emit(g, &k, T_CRIMINAL_DETENTION_STARTED, d2, k.lead, &dd)) {
                     bool breach2 = false;
                     nth(subj2, sizeof subj2, p->id, ++p->ndet);
+                    after_detention(g, &k, i, d2, EXN_NONE);
                     due = due_days(g, d2, 3, true);
                     b2 = b_time(g, pick_mode(g, 0), d2 + 4 * HOUR, d2 + rr(g, 20 * HOUR, 66 * HOUR),
                                 due, 0, 4 * DAY);
@@ -3024,6 +3364,7 @@ static void criminal_case(gen *g, int unit, cw_time t0, const plan *pl)
                 c->approved = CW_TIME_NONE;
                 continue;
             }
+            after_arrest(g, &k, i, c->approved);
             nth(c->csubj, sizeof c->csubj, k.p[i].id, 1);
             if (a0 == CW_TIME_NONE || c->approved < a0)
                 a0 = c->approved;
@@ -3083,7 +3424,9 @@ static void criminal_case(gen *g, int unit, cw_time t0, const plan *pl)
     }
 
     /* SUPPL-1M: returned for supplementary investigation, at most twice;
-     * a return numbered 3, or a third return, is a breach with no period. */
+     * rounds go by the order of the returns (a data.round that disagrees
+     * is only named in the message); a third return is a breach with no
+     * period. */
     if (T != CW_TIME_NONE && T <= g->now && pl->force == FORCE_NONE && chance(g, .28)) {
         static const double wr[] = { .62, .24, .07, .04, .03 };
         static const int rounds[5][3] = { { 1 }, { 1, 2 }, { 1, 2, 3 }, { 1, 2, 2 }, { 1, 3 } };
@@ -3093,7 +3436,7 @@ static void criminal_case(gen *g, int unit, cw_time t0, const plan *pl)
 
         for (int j = 0; j < nret[rp]; j++) {
             int round = rounds[rp][j];
-            bool bad = round > 2 || j >= 2;
+            bool bad = j >= 2;
             cw_time R = t + rr(g, 10, 30) * DAY, S;
             char subj[16];
             jb dd;
@@ -3111,7 +3454,7 @@ static void criminal_case(gen *g, int unit, cw_time t0, const plan *pl)
                 emit(g, &k, T_CASE_RESUBMITTED, R + rr(g, 10, 25) * DAY, k.lead, NULL);
                 break;
             }
-            snprintf(subj, sizeof subj, "round:%d", round);
+            snprintf(subj, sizeof subj, "round:%d", j + 1);
             due = due_months(g, R, 1, 0, false);
             S = b_time(g, pick_mode(g, 0), R + 3 * DAY, R + rr(g, 8, 26) * DAY, due, 0, 30 * DAY);
             emit(g, &k, T_CASE_RESUBMITTED, S, k.lead, NULL);
@@ -3121,6 +3464,7 @@ static void criminal_case(gen *g, int unit, cw_time t0, const plan *pl)
             t = S;
         }
     }
+    duties_truth(g, &k);
     finish_case(g, &k);
 }
 
