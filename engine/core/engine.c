@@ -395,8 +395,12 @@ int cw__case_events(cw_engine *e, const cw_case *c, const int *types, size_t nty
 int cw_frec_state(const cw_frec *r, cw_time now, cw_time *raised)
 {
     if (r->mode == CW_FM_FIXED) {
+        /* a judgement that holds only from a time on (an overlap that
+         * passes its limit while both sessions are still open) is nothing
+         * before it */
         *raised = r->raised;
-        return r->fstate;
+        return r->raised != CW_TIME_NONE && now != CW_TIME_NONE && now < r->raised ? CW_ST_NONE
+                                                                                    : r->fstate;
     }
     if (r->met != CW_TIME_NONE) {
         if (r->met > r->due) {

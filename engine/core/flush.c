@@ -57,6 +57,8 @@ static void pend(cw_engine *e, const cw_case *c, uint16_t rule, uint32_t subject
 /* The next time record r changes state by itself, after now. */
 static cw_time next_transition(const cw_frec *r, cw_time now)
 {
+    if (r->mode == CW_FM_FIXED)
+        return r->raised != CW_TIME_NONE && now < r->raised ? r->raised : CW_TIME_NONE;
     if (r->mode != CW_FM_DEADLINE || r->met != CW_TIME_NONE)
         return CW_TIME_NONE;
     if (r->lead > 0 && now < r->due - r->lead)

@@ -1,6 +1,7 @@
 #include "service/service.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ struct cw_service {
     uint64_t *above;
     size_t nabove, capabove;
     cw_time gap_since;       /* when the first missing seq was noticed */
+    cw_day calendar_day;     /* the day the calendar's end was last looked at */
     /* a read round: new events stored, processed together at its end */
     struct fresh *fresh;
     size_t nfresh, capfresh;
@@ -150,6 +152,26 @@ const cw_catalogue *cw_service_catalogue_acquire(cw_service *s)
 void cw_service_catalogue_release(cw_service *s)
 {
     pthread_rwlock_unlock(&s->cat);
+}
+
+/* The legal calendar's end, at start and then once a day: a warning in the
+ * log while the next year's holidays are due (within 60 days, DOMAIN.md),
+ * and the figure /metrics shows. */
+static void watch_calendar(cw_service *s)
+{
+    cw_time now = cw_service_now(s);
+    cw_day today = cw_time_day(now, s->rs->tz);
+    int left = cw_calendar_days_left(s->rs->cal, now);
+    char warn[400];
+
+    pthread_mutex_lock(&s->mu);
+    s->st.calendar_days_left = left == INT_MIN ? INT64_MIN : left;
+    pthread_mutex_unlock(&s->mu);
+    if (today == s->calendar_day)
+        return;
+    s->calendar_day = today;
+    if (cw_calendar_end_warning(s->rs->cal, now, warn, sizeof warn))
+        cw_log(CW_LOG_WARN, "%s", warn);
 }
 
 /* ---- reading events ------------------------------------------------------------ */
@@ -664,6 +686,7 @@ static int start(cw_service *s, cw_err *err)
                 k.n, (unsigned long long)s->st.findings_written,
                 (unsigned long long)(s->st.findings_removed));
     publish(s);
+    watch_calendar(s);
     pthread_mutex_lock(&s->mu);
     s->st.ready = true;
     pthread_mutex_unlock(&s->mu);
@@ -684,6 +707,7 @@ int cw_service_open(cw_service **out, cw_config *cfg, const cw_service_opts *o, 
     s->clock_base = o && o->clock_runs ? wall() : CW_TIME_NONE;
     s->progress = o ? o->progress : NULL;
     s->gap_since = CW_TIME_NONE;
+    s->calendar_day = INT32_MIN;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_cond_init(&s->done, NULL);
@@ -845,6 +869,7 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
         serve_reloads(s, *hup != 0);
         *hup = 0;
         publish(s);
+        watch_calendar(s);
         if ((unsigned)n >= s->cfg->batch)
             continue;
         pthread_mutex_lock(&s->mu);

@@ -60,6 +60,7 @@ typedef struct cw_service_stats {
     double rebuild_s;            /* the startup rebuild */
     uint64_t rebuild_events;
     bool ready;
+    int64_t calendar_days_left;  /* days until the legal calendar ends (INT64_MIN: none) */
 } cw_service_stats;
 
 /* Connect, load the rules, rebuild from the events table. */

@@ -146,7 +146,9 @@ enum cw_fmode {
      * writes the state-specific tail of the message.
      */
     CW_FM_DEADLINE = 1,
-    /* A judgement with a fixed state (violation, anomaly, late). */
+    /* A judgement with a fixed state (violation, anomaly, late). It holds
+     * from `raised` on: asked for a time before that, it is no finding
+     * (and the host arms a timer for it). */
     CW_FM_FIXED = 2
 };
 

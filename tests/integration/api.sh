@@ -199,6 +199,9 @@ for m in '^casewarden_events_ingested_total [1-9]' 'casewarden_http_request_dura
     grep -q "$m" "$tmp/body" && ok || bad "metrics: no line matching $m in: $(grep -v '^#' "$tmp/body" | head -c 800)"
 done
 grep -q '^casewarden_case_replays_total [0-9]' "$tmp/body" && ok || bad "metrics: no case replays counter"
+# the legal calendar ends 2026-12-31: 213 days after 2026-06-01, no warning yet
+grep -q '^casewarden_calendar_days_left 213$' "$tmp/body" && ok || bad "metrics: calendar_days_left is not 213: $(grep calendar "$tmp/body")"
+grep -q '法定节假日日历止于' "$tmp/serve.log" && bad "serve warned of the calendar's end 213 days ahead" || ok
 [ "$(grep -c '^casewarden_rule_evaluations_total{rule="FT-HEARING"}' "$tmp/body")" -le 1 ] && ok || bad "a rule's versions are two series"
 
 # --- every path of api/openapi.yaml answers ---
@@ -229,4 +232,8 @@ expect "ingest after the outage" 201
 wait_checkpoint "$(sql "SELECT MAX(seq) FROM events")" && ok || bad "the engine did not recover from the outage"
 
 stop_serve
+# 46 days before the calendar's end the service's start warns, in the log
+"$cw" serve --config "$cfg" --once --now 2026-11-15T00:00:00+08:00 >"$tmp/once.log" 2>&1
+grep -q '法定节假日日历止于 2026-12-31, 还有 46 日' "$tmp/once.log" && ok ||
+    bad "serve --once 46 days before the calendar's end did not warn: $(tail -3 "$tmp/once.log")"
 finish
