@@ -9,31 +9,15 @@ cw=${1:?usage: domain.sh CASEWARDEN}
 # shellcheck source=tests/harness.sh
 . "$(dirname "$0")/../harness.sh"
 
-# expect NAME STATUS PATTERN -- CMD...: CMD exits STATUS and its output
-# matches PATTERN (an empty pattern matches anything)
-expect() {
-    local name=$1 want=$2 pattern=$3 got
-    shift 4
-    "$@" >"$tmp/out" 2>&1
-    got=$?
-    if [ "$got" -ne "$want" ]; then
-        bad "$name: exit $got, expected $want"; sed 's/^/    /' "$tmp/out" | head -20; return
-    fi
-    if [ -n "$pattern" ] && ! grep -qE -- "$pattern" "$tmp/out"; then
-        bad "$name: output lacks /$pattern/"; sed 's/^/    /' "$tmp/out" | head -20; return
-    fi
-    ok
-}
-
 # --- the calendar's end: warned within 60 days, a warning and no problem ---
-expect "check 60 days before the calendar ends warns" 0 \
+check "check 60 days before the calendar ends warns" 0 \
     "calendar: warning: 法定节假日日历止于 2026-12-31, 还有 60 日.*calendar/2027.yaml" -- \
     "$cw" check --rules "$top/rules" --now 2026-11-01T00:00:00+08:00
 grep -qE "^[0-9]+ rules, 0 problems$" "$tmp/out" && ok || bad "the calendar warning counted as a problem"
-expect "check 61 days before says nothing" 0 "" -- \
+check "check 61 days before says nothing" 0 "" -- \
     "$cw" check --rules "$top/rules" --now 2026-10-31T23:59:59+08:00
 grep -q "calendar: warning" "$tmp/out" && bad "warned 61 days before the end" || ok
-expect "check after the end says it is past" 0 "已过 1 日" -- \
+check "check after the end says it is past" 0 "已过 1 日" -- \
     "$cw" check --rules "$top/rules" --now 2027-01-01T08:00:00+08:00
 
 # --- age_from ---
@@ -44,23 +28,23 @@ cat >"$tmp/minor.jsonl" <<'JSONL'
 {"id":"m2","type":"person.added","case":"A1","unit":"370102","at":"2026-05-25T20:10:00+08:00","data":{"person":"P1","role":"suspect","birth_date":"2012-05-25"}}
 {"id":"m3","type":"penalty.decided","case":"A1","unit":"370102","at":"2026-05-27T10:00:00+08:00","data":{"person":"P1","cause":"PSAL-59","circumstance":"normal","fine":200}}
 JSONL
-expect "default: on the 14th birthday still 13" 0 \
+check "default: on the 14th birthday still 13" 0 \
     'MINOR-UNDER14.*13 周岁 \(周岁自生日的次日起算, 法释〔2006〕1号 第2条\)' -- \
     "$cw" eval --rules "$top/rules" --events "$tmp/minor.jsonl" --now 2026-06-01T00:00:00+08:00
 rm -rf "$tmp/birthday" && cp -r "$top/rules" "$tmp/birthday"
 sed -i 's/^age_from: day_after_birthday$/age_from: birthday/' "$tmp/birthday/engine.yaml"
 grep -q "^age_from: birthday$" "$tmp/birthday/engine.yaml" && ok || bad "engine.yaml has no age_from line to change"
-expect "age_from birthday: 14 on the birthday" 0 "" -- \
+check "age_from birthday: 14 on the birthday" 0 "" -- \
     "$cw" eval --rules "$tmp/birthday" --events "$tmp/minor.jsonl" --now 2026-06-01T00:00:00+08:00
 grep -q MINOR-UNDER14 "$tmp/out" && bad "age_from: birthday still finds the boy under 14" || ok
 # ... and a day younger, under 14 either way, the message naming the setting
 sed 's/2012-05-25/2012-05-26/' "$tmp/minor.jsonl" >"$tmp/minor2.jsonl"
-expect "age_from birthday: the message names the convention" 0 \
+check "age_from birthday: the message names the convention" 0 \
     'MINOR-UNDER14.*13 周岁 \(周岁自生日当日起算, 按本地设置 age_from: birthday\)' -- \
     "$cw" eval --rules "$tmp/birthday" --events "$tmp/minor2.jsonl" --now 2026-06-01T00:00:00+08:00
 rm -rf "$tmp/badage" && cp -r "$top/rules" "$tmp/badage"
 sed -i 's/^age_from: day_after_birthday$/age_from: eve/' "$tmp/badage/engine.yaml"
-expect "an unknown age_from is refused with file:line" 1 \
+check "an unknown age_from is refused with file:line" 1 \
     "engine.yaml:[0-9]+: age_from must be day_after_birthday" -- "$cw" check --rules "$tmp/badage"
 
 finish

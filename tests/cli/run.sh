@@ -6,21 +6,6 @@ cw=${1:?usage: run.sh CASEWARDEN}
 # shellcheck source=tests/harness.sh
 . "$(dirname "$0")/../harness.sh"
 
-# check NAME EXPECTED_STATUS GREP_PATTERN_IN_OUTPUT -- CMD...
-check() {
-    local name=$1 want=$2 pattern=$3 got
-    shift 4
-    "$@" >"$tmp/out" 2>&1
-    got=$?
-    if [ "$got" -ne "$want" ]; then
-        bad "$name: exit $got, expected $want"; sed 's/^/    /' "$tmp/out" | head -20; return
-    fi
-    if [ -n "$pattern" ] && ! grep -qE -- "$pattern" "$tmp/out"; then
-        bad "$name: output lacks /$pattern/"; sed 's/^/    /' "$tmp/out" | head -20; return
-    fi
-    ok
-}
-
 good='{"id":"g1","type":"case.accepted","case":"C1","unit":"370102","at":"2026-03-02T09:30:00+08:00","data":{"kind":"criminal"}}'
 printf '%s\n' "$good" \
   '{"id":"b1","type":"case.accepted","case":"C2","unit":"370102","at":"2026-03-02T09:30:00+08:00","data":{"kind":"criminal"}' \
