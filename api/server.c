@@ -201,8 +201,7 @@ static bool allowed(req *r, unsigned roles, bool open_on_loopback)
     if (open_on_loopback || (r->who->role & roles) != 0)
         return true;
     cw_api_error(r, 403, "forbidden", NULL, "the %s role may not do this",
-                 r->who->role == CW_ROLE_INGEST ? "ingest" :
-                 r->who->role == CW_ROLE_INSPECTOR ? "inspector" : "admin");
+                 cw_role_name(r->who->role));
     return false;
 }
 
@@ -251,6 +250,11 @@ static void route(req *r)
             return not_allowed_method(r, "POST");
         if (allowed(r, CW_ROLE_INGEST | CW_ROLE_ADMIN, false) && json_body(r))
             cw_api_post_events(r);
+    } else if (strcmp(u, "/v1/sanctions/suggest") == 0) {
+        if (!method_is(r, "POST"))
+            return not_allowed_method(r, "POST");
+        if (allowed(r, INSPECT | CW_ROLE_HANDLER, false) && json_body(r))
+            cw_api_post_suggest(r);
     } else if (strcmp(u, "/v1/findings") == 0) {
         if (!method_is(r, "GET"))
             return not_allowed_method(r, "GET");

@@ -2124,7 +2124,14 @@ static void judge_decision(gen *g, const kase *k, const person *p, cw_time t, co
             expect_violation(g, k->ci, R_SANCTION_TIER, "");
         GROW(g->dec, g->ndec, g->capdec);
         dn = &g->dec[g->ndec++];
-        dn->group = (uint64_t)((law * NLAWROWS + ri) * 3 + pn->tier) << 32 | unit_prefix4(k);
+        /* peers are the decisions measured by the same row: the newer one
+         * where it is lighter, else the one at the act */
+        {
+            int rn = law == 0 && law_of(g, t) == 1 ? row_in(1, pn->cause) : -1;
+            int gl = rn >= 0 && newer_lighter(ri, rn, pn->tier) ? 1 : law;
+            int gr = gl != law ? rn : ri;
+            dn->group = (uint64_t)((gl * NLAWROWS + gr) * 3 + pn->tier) << 32 | unit_prefix4(k);
+        }
         dn->at = t;
         dn->ci = k->ci;
         dn->fine = pn->fine;

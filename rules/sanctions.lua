@@ -95,6 +95,18 @@ rule {
       withdraw()
     end
   end,
+  -- 智能量罚: may this person be fined or detained at all?
+  advise = function(q)
+    local p = q.person or {}
+    local n = p.birth_date and age(p.birth_date, q.offence_at)
+    if not n then return { text = "未提供出生日期: 无从判断是否不满十四周岁" } end
+    if n < 14 then
+      return { punishable = false, age = n, text = "违法行为发生时 " .. years(n) ..
+               ": 不满十四周岁的人违反治安管理的, 不予处罚 (不得罚款或者拘留), 应当责令其监护人严加管教" }
+    end
+    return { punishable = true, age = n, text = "违法行为发生时 " .. years(n) ..
+             (n < 18 and ": 已满十四周岁不满十八周岁, 应当从轻或者减轻处罚" or ": 已满十四周岁") }
+  end,
 }
 
 -- DETENTION-EXEMPT: detention executed for a person the law exempts from
@@ -173,7 +185,11 @@ local function may_detain(p, offence, decided, factors)
   local law, why = exempt_law(offence or decided, decided)
   local excepted = law.exceptions and ((g.serious and factors.serious_impact) or
                                        (g.repeat_ and factors.repeat_within_year))
-  if excepted then return true end
+  if excepted then
+    return true, "(" .. g.label .. (n and (", " .. years(n)) or "") .. "), 但" ..
+                 (factors.serious_impact and "情节严重、影响恶劣" or "一年以内二次以上违反治安管理") ..
+                 ", 依法可以执行; 依据: " .. why
+  end
   local missing = ""
   if law.exceptions and g.serious then
     missing = ", 处罚决定未认定情节严重、影响恶劣" ..
@@ -190,12 +206,6 @@ local function decision_before(case, person, t)
     if d.data.person == person and d.at <= t then found = d end
   end
   return found
-end
-
-local function set_of(list)
-  local s = {}
-  for _, v in ipairs(list or {}) do s[v] = true end
-  return s
 end
 
 rule {
@@ -236,5 +246,16 @@ rule {
     else
       withdraw()
     end
+  end,
+  -- 智能量罚: may the detention be executed?
+  advise = function(q)
+    local p = q.person or {}
+    local ok, why = may_detain({ birth_date = p.birth_date, flags = set_of(p.flags),
+                                 first_offence = p.first_offence }, q.offence_at, q.decided_at,
+                               set_of(q.factors))
+    if ok then
+      return { executable = true, text = "行政拘留可以执行" .. (why and (" " .. why) or "") }
+    end
+    return { executable = false, text = "依法不执行行政拘留 " .. why }
   end,
 }

@@ -70,6 +70,8 @@ for flavour in release asan; do
     done
     echo "-- benchmark ground truth, small ($flavour)"
     run "bench smoke" "$top/tests/bench/smoke.sh" "$bdir/casewarden" "$bdir/bench/gen" "$bdir/bench/truth"
+    echo "-- suggestions followed to the letter ($flavour)"
+    run "bench follow" "$top/tests/bench/follow.sh" "$bdir/casewarden" "$bdir/bench/gen"
     # against a private MariaDB each script starts, and always stops
     for t in "$top"/tests/integration/*.sh; do
         [ "$(basename "$t")" = lib.sh ] && continue

@@ -382,7 +382,7 @@ int cw_plugin_open(const char *path, cw_plugin_handle *h, cw_err *err)
                           p->struct_size);
     }
     for (size_t i = 0; i < p->nmodels; i++)
-        if (p->models[i] == NULL || p->models[i]->struct_size < sizeof(cw_model) ||
+        if (p->models[i] == NULL || !CW_MODEL_HAS(p->models[i], release) ||
             p->models[i]->name == NULL || p->models[i]->on_event == NULL ||
             p->models[i]->configure == NULL) {
             dlclose(h->dl);

@@ -12,6 +12,7 @@
 #include "offline/eval.h"
 #include "event/evjson.h"
 #include "base/log.h"
+#include "rules/advise.h"
 #include "rules/ruleset.h"
 #include "base/timeutil.h"
 #include "base/util.h"
@@ -57,6 +58,8 @@ struct cw_service {
     pthread_cond_t done;     /* reload requesters wait here */
     bool wake;
     uint64_t reload_asked, reload_done;
+    struct asking *asks;     /* suggestions waiting for the service's thread */
+    bool stopping;
     int reload_rc;
     char reload_msg[512];
     pthread_rwlock_t cat;    /* readers: validation in other threads */
@@ -758,6 +761,63 @@ void cw_service_close(cw_service *s)
 
 /* ---- running -------------------------------------------------------------------- */
 
+/* A suggestion another thread asked for (cw_service_advise). */
+typedef struct asking {
+    const char *query;
+    size_t len;
+    char *out;
+    int rc;
+    cw_err err;
+    bool done;
+    struct asking *next;
+} asking;
+
+int cw_service_advise(cw_service *s, const char *query, size_t len, char **out, cw_err *err)
+{
+    asking a = { query, len, NULL, 0, { 0 }, false, NULL };
+
+    pthread_mutex_lock(&s->mu);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->mu);
+        return cw_err_set(err, CW_EUNAVAIL, "the service is stopping");
+    }
+    a.next = s->asks;
+    s->asks = &a;
+    s->wake = true;
+    pthread_cond_signal(&s->cv);
+    while (!a.done)
+        pthread_cond_wait(&s->done, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    *out = a.out;
+    if (a.rc < 0)
+        cw_err_set(err, a.err.code, "%s", a.err.msg);
+    return a.rc;
+}
+
+/* Answer the suggestions asked since the last round, or, when stopping,
+ * tell them so. */
+static void serve_asks(cw_service *s, bool stopping)
+{
+    asking *list;
+
+    pthread_mutex_lock(&s->mu);
+    list = s->asks;
+    s->asks = NULL;
+    s->stopping = stopping;
+    pthread_mutex_unlock(&s->mu);
+    for (asking *a = list, *next; a != NULL; a = next) {
+        next = a->next;
+        if (stopping)
+            a->rc = cw_err_set(&a->err, CW_EUNAVAIL, "the service is stopping");
+        else
+            a->rc = cw_advise(s->rs, s->e, a->query, a->len, cw_service_now(s), &a->out, &a->err);
+        pthread_mutex_lock(&s->mu);
+        a->done = true;
+        pthread_cond_broadcast(&s->done);
+        pthread_mutex_unlock(&s->mu);
+    }
+}
+
 /* Load the rules again; on success judge every case anew with them and
  * write the differences. A ruleset that does not load changes nothing. */
 static int reload(cw_service *s, cw_err *err)
@@ -870,10 +930,11 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
         *hup = 0;
         publish(s);
         watch_calendar(s);
+        serve_asks(s, false);
         if ((unsigned)n >= s->cfg->batch)
             continue;
         pthread_mutex_lock(&s->mu);
-        if (!s->wake && !*stop && s->reload_asked == s->reload_done) {
+        if (!s->wake && !*stop && s->reload_asked == s->reload_done && s->asks == NULL) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_nsec += (long)(s->cfg->poll_ms % 1000) * 1000000L;
@@ -884,6 +945,7 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
         s->wake = false;
         pthread_mutex_unlock(&s->mu);
     }
+    serve_asks(s, true);
     /* a last round, so what was read is written */
     if (flush(s, &err) < 0)
         cw_log(CW_LOG_ERROR, "final flush: %s", err.msg);

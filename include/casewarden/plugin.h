@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define CW_ABI_MAJOR 1
-#define CW_ABI_MINOR 1
+#define CW_ABI_MINOR 2
 
 /* Seconds since 1970-01-01T00:00:00Z. */
 typedef int64_t cw_time;
@@ -320,7 +320,29 @@ typedef struct cw_model {
      * non-zero on an internal error (the host quarantines the rule). */
     int (*on_event)(void *inst, cw_ctx *ctx, const cw_case *c, const cw_event *ev);
     void (*release)(void *inst);
+
+    /* Since 1.2, both optional (NULL, or a model built for 1.1 whose
+     * struct_size ends before them: the host checks struct_size).
+     *
+     * advise answers a question about a decision still to be made (the
+     * 智能量罚 of `casewarden sanction` and POST /v1/sanctions/suggest):
+     * what the instance would accept, with the same code it judges
+     * decisions with. `query` is a map (docs/SANCTIONS.md, "Suggestions":
+     * cause, circumstance, factors, offence_at and decided_at as integer
+     * times, unit, person {birth_date, flags, first_offence}, and advice:
+     * the answers of the rules asked before, by rule id). On success it
+     * returns 0 with a JSON object in *answer, allocated by the plugin and
+     * handed back to advice_free, or NULL when it has nothing to say;
+     * otherwise non-zero with one line in err. The host calls it from the
+     * thread that runs the engine, at any time after configure. */
+    int (*advise)(void *inst, cw_ctx *ctx, const cw_value *query, char **answer, char *err,
+                  size_t errlen);
+    void (*advice_free)(void *inst, char *answer);
 } cw_model;
+
+/* Whether model m (of a plugin built for any 1.x) has member `field`. */
+#define CW_MODEL_HAS(m, field) \
+    ((m)->struct_size >= offsetof(cw_model, field) + sizeof(((cw_model *)0)->field))
 
 typedef struct cw_plugin {
     uint32_t abi_major, abi_minor, struct_size;

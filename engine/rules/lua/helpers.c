@@ -111,6 +111,20 @@ static int l_has(lua_State *L)
     return 1;
 }
 
+/* set_of(list): {item = true, ...}, so that a rule asks set.x. */
+static int l_set_of(lua_State *L)
+{
+    lua_newtable(L);
+    if (lua_type(L, 1) != LUA_TTABLE)
+        return 1;
+    for (lua_Integer i = 1; lua_rawgeti(L, 1, i) != LUA_TNIL; i++) {
+        lua_pushboolean(L, 1);
+        lua_rawset(L, -3);
+    }
+    lua_pop(L, 1);
+    return 1;
+}
+
 static int l_add_days(lua_State *L)
 {
     cw_luafile *lf = cw__lua_lf(L);
@@ -153,7 +167,7 @@ static int l_is_workday(lua_State *L)
 const luaL_Reg cw__lua_helper_fns[] = {
     { "hours", l_hours }, { "minutes", l_minutes }, { "days", l_days },
     { "date", l_date }, { "datetime", l_datetime }, { "parse_time", l_parse_time },
-    { "age", l_age }, { "age_convention", l_age_convention }, { "has", l_has }, { "add_days", l_add_days },
+    { "age", l_age }, { "age_convention", l_age_convention }, { "has", l_has }, { "set_of", l_set_of }, { "add_days", l_add_days },
     { "add_months", l_add_months }, { "add_workdays", l_add_workdays },
     { "is_workday", l_is_workday }, { NULL, NULL },
 };
