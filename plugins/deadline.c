@@ -853,6 +853,15 @@ static bool exempted(walk *w, const cw_event *ev, uint32_t subj)
     return false;
 }
 
+/* A period's length for comparing limits: the clock for hours, calendar
+ * days for the others (a month as 30.44 days, a working day as 1.4). */
+static double approx_seconds(const period *p)
+{
+    static const double unit_s[] = { 86400.0, 3600.0, 2629746.0, 120960.0 };
+
+    return unit_s[p->unit] * p->n;
+}
+
 static void on_a(walk *w, const cw_event *ev)
 {
     dl *d = w->d;
@@ -897,11 +906,10 @@ static void on_a(walk *w, const cw_event *ev)
     nth = ++sj->count;
     if (d->round_fid < 0 && nth > 1)
         key = keyf(w->ctx, "%s#%d", H->str(w->ctx, subj), nth);
+    /* where several limits apply, the longest (DOMAIN.md) */
     for (int i = 0; i < d->nalts; i++)
-        if (conds_match(ev, &d->alts[i].when)) {
+        if (conds_match(ev, &d->alts[i].when) && approx_seconds(&d->alts[i]) > approx_seconds(p))
             p = &d->alts[i];
-            break;
-        }
     o = &w->o[w->n++];
     memset(o, 0, sizeof *o);
     o->subject = subj;
