@@ -117,12 +117,15 @@ local function ended(cid, sid, start)
 end
 
 -- The sessions that share an officer with the one started by `st`, and
--- start before its end (or before now while it is open): {officer, start}.
+-- start before its end (or before now while it is open), each once:
+-- {officer, start}.
 local function neighbours(st, upto)
-  local out = {}
+  local out, seen = {}, { [st.id] = true }
   for _, officer in ipairs(st.data.officers or {}) do
     for _, other in ipairs(find("interrogation.started", "officers", officer, st.at - WINDOW, upto)) do
-      if not (other.case == st.case and other.data.session == st.data.session) then
+      -- a session with both officers is one neighbour, named by the first
+      if not seen[other.id] and not (other.case == st.case and other.data.session == st.data.session) then
+        seen[other.id] = true
         out[#out + 1] = { officer = officer, start = other }
       end
     end
@@ -136,38 +139,73 @@ local function overlap_words(officer, sid, other_case, other_sid, span)
          (span and ("重叠 " .. (span // 60) .. " 分钟") or "两次讯问/询问均未结束, 重叠已超过 5 分钟")
 end
 
--- Judge the session started by `st`: its finding names the overlap that
--- passed five minutes first (the earliest; the same second: the other
--- session first by case and session), or there is none.
-local function judge(st)
-  local sid, t = st.data.session, now()
-  local my_end, my_end_ev = ended(st.case, sid, st.at)
+-- The overlap of session `st` (ending at my_end, nil while open) with the
+-- session started by `other` (ending at o_end), when it passes five
+-- minutes: when it does (raised) and its length (nil while both are open).
+local function overlap(st, my_end, other, o_end)
+  local from = math.max(st.at, other.at)
+  local to = (my_end and o_end) and math.min(my_end, o_end) or my_end or o_end
+  if to == nil or to - from > LIMIT then
+    return from + LIMIT + 1, to and (to - from)
+  end
+end
+
+local function key_of(st)
+  return st.case .. "\0" .. st.data.session
+end
+
+local function overlap_report(st, my_end_ev, best)
+  report {
+    case = st.case,
+    subject = st.data.session,
+    message = overlap_words(best.officer, st.data.session, best.other.case,
+                            best.other.data.session, best.span),
+    events = list(st, best.other, my_end_ev, best.o_end_ev),
+    raised = best.raised,
+  }
+end
+
+-- The neighbours of session `st` with their ends: {officer, start, e, e_ev}.
+local function around(st, my_end)
+  local out = neighbours(st, my_end or now())
+  for _, n in ipairs(out) do n.e, n.e_ev = ended(n.start.case, n.start.data.session, n.start.at) end
+  return out
+end
+
+-- Judge the session started by `st` (its end and neighbours given): its
+-- finding names the overlap that passed five minutes first (the earliest;
+-- the same second: the other session first by case and session), or there
+-- is none.
+local function judge(st, my_end, my_end_ev, nbrs)
   local best
-  for _, n in ipairs(neighbours(st, my_end or t)) do
-    local other = n.start
-    local o_end, o_end_ev = ended(other.case, other.data.session, other.at)
-    local from = math.max(st.at, other.at)
-    local to = (my_end and o_end) and math.min(my_end, o_end) or my_end or o_end
-    if to == nil or to - from > LIMIT then
-      local raised = from + LIMIT + 1
-      local key = other.case .. "\0" .. other.data.session
-      if not best or raised < best.raised or (raised == best.raised and key < best.key) then
-        best = { raised = raised, key = key, officer = n.officer, other = other,
-                 span = to and (to - from), events = list(st, other, my_end_ev, o_end_ev) }
-      end
+  for _, n in ipairs(nbrs) do
+    local raised, span = overlap(st, my_end, n.start, n.e)
+    if raised and (not best or raised < best.raised or
+                   (raised == best.raised and key_of(n.start) < key_of(best.other))) then
+      best = { raised = raised, officer = n.officer, other = n.start, span = span, o_end_ev = n.e_ev }
     end
   end
-  if best then
-    report {
-      case = st.case,
-      subject = sid,
-      message = overlap_words(best.officer, sid, best.other.case, best.other.data.session, best.span),
-      events = best.events,
-      raised = best.raised,
-    }
-  else
-    withdraw(sid, st.case)
-  end
+  if best then overlap_report(st, my_end_ev, best) else withdraw(st.data.session, st.case) end
+end
+
+local function judge_whole(st)
+  local e, e_ev = ended(st.case, st.data.session, st.at)
+  judge(st, e, e_ev, around(st, e))
+end
+
+-- What a start or end of session `mine` changes for neighbour n, whose
+-- interval meets its: a finding that rests on `mine` is judged again
+-- whole; otherwise only the overlap with `mine` can make it earlier (or
+-- create it).
+local function rejudge(mine, my_end, my_end_ev, n)
+  local other = n.start
+  local f = found(other.data.session, other.case)
+  if f and has(f.events, mine.id) then return judge_whole(other) end
+  local raised, span = overlap(other, n.e, mine, my_end)
+  if not raised or (f and raised > f.raised) then return end
+  if f and raised == f.raised then return judge_whole(other) end
+  overlap_report(other, n.e_ev, { raised = raised, officer = n.officer, other = mine, span = span,
+                                  o_end_ev = my_end_ev })
 end
 
 rule {
@@ -185,8 +223,13 @@ rule {
                  find("interrogation.started", "session", sid, ev.at - WINDOW, ev.at, case.id)[1] or
                  case:first("interrogation.started", "session", sid)
     if not mine then return end
-    judge(mine)
-    local my_end = ended(case.id, sid, mine.at)
-    for _, n in ipairs(neighbours(mine, my_end or now())) do judge(n.start) end
+    local my_end, my_end_ev = ended(case.id, sid, mine.at)
+    local nbrs = around(mine, my_end)
+    judge(mine, my_end, my_end_ev, nbrs)
+    for _, n in ipairs(nbrs) do
+      -- only a neighbour whose interval meets this one's can change
+      local to = (my_end and n.e) and math.min(my_end, n.e) or my_end or n.e
+      if to == nil or to > math.max(mine.at, n.start.at) then rejudge(mine, my_end, my_end_ev, n) end
+    end
   end,
 }
