@@ -1389,4 +1389,4 @@ static const cw_model deadline_model = {
     .release = release,
 };
 
-CW_PLUGIN_DEFINE(H, "deadline", "1.0", &deadline_model)
+CW_PLUGIN_DEFINE(H, "deadline", "1.1", &deadline_model)

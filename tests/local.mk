@@ -49,7 +49,7 @@ tests_unit_test_plugin_LDADD = $(CW_UNIT_LIBS)
 # a shared object that is no plugin at all.
 CW_FIXTURE_PLUGIN_LDFLAGS = -module -avoid-version -shared -no-undefined -rpath /nowhere
 check_LTLIBRARIES += tests/plugins/badabi_major.la tests/plugins/badabi_minor.la \
-	tests/plugins/noentry.la
+	tests/plugins/noentry.la tests/plugins/oldmodel.la
 tests_plugins_badabi_major_la_SOURCES = tests/plugins/badabi.c
 tests_plugins_badabi_major_la_CPPFLAGS = -I$(top_srcdir)/include -DBADABI_MAJOR=2 -DBADABI_MINOR=0
 tests_plugins_badabi_major_la_LDFLAGS = $(CW_FIXTURE_PLUGIN_LDFLAGS)
@@ -59,3 +59,6 @@ tests_plugins_badabi_minor_la_CPPFLAGS = -I$(top_srcdir)/include -DBADABI_MAJOR=
 tests_plugins_badabi_minor_la_LDFLAGS = $(CW_FIXTURE_PLUGIN_LDFLAGS)
 tests_plugins_noentry_la_SOURCES = tests/plugins/noentry.c
 tests_plugins_noentry_la_LDFLAGS = $(CW_FIXTURE_PLUGIN_LDFLAGS)
+tests_plugins_oldmodel_la_SOURCES = tests/plugins/oldmodel.c
+tests_plugins_oldmodel_la_CPPFLAGS = -I$(top_srcdir)/include
+tests_plugins_oldmodel_la_LDFLAGS = $(CW_FIXTURE_PLUGIN_LDFLAGS)

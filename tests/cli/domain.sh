@@ -92,6 +92,19 @@ jq -e '(.advice[] | select(.rule == "SANCTION-PEER") | .answer.available) == fal
 check "sanction: peers from an event file" 0 "同类处罚.*23 件: 罚款中位数 500 元 \(P5-P95 300-1000 元\)" -- \
     sc --cause PSAL-58 --offence-at 2026-05-28 --decided-at 2026-05-30 --unit 370102 \
     --events "$top/examples/events.jsonl" --now 2026-06-01T00:00:00+08:00
+# a rule's advise that fails is named with its error; the others answer
+rm -rf "$tmp/zz" && cp -r "$top/rules" "$tmp/zz"
+cat >"$tmp/zz/zz.lua" <<'LUA'
+rule {
+  id = "ZZ-ADVICE", title = "t", severity = "low", basis = "b", on = { "case.filed" },
+  check = function(case, ev) end,
+  advise = function(q) error("no luck for " .. q.cause) end,
+}
+LUA
+"$cw" sanction --rules "$tmp/zz" --cause PSAL-51 --offence-at 2026-03-01 --format json >"$tmp/out" 2>&1
+jq -e '(.advice[] | select(.rule == "ZZ-ADVICE") | .error | test("zz.lua:4: no luck for PSAL-51")) and
+       (.advice[] | select(.rule == "SANCTION-RANGE") | .answer.found)' "$tmp/out" >/dev/null &&
+    ok || bad "sanction: a failing advise: $(head -c 600 "$tmp/out")"
 # refusals
 check "sanction: --cause is required" 2 "cause and --offence-at are required" -- sc --offence-at 2026-03-01
 check "sanction: a bad time names the field" 1 "查询字段 offence_at" -- sc --cause PSAL-51 --offence-at yesterday
