@@ -28,7 +28,19 @@
  * 2025 Art 23 and 2012 Art 21), from what the feed says about it, and the
  * judgement must agree with what was injected. SANCTION-PEER is computed
  * at the end from the decisions written: for each one, its peers' values
- * sorted, the nearest-rank P5 and P95 (docs/SANCTIONS.md).
+ * sorted, the nearest-rank P5 and P95 (docs/SANCTIONS.md). Ages are 周岁
+ * from the day after the birthday, probed on the birthday and the day
+ * after; a decision made after the change of law is judged by the newer
+ * row too where that row is lighter (从旧兼从轻), found by trying every
+ * penalty each tier allows.
+ *
+ * Section 5: every criminal detention and arrest gets its custody
+ * admission, notice to the family (with notify_exempt now and then,
+ * lawful or not for the case's cause) and first interrogation, each drawn
+ * by the usual outcomes; their truth pairs each completing event with the
+ * earliest open start of its person, as the rules do. Seizures in
+ * administrative cases are disposed of or end with the case, some with
+ * extensions (lawful, over 30 days, twice, for every item).
  */
 #include <errno.h>
 #include <stdbool.h>

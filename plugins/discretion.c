@@ -2209,8 +2209,8 @@ static void put_jband(text *t, const char *key, int32_t med, int32_t lo, int32_t
 }
 
 /* What a query asks about, as the decision it would be. */
-static int query_decision(disc *d, cw_ctx *ctx, const cw_value *q, dec *k, cw_time *offence,
-                          char *err, size_t len)
+static int query_decision(cw_ctx *ctx, const cw_value *q, dec *k, cw_time *offence, char *err,
+                          size_t len)
 {
     const cw_value *v;
 
@@ -2233,7 +2233,6 @@ static int query_decision(disc *d, cw_ctx *ctx, const cw_value *q, dec *k, cw_ti
         for (size_t i = 0; i < v->n && k->nfactors < MAX_FACTORS; i++)
             if (v->items[i].kind == CW_P_STR)
                 k->factors[k->nfactors++] = H->intern(ctx, v->items[i].s, strlen(v->items[i].s));
-    (void)d;
     return 0;
 }
 
@@ -2538,7 +2537,7 @@ static int advise(void *inst, cw_ctx *ctx, const cw_value *q, char **answer, cha
     text t;
 
     *answer = NULL;
-    if (query_decision(d, ctx, q, &k, &offence, err, len) < 0)
+    if (query_decision(ctx, q, &k, &offence, err, len) < 0)
         return -1;
     if ((t.p = malloc(MSG_CAP)) == NULL)
         return fail(err, len, 0, "out of memory");
