@@ -2348,7 +2348,7 @@ typedef struct plan {
     int family;             /* -1 draw */
     cw_time pin;            /* fast-track probes: the decision's second */
     int pin_fine;
-    int feb29;              /* 0, or 27/28: the offence day in February 2026 */
+    int feb29;              /* 0, or 28/29: the offence on 28 February or 1 March 2026 */
     bool big;               /* a fraud ring: dozens of suspects, a hundred items */
     cw_time alarm_at;       /* when the alarm came in */
     int law_as;             /* the law-change probe: the law decisions apply (-1: none) */
@@ -3726,8 +3726,11 @@ static void year_boundary_incident(gen *g)
 static void feb29_incident(gen *g)
 {
     plan pl;
-    int day = chance(g, .5) ? 27 : 28;
-    cw_time off = cw_day_start(cw_day_from_civil(2026, 2, day), TZ) + rr(g, 8 * HOUR, 20 * HOUR);
+    /* born 29 February 2008: on 28 February 2026, the birthday of a common
+     * year, still 17; 18 from 1 March */
+    int day = chance(g, .5) ? 28 : 29;
+    cw_time off = cw_day_start(cw_day_from_civil(2026, 2, 28) + (day - 28), TZ) +
+                  rr(g, 8 * HOUR, 20 * HOUR);
 
     plan_init(&pl);
     pl.feb29 = day;
