@@ -81,6 +81,7 @@ void cw_api_post_review(req *r, const char *id);
 void cw_api_get_case(req *r, const char *case_id);
 void cw_api_get_rules(req *r, const char *arg);
 void cw_api_post_reload(req *r, const char *arg);
+void cw_api_post_suggest(req *r, const char *arg);
 void cw_api_healthz(req *r, const char *arg);
 void cw_api_readyz(req *r, const char *arg);
 void cw_api_metrics(req *r, const char *arg);

@@ -211,6 +211,10 @@ void cw_api_metrics(req *r, const char *arg)
     cw_buf_printf(&b, "# HELP casewarden_engine_memory_bytes Memory of cases, timelines, findings.\n"
                       "# TYPE casewarden_engine_memory_bytes gauge\ncasewarden_engine_memory_bytes %llu\n",
                   (unsigned long long)st.memory);
+    if (st.calendar_days_left != INT64_MIN)
+        cw_buf_printf(&b, "# HELP casewarden_calendar_days_left Days until the legal calendar ends "
+                          "(warned within 60).\n# TYPE casewarden_calendar_days_left gauge\n"
+                          "casewarden_calendar_days_left %lld\n", (long long)st.calendar_days_left);
     if ((db = cw_api_db(r)) == NULL) {
         cw_buf_free(&b);
         return;

@@ -201,8 +201,7 @@ static bool allowed(req *r, unsigned roles, bool open_on_loopback)
     if (open_on_loopback || (r->who->role & roles) != 0)
         return true;
     cw_api_error(r, 403, "forbidden", NULL, "the %s role may not do this",
-                 r->who->role == CW_ROLE_INGEST ? "ingest" :
-                 r->who->role == CW_ROLE_INSPECTOR ? "inspector" : "admin");
+                 cw_role_name(r->who->role));
     return false;
 }
 
@@ -245,6 +244,7 @@ static const struct route {
     { "GET", "/readyz", ANYONE, true, false, cw_api_readyz },
     { "GET", "/metrics", ANYONE, true, false, cw_api_metrics },
     { "POST", "/v1/events", CW_ROLE_INGEST | CW_ROLE_ADMIN, false, true, cw_api_post_events },
+    { "POST", "/v1/sanctions/suggest", INSPECT | CW_ROLE_HANDLER, false, true, cw_api_post_suggest },
     { "GET", "/v1/findings", INSPECT, false, false, cw_api_get_findings },
     { "GET", "/v1/findings/{}", INSPECT, false, false, cw_api_get_finding },
     { "POST", "/v1/findings/{}/review", INSPECT, false, true, cw_api_post_review },

@@ -20,7 +20,9 @@ static const char help[] =
     "Lua syntax and declarations (missing id, title, basis or severity,\n"
     "duplicate ids, unknown models, event types and fields), names of event\n"
     "types and data fields used in Lua code, gaps in the calendar. Every\n"
-    "problem is listed as FILE:LINE: what. Then the rules are listed.\n"
+    "problem is listed as FILE:LINE: what. A calendar that ends within 60\n"
+    "days of --now (default today) is warned about (a warning, not a\n"
+    "problem). Then the rules are listed.\n"
     "\n"
     "With --events, the rules also run over the file (as `eval` does) and the\n"
     "list shows how each fared: evaluations, microseconds per evaluation,\n"
@@ -97,6 +99,11 @@ int cw_cmd_check(int argc, char **argv)
         return CW_EXIT_FAIL;
     }
     problems = cw_ruleset_lint(rs, stdout, stdout);
+    {
+        char warn[400];
+        if (cw_calendar_end_warning(rs->cal, now, warn, sizeof warn))
+            printf("%s/calendar: warning: %s\n", dir, warn);
+    }
     found = cw_xcalloc(rs->nrules + 1, sizeof *found);
     if (events != NULL) {
         cw_engine *e = cw_engine_new(w, rs);

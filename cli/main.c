@@ -23,6 +23,7 @@ static const struct verb {
     { "test", cw_cmd_test, "run the fixture tests of a rules directory" },
     { "check", cw_cmd_check, "validate a rules directory; with --events, how each rule fares" },
     { "diff", cw_cmd_diff, "what a rule change would flag: findings added, removed, changed" },
+    { "sanction", cw_cmd_sanction, "智能量罚: the lawful penalty for an act, before it is decided" },
     { "serve", cw_cmd_serve, "the service: events from MariaDB, timers, findings, HTTP API" },
     { "migrate", cw_cmd_migrate, "create or upgrade the MariaDB schema" },
 };

@@ -21,11 +21,14 @@
 #define MAX_STOP 8
 #define MAX_ALTS 8
 #define MAX_EXT_EVENTS 4
+#define MAX_EXEMPT 4
+#define MAX_CAUSES 32
 
 static const cw_host *H;
 
 enum unit { U_DAYS, U_HOURS, U_MONTHS, U_WORKDAYS };
 static const char *const unit_names[] = { "days", "hours", "months", "workdays" };
+static const char *const unit_cn[] = { "日", "小时", "个月", "个工作日" };
 
 typedef struct cond {
     int fid;
@@ -49,10 +52,24 @@ typedef struct period {
     condset when;
 } period;
 
+/* One value of the exemption field (exempt = {...}): no obligation is
+ * owed when it is lawful, which it is always, or (causes) only in cases
+ * whose cause is one of causes[]; otherwise it is a violation and the
+ * period runs all the same. */
+typedef struct exemption {
+    uint32_t value;
+    char label[64];
+    bool lawful;
+    uint32_t causes[MAX_CAUSES];
+    int ncauses;
+    char causes_label[128];
+} exemption;
+
 typedef struct dl {
     int a_type;
     condset a_when;
     int stop[MAX_STOP];
+    condset stop_when[MAX_STOP];    /* what B's data must hold */
     bool stop_subject[MAX_STOP];    /* B carries the subject field */
     int nstop;
     int join_fid;                   /* B in any case with data.join == subject */
@@ -63,13 +80,18 @@ typedef struct dl {
     bool custody;
     int64_t lead;
     /* extensions (case.extended) */
-    int ext_type, ext_limit_fid, ext_days_fid, ext_person_fid;
+    int ext_type, ext_limit_fid, ext_days_fid, ext_subject_fid;
     uint32_t ext_limit;             /* 0: no extensions */
-    int ext_max_count, ext_max_total, ext_flags_total;
+    int ext_max_count, ext_max_total, ext_flags_total, ext_max_days;
     int flags_fid;
     uint32_t ext_flags[MAX_VALS];
     int next_flags;
     bool ext_subject_person;
+    /* exemptions: a field of A that may waive the obligation */
+    int ex_fid;                     /* -1: none */
+    exemption ex[MAX_EXEMPT];
+    int nex;
+    int t_accepted;                 /* listened to when a cause decides */
     /* rounds (case.returned) */
     int round_fid, round_max;
     char label[96];
@@ -80,6 +102,7 @@ typedef struct dl {
     /* the findings handed to the host */
     cw_finding_in *f;
     const char **ids;               /* (2 + MAX_EXT_EVENTS) per finding */
+    char (*msgs)[160];              /* a message per finding, where one is needed */
     int capf;
 } dl;
 
@@ -96,8 +119,10 @@ typedef struct obl {
     int next_ids;
     bool done;                  /* met */
     bool hidden;                /* A outside the effective period: not judged here */
+    bool exempt;                /* lawfully waived (exempt): nothing owed */
     bool touched;               /* changed by the event being applied */
     long long round;            /* rounds: the round number, else 0 */
+    long long given;            /* rounds: data.round when it disagrees, else 0 */
     int next;                   /* the next open one of the same subject */
 } obl;
 
@@ -286,7 +311,8 @@ static int known_keys(const cw_value *m, const char *const *keys, const char *wh
 static int read_extension(cw_ctx *ctx, dl *d, const cw_value *m, char *err, size_t len)
 {
     static const char *const keys[] = {
-        "limit", "max_count", "max_total_days", "flags", "flags_total_days", "violation_subject", NULL
+        "limit", "max_count", "max_days", "max_total_days", "flags", "flags_total_days",
+        "violation_subject", NULL
     };
     const cw_value *v;
 
@@ -298,7 +324,10 @@ static int read_extension(cw_ctx *ctx, dl *d, const cw_value *m, char *err, size
         return fail(err, len, m->line, "extension: the catalogue has no case.extended");
     d->ext_limit_fid = H->field_id(ctx, "limit");
     d->ext_days_fid = H->field_id(ctx, "days");
-    d->ext_person_fid = H->field_id(ctx, "person");
+    /* an extension that names the subject (data.person, data.item) is for
+     * that subject only */
+    d->ext_subject_fid = d->subject_fid >= 0 && H->type_has_field(ctx, d->ext_type, d->subject_fid)
+                             ? d->subject_fid : -1;
     if ((v = cw_value_get(m, "limit")) == NULL || v->kind != CW_P_STR || !v->s[0])
         return fail(err, len, m->line, "extension.limit: the name of the time limit (case.extended data.limit)");
     d->ext_limit = H->intern(ctx, v->s, strlen(v->s));
@@ -306,6 +335,12 @@ static int read_extension(cw_ctx *ctx, dl *d, const cw_value *m, char *err, size
         if (v->kind != CW_P_INT || v->i < 1)
             return fail(err, len, v->line, "extension.max_count must be a positive integer");
         d->ext_max_count = (int)v->i;
+    }
+    if ((v = cw_value_get(m, "max_days")) != NULL) {
+        if (v->kind != CW_P_INT || v->i < 1)
+            return fail(err, len, v->line, "extension.max_days (the most one extension may add) "
+                        "must be a positive integer");
+        d->ext_max_days = (int)v->i;
     }
     if ((v = cw_value_get(m, "max_total_days")) != NULL) {
         if (v->kind != CW_P_INT || v->i < 1)
@@ -339,6 +374,103 @@ static int read_extension(cw_ctx *ctx, dl *d, const cw_value *m, char *err, size
     return H->listen(ctx, d->ext_type);
 }
 
+/* stop = "T", {type = "T", when = {...}}, or a list of either. */
+static int read_stop(cw_ctx *ctx, dl *d, const cw_value *v, char *err, size_t len)
+{
+    static const char *const skeys[] = { "type", "when", NULL };
+    int i = d->nstop;
+
+    if (d->nstop >= MAX_STOP)
+        return fail(err, len, v->line, "stop: at most %d event types", MAX_STOP);
+    d->nstop++;
+    if (v->kind != CW_P_MAP)
+        return type_of(ctx, v, "stop", &d->stop[i], err, len);
+    if (known_keys(v, skeys, "stop", err, len) < 0 ||
+        type_of(ctx, cw_value_get(v, "type"), "stop.type", &d->stop[i], err, len) < 0)
+        return -1;
+    return read_conds(ctx, d->stop[i], cw_value_get(v, "when"), false, &d->stop_when[i], err, len);
+}
+
+static int read_stops(cw_ctx *ctx, dl *d, const cw_value *v, char *err, size_t len)
+{
+    if (v == NULL)
+        return fail(err, len, 0, "deadline: 'stop' (the event or events that meet it) is required");
+    if (v->kind != CW_P_LIST)
+        return read_stop(ctx, d, v, err, len);
+    if (v->n == 0)
+        return fail(err, len, v->line, "stop: list 1-%d event types", MAX_STOP);
+    for (size_t i = 0; i < v->n; i++)
+        if (read_stop(ctx, d, &v->items[i], err, len) < 0)
+            return -1;
+    return 0;
+}
+
+/* One value of exempt.values: {label = "...", lawful = false} or
+ * {label = "...", causes = {...}, causes_label = "..."}; lawful by
+ * default. */
+static int read_exemption(cw_ctx *ctx, exemption *e, const char *name, const cw_value *m,
+                          char *err, size_t len)
+{
+    static const char *const keys[] = { "label", "lawful", "causes", "causes_label", NULL };
+    const cw_value *v;
+
+    if (m->kind != CW_P_MAP)
+        return fail(err, len, m->line, "exempt.values.%s: a table {label, lawful, causes, "
+                    "causes_label}", name);
+    if (known_keys(m, keys, "exempt.values", err, len) < 0)
+        return -1;
+    e->value = H->intern(ctx, name, strlen(name));
+    e->lawful = true;
+    snprintf(e->label, sizeof e->label, "%s", name);
+    if ((v = cw_value_get(m, "label")) != NULL && v->kind == CW_P_STR)
+        snprintf(e->label, sizeof e->label, "%s", v->s);
+    if ((v = cw_value_get(m, "lawful")) != NULL)
+        e->lawful = v->kind == CW_P_BOOL && v->i;
+    if ((v = cw_value_get(m, "causes")) != NULL) {
+        if (v->kind != CW_P_LIST || v->n == 0 || v->n > MAX_CAUSES)
+            return fail(err, len, v->line, "exempt.values.%s.causes: a list of 1-%d case causes",
+                        name, MAX_CAUSES);
+        for (size_t i = 0; i < v->n; i++) {
+            if (v->items[i].kind != CW_P_STR)
+                return fail(err, len, v->line, "exempt.values.%s.causes: causes are strings", name);
+            e->causes[e->ncauses++] = H->intern(ctx, v->items[i].s, strlen(v->items[i].s));
+        }
+    }
+    if ((v = cw_value_get(m, "causes_label")) != NULL && v->kind == CW_P_STR)
+        snprintf(e->causes_label, sizeof e->causes_label, "%s", v->s);
+    return 0;
+}
+
+/* exempt = {field = "F", values = {V = {...}, ...}}: a value of A's field
+ * F waives the obligation where it is lawful (docs/RULES.md). */
+static int read_exempt(cw_ctx *ctx, dl *d, const cw_value *m, char *err, size_t len)
+{
+    static const char *const keys[] = { "field", "values", NULL };
+    const cw_value *vals = cw_value_get(m, "values");
+    bool causes = false;
+
+    if (m->kind != CW_P_MAP || known_keys(m, keys, "exempt", err, len) < 0)
+        return m->kind != CW_P_MAP ? fail(err, len, m->line, "exempt: a table {field, values}") : -1;
+    if (d->subject_fid < 0)
+        return fail(err, len, m->line, "exempt needs a subject (the violation names it)");
+    if (field_of(ctx, d->a_type, cw_value_get(m, "field"), "exempt.field", &d->ex_fid, err, len) < 0)
+        return -1;
+    if (vals == NULL || vals->kind != CW_P_MAP || vals->n == 0 || vals->n > MAX_EXEMPT)
+        return fail(err, len, m->line, "exempt.values: a table of 1-%d values {VALUE = {...}}",
+                    MAX_EXEMPT);
+    for (size_t i = 0; i < vals->n; i++) {
+        if (read_exemption(ctx, &d->ex[d->nex], vals->keys[i], &vals->items[i], err, len) < 0)
+            return -1;
+        causes |= d->ex[d->nex++].ncauses > 0;
+    }
+    if (!causes)
+        return 0;
+    /* the case's cause decides: look again when the acceptance comes */
+    if ((d->t_accepted = H->type_id(ctx, "case.accepted")) < 0)
+        return fail(err, len, m->line, "exempt: the catalogue has no case.accepted");
+    return H->listen(ctx, d->t_accepted);
+}
+
 static void walk_free(walk *w)
 {
     if (w == NULL)
@@ -360,6 +492,7 @@ static void release(void *inst)
     walk_free(d->scratch);
     free(d->f);
     free(d->ids);
+    free(d->msgs);
     free(d);
 }
 
@@ -368,7 +501,7 @@ static int configure(cw_ctx *ctx, const cw_rule_info *rule, const cw_value *p, v
 {
     static const char *const keys[] = {
         "start", "stop", "join", "subject", "period", "periods", "lead", "extension", "rounds",
-        "label", NULL
+        "exempt", "label", NULL
     };
     static const char *const period_extra[] = { "custody", NULL };
     const cw_value *v, *start;
@@ -378,7 +511,7 @@ static int configure(cw_ctx *ctx, const cw_rule_info *rule, const cw_value *p, v
     if (d == NULL)
         return fail(err, len, 0, "out of memory");
     *inst = d;
-    d->subject_fid = d->join_fid = d->round_fid = -1;
+    d->subject_fid = d->join_fid = d->round_fid = d->ex_fid = d->t_accepted = -1;
     if (known_keys(p, keys, "deadline", err, len) < 0)
         goto bad;
     /* start = "type" or {type = ..., when = {...}} */
@@ -400,21 +533,14 @@ static int configure(cw_ctx *ctx, const cw_rule_info *rule, const cw_value *p, v
     if ((v = cw_value_get(p, "subject")) != NULL &&
         field_of(ctx, d->a_type, v, "subject", &d->subject_fid, err, len) < 0)
         goto bad;
-    /* stop = "type" or {"type", ...} */
-    if ((v = cw_value_get(p, "stop")) == NULL)
-        { fail(err, len, p->line, "deadline: 'stop' (the event or events that meet it) is required"); goto bad; }
-    if (v->kind == CW_P_LIST) {
-        if (v->n == 0 || v->n > MAX_STOP)
-            { fail(err, len, v->line, "stop: list 1-%d event types", MAX_STOP); goto bad; }
-        for (size_t i = 0; i < v->n; i++)
-            if (type_of(ctx, &v->items[i], "stop", &d->stop[d->nstop++], err, len) < 0)
-                goto bad;
-    } else if (type_of(ctx, v, "stop", &d->stop[d->nstop++], err, len) < 0) {
+    if (read_stops(ctx, d, cw_value_get(p, "stop"), err, len) < 0)
         goto bad;
-    }
     if ((v = cw_value_get(p, "join")) != NULL) {
         if (d->subject_fid < 0)
             { fail(err, len, v->line, "join needs a subject (the value B must name)"); goto bad; }
+        for (int i = 0; i < d->nstop; i++)
+            if (d->stop_when[i].n > 0)
+                { fail(err, len, v->line, "join: a stop with 'when' is not supported"); goto bad; }
         for (int i = 0; i < d->nstop; i++)
             if (field_of(ctx, d->stop[i], v, "join", &d->join_fid, err, len) < 0)
                 goto bad;
@@ -458,6 +584,8 @@ static int configure(cw_ctx *ctx, const cw_rule_info *rule, const cw_value *p, v
         d->lead = (int64_t)lp.n * (lp.unit == U_DAYS ? 86400 : 3600);
     }
     if ((v = cw_value_get(p, "extension")) != NULL && read_extension(ctx, d, v, err, len) < 0)
+        goto bad;
+    if ((v = cw_value_get(p, "exempt")) != NULL && read_exempt(ctx, d, v, err, len) < 0)
         goto bad;
     if ((v = cw_value_get(p, "rounds")) != NULL) {
         const cw_value *f = cw_value_get(v, "field"), *mx = cw_value_get(v, "max");
@@ -667,6 +795,56 @@ static void same_second(walk *w, cw_time at)
     }
 }
 
+/* Whether cause is one of e's causes. */
+static bool cause_listed(const exemption *e, uint32_t cause)
+{
+    for (int i = 0; i < e->ncauses; i++)
+        if (e->causes[i] == cause)
+            return true;
+    return false;
+}
+
+/* A's exemption field: true when it lawfully waives the obligation; an
+ * unlawful one is a violation (subject exempt:SUBJECT) and the period runs
+ * all the same. */
+static bool exempted(walk *w, const cw_event *ev, uint32_t subj)
+{
+    dl *d = w->d;
+    uint32_t val = str_field(ev, d->ex_fid);
+    const exemption *e = NULL;
+    cw_case_info ci;
+    viol *v;
+
+    if (val == 0)
+        return false;
+    for (int i = 0; i < d->nex; i++)
+        if (d->ex[i].value == val)
+            e = &d->ex[i];
+    H->case_info(w->ctx, w->c, &ci);
+    if (e != NULL && e->lawful && (e->ncauses == 0 || cause_listed(e, ci.cause)))
+        return true;
+    v = violation(w, keyf(w->ctx, "exempt:%s", H->str(w->ctx, subj)), ev);
+    if (v == NULL)
+        return false;
+    if (e != NULL && e->lawful)
+        snprintf(v->msg, sizeof v->msg, "%s %s 以%s为由免除, 但本案案由 %s 不属于%s, 依法不得免除; "
+                 "期限照常计算", H->str(w->ctx, subj), d->label, e->label,
+                 ci.cause ? H->str(w->ctx, ci.cause) : "(未知)", e->causes_label);
+    else
+        snprintf(v->msg, sizeof v->msg, "%s %s 以%s为由免除, 不是本项期限的法定例外; 期限照常计算",
+                 H->str(w->ctx, subj), d->label, e ? e->label : H->str(w->ctx, val));
+    return false;
+}
+
+/* A period's length for comparing limits: the clock for hours, calendar
+ * days for the others (a month as 30.44 days, a working day as 1.4). */
+static double approx_seconds(const period *p)
+{
+    static const double unit_s[] = { 86400.0, 3600.0, 2629746.0, 120960.0 };
+
+    return unit_s[p->unit] * p->n;
+}
+
 static void on_a(walk *w, const cw_event *ev)
 {
     dl *d = w->d;
@@ -675,7 +853,7 @@ static void on_a(walk *w, const cw_event *ev)
     subjslot *sj;
     obl *o;
     bool hidden;
-    long long round = 0;
+    long long round = 0, given = 0;
     int nth;
 
     if (!conds_match(ev, &d->a_when) || !H->applies(w->ctx, w->c, CW_TIME_NONE))
@@ -688,27 +866,20 @@ static void on_a(walk *w, const cw_event *ev)
     hidden = !H->applies(w->ctx, w->c, ev->at);
     w->a_seen++;
     if (d->round_fid >= 0) {
+        /* Rounds are counted by the order of the A events (DOMAIN.md:
+         * the first return is round:1); a data.round that disagrees is
+         * named in the message. Past the last round: the violation only. */
         const cw_fval *rf = cw_event_field(ev, d->round_fid);
-        round = rf && rf->kind == CW_V_INT ? rf->v.i : w->a_seen;
-        if (round > d->round_max || w->a_seen > d->round_max) {
+        round = w->a_seen;
+        given = rf && rf->kind == CW_V_INT && rf->v.i != round ? rf->v.i : 0;
+        if (round > d->round_max) {
             viol *v = hidden ? NULL : violation(w, H->intern(w->ctx, "rounds", 6), ev);
             if (v)
-                snprintf(v->msg, sizeof v->msg, "第 %d 次%s (第 %lld 轮), 超过 %d 次的上限",
-                         w->a_seen, d->label, round, d->round_max);
+                snprintf(v->msg, sizeof v->msg, "第 %lld 次%s, 超过 %d 次的上限%s", round, d->label,
+                         d->round_max, given ? " (事件所记轮次与实际次数不符)" : "");
             return;
         }
         key = keyf(w->ctx, "round:%lld", round);
-        /* A round number given twice (a data error) must not make one
-         * finding replace the other: the later is round:N#2, as a second
-         * A of one subject is VALUE#2. There are at most round_max. */
-        {
-            int same = 0;
-            for (int i = 0; i < w->n; i++)
-                if (w->o[i].round == round)
-                    same++;
-            if (same > 0)
-                key = keyf(w->ctx, "round:%lld#%d", round, same + 1);
-        }
     }
     if ((sj = subject_slot(w, subj)) == NULL ||
         !room((void **)&w->o, &w->cap, w->n, sizeof *w->o)) {
@@ -718,11 +889,10 @@ static void on_a(walk *w, const cw_event *ev)
     nth = ++sj->count;
     if (d->round_fid < 0 && nth > 1)
         key = keyf(w->ctx, "%s#%d", H->str(w->ctx, subj), nth);
+    /* where several limits apply, the longest (DOMAIN.md) */
     for (int i = 0; i < d->nalts; i++)
-        if (conds_match(ev, &d->alts[i].when)) {
+        if (conds_match(ev, &d->alts[i].when) && approx_seconds(&d->alts[i]) > approx_seconds(p))
             p = &d->alts[i];
-            break;
-        }
     o = &w->o[w->n++];
     memset(o, 0, sizeof *o);
     o->subject = subj;
@@ -732,9 +902,16 @@ static void on_a(walk *w, const cw_event *ev)
     o->met = CW_TIME_NONE;
     o->hidden = hidden;
     o->round = round;
+    o->given = given;
     o->next = -1;
     copy_id(o->a_id, ev->id);
     touch(w, w->n - 1);
+    if (d->ex_fid >= 0 && !hidden)
+        o->exempt = exempted(w, ev, subj);
+    if (o->exempt) {
+        o->done = true;     /* nothing owed: no finding, and no B is taken for it */
+        return;
+    }
     /* a completing event earlier in this same second meets it at once */
     same_second(w, ev->at);
     for (int i = 0; i < w->npb; i++) {
@@ -799,49 +976,63 @@ static void on_b(walk *w, const cw_event *ev, bool by_subject)
     w->npb++;
 }
 
+/* What an extension of n days may add to obligation o: all of it, or
+ * (an extension beyond what the law allows: a violation) the part up to
+ * the lawful maximum, which may be nothing. The due never passes it. */
+static int ext_allowed(walk *w, obl *o, const cw_event *ev, int n)
+{
+    dl *d = w->d;
+    const char *who = d->ext_subject_person ? H->str(w->ctx, o->subject) : "";
+    const char *sep = who[0] ? ": " : "";
+    uint32_t key = d->ext_subject_person ? keyf(w->ctx, "extension:%s", who)
+                                         : H->intern(w->ctx, "extension", 9);
+    int cap = d->ext_max_total, total = o->p->n + o->ext_days + n;
+    viol *v;
+
+    if (o->flagged && d->ext_flags_total > cap)
+        cap = d->ext_flags_total;
+    if (d->ext_max_count > 0 && o->ext_count > d->ext_max_count) {
+        if ((v = violation(w, key, ev)) != NULL)
+            snprintf(v->msg, sizeof v->msg, "%s%s第 %d 次延长期限, 法定至多延长 %d 次, 不予计入",
+                     who, sep, o->ext_count, d->ext_max_count);
+        return 0;
+    }
+    if (d->ext_max_days > 0 && n > d->ext_max_days) {
+        if ((v = violation(w, key, ev)) != NULL)
+            snprintf(v->msg, sizeof v->msg, "%s%s一次延长 %d 日, 法定每次至多延长 %d 日, 按 %d 日计",
+                     who, sep, n, d->ext_max_days, d->ext_max_days);
+        n = d->ext_max_days;
+        total = o->p->n + o->ext_days + n;
+    }
+    if (cap > 0 && total > cap) {
+        if ((v = violation(w, key, ev)) != NULL)
+            snprintf(v->msg, sizeof v->msg, "%s%s延长 %d 日后期限累计 %d 日, 超过法定上限 %d 日, "
+                     "按上限计", who, sep, n, total, cap);
+        return cap > o->p->n + o->ext_days ? cap - o->p->n - o->ext_days : 0;
+    }
+    return n;
+}
+
 static void on_ext(walk *w, const cw_event *ev)
 {
     dl *d = w->d;
     const cw_fval *days = cw_event_field(ev, d->ext_days_fid);
-    uint32_t person = str_field(ev, d->ext_person_fid);
+    uint32_t subj = str_field(ev, d->ext_subject_fid);
     int n = days && days->kind == CW_V_INT && days->v.i > 0 && days->v.i < 100000 ? (int)days->v.i : 0;
 
     if (str_field(ev, d->ext_limit_fid) != d->ext_limit || n == 0)
         return;
     for (int i = 0; i < w->n; i++) {
         obl *o = &w->o[i];
-        uint32_t key;
-        int cap, total;
         if (o->done || o->hidden || ev->at < o->start)
             continue;
-        if (person != 0 && d->subject_fid >= 0 && o->subject != person)
+        if (subj != 0 && o->subject != subj)
             continue;
         o->ext_count++;
         touch(w, i);
         if (o->next_ids < MAX_EXT_EVENTS)
             copy_id(o->ext_ids[o->next_ids++], ev->id);
-        cap = d->ext_max_total;
-        if (o->flagged && d->ext_flags_total > cap)
-            cap = d->ext_flags_total;
-        total = o->p->n + o->ext_days + n;
-        key = d->ext_subject_person ? keyf(w->ctx, "extension:%s", H->str(w->ctx, o->subject))
-                                    : H->intern(w->ctx, "extension", 9);
-        if (d->ext_max_count > 0 && o->ext_count > d->ext_max_count) {
-            viol *v = violation(w, key, ev);
-            if (v)
-                snprintf(v->msg, sizeof v->msg, "第 %d 次延长期限, 法定至多延长 %d 次",
-                         o->ext_count, d->ext_max_count);
-            continue;   /* not applied */
-        }
-        if (cap > 0 && total > cap) {
-            viol *v = violation(w, key, ev);
-            if (v)
-                snprintf(v->msg, sizeof v->msg, "延长 %d 日后期限累计 %d 日, 超过法定上限 %d 日",
-                         n, total, cap);
-            o->ext_days = cap - o->p->n;    /* the lawful maximum */
-            continue;
-        }
-        o->ext_days += n;
+        o->ext_days += ext_allowed(w, o, ev, n);
     }
 }
 
@@ -853,7 +1044,7 @@ static int visit(void *ud, const cw_case *c, const cw_event *ev)
     (void)c;
     /* one event may be both, e.g. a stop that is also a start: stop first */
     for (int i = 0; i < d->nstop; i++)
-        if (ev->type == d->stop[i] && d->join_fid < 0) {
+        if (ev->type == d->stop[i] && d->join_fid < 0 && conds_match(ev, &d->stop_when[i])) {
             on_b(w, ev, d->stop_subject[i]);
             break;
         }
@@ -904,6 +1095,7 @@ static bool findings_room(dl *d, int n)
 {
     cw_finding_in *nf;
     const char **ni;
+    char (*nm)[160];
 
     if (n <= d->capf)
         return true;
@@ -914,12 +1106,16 @@ static bool findings_room(dl *d, int n)
     if ((ni = realloc(d->ids, (size_t)n * (2 + MAX_EXT_EVENTS) * sizeof *ni)) == NULL)
         return false;
     d->ids = ni;
+    if ((nm = realloc(d->msgs, (size_t)n * sizeof *nm)) == NULL)
+        return false;
+    d->msgs = nm;
     d->capf = n;
     return true;
 }
 
-/* The finding of obligation o into fi, its event ids into fids. */
-static void obl_finding(walk *w, obl *o, cw_finding_in *fi, const char **fids)
+/* The finding of obligation o into fi, its event ids into fids; msg
+ * holds a message where the host's description would not say enough. */
+static void obl_finding(walk *w, obl *o, cw_finding_in *fi, const char **fids, char *msg)
 {
     dl *d = w->d;
     bool uncovered = false;
@@ -949,6 +1145,16 @@ static void obl_finding(walk *w, obl *o, cw_finding_in *fi, const char **fids)
     fi->period.ext_days = o->ext_days;
     fi->period.start = o->start;
     fi->message = NULL;
+    if (o->given != 0) {
+        /* the host writes "LABEL DATE, 期限 N UNIT" from period alone;
+         * here the round the event gave must be named too */
+        char day[24];
+        H->format_time(w->ctx, o->start, true, day, sizeof day);
+        snprintf(msg, 160, "%s %s (第 %lld 次, 事件记为第 %lld 轮), 期限 %d %s", d->label, day,
+                 o->round, o->given, o->p->n, unit_cn[o->p->unit]);
+        fi->message = msg;
+        fi->period.unit = 0;
+    }
     fids[k++] = o->a_id;
     for (int e = 0; e < o->next_ids; e++)
         fids[k++] = o->ext_ids[e];
@@ -1000,8 +1206,8 @@ static int recompute(dl *d, cw_ctx *ctx, const cw_case *c, walk *w)
         return -1;
     for (int i = 0; i < w->n; i++) {
         w->o[i].touched = false;
-        if (!w->o[i].hidden) {
-            obl_finding(w, &w->o[i], &d->f[n], &d->ids[n * (2 + MAX_EXT_EVENTS)]);
+        if (!w->o[i].hidden && !w->o[i].exempt) {
+            obl_finding(w, &w->o[i], &d->f[n], &d->ids[n * (2 + MAX_EXT_EVENTS)], d->msgs[n]);
             n++;
         }
     }
@@ -1033,9 +1239,9 @@ static int apply(dl *d, cw_ctx *ctx, const cw_case *c, walk *w, const cw_event *
     for (int i = 0; i < w->ntouched; i++) {
         obl *o = &w->o[w->touched[i]];
         o->touched = false;
-        if (o->hidden || rc != 0)
+        if (o->hidden || o->exempt || rc != 0)
             continue;
-        obl_finding(w, o, &d->f[0], &d->ids[0]);
+        obl_finding(w, o, &d->f[0], &d->ids[0], d->msgs[0]);
         rc = H->emit(ctx, c, &d->f[0]);
     }
     for (int i = 0; w->vtouched && i < w->nv; i++) {
@@ -1055,7 +1261,10 @@ static int on_case_event(dl *d, cw_ctx *ctx, const cw_case *c, const cw_event *e
     walk *w = slot ? *slot : NULL;
     int rc;
 
-    if (w != NULL && (ev->at > w->last_at || (ev->at == w->last_at && ev->seq > w->last_seq))) {
+    /* the acceptance (a cause that decides an exemption) changes what the
+     * whole walk found: walk again */
+    if (w != NULL && ev->type != d->t_accepted &&
+        (ev->at > w->last_at || (ev->at == w->last_at && ev->seq > w->last_seq))) {
         rc = apply(d, ctx, c, w, ev);
     } else {
         /* a small case, or an event before the latest one (a replay) */
@@ -1111,4 +1320,4 @@ static const cw_model deadline_model = {
     .case_free = case_free,
 };
 
-CW_PLUGIN_DEFINE(H, "deadline", "1.0", &deadline_model)
+CW_PLUGIN_DEFINE(H, "deadline", "1.1", &deadline_model)

@@ -1788,16 +1788,109 @@ static bool item(walk *w, const dec *k)
     return true;
 }
 
+/*
+ * Which law applies (从旧兼从轻, 行政处罚法 Art 37): the row of the table in
+ * force at the act, and the row of a newer table in force at the
+ * decision, which applies too where it is lighter for the declared tier.
+ */
+typedef struct choice {
+    int act, dec;               /* rows; dec -1 when no newer table has the cause */
+    bool lighter;               /* the newer row is lighter: it applies too */
+} choice;
+
+/* The heaviest and the lightest penalty a tier allows, as (days, yuan):
+ * a day of detention weighs more than any fine. */
+static void tier_bounds(const tier *t, int64_t mx[2], int64_t mn[2])
+{
+    bool d = t->det.set, f = t->fine.set;
+
+    mx[0] = d ? t->det.hi : 0;
+    mx[1] = f && (!d || t->combine != CMB_OR) ? t->fine.hi : 0;
+    mn[0] = d && !(f && t->combine == CMB_OR) && !t->warning ? t->det.lo : 0;
+    mn[1] = f && (!d || t->combine == CMB_AND || t->combine == CMB_OR) && !t->warning ? t->fine.lo : 0;
+}
+
+static int cmp2(const int64_t a[2], const int64_t b[2])
+{
+    if (a[0] != b[0])
+        return a[0] < b[0] ? -1 : 1;
+    return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+/* Whether tier ti of row nr is lighter than of row or: the heavier
+ * maximum decides, equal maxima the lighter minimum (the rule of
+ * 最高人民法院 法释〔1997〕12号 for 处刑较轻, on the tier that applies). */
+static bool lighter(const row *nr, const row *or, int ti)
+{
+    int64_t nmx[2], nmn[2], omx[2], omn[2];
+    int c;
+
+    tier_bounds(tier_of(nr, ti), nmx, nmn);
+    tier_bounds(tier_of(or, ti), omx, omn);
+    c = cmp2(nmx, omx);
+    return c < 0 || (c == 0 && cmp2(nmn, omn) < 0);
+}
+
+static void choose(const disc *d, const dec *k, cw_time offence, choice *c)
+{
+    c->act = lookup(d, k->cause, offence);
+    c->dec = c->act < 0 ? -1 : lookup(d, k->cause, k->at);
+    if (c->dec == c->act ||
+        (c->dec >= 0 && d->tables[d->rows[c->dec].table].from_day <=
+                            d->tables[d->rows[c->act].table].from_day))
+        c->dec = -1;    /* no newer law at the decision */
+    c->lighter = c->dec >= 0 && k->tier >= 0 && lighter(&d->rows[c->dec], &d->rows[c->act], k->tier);
+}
+
+/* The row a decision is measured by: the newer one where it is lighter,
+ * else the one at the act (-1: none). Peers are those measured alike. */
+static int applied_row(const disc *d, const dec *k, cw_time offence)
+{
+    choice c;
+
+    choose(d, k, offence, &c);
+    return c.lighter ? c.dec : c.act;
+}
+
+/* "依据 2025版裁量基准 ... 一般情节: 拘留 5-10 日并处罚款 500-1000 元 (basis)" */
+static void put_rule_of(text *t, const disc *d, int ri, int ti, cw_ctx *ctx, const dec *k)
+{
+    const row *r = &d->rows[ri];
+
+    put_row(t, d, r, ti, ctx, k);
+    put(t, ": ");
+    put_allowed(t, tier_of(r, ti));
+    put(t, " (");
+    put(t, r->basis);
+    put(t, ")");
+}
+
+/* Why the table used is the one used, in the words of 从旧兼从轻. */
+static void put_why(text *t, const disc *d, const choice *c, cw_ctx *ctx, cw_time offence)
+{
+    put(t, "; 适用理由: 违法行为发生于 ");
+    put_date(t, ctx, offence);
+    put(t, ", 适用行为时施行的 ");
+    put(t, d->tables[d->rows[c->act].table].version);
+    put(t, "版");
+    if (c->dec >= 0) {
+        put(t, "; 决定时施行的 ");
+        put(t, d->tables[d->rows[c->dec].table].version);
+        put(t, c->lighter ? "版对该情节较轻, 亦可适用, 处罚在两者幅度之外" : "版对该情节不轻于旧法, 不适用");
+        put(t, " (从旧兼从轻, 行政处罚法 第37条)");
+    }
+}
+
 static void judge_range(disc *d, walk *w, cw_time offence)
 {
     const dec *k = &w->k;
-    int ri = lookup(d, k->cause, offence);
-    char why[512];
-    text y = { why, 0, sizeof why, false };
-    const row *r;
+    choice c;
+    char why[512], why2[512];
+    text y = { why, 0, sizeof why, false }, y2 = { why2, 0, sizeof why2, false };
 
-    why[0] = '\0';
-    if (ri < 0) {
+    why[0] = why2[0] = '\0';
+    choose(d, k, offence, &c);
+    if (c.act < 0) {
         if (!item(w, k))
             return;
         put_who(&w->t, w->ctx, k);
@@ -1808,40 +1901,89 @@ static void judge_range(disc *d, walk *w, cw_time offence)
         put(&w->t, ") 施行的裁量基准中, 无从核对处罚幅度");
         return;
     }
-    r = &d->rows[ri];
-    if (k->tier < 0 || !out_of_range(tier_of(r, k->tier), k, &y) || !item(w, k))
+    if (k->tier < 0 || !out_of_range(tier_of(&d->rows[c.act], k->tier), k, &y))
+        return;
+    if (c.lighter && !out_of_range(tier_of(&d->rows[c.dec], k->tier), k, &y2))
+        return;         /* within the lighter newer law */
+    if (!item(w, k))
         return;
     put_who(&w->t, w->ctx, k);
     put_decided(&w->t, k);
     put(&w->t, ": ");
     put(&w->t, why);
     put(&w->t, "; ");
-    put_row(&w->t, d, r, k->tier, w->ctx, k);
-    put(&w->t, ": ");
-    put_allowed(&w->t, tier_of(r, k->tier));
-    put(&w->t, " (");
-    put(&w->t, r->basis);
-    put(&w->t, ")");
+    put_rule_of(&w->t, d, c.act, k->tier, w->ctx, k);
+    if (c.dec >= 0) {
+        put(&w->t, c.lighter ? "; 按决定时施行的较轻的裁量基准亦不符: " : "; 对照决定时施行的: ");
+        if (c.lighter) {
+            put(&w->t, why2);
+            put(&w->t, "; ");
+        }
+        put_rule_of(&w->t, d, c.dec, k->tier, w->ctx, NULL);
+    }
+    put_why(&w->t, d, &c, w->ctx, offence);
+}
+
+/* Whether the decision lists a mitigating factor of row ri's table. */
+static bool mitigated(const disc *d, int ri, const dec *k)
+{
+    const table *tb = &d->tables[d->rows[ri].table];
+
+    for (size_t i = 0; i < tb->nmitig; i++)
+        if (has_factor(k, tb->mitig[i].sid))
+            return true;
+    return false;
+}
+
+/* The i-th heavier-tier factor of the row at the act, when the decision
+ * lists it and it counts: a newer row in force at the decision must list
+ * it too, since the lighter view of the act is the offender's
+ * (从旧兼从轻). NULL otherwise. */
+static const factor *heavier_listed(const disc *d, const choice *c, const dec *k, size_t i)
+{
+    const row *r = &d->rows[c->act];
+    const factor *f = &d->tables[r->table].heavier[r->heavier[i]];
+
+    if (!has_factor(k, f->sid))
+        return NULL;
+    if (c->dec >= 0) {
+        const row *nr = &d->rows[c->dec];
+        const table *nt = &d->tables[nr->table];
+        for (size_t j = 0; j < nr->nheavier; j++)
+            if (nt->heavier[nr->heavier[j]].sid == f->sid)
+                return f;
+        return NULL;
+    }
+    return f;
+}
+
+/* The tier the factors imply (SANCTION-TIER): heavier when a heavier-tier
+ * factor counts and none mitigates, else the declared one. */
+static int implied_tier(const disc *d, const choice *c, const dec *k)
+{
+    if (c->act < 0 || k->tier == T_HEAVIER || mitigated(d, c->act, k) ||
+        (c->dec >= 0 && mitigated(d, c->dec, k)))
+        return k->tier;
+    for (size_t i = 0; i < d->rows[c->act].nheavier; i++)
+        if (heavier_listed(d, c, k, i) != NULL)
+            return T_HEAVIER;
+    return k->tier;
 }
 
 static void judge_tier(disc *d, walk *w, cw_time offence)
 {
     const dec *k = &w->k;
-    int ri = lookup(d, k->cause, offence);
+    choice c;
     const row *r;
-    const table *tb;
     bool hit = false;
 
-    if (ri < 0 || k->tier < 0 || k->tier == T_HEAVIER)
+    choose(d, k, offence, &c);
+    if (c.act < 0 || k->tier < 0 || k->tier == T_HEAVIER || implied_tier(d, &c, k) != T_HEAVIER)
         return;
-    r = &d->rows[ri];
-    tb = &d->tables[r->table];
-    for (size_t i = 0; i < tb->nmitig; i++)
-        if (has_factor(k, tb->mitig[i].sid))
-            return;
+    r = &d->rows[c.act];
     for (size_t i = 0; i < r->nheavier; i++) {
-        const factor *f = &tb->heavier[r->heavier[i]];
-        if (!has_factor(k, f->sid))
+        const factor *f = heavier_listed(d, &c, k, i);
+        if (f == NULL)
             continue;
         if (!hit) {
             if (!item(w, k))
@@ -1859,15 +2001,9 @@ static void judge_tier(disc *d, walk *w, cw_time offence)
         put(&w->t, ")");
         hit = true;
     }
-    if (!hit)
-        return;
     put(&w->t, ", 属较重情节, 且无从轻、减轻情节; ");
-    put_row(&w->t, d, r, T_HEAVIER, w->ctx, k);
-    put(&w->t, ": ");
-    put_allowed(&w->t, tier_of(r, T_HEAVIER));
-    put(&w->t, " (");
-    put(&w->t, r->basis);
-    put(&w->t, ")");
+    put_rule_of(&w->t, d, c.act, T_HEAVIER, w->ctx, k);
+    put_why(&w->t, d, &c, w->ctx, offence);
 }
 
 static void put_band(text *t, const char *what, int32_t med, int32_t lo, int32_t hi, int p_lo,
@@ -1949,7 +2085,7 @@ static int visit(void *ud, const cw_case *c, const cw_event *ev)
     } else if (d->check == K_TIER) {
         judge_tier(d, w, offence);
     } else {
-        int ri = lookup(d, k->cause, offence);
+        int ri = applied_row(d, k, offence);
         verdict v;
         const verdict *got;
         if (ri < 0 || k->tier < 0)
@@ -2112,6 +2248,430 @@ static int load(void *inst, cw_ctx *ctx, const void *data, size_t len)
     return r.bad || r.p != r.end ? -1 : 0;
 }
 
+/* ---- suggestions (cw_model.advise) -------------------------------------- */
+
+/* A JSON string. */
+static void put_jstr(text *t, const char *s)
+{
+    char one[8];
+
+    put(t, "\"");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            one[0] = '\\';
+            one[1] = (char)c;
+            one[2] = '\0';
+        } else if (c < 0x20) {
+            snprintf(one, sizeof one, "\\u%04x", c);
+        } else {
+            one[0] = (char)c;
+            one[1] = '\0';
+        }
+        put(t, one);
+    }
+    put(t, "\"");
+}
+
+/* ,"key": (the comma after the first member) */
+static void put_jkey(text *t, const char *key)
+{
+    put(t, t->n > 0 && t->p[t->n - 1] != '{' ? ",\"" : "\"");
+    put(t, key);
+    put(t, "\":");
+}
+
+static void put_jtext(text *t, const char *key, const char *s)
+{
+    put_jkey(t, key);
+    put_jstr(t, s);
+}
+
+static void put_jrange(text *t, const char *key, const range *r)
+{
+    put_jkey(t, key);
+    if (!r->set) {
+        put(t, "null");
+        return;
+    }
+    put(t, "[");
+    put_int(t, r->lo);
+    put(t, ",");
+    put_int(t, r->hi);
+    put(t, "]");
+}
+
+/* "key":{"median":M,"p_low":L,"p_high":H} */
+static void put_jband(text *t, const char *key, int32_t med, int32_t lo, int32_t hi)
+{
+    const int32_t v[3] = { med, lo, hi };
+    static const char *const names[3] = { "{\"median\":", ",\"p_low\":", ",\"p_high\":" };
+
+    put_jkey(t, key);
+    for (int i = 0; i < 3; i++) {
+        put(t, names[i]);
+        put_int(t, v[i]);
+    }
+    put(t, "}");
+}
+
+/* What a query asks about, as the decision it would be. */
+static int query_decision(cw_ctx *ctx, const cw_value *q, dec *k, cw_time *offence, char *err,
+                          size_t len)
+{
+    const cw_value *v;
+
+    memset(k, 0, sizeof *k);
+    k->tier = T_NORMAL;
+    if ((v = cw_value_get(q, "cause")) == NULL || v->kind != CW_P_STR)
+        return fail(err, len, 0, "cause: 违法行为代码 (如 PSAL-51) 必填");
+    k->cause = H->intern(ctx, v->s, strlen(v->s));
+    if ((v = cw_value_get(q, "circumstance")) != NULL && v->kind == CW_P_STR)
+        k->tier = tier_index(v->s);
+    if (k->tier < 0)
+        return fail(err, len, 0, "circumstance: lighter, normal 或 heavier");
+    if ((v = cw_value_get(q, "offence_at")) == NULL || v->kind != CW_P_INT)
+        return fail(err, len, 0, "offence_at: 违法行为发生时间必填");
+    *offence = v->i;
+    k->at = (v = cw_value_get(q, "decided_at")) != NULL && v->kind == CW_P_INT ? v->i : *offence;
+    if ((v = cw_value_get(q, "unit")) != NULL && v->kind == CW_P_STR)
+        k->unit = H->intern(ctx, v->s, strlen(v->s));
+    if ((v = cw_value_get(q, "factors")) != NULL && v->kind == CW_P_LIST)
+        for (size_t i = 0; i < v->n && k->nfactors < MAX_FACTORS; i++)
+            if (v->items[i].kind == CW_P_STR)
+                k->factors[k->nfactors++] = H->intern(ctx, v->items[i].s, strlen(v->items[i].s));
+    return 0;
+}
+
+/* The standard penalty of a tier (its ranges' middle, 裁量幅度中间值): the
+ * middle of each penalty the tier imposes; of an "or" tier the fine, the
+ * lighter kind; a warning where the tier has nothing else. */
+static void standard(const tier *tr, int64_t *days, int64_t *fine, bool *warning)
+{
+    bool d = tr->det.set && !(tr->fine.set && tr->combine == CMB_OR);
+    bool f = tr->fine.set && (!tr->det.set || tr->combine == CMB_AND || tr->combine == CMB_OR);
+
+    *days = *fine = 0;
+    *warning = !d && !f && tr->warning;
+    if (d) {
+        *days = (tr->det.lo + tr->det.hi) / 2;
+        if (*days < 1 && tr->det.hi >= 1)
+            *days = 1;
+    }
+    if (f) {
+        *fine = (tr->fine.lo + tr->fine.hi) / 2 / 50 * 50;
+        if (*fine < tr->fine.lo)
+            *fine = tr->fine.lo;
+        if (*fine < 1 && tr->fine.hi >= 1)
+            *fine = tr->fine.hi < 50 ? tr->fine.hi : 50;
+    }
+}
+
+static void put_standard(text *t, int64_t days, int64_t fine, bool warning)
+{
+    dec k = { .days = days, .fine = fine, .warning = warning };
+
+    put_jkey(t, "standard");
+    put(t, "{\"detention\":");
+    put_int(t, days);
+    put(t, ",\"fine\":");
+    put_int(t, fine);
+    put(t, warning ? ",\"warning\":true,\"words\":" : ",\"warning\":false,\"words\":");
+    {
+        char buf[96];
+        text w = { buf, 0, sizeof buf, false };
+        buf[0] = '\0';
+        put_decided(&w, &k);
+        put_jstr(t, buf);
+    }
+    put(t, "}");
+}
+
+/* The table, row and tier a suggestion applies, as JSON members. */
+static void put_row_members(text *t, const disc *d, int ri, int ti)
+{
+    const row *r = &d->rows[ri];
+    const table *tb = &d->tables[r->table];
+    const tier *tr = tier_of(r, ti);
+    char buf[256];
+    text a = { buf, 0, sizeof buf, false };
+
+    buf[0] = '\0';
+    put_allowed(&a, tr);
+    put_jtext(t, "table", tb->version);
+    put_jtext(t, "law", tb->law ? tb->law : "");
+    put_jtext(t, "row", r->code);
+    put_jtext(t, "title", r->title);
+    put_jtext(t, "basis", r->basis);
+    put_jrange(t, "detention", &tr->det);
+    put_jrange(t, "fine", &tr->fine);
+    put_jtext(t, "combine", tr->det.set && tr->fine.set ? combine_names[tr->combine] : "");
+    put_jkey(t, "warning");
+    put(t, tr->warning ? "true" : "false");
+    put_jtext(t, "allowed", buf);
+}
+
+/* SANCTION-RANGE's answer: which table applies and why, the tier the
+ * factors imply, the ranges and how they combine, the standard penalty. */
+static void advise_range(disc *d, cw_ctx *ctx, dec *k, cw_time offence, text *t)
+{
+    choice c;
+    int ti, ri;
+    int64_t days, fine;
+    bool warning;
+    char words[1024];
+    text y = { words, 0, sizeof words, false };
+
+    words[0] = '\0';
+    choose(d, k, offence, &c);
+    put(t, "{");
+    put_jkey(t, "found");
+    if (c.act < 0) {
+        put(t, "false");
+        put(&y, "违法行为 ");
+        put(&y, H->str(ctx, k->cause));
+        put(&y, " 不在违法行为发生时 (");
+        put_date(&y, ctx, offence);
+        put(&y, ") 施行的裁量基准中, 无从确定处罚幅度; 行为时的法律没有规定的, 不得给予处罚");
+        put_jtext(t, "text", words);
+        put(t, "}");
+        return;
+    }
+    put(t, "true");
+    ti = implied_tier(d, &c, k);
+    k->tier = ti;
+    choose(d, k, offence, &c);          /* lighter is per tier */
+    ri = c.lighter ? c.dec : c.act;
+    put_jtext(t, "tier", tier_names[ti]);
+    put_jtext(t, "tier_cn", tier_cn[ti]);
+    put_row_members(t, d, ri, ti);
+    standard(tier_of(&d->rows[ri], ti), &days, &fine, &warning);
+    put_standard(t, days, fine, warning);
+    put(&y, "处罚幅度: ");
+    put_rule_of(&y, d, ri, ti, ctx, NULL);
+    put(&y, "; 理由: 违法行为发生于 ");
+    put_date(&y, ctx, offence);
+    put(&y, ", 决定于 ");
+    put_date(&y, ctx, k->at);
+    if (c.dec < 0) {
+        put(&y, ", 适用行为时施行的 ");
+        put(&y, d->tables[d->rows[c.act].table].version);
+        put(&y, "版");
+    } else if (c.lighter) {
+        put(&y, ", 决定时施行的 ");
+        put(&y, d->tables[d->rows[c.dec].table].version);
+        put(&y, "版对该情节较轻, 适用新法 (从旧兼从轻, 行政处罚法 第37条; 按行为时的 ");
+        put(&y, d->tables[d->rows[c.act].table].version);
+        put(&y, "版幅度作出的处罚亦不超出幅度)");
+    } else {
+        put(&y, ", 决定时施行的 ");
+        put(&y, d->tables[d->rows[c.dec].table].version);
+        put(&y, "版对该情节不轻于行为时的 ");
+        put(&y, d->tables[d->rows[c.act].table].version);
+        put(&y, "版, 适用行为时的法律 (从旧兼从轻, 行政处罚法 第37条)");
+    }
+    put_jtext(t, "why", words + 0);
+    put_jtext(t, "text", words);
+    put(t, "}");
+}
+
+/* SANCTION-TIER's answer: the tier the factors imply. */
+static void advise_tier(disc *d, cw_ctx *ctx, dec *k, cw_time offence, text *t)
+{
+    choice c;
+    int declared = k->tier, ti;
+    char words[1024];
+    text y = { words, 0, sizeof words, false };
+    bool any = false;
+
+    words[0] = '\0';
+    choose(d, k, offence, &c);
+    if (c.act < 0) {
+        put(t, "{\"found\":false,\"text\":\"违法行为不在行为时的裁量基准中\"}");
+        return;
+    }
+    ti = implied_tier(d, &c, k);
+    put(t, "{");
+    put_jtext(t, "declared", tier_names[declared]);
+    put_jtext(t, "tier", tier_names[ti]);
+    put_jkey(t, "heavier_factors");
+    put(t, "[");
+    for (size_t i = 0; i < d->rows[c.act].nheavier; i++) {
+        const factor *f = heavier_listed(d, &c, k, i);
+        if (f == NULL)
+            continue;
+        put(t, any ? "," : "");
+        put_jstr(t, f->name);
+        put(&y, any ? "、" : "所列情节 ");
+        put(&y, f->label);
+        any = true;
+    }
+    put(t, "]");
+    if (ti != declared)
+        put(&y, " 属较重情节, 且无从轻、减轻情节: 应当认定为较重情节");
+    else if (any && declared != T_HEAVIER)
+        put(&y, " 属较重情节, 但有从轻、减轻情节, 可以不认定为较重情节");
+    else if (any)
+        put(&y, " 属较重情节, 认定较重情节");
+    else {
+        put(&y, "未列较重情节, 按");
+        put(&y, tier_cn[declared]);
+    }
+    put(&y, " (");
+    put(&y, d->rows[c.act].basis);
+    put(&y, ")");
+    put_jtext(t, "text", words);
+    put(t, "}");
+}
+
+/* The group of key, or NULL (nothing is created). */
+static group *group_find(const peers *pe, uint64_t key)
+{
+    if (pe->nslot == 0)
+        return NULL;
+    for (size_t i = mix(0, key) & (pe->nslot - 1); pe->slot[i]; i = (i + 1) & (pe->nslot - 1))
+        if (pe->slot[i]->key == key)
+            return pe->slot[i];
+    return NULL;
+}
+
+/* The band of the group's decisions in [t - window, t), without moving
+ * its window (the engine's state stays as the decisions left it).
+ * Returns the count, or -1 when what is kept does not reach back. */
+static int32_t band(disc *d, const group *g, cw_time t, verdict *v)
+{
+    size_t a, b;
+    int32_t n;
+    uint32_t r[3];
+
+    if (g->head != CW_TIME_NONE && t < g->head - d->late)
+        return -1;
+    a = lower(g, t - d->window);
+    b = lower(g, t);
+    n = (int32_t)(b - a);
+    if (n < d->min_peers)
+        return n;
+    grow((void **)&d->pe.scratch, &d->pe.capscratch, 2 * (size_t)n, sizeof *d->pe.scratch);
+    for (size_t i = a; i < b; i++) {
+        d->pe.scratch[i - a] = g->e[i].fine;
+        d->pe.scratch[n + i - a] = g->e[i].days;
+    }
+    qsort(d->pe.scratch, (size_t)n, sizeof *d->pe.scratch, int_cmp);
+    qsort(d->pe.scratch + n, (size_t)n, sizeof *d->pe.scratch, int_cmp);
+    r[0] = prank(d->p_lo, (uint32_t)n);
+    r[1] = prank(50, (uint32_t)n);
+    r[2] = prank(d->p_hi, (uint32_t)n);
+    v->f_lo = d->pe.scratch[r[0] - 1];
+    v->f_med = d->pe.scratch[r[1] - 1];
+    v->f_hi = d->pe.scratch[r[2] - 1];
+    v->d_lo = d->pe.scratch[n + r[0] - 1];
+    v->d_med = d->pe.scratch[n + r[1] - 1];
+    v->d_hi = d->pe.scratch[n + r[2] - 1];
+    return n;
+}
+
+/* SANCTION-PEER's answer: the peers' median and P5-P95 for the cause,
+ * the tier the factors imply and the unit prefix, when the engine that
+ * asks has seen them. */
+static void advise_peer(disc *d, cw_ctx *ctx, dec *k, cw_time offence, text *t)
+{
+    choice c;
+    int ri;
+    uint64_t pval;
+    int plen = k->unit ? unit_prefix(d, ctx, k->unit, &pval) : 0;
+    const group *g;
+    verdict v;
+    int32_t n = 0;
+    char words[512];
+    text y = { words, 0, sizeof words, false };
+
+    words[0] = '\0';
+    memset(&v, 0, sizeof v);
+    choose(d, k, offence, &c);
+    if (c.act >= 0)
+        k->tier = implied_tier(d, &c, k);
+    ri = applied_row(d, k, offence);
+    put(t, "{\"available\":");
+    if (ri < 0 || plen == 0 || H->generation(ctx) == 0 || H->generation(ctx) != d->pe.gen) {
+        put(t, "false");
+        put_jtext(t, "text", ri < 0 ? "违法行为不在裁量基准中, 无同类处罚可比" :
+                             plen == 0 ? "未提供办案单位代码, 无从比较同类处罚" :
+                             "无同类处罚数据 (仅运行中的服务或指定 --events 时可比较)");
+        put(t, "}");
+        return;
+    }
+    g = group_find(&d->pe, group_key(ri, k->tier, plen, pval));
+    n = g ? band(d, g, k->at, &v) : 0;
+    put(t, n >= d->min_peers ? "true" : "false");
+    put_jkey(t, "count");
+    put_int(t, n < 0 ? 0 : n);
+    put(&y, "同类处罚 (");
+    put_row(&y, d, &d->rows[ri], k->tier, ctx, NULL);
+    put(&y, ", 单位 ");
+    {
+        char pfx[16];
+        snprintf(pfx, sizeof pfx, "%.*s", plen, H->str(ctx, k->unit));
+        put(&y, pfx);
+    }
+    put(&y, "*, 决定前 ");
+    put_int(&y, d->window / DAY_S);
+    put(&y, " 日内) ");
+    if (n < 0) {
+        put(&y, "的数据已不保留到决定日期之前, 不作比较");
+    } else if (n < d->min_peers) {
+        put_int(&y, n);
+        put(&y, " 件, 少于 ");
+        put_int(&y, d->min_peers);
+        put(&y, " 件, 不作比较");
+    } else {
+        put_int(&y, n);
+        put(&y, " 件: ");
+        put_band(&y, "罚款", v.f_med, v.f_lo, v.f_hi, d->p_lo, d->p_hi, "元");
+        put(&y, ", ");
+        put_band(&y, "拘留", v.d_med, v.d_lo, v.d_hi, d->p_lo, d->p_hi, "日");
+        put_jband(t, "fine", v.f_med, v.f_lo, v.f_hi);
+        put_jband(t, "detention", v.d_med, v.d_lo, v.d_hi);
+    }
+    put_jtext(t, "text", words);
+    put(t, "}");
+}
+
+static int advise(void *inst, cw_ctx *ctx, const cw_value *q, char **answer, char *err, size_t len)
+{
+    disc *d = inst;
+    dec k;
+    cw_time offence = CW_TIME_NONE;
+    text t;
+
+    *answer = NULL;
+    if (query_decision(ctx, q, &k, &offence, err, len) < 0)
+        return -1;
+    if ((t.p = malloc(MSG_CAP)) == NULL)
+        return fail(err, len, 0, "out of memory");
+    t.n = 0;
+    t.cap = MSG_CAP;
+    t.full = false;
+    t.p[0] = '\0';
+    if (d->check == K_RANGE)
+        advise_range(d, ctx, &k, offence, &t);
+    else if (d->check == K_TIER)
+        advise_tier(d, ctx, &k, offence, &t);
+    else
+        advise_peer(d, ctx, &k, offence, &t);
+    if (t.full) {
+        free(t.p);
+        return fail(err, len, 0, "the answer is too long");
+    }
+    *answer = t.p;
+    return 0;
+}
+
+static void advice_free(void *inst, char *answer)
+{
+    (void)inst;
+    free(answer);
+}
+
 static const cw_model discretion_model = {
     .struct_size = sizeof(cw_model),
     .name = "discretion",
@@ -2121,6 +2681,8 @@ static const cw_model discretion_model = {
     .release = release,
     .save = save,
     .load = load,
+    .advise = advise,
+    .advice_free = advice_free,
 };
 
-CW_PLUGIN_DEFINE(H, "discretion", "1.0", &discretion_model)
+CW_PLUGIN_DEFINE(H, "discretion", "1.1", &discretion_model)

@@ -37,7 +37,8 @@ deadline {
   stop = { "case.decided", "case.closed" },
   period = { days = 30 },
   lead = { days = 5 },
-  extension = { limit = "handling", max_count = 2, violation_subject = "extension" },
+  -- 30 days each, at most twice (an extension of more days adds 30)
+  extension = { limit = "handling", max_count = 2, max_days = 30, violation_subject = "extension" },
 }
 
 deadline {

@@ -2,7 +2,9 @@
 --
 -- A case is fast-tracked from its case.fasttrack event on; the suspects
 -- are the persons with role suspect. Ages are taken at the offence time
--- (case.offence_at: data.offence_at of case.accepted, else its time).
+-- (case.offence_at: data.offence_at of case.accepted, else its time), in
+-- 周岁 as engine.yaml's age_from counts them (by default from the day
+-- after the birthday).
 
 local BASIS_41 = "公安机关办理行政案件程序规定 第41条: 违法嫌疑人为未成年人、盲、聋、哑人或者尚未完全丧失辨认或者控制自己行为能力的精神病人, 可能被处以行政拘留十日以上, 或者依法应当举行听证的, 不适用快速办理"
 
@@ -21,6 +23,19 @@ local function concerned(case, ev)
   return case:persons("suspect")
 end
 
+-- Why a suspect may not be fast-tracked: the age (under 18) and the
+-- flags (a set) that exclude; empty when nothing does.
+local function excluded_why(age, flags)
+  local why = {}
+  if age and age < 18 then
+    why[#why + 1] = "未成年人 (" .. age .. " 周岁 (" .. age_convention() .. "))"
+  end
+  for _, flag in ipairs(FLAG_ORDER) do
+    if flags[flag] then why[#why + 1] = EXCLUDED_FLAGS[flag] end
+  end
+  return why
+end
+
 rule {
   id = "FT-EXCLUDED-PERSON",
   title = "快速办理适用于不得快速办理的违法嫌疑人",
@@ -32,12 +47,7 @@ rule {
     local ft = case:first("case.fasttrack")
     if not ft then return end
     for _, person in ipairs(concerned(case, ev)) do
-      local why = {}
-      local age = case:age(person.id)
-      if age and age < 18 then why[#why + 1] = "未成年人 (" .. age .. " 周岁)" end
-      for _, flag in ipairs(FLAG_ORDER) do
-        if person.flags[flag] then why[#why + 1] = EXCLUDED_FLAGS[flag] end
-      end
+      local why = excluded_why(case:age(person.id), person.flags)
       if #why > 0 then
         -- the latest person.added of the suspect: when we learnt who they are
         local added = case:last("person.added", "person", person.id)
@@ -50,6 +60,17 @@ rule {
         }
       end
     end
+  end,
+  -- 智能量罚: may this person's case be fast-tracked?
+  advise = function(q)
+    local p = q.person or {}
+    local age = p.birth_date and age(p.birth_date, q.offence_at)
+    local why = excluded_why(age, set_of(p.flags))
+    if #why > 0 then
+      return { fasttrack = false, text = "违法嫌疑人为" .. table.concat(why, "、") .. ", 不得适用快速办理" }
+    end
+    return { fasttrack = true, text = p.birth_date and "违法嫌疑人不属不得快速办理的人员 (" .. age ..
+             " 周岁)" or "未提供出生日期: 是否未成年须另行核实" }
   end,
 }
 
@@ -103,20 +124,34 @@ rule {
       end
     end
   end,
+  -- 智能量罚: does the range of the penalty allow fast track?
+  advise = function(q)
+    local r = q.advice and q.advice["SANCTION-RANGE"]
+    if not (r and r.found) then return { text = "无裁量幅度可依, 无从判断拘留是否达到十日" } end
+    local det = r.detention
+    local required = det and r.combine ~= "or"
+    if required and det[1] >= 10 then
+      return { fasttrack = false, text = "裁量幅度必须处拘留 " .. det[1] .. " 日以上, 可能处十日以上行政拘留: 不适用快速办理" }
+    elseif det and det[2] >= 10 then
+      return { fasttrack = true, text = "快速办理的, 拘留须少于十日 (幅度拘留 " .. det[1] .. "-" .. det[2] .. " 日)" }
+    end
+    return { fasttrack = true, text = "幅度内拘留不足十日" }
+  end,
 }
 
 -- The hearing threshold changed with the law: PSAL 2025 Art 117 (from
 -- 2026-01-01) requires a hearing for fines of 4000 yuan or more on a
--- person; under the 2012 law it was 2000. The decision's date picks the
--- threshold.
+-- person; under the 2012 law (Art 98) it was 2000. The hearing is a
+-- procedural step of the decision, so the law in force at the decision
+-- picks the threshold, whenever the act was.
 local HEARING_FINE = {
-  { to = parse_time("2025-12-31") + days(1), fine = 2000 },
-  { fine = 4000 },
+  { to = parse_time("2026-01-01T00:00:00+08:00"), fine = 2000, law = "治安管理处罚法(2012修正) 第98条" },
+  { fine = 4000, law = "治安管理处罚法(2025修订) 第117条" },
 }
 
 local function hearing_fine(t)
   for _, v in ipairs(HEARING_FINE) do
-    if not v.to or t < v.to then return v.fine end
+    if not v.to or t < v.to then return v end
   end
 end
 
@@ -131,16 +166,17 @@ rule {
     local ft, penalties = fasttracked_penalties(case)
     local hits, why = { ft }, {}
     for _, p in ipairs(penalties) do
-      local limit = hearing_fine(p.at)
+      local h = hearing_fine(p.at)
       local w
       if p.data.revoke_license == true then
         w = "吊销许可证件"
-      elseif (p.data.fine or 0) >= limit then
-        w = "罚款 " .. p.data.fine .. " 元 (" .. limit .. " 元以上)"
+      elseif (p.data.fine or 0) >= h.fine then
+        w = "罚款 " .. p.data.fine .. " 元 (" .. h.fine .. " 元以上)"
       end
       if w then
         hits[#hits + 1] = p
-        why[#why + 1] = "对 " .. p.data.person .. " 作出" .. w .. "的处罚"
+        why[#why + 1] = "对 " .. p.data.person .. " 作出" .. w .. "的处罚 (" .. date(p.at) ..
+                        " 决定, 适用决定时施行的" .. h.law .. ")"
       end
     end
     if #why > 0 then
@@ -151,6 +187,26 @@ rule {
         raised = hits[2].at,
       }
     end
+  end,
+  -- 智能量罚: is a hearing needed (the threshold of the law at the decision)?
+  advise = function(q)
+    local h = hearing_fine(q.decided_at)
+    local r = q.advice and q.advice["SANCTION-RANGE"]
+    local rule = "罚款 " .. h.fine .. " 元以上或者吊销许可证件的, 应当告知听证权利, 不适用快速办理 (" ..
+                 date(q.decided_at) .. " 决定, 适用决定时施行的" .. h.law .. ")"
+    if not (r and r.found) then return { threshold = h.fine, law = h.law, text = rule } end
+    local f, std = r.fine, r.standard and r.standard.fine or 0
+    local required = f and (r.combine == "and" or not r.detention)
+    local needed = (required and f[1] >= h.fine) or std >= h.fine
+    local words
+    if needed then
+      words = "; 按标准处罚须听证"
+    elseif f and f[2] >= h.fine then
+      words = "; 幅度内罚款达到 " .. h.fine .. " 元的须听证"
+    else
+      words = "; 幅度内罚款至多 " .. (f and f[2] or 0) .. " 元, 无须听证"
+    end
+    return { hearing = needed, fasttrack = not needed, threshold = h.fine, law = h.law, text = rule .. words }
   end,
 }
 

@@ -73,6 +73,8 @@ for flavour in release asan; do
     echo "-- benchmark CLIPS peer against eval, small ($flavour)"
     run "bench clips" "$top/tests/bench/clips.sh" "$bdir/casewarden" "$bdir/bench/gen" \
         "$bdir/bench/clips/peer" "$bdir/bench/clips/compare"
+    echo "-- suggestions followed to the letter ($flavour)"
+    run "bench follow" "$top/tests/bench/follow.sh" "$bdir/casewarden" "$bdir/bench/gen"
     # against a private MariaDB each script starts, and always stops
     for t in "$top"/tests/integration/*.sh; do
         [ "$(basename "$t")" = lib.sh ] && continue

@@ -17,3 +17,19 @@ finish() {
     echo "$pass passed, $fail failed"
     [ "$fail" -eq 0 ]
 }
+
+# check NAME EXPECTED_STATUS GREP_PATTERN_IN_OUTPUT -- CMD...: CMD exits with
+# the status and its output (in $tmp/out) matches the pattern (empty: any)
+check() {
+    local name=$1 want=$2 pattern=$3 got
+    shift 4
+    "$@" >"$tmp/out" 2>&1
+    got=$?
+    if [ "$got" -ne "$want" ]; then
+        bad "$name: exit $got, expected $want"; sed 's/^/    /' "$tmp/out" | head -20; return
+    fi
+    if [ -n "$pattern" ] && ! grep -qE -- "$pattern" "$tmp/out"; then
+        bad "$name: output lacks /$pattern/"; sed 's/^/    /' "$tmp/out" | head -20; return
+    fi
+    ok
+}

@@ -5,7 +5,7 @@ CW_UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -DCW_SRCDIR='"$(abs_top_srcdir)"'
 CW_UNITS = tests/unit/test_timeutil tests/unit/test_calendar tests/unit/test_yamltree \
 	tests/unit/test_luahost tests/unit/test_plugin tests/unit/test_evjson \
 	tests/unit/test_strtab tests/unit/test_timeline tests/unit/test_timers \
-	tests/unit/test_ruleset tests/unit/test_config tests/unit/test_engine
+	tests/unit/test_ruleset tests/unit/test_config tests/unit/test_engine tests/unit/test_age
 check_PROGRAMS += $(CW_UNITS)
 TESTS += $(CW_UNITS)
 tests_unit_test_timeutil_SOURCES = tests/unit/test_timeutil.c
@@ -43,6 +43,9 @@ tests_unit_test_config_LDADD = $(CW_UNIT_LIBS)
 tests_unit_test_engine_SOURCES = tests/unit/test_engine.c
 tests_unit_test_engine_CFLAGS = $(CW_UNIT_CFLAGS)
 tests_unit_test_engine_LDADD = $(CW_CORE_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_age_SOURCES = tests/unit/test_age.c
+tests_unit_test_age_CFLAGS = $(CW_UNIT_CFLAGS)
+tests_unit_test_age_LDADD = $(CW_UNIT_LIBS)
 tests_unit_test_plugin_SOURCES = tests/unit/test_plugin.c
 tests_unit_test_plugin_CFLAGS = $(CW_UNIT_CFLAGS)
 tests_unit_test_plugin_LDADD = $(CW_UNIT_LIBS)
@@ -51,7 +54,7 @@ tests_unit_test_plugin_LDADD = $(CW_UNIT_LIBS)
 # a shared object that is no plugin at all.
 CW_FIXTURE_PLUGIN_LDFLAGS = -module -avoid-version -shared -no-undefined -rpath /nowhere
 check_LTLIBRARIES += tests/plugins/badabi_major.la tests/plugins/badabi_minor.la \
-	tests/plugins/noentry.la
+	tests/plugins/noentry.la tests/plugins/oldmodel.la
 tests_plugins_badabi_major_la_SOURCES = tests/plugins/badabi.c
 tests_plugins_badabi_major_la_CPPFLAGS = -I$(top_srcdir)/include -DBADABI_MAJOR=2 -DBADABI_MINOR=0
 tests_plugins_badabi_major_la_LDFLAGS = $(CW_FIXTURE_PLUGIN_LDFLAGS)
@@ -61,3 +64,6 @@ tests_plugins_badabi_minor_la_CPPFLAGS = -I$(top_srcdir)/include -DBADABI_MAJOR=
 tests_plugins_badabi_minor_la_LDFLAGS = $(CW_FIXTURE_PLUGIN_LDFLAGS)
 tests_plugins_noentry_la_SOURCES = tests/plugins/noentry.c
 tests_plugins_noentry_la_LDFLAGS = $(CW_FIXTURE_PLUGIN_LDFLAGS)
+tests_plugins_oldmodel_la_SOURCES = tests/plugins/oldmodel.c
+tests_plugins_oldmodel_la_CPPFLAGS = -I$(top_srcdir)/include
+tests_plugins_oldmodel_la_LDFLAGS = $(CW_FIXTURE_PLUGIN_LDFLAGS)

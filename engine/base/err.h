@@ -23,7 +23,8 @@
     X(ENOTFOUND, -9, "not found")                         \
     X(ELIMIT,   -10, "limit exceeded")                    \
     X(ECONFLICT,-11, "conflict")                          \
-    X(EABI,     -12, "plugin ABI mismatch")
+    X(EABI,     -12, "plugin ABI mismatch")               \
+    X(EUNAVAIL, -13, "not available now")
 
 enum {
     CW_OK = 0,

@@ -327,20 +327,3 @@ size_t cw_time_format(cw_time t, int off_min, char *buf, size_t size)
     o = two(o, off % 60);
     return out(buf, size, tmp, (size_t)(o - tmp));
 }
-
-int cw_age_years(cw_day birth, cw_day on)
-{
-    int by, bm, bd, oy, om, od, bday, age;
-
-    if (on < birth)
-        return -1;
-    cw_day_to_civil(birth, &by, &bm, &bd);
-    cw_day_to_civil(on, &oy, &om, &od);
-    /* The birthday in year oy; a date that month lacks (29 Feb in a common
-     * year) becomes the last day of the month, as in period arithmetic. */
-    bday = bd <= month_days(oy, bm) ? bd : month_days(oy, bm);
-    age = oy - by;
-    if (om < bm || (om == bm && od < bday))
-        age--;
-    return age;
-}

@@ -53,11 +53,5 @@ cw_day cw_time_day(cw_time t, int off_min);
 cw_time cw_day_start(cw_day day, int off_min);   /* 00:00:00 local */
 cw_time cw_day_end(cw_day day, int off_min);     /* 23:59:59 local */
 
-/* Completed years of age on day `on` for someone born on `birth`: the
- * birthday itself counts as having reached the age. Someone born on
- * 29 Feb reaches a new age on 28 Feb in common years (the same-date rule
- * of period arithmetic: a date the month lacks becomes its last day).
- * Returns -1 when `on` is before `birth`. */
-int cw_age_years(cw_day birth, cw_day on);
 
 #endif

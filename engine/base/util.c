@@ -155,7 +155,8 @@ void cw_buf_reserve(cw_buf *b, size_t n)
 void cw_buf_put(cw_buf *b, const void *s, size_t n)
 {
     cw_buf_reserve(b, n);
-    memcpy(b->p + b->n, s, n);
+    if (n > 0)                  /* s may be NULL then */
+        memcpy(b->p + b->n, s, n);
     b->n += n;
     b->p[b->n] = '\0';
 }

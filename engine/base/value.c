@@ -1,6 +1,8 @@
 #include "base/value.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,4 +163,42 @@ const char *cw_value_kind_name(const cw_value *v)
     case CW_P_MAP: return "a table";
     }
     return "?";
+}
+
+void cw_value_json(cw_buf *b, const cw_value *v)
+{
+    switch (v->kind) {
+    case CW_P_BOOL:
+        cw_buf_puts(b, v->i ? "true" : "false");
+        break;
+    case CW_P_INT:
+        cw_buf_printf(b, "%lld", (long long)v->i);
+        break;
+    case CW_P_NUM:
+        if (isfinite(v->d))
+            cw_buf_printf(b, "%.17g", v->d);
+        else
+            cw_buf_puts(b, "null");
+        break;
+    case CW_P_STR:
+        cw_buf_json(b, v->s, strlen(v->s));
+        break;
+    case CW_P_LIST:
+    case CW_P_MAP:
+        cw_buf_puts(b, v->kind == CW_P_LIST ? "[" : "{");
+        for (size_t i = 0; i < v->n; i++) {
+            if (i)
+                cw_buf_puts(b, ",");
+            if (v->kind == CW_P_MAP) {
+                cw_buf_json(b, v->keys[i], strlen(v->keys[i]));
+                cw_buf_puts(b, ":");
+            }
+            cw_value_json(b, &v->items[i]);
+        }
+        cw_buf_puts(b, v->kind == CW_P_LIST ? "]" : "}");
+        break;
+    default:
+        cw_buf_puts(b, "null");
+        break;
+    }
 }

@@ -9,6 +9,8 @@
 #include "casewarden/plugin.h"
 #include "base/yamltree.h"
 
+struct cw_buf;
+
 typedef struct cw_varena cw_varena;
 
 cw_varena *cw_varena_new(void);
@@ -22,6 +24,10 @@ const char **cw_varena_keys(cw_varena *a, size_t n);
 /* A YAML node as a value: unquoted true/false -> BOOL, integers -> INT,
  * other numbers -> NUM, null -> NULL, other scalars -> STR. */
 const cw_value *cw_value_from_yaml(cw_varena *a, const cw_ynode *n);
+
+/* v as JSON text appended to b: maps as objects (keys in their order),
+ * lists as arrays, NULL and non-finite numbers as null. */
+void cw_value_json(struct cw_buf *b, const cw_value *v);
 
 /* A short description of a value's kind for messages ("a string"). */
 const char *cw_value_kind_name(const cw_value *v);

@@ -16,8 +16,12 @@
 int cw_frec_state(const cw_frec *r, cw_time now, cw_time *raised)
 {
     if (r->mode == CW_FM_FIXED) {
+        /* a judgement that holds only from a time on (an overlap that
+         * passes its limit while both sessions are still open) is nothing
+         * before it */
         *raised = r->raised;
-        return r->fstate;
+        return r->raised != CW_TIME_NONE && now != CW_TIME_NONE && now < r->raised ? CW_ST_NONE
+                                                                                    : r->fstate;
     }
     if (r->met != CW_TIME_NONE) {
         if (r->met > r->due) {
@@ -261,6 +265,8 @@ int cw__sync(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f, si
 
 cw_time cw__frec_next(const cw_frec *r, cw_time now)
 {
+    if (r->mode == CW_FM_FIXED)
+        return r->raised != CW_TIME_NONE && now < r->raised ? r->raised : CW_TIME_NONE;
     if (r->mode != CW_FM_DEADLINE || r->met != CW_TIME_NONE)
         return CW_TIME_NONE;
     if (r->lead > 0 && now < r->due - r->lead)

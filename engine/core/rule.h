@@ -12,6 +12,7 @@
 
 #include "casewarden/plugin.h"
 #include "event/record.h"
+#include "law/age.h"
 #include "law/calendar.h"
 #include "law/catalogue.h"
 
@@ -65,6 +66,7 @@ typedef struct cw_ruleset {
     char *dir;
     cw_world *world;         /* borrowed */
     int tz;                  /* minutes east of UTC */
+    cw_age_from age_from;    /* how 周岁 are counted (engine.yaml age_from) */
     cw_catalogue *cat;
     cw_calendar *cal;
     cw_plugin_handle *plugins;

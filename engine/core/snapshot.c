@@ -232,13 +232,17 @@ static void get_index(cw_engine *e, snapr *r)
         ie = &e->ient[e->nient++];
         memset(ie, 0, sizeof *ie);
         ie->key = (uint64_t)spec << 32 | value;
+        /* every ref takes more than a byte: a count beyond that is damage */
+        if (refs > (size_t)(r->end - r->p)) {
+            r->bad = true;
+            break;
+        }
+        /* sized once, so the slots below keep pointing at their refs */
+        ie->cap = refs;
+        ie->v = refs ? cw_xmalloc(refs * sizeof *ie->v) : NULL;
         for (uint32_t j = 0; j < refs && !r->bad; j++) {
             cw_iref *x;
             uint8_t has;
-            if (ie->n == ie->cap) {
-                ie->cap = ie->cap ? ie->cap * 2 : 2;
-                ie->v = cw_xrealloc(ie->v, ie->cap * sizeof *ie->v);
-            }
             x = &ie->v[ie->n++];
             GET(r, x->at);
             GET(r, x->seq);
@@ -251,7 +255,7 @@ static void get_index(cw_engine *e, snapr *r)
             }
         }
     }
-    /* the slots point into ient[].v arrays that no longer grow */
+    /* the slots point into the ient[].v arrays, which do not move */
     block = get_block(r, &len);
     if (block != NULL && cw__records_from_image(e, block, len, fill_rec, &rf) < 0)
         r->bad = true;

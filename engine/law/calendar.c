@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,40 @@ static const struct year_tab *year_get(const cw_calendar *cal, int year)
 bool cw_calendar_covers(const cw_calendar *cal, int year)
 {
     return year_get(cal, year) != NULL;
+}
+
+int cw_calendar_last_year(const cw_calendar *cal)
+{
+    for (int y = MAX_YEAR; y >= MIN_YEAR; y--)
+        if (cal->years[y - MIN_YEAR] != NULL)
+            return y;
+    return 0;
+}
+
+int cw_calendar_days_left(const cw_calendar *cal, cw_time now)
+{
+    int last = cw_calendar_last_year(cal);
+
+    if (last == 0)
+        return INT_MIN;
+    return (int)(cw_day_from_civil(last, 12, 31) - cw_time_day(now, cal->off_min));
+}
+
+bool cw_calendar_end_warning(const cw_calendar *cal, cw_time now, char *buf, size_t size)
+{
+    int left = cw_calendar_days_left(cal, now), last = cw_calendar_last_year(cal);
+
+    buf[0] = '\0';
+    if (left == INT_MIN || left > CW_CALENDAR_WARN_DAYS)
+        return false;
+    if (left >= 0)
+        snprintf(buf, size, "法定节假日日历止于 %d-12-31, 还有 %d 日: 请按国务院办公厅 %d 年节假日安排"
+                 "通知添加 calendar/%d.yaml, 否则其后的期限仅按周末计算", last, left, last + 1,
+                 last + 1);
+    else
+        snprintf(buf, size, "法定节假日日历止于 %d-12-31, 已过 %d 日: 请按国务院办公厅节假日安排"
+                 "通知添加 calendar/%d.yaml; 此后的期限仅按周末计算", last, -left, last + 1);
+    return true;
 }
 
 /* The kind of a day; *covered tells whether the calendar knew the year or

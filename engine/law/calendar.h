@@ -50,6 +50,17 @@ void cw_calendar_free(cw_calendar *cal);
 
 int cw_calendar_offset(const cw_calendar *cal);      /* minutes east of UTC */
 bool cw_calendar_covers(const cw_calendar *cal, int year);
+/* The last year covered, or 0 when none is. */
+int cw_calendar_last_year(const cw_calendar *cal);
+
+/* How many days after the day of `now` the calendar ends (31 December of
+ * its last year: 0 on that day, negative past it); INT_MIN when it
+ * covers no year. Within CW_CALENDAR_WARN_DAYS the next year's 国办 notice
+ * is due: `check`, the service's log and /metrics say so, and
+ * cw_calendar_end_warning writes the sentence they use ("" otherwise). */
+#define CW_CALENDAR_WARN_DAYS 60
+int cw_calendar_days_left(const cw_calendar *cal, cw_time now);
+bool cw_calendar_end_warning(const cw_calendar *cal, cw_time now, char *buf, size_t size);
 bool cw_calendar_is_workday(const cw_calendar *cal, cw_day day);
 bool cw_calendar_is_holiday(const cw_calendar *cal, cw_day day); /* statutory */
 

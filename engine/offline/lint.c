@@ -120,8 +120,8 @@ int cw_ruleset_lint(const cw_ruleset *rs, FILE *out, FILE *notes)
         fprintf(out, "%s/calendar: no year is covered\n", rs->dir);
         n++;
     } else if (notes != NULL) {
-        fprintf(notes, "calendar: %d-%d; due dates after %d are computed with weekends only\n",
-                first, last, last);
+        fprintf(notes, "calendar: %d-%d; due dates before %d or after %d are computed with "
+                "weekends only\n", first, last, first, last);
     }
     return n;
 }

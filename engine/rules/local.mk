@@ -5,6 +5,7 @@ noinst_LTLIBRARIES += engine/rules/libcwrules.la
 engine_rules_libcwrules_la_SOURCES = \
 	engine/rules/ruleset.c engine/rules/ruleset.h \
 	engine/rules/host.c \
+	engine/rules/advise.c engine/rules/advise.h \
 	engine/rules/lua/lua.h engine/rules/lua/lua_int.h \
 	engine/rules/lua/sandbox.c engine/rules/lua/declare.c engine/rules/lua/views.c \
 	engine/rules/lua/model.c engine/rules/lua/helpers.c

@@ -382,7 +382,7 @@ int cw_plugin_open(const char *path, cw_plugin_handle *h, cw_err *err)
                           p->struct_size);
     }
     for (size_t i = 0; i < p->nmodels; i++)
-        if (p->models[i] == NULL || p->models[i]->struct_size < offsetof(cw_model, case_free) ||
+        if (p->models[i] == NULL || !CW_MODEL_HAS(p->models[i], release) ||
             p->models[i]->name == NULL || p->models[i]->on_event == NULL ||
             p->models[i]->configure == NULL) {
             dlclose(h->dl);
@@ -536,6 +536,13 @@ static int read_settings(loader *ld, settings *s)
                 problem(ld, &e);
                 rc = -1;
             }
+        } else if (strcmp(k->text, "age_from") == 0) {
+            if (v->type != CW_Y_SCALAR || cw_age_from_parse(v->text, &rs->age_from) < 0) {
+                cw_err_set(&e, CW_ECONFIG, "%s:%d: age_from must be day_after_birthday (周岁自生日"
+                           "次日起算, the default) or birthday", s->doc->path, v->line);
+                problem(ld, &e);
+                rc = -1;
+            }
         } else if (strcmp(k->text, "catalogue") == 0 && v->type == CW_Y_SCALAR) {
             free(s->catalogue);
             s->catalogue = cw_path_join(rs->dir, v->text);
@@ -576,8 +583,8 @@ static int read_settings(loader *ld, settings *s)
                 rs->lua_budget = (uint64_t)n;
             }
         } else {
-            cw_err_set(&e, CW_ECONFIG, "%s:%d: unknown setting '%s' (timezone, catalogue, calendar, "
-                       "plugins, plugin_path, lua, memory)", s->doc->path, k->line, k->text);
+            cw_err_set(&e, CW_ECONFIG, "%s:%d: unknown setting '%s' (timezone, age_from, catalogue, "
+                       "calendar, plugins, plugin_path, lua, memory)", s->doc->path, k->line, k->text);
             problem(ld, &e);
             rc = -1;
         }

@@ -196,6 +196,32 @@ static void database(rd *r, cw_config *c, const cw_ynode *m)
     }
 }
 
+static const struct {
+    const char *name;
+    cw_role role;
+} roles[] = {
+    { "ingest", CW_ROLE_INGEST }, { "inspector", CW_ROLE_INSPECTOR }, { "admin", CW_ROLE_ADMIN },
+    { "handler", CW_ROLE_HANDLER },
+};
+
+const char *cw_role_name(cw_role role)
+{
+    for (size_t i = 0; i < sizeof roles / sizeof *roles; i++)
+        if (roles[i].role == role)
+            return roles[i].name;
+    return "?";
+}
+
+static bool role_of(const char *name, cw_role *out)
+{
+    for (size_t i = 0; i < sizeof roles / sizeof *roles; i++)
+        if (strcmp(roles[i].name, name) == 0) {
+            *out = roles[i].role;
+            return true;
+        }
+    return false;
+}
+
 static void tokens(rd *r, cw_config *c, const cw_ynode *l)
 {
     static const char *const keys[] = { "name", "role", "unit", "sha256", NULL };
@@ -218,18 +244,12 @@ static void tokens(rd *r, cw_config *c, const cw_ynode *l)
         }
         tk->name = cw_xstrdup(v->text);
         if ((v = cw_ymap_get(t, "role")) == NULL || v->type != CW_Y_SCALAR) {
-            bad(r, t, "token %s: 'role' is required (ingest, inspector or admin)", tk->name);
+            bad(r, t, "token %s: 'role' is required (ingest, inspector, admin or handler)", tk->name);
             c->ntokens++;
             return;
         }
-        if (strcmp(v->text, "ingest") == 0)
-            tk->role = CW_ROLE_INGEST;
-        else if (strcmp(v->text, "inspector") == 0)
-            tk->role = CW_ROLE_INSPECTOR;
-        else if (strcmp(v->text, "admin") == 0)
-            tk->role = CW_ROLE_ADMIN;
-        else {
-            bad(r, v, "token role '%s' is not ingest, inspector or admin", v->text);
+        if (!role_of(v->text, &tk->role)) {
+            bad(r, v, "token role '%s' is not ingest, inspector, admin or handler", v->text);
             c->ntokens++;
             return;
         }

@@ -16,7 +16,14 @@
 #include "base/err.h"
 #include "store/store.h"
 
-typedef enum { CW_ROLE_INGEST = 1, CW_ROLE_INSPECTOR = 2, CW_ROLE_ADMIN = 4 } cw_role;
+/* handler: a case-handling officer, who may only ask for suggestions
+ * (POST /v1/sanctions/suggest). */
+typedef enum {
+    CW_ROLE_INGEST = 1, CW_ROLE_INSPECTOR = 2, CW_ROLE_ADMIN = 4, CW_ROLE_HANDLER = 8
+} cw_role;
+
+/* The role's name in the configuration ("inspector"), "?" for another. */
+const char *cw_role_name(cw_role role);
 
 typedef struct cw_token {
     char *name;

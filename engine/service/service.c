@@ -1,6 +1,7 @@
 #include "service/service.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "core/run.h"
 #include "event/evjson.h"
 #include "base/log.h"
+#include "rules/advise.h"
 #include "rules/ruleset.h"
 #include "base/timeutil.h"
 #include "base/util.h"
@@ -46,6 +48,7 @@ struct cw_service {
     cw_db *ldb;              /* the loader's: cases coming back to memory */
     /* every event up to gseq `low` has been read */
     uint64_t low;
+    cw_day calendar_day;     /* the day the calendar's end was last looked at */
     /* a read round: new events stored, processed together at its end */
     struct fresh *fresh;
     size_t nfresh, capfresh;
@@ -62,6 +65,8 @@ struct cw_service {
     pthread_cond_t done;     /* reload requesters wait here */
     bool wake;
     uint64_t reload_asked, reload_done;
+    struct asking *asks;     /* suggestions waiting for the service's thread */
+    bool stopping;
     int reload_rc;
     char reload_msg[512];
     pthread_rwlock_t cat;    /* readers: validation in other threads */
@@ -165,6 +170,24 @@ const cw_catalogue *cw_service_catalogue_acquire(cw_service *s)
 void cw_service_catalogue_release(cw_service *s)
 {
     pthread_rwlock_unlock(&s->cat);
+}
+
+/* The legal calendar's end, at start and then once a day: a warning in the
+ * log while the next year's holidays are due (within 60 days, DOMAIN.md),
+ * and the figure /metrics shows. */
+static void watch_calendar(cw_service *s)
+{
+    cw_time now = cw_service_now(s);
+    cw_day today = cw_time_day(now, s->rs->tz);
+    int left = cw_calendar_days_left(s->rs->cal, now);
+    char warn[400];
+
+    s->mine.calendar_days_left = left == INT_MIN ? INT64_MIN : left;
+    if (today == s->calendar_day)
+        return;
+    s->calendar_day = today;
+    if (cw_calendar_end_warning(s->rs->cal, now, warn, sizeof warn))
+        cw_log(CW_LOG_WARN, "%s", warn);
 }
 
 /* ---- reading events ------------------------------------------------------------ */
@@ -707,6 +730,7 @@ static int start(cw_service *s, cw_err *err)
             cw_log(CW_LOG_ERROR, "snapshot: %s", err->msg);
     }
     s->mine.ready = true;
+    watch_calendar(s);
     publish(s);
     return 0;
 }
@@ -724,6 +748,7 @@ int cw_service_open(cw_service **out, cw_config *cfg, const cw_service_opts *o, 
     s->fixed_now = o ? o->fixed_now : CW_TIME_NONE;
     s->clock_base = o && o->clock_runs ? wall() : CW_TIME_NONE;
     s->progress = o ? o->progress : NULL;
+    s->calendar_day = INT32_MIN;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_cond_init(&s->done, NULL);
@@ -783,6 +808,63 @@ void cw_service_close(cw_service *s)
 }
 
 /* ---- running -------------------------------------------------------------------- */
+
+/* A suggestion another thread asked for (cw_service_advise). */
+typedef struct asking {
+    const char *query;
+    size_t len;
+    char *out;
+    int rc;
+    cw_err err;
+    bool done;
+    struct asking *next;
+} asking;
+
+int cw_service_advise(cw_service *s, const char *query, size_t len, char **out, cw_err *err)
+{
+    asking a = { query, len, NULL, 0, { 0 }, false, NULL };
+
+    pthread_mutex_lock(&s->mu);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->mu);
+        return cw_err_set(err, CW_EUNAVAIL, "the service is stopping");
+    }
+    a.next = s->asks;
+    s->asks = &a;
+    s->wake = true;
+    pthread_cond_signal(&s->cv);
+    while (!a.done)
+        pthread_cond_wait(&s->done, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    *out = a.out;
+    if (a.rc < 0)
+        cw_err_set(err, a.err.code, "%s", a.err.msg);
+    return a.rc;
+}
+
+/* Answer the suggestions asked since the last round, or, when stopping,
+ * tell them so. */
+static void serve_asks(cw_service *s, bool stopping)
+{
+    asking *list;
+
+    pthread_mutex_lock(&s->mu);
+    list = s->asks;
+    s->asks = NULL;
+    s->stopping = stopping;
+    pthread_mutex_unlock(&s->mu);
+    for (asking *a = list, *next; a != NULL; a = next) {
+        next = a->next;
+        if (stopping)
+            a->rc = cw_err_set(&a->err, CW_EUNAVAIL, "the service is stopping");
+        else
+            a->rc = cw_advise(s->rs, s->e, a->query, a->len, cw_service_now(s), &a->out, &a->err);
+        pthread_mutex_lock(&s->mu);
+        a->done = true;
+        pthread_cond_broadcast(&s->done);
+        pthread_mutex_unlock(&s->mu);
+    }
+}
 
 /* Load the rules again; on success judge every case anew with them and
  * write the differences. A ruleset that does not load changes nothing. */
@@ -897,11 +979,13 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
         backoff = 100;
         serve_reloads(s, *hup != 0);
         *hup = 0;
+        watch_calendar(s);
         publish(s);
+        serve_asks(s, false);
         if ((unsigned)n >= s->cfg->batch)
             continue;
         pthread_mutex_lock(&s->mu);
-        if (!s->wake && !*stop && s->reload_asked == s->reload_done) {
+        if (!s->wake && !*stop && s->reload_asked == s->reload_done && s->asks == NULL) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_nsec += (long)(s->cfg->poll_ms % 1000) * 1000000L;
@@ -912,6 +996,7 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
         s->wake = false;
         pthread_mutex_unlock(&s->mu);
     }
+    serve_asks(s, true);
     /* a last round, so what was read is written, and where it stands */
     if (flush(s, &err) < 0)
         cw_log(CW_LOG_ERROR, "final flush: %s", err.msg);

@@ -67,6 +67,7 @@ typedef struct cw_service_stats {
     uint64_t snapshots, snapshot_bytes;
     double snapshot_s;           /* the last one's time */
     bool ready;
+    int64_t calendar_days_left;  /* days until the legal calendar ends (INT64_MIN: none) */
 } cw_service_stats;
 
 /* Connect, load the rules, rebuild from the events table. */
@@ -86,6 +87,12 @@ void cw_service_notify(cw_service *s);
 /* Any thread: reload the rules now; waits for the result. Returns 0, or
  * an error with why the new rules were refused (the old ones still run). */
 int cw_service_reload(cw_service *s, cw_err *err);
+/* Any thread: a suggestion (智能量罚, rules/advise.h) from the rules in
+ * force and the engine's state (the peers), answered by the service's
+ * thread between rounds; waits for it. Returns 0 with the JSON answer in
+ * *out (free with free()), CW_EINVAL for a query that cannot be answered,
+ * or CW_EUNAVAIL when the service is stopping; err says why. */
+int cw_service_advise(cw_service *s, const char *query, size_t len, char **out, cw_err *err);
 /* Any thread: the catalogue in force, to validate events with; hold it
  * between acquire and release (a reload waits). */
 const cw_catalogue *cw_service_catalogue_acquire(cw_service *s);

@@ -271,8 +271,10 @@ static MYSQL_STMT *stmt_run(cw_db *db, const char *sql, const cw_dbarg *args, si
     for (size_t i = 0; i < n; i++) {
         switch (args[i].kind) {
         case CW_DBA_INT:
+        case CW_DBA_UINT:
             b[i].buffer_type = MYSQL_TYPE_LONGLONG;
             b[i].buffer = (void *)&args[i].i;
+            b[i].is_unsigned = args[i].kind == CW_DBA_UINT;
             break;
         case CW_DBA_STR:
         case CW_DBA_BLOB:

@@ -48,12 +48,14 @@ int cw_db_scalar(cw_db *db, const char *sql, int64_t *out, cw_err *err);
 
 /* A bound argument of a prepared statement. */
 typedef struct cw_dbarg {
-    enum { CW_DBA_NULL, CW_DBA_INT, CW_DBA_STR, CW_DBA_BLOB } kind;
+    enum { CW_DBA_NULL, CW_DBA_INT, CW_DBA_UINT, CW_DBA_STR, CW_DBA_BLOB } kind;
     int64_t i;
     const char *s;
     size_t len;
 } cw_dbarg;
 #define CW_DBA_I(v) ((cw_dbarg){ .kind = CW_DBA_INT, .i = (int64_t)(v) })
+/* for a BIGINT UNSIGNED column (a digest): the bits of a uint64_t */
+#define CW_DBA_U(v) ((cw_dbarg){ .kind = CW_DBA_UINT, .i = (int64_t)(uint64_t)(v) })
 #define CW_DBA_S(v) ((cw_dbarg){ .kind = CW_DBA_STR, .s = (v), .len = strlen(v) })
 #define CW_DBA_SN(v, n) ((cw_dbarg){ .kind = CW_DBA_STR, .s = (v), .len = (n) })
 

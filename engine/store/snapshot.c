@@ -30,7 +30,7 @@ int cw_store_snapshot_write(cw_db *db, const char *name, const cw_store_snapmeta
             goto fail;
     }
     {
-        cw_dbarg a[6] = { CW_DBA_S(name), CW_DBA_S(m->program), CW_DBA_I(m->rules_digest),
+        cw_dbarg a[6] = { CW_DBA_S(name), CW_DBA_S(m->program), CW_DBA_U(m->rules_digest),
                           CW_DBA_I(m->gseq), CW_DBA_I(parts), CW_DBA_I(len) };
         if ((rc = cw_db_pexec(db, "INSERT INTO engine_snapshot_meta (name, program, rules_digest, gseq, "
                                   "parts, bytes) VALUES (?,?,?,?,?,?) ON DUPLICATE KEY UPDATE "

@@ -146,7 +146,9 @@ enum cw_fmode {
      * writes the state-specific tail of the message.
      */
     CW_FM_DEADLINE = 1,
-    /* A judgement with a fixed state (violation, anomaly, late). */
+    /* A judgement with a fixed state (violation, anomaly, late). It holds
+     * from `raised` on: asked for a time before that, it is no finding
+     * (and the host arms a timer for it). */
     CW_FM_FIXED = 2
 };
 
@@ -348,7 +350,29 @@ typedef struct cw_model {
      * NULL for models that keep nothing across cases. */
     int (*save)(void *inst, cw_ctx *ctx, void (*put)(void *w, const void *p, size_t n), void *w);
     int (*load)(void *inst, cw_ctx *ctx, const void *p, size_t n);
+
+    /* Since 1.2, both optional (NULL, or a model built for 1.1 whose
+     * struct_size ends before them: the host checks struct_size).
+     *
+     * advise answers a question about a decision still to be made (the
+     * 智能量罚 of `casewarden sanction` and POST /v1/sanctions/suggest):
+     * what the instance would accept, with the same code it judges
+     * decisions with. `query` is a map (docs/SANCTIONS.md, "Suggestions":
+     * cause, circumstance, factors, offence_at and decided_at as integer
+     * times, unit, person {birth_date, flags, first_offence}, and advice:
+     * the answers of the rules asked before, by rule id). On success it
+     * returns 0 with a JSON object in *answer, allocated by the plugin and
+     * handed back to advice_free, or NULL when it has nothing to say;
+     * otherwise non-zero with one line in err. The host calls it from the
+     * thread that runs the engine, at any time after configure. */
+    int (*advise)(void *inst, cw_ctx *ctx, const cw_value *query, char **answer, char *err,
+                  size_t errlen);
+    void (*advice_free)(void *inst, char *answer);
 } cw_model;
+
+/* Whether model m (of a plugin built for any 1.x) has member `field`. */
+#define CW_MODEL_HAS(m, field) \
+    ((m)->struct_size >= offsetof(cw_model, field) + sizeof(((cw_model *)0)->field))
 
 typedef struct cw_plugin {
     uint32_t abi_major, abi_minor, struct_size;

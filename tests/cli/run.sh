@@ -6,21 +6,6 @@ cw=${1:?usage: run.sh CASEWARDEN}
 # shellcheck source=tests/harness.sh
 . "$(dirname "$0")/../harness.sh"
 
-# check NAME EXPECTED_STATUS GREP_PATTERN_IN_OUTPUT -- CMD...
-check() {
-    local name=$1 want=$2 pattern=$3 got
-    shift 4
-    "$@" >"$tmp/out" 2>&1
-    got=$?
-    if [ "$got" -ne "$want" ]; then
-        bad "$name: exit $got, expected $want"; sed 's/^/    /' "$tmp/out" | head -20; return
-    fi
-    if [ -n "$pattern" ] && ! grep -qE -- "$pattern" "$tmp/out"; then
-        bad "$name: output lacks /$pattern/"; sed 's/^/    /' "$tmp/out" | head -20; return
-    fi
-    ok
-}
-
 good='{"id":"g1","type":"case.accepted","case":"C1","unit":"370102","at":"2026-03-02T09:30:00+08:00","data":{"kind":"criminal"}}'
 printf '%s\n' "$good" \
   '{"id":"b1","type":"case.accepted","case":"C2","unit":"370102","at":"2026-03-02T09:30:00+08:00","data":{"kind":"criminal"}' \
@@ -148,12 +133,13 @@ grep -qE "^ADM-HANDLING .*active +[0-9]+ +[0-9.]+ +0 +4 " "$tmp/out" && ok || ba
 
 # casewarden diff: a shorter period adds and changes findings. The example
 # file's findings are those of examples/expected.tsv; the 20-day handling
-# period adds 2 and changes 3 of them (every other administrative case of
-# the file is decided within 14 days).
+# period adds 5 (three cases decided inside the new warning window, two
+# extended ones now warned) and changes 3 of them (every other
+# administrative case of the file is decided within 14 days).
 n_ex=$(grep -c . "$top/examples/expected.tsv")
 rm -rf "$tmp/new" && cp -r "$top/rules" "$tmp/new"
 sed -i 's/period = { days = 30 },/period = { days = 20 },/' "$tmp/new/deadlines.lua"
-check "diff" 0 "^2 added, 0 removed, 3 changed, $((n_ex - 3)) unchanged$" -- "$cw" diff --rules "$tmp/new" \
+check "diff" 0 "^5 added, 0 removed, 3 changed, $((n_ex - 3)) unchanged$" -- "$cw" diff --rules "$tmp/new" \
     --against "$top/rules" --events "$top/examples/events.jsonl" --now 2026-06-01T00:00:00+08:00
 grep -q "^~ ADM-HANDLING A370103202600003 - cleared -> late" "$tmp/out" && ok || bad "diff: state change not shown"
 grep -q "^+ ADM-HANDLING A370102202600001 - cleared" "$tmp/out" && ok || bad "diff: added finding not shown"

@@ -199,7 +199,28 @@ for m in '^casewarden_events_ingested_total [1-9]' 'casewarden_http_request_dura
     grep -q "$m" "$tmp/body" && ok || bad "metrics: no line matching $m in: $(grep -v '^#' "$tmp/body" | head -c 800)"
 done
 grep -q '^casewarden_case_replays_total [0-9]' "$tmp/body" && ok || bad "metrics: no case replays counter"
+# the legal calendar ends 2026-12-31: 213 days after 2026-06-01, no warning yet
+grep -q '^casewarden_calendar_days_left 213$' "$tmp/body" && ok || bad "metrics: calendar_days_left is not 213: $(grep calendar "$tmp/body")"
+grep -q '法定节假日日历止于' "$tmp/serve.log" && bad "serve warned of the calendar's end 213 days ahead" || ok
 [ "$(grep -c '^casewarden_rule_evaluations_total{rule="FT-HEARING"}' "$tmp/body")" -le 1 ] && ok || bad "a rule's versions are two series"
+
+# --- suggestions (智能量罚) from the running engine: the 21 thefts of
+# examples/ are the peers of a theft fined at Jinan (3701) ---
+sq='{"cause":"PSAL-58","circumstance":"normal","offence_at":"2026-05-28T10:00:00+08:00","decided_at":"2026-05-30T10:00:00+08:00","unit":"370102","person":{"birth_date":"1990-01-01"}}'
+req POST /v1/sanctions/suggest handler-tok "$sq"
+expect "a handler's suggestion" 200 '(.advice[] | select(.rule == "SANCTION-RANGE") | .answer.table) == "2025" and
+    (.advice[] | select(.rule == "SANCTION-RANGE") | .answer.fine) == [0,2000] and
+    (.advice[] | select(.rule == "SANCTION-PEER") | .answer.available) == true and
+    (.advice[] | select(.rule == "SANCTION-PEER") | .answer.fine.median) == 500 and
+    (.advice[] | select(.rule == "DETENTION-EXEMPT") | .answer.executable) == true'
+req POST /v1/sanctions/suggest insp-3701 "$sq"
+expect "an inspector may ask too" 200
+req POST /v1/sanctions/suggest ingest-tok "$sq"
+expect "the ingest role may not" 403
+req GET /v1/findings handler-tok
+expect "a handler reads no findings" 403
+req POST /v1/sanctions/suggest handler-tok '{"cause":"PSAL-58","offence_at":"yesterday"}'
+expect "a bad query names the field" 400 '.error.code == "invalid_query" and (.error.message | test("offence_at"))'
 
 # --- every path of api/openapi.yaml answers ---
 for p in $(sed -n 's/^  \(\/[^:]*\):$/\1/p' "$top/api/openapi.yaml"); do
@@ -210,6 +231,7 @@ for p in $(sed -n 's/^  \(\/[^:]*\):$/\1/p' "$top/api/openapi.yaml"); do
     [ "$method" = POST ] && case "$path" in
         */review) body='{"action":"reopen","comment":"openapi check"}' ;;
         /v1/events) body='{"id":"oa-1","type":"case.filed","case":"OA","unit":"370102","at":"2026-05-01T00:00:00+08:00"}' ;;
+        /v1/sanctions/suggest) body=$sq ;;
     esac
     req "$method" "$path" admin-tok "$body"
     case "$code" in 2??) ok ;; *) bad "openapi path $method $p answers $code" ;; esac
@@ -229,4 +251,8 @@ expect "ingest after the outage" 201
 wait_checkpoint "$(sql "SELECT MAX(gseq) FROM events")" && ok || bad "the engine did not recover from the outage"
 
 stop_serve
+# 46 days before the calendar's end the service's start warns, in the log
+"$cw" serve --config "$cfg" --once --now 2026-11-15T00:00:00+08:00 >"$tmp/once.log" 2>&1
+grep -q '法定节假日日历止于 2026-12-31, 还有 46 日' "$tmp/once.log" && ok ||
+    bad "serve --once 46 days before the calendar's end did not warn: $(tail -3 "$tmp/once.log")"
 finish

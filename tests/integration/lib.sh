@@ -42,6 +42,7 @@ tokens:
   - {name: inspector-370103, role: inspector, unit: "370103", sha256: $(digest insp-370103)}
   - {name: inspector-3702, role: inspector, unit: "3702", sha256: $(digest insp-3702)}
   - {name: admin, role: admin, sha256: $(digest admin-tok)}
+  - {name: officer-370102, role: handler, unit: "370102", sha256: $(digest handler-tok)}
 YAML
 
 # start_serve [ARGS...]: run serve in the background; wait until ready.

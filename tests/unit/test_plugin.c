@@ -1,7 +1,9 @@
 /*
  * The plugin loader: the ABI check refuses another major version or a
  * newer minor one, naming both; a shared object without the entry symbol
- * is not a plugin; the shipped deadline plugin loads and offers its model.
+ * is not a plugin; a plugin built for 1.1, whose model table ends before
+ * the members 1.2 appended, still loads; the shipped plugins load and
+ * offer their models, the discretion one with advise (1.2).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -71,6 +73,33 @@ static void test_deadline_plugin_loads(void **state)
     cw_plugin_close(&h);
 }
 
+static void test_older_minor_loads(void **state)
+{
+    cw_plugin_handle h;
+    cw_err err = { 0 };
+
+    (void)state;
+    assert_int_equal(cw_plugin_open(LIBS "oldmodel.so", &h, &err), 0);
+    assert_int_equal(h.p->abi_minor, 1);
+    assert_false(CW_MODEL_HAS(h.p->models[0], advise));
+    assert_true(CW_MODEL_HAS(h.p->models[0], release));
+    cw_plugin_close(&h);
+}
+
+static void test_discretion_plugin_advises(void **state)
+{
+    cw_plugin_handle h;
+    cw_err err = { 0 };
+
+    (void)state;
+    assert_int_equal(cw_plugin_open(CW_BUILDDIR "/plugins/.libs/discretion.so", &h, &err), 0);
+    assert_string_equal(h.p->models[0]->name, "discretion");
+    assert_true(CW_MODEL_HAS(h.p->models[0], advice_free));
+    assert_non_null(h.p->models[0]->advise);
+    assert_non_null(h.p->models[0]->advice_free);
+    cw_plugin_close(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -79,6 +108,8 @@ int main(void)
         cmocka_unit_test(test_no_entry_symbol),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_deadline_plugin_loads),
+        cmocka_unit_test(test_older_minor_loads),
+        cmocka_unit_test(test_discretion_plugin_advises),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -104,6 +104,12 @@ static int to_value(lua_State *L, int idx, cw_varena *a, cw_value *v, int line, 
     }
 }
 
+int cw__lua_to_value(lua_State *L, int idx, cw_varena *a, cw_value *v, int line,
+                     const char *where, char *err, size_t errlen)
+{
+    return to_value(L, idx, a, v, line, 0, where, err, errlen);
+}
+
 /* ---- declarations --------------------------------------------------------- */
 
 static const char *const common_keys[] = {
@@ -194,7 +200,7 @@ static int decl_body(lua_State *L)
     while (lua_next(L, 2)) {
         const char *k = lua_tostring(L, -2);
         lua_pop(L, 1);
-        if (is_common(k) || (d->check_rule && strcmp(k, "check") == 0))
+        if (is_common(k) || (d->check_rule && (strcmp(k, "check") == 0 || strcmp(k, "advise") == 0)))
             continue;
         keys[n++] = cw_varena_str(d->a, k, strlen(k));
     }
@@ -248,6 +254,11 @@ static int declare(lua_State *L, const cw_model *m, bool check_rule)
     snprintf(d.where, sizeof d.where, "%s:%d: rule %s", lf->path, d.line,
              d.info.id ? d.info.id : "(no id)");
     if (check_rule) {
+        int t = lua_getfield(L, 1, "advise");
+        lua_pop(L, 1);
+        if (t != LUA_TNIL && t != LUA_TFUNCTION)
+            return luaL_error(L, "rule %s: 'advise' must be a function (query)",
+                              d.info.id ? d.info.id : "(no id)");
         if (lua_getfield(L, 1, "check") != LUA_TFUNCTION)
             return luaL_error(L, "rule %s: 'check' must be a function (case, ev)",
                               d.info.id ? d.info.id : "(no id)");
@@ -273,6 +284,8 @@ static int declare(lua_State *L, const cw_model *m, bool check_rule)
         lr = cw_xcalloc(1, sizeof *lr);
         lr->lf = lf;
         lr->fn = fn;
+        lua_getfield(L, 1, "advise");
+        lr->advise = lua_isfunction(L, -1) ? luaL_ref(L, LUA_REGISTRYINDEX) : (lua_pop(L, 1), LUA_NOREF);
     }
     rc = cw__ruleset_declare(lf->rs, lf, lf->path, d.line, &d.info, d.scope, d.eff, m,
                              d.params, lr, &err);
@@ -280,6 +293,7 @@ static int declare(lua_State *L, const cw_model *m, bool check_rule)
     if (rc < 0) {
         if (lr != NULL) {
             luaL_unref(L, LUA_REGISTRYINDEX, fn);
+            luaL_unref(L, LUA_REGISTRYINDEX, lr->advise);
             free(lr);
         }
         lf->problems++;

@@ -67,7 +67,8 @@ static int l_parse_time(lua_State *L)
     return 1;
 }
 
-/* age(birth_date "YYYY-MM-DD", t): completed years at time t. */
+/* age(birth_date "YYYY-MM-DD", t): completed years at time t, counted as
+ * the ruleset's age_from says (law/age.h). */
 static int l_age(lua_State *L)
 {
     size_t len;
@@ -77,7 +78,15 @@ static int l_age(lua_State *L)
 
     if (cw_day_parse(s, len, &birth) < 0)
         return luaL_error(L, "age: '%s' is not a date YYYY-MM-DD", s);
-    lua_pushinteger(L, cw_age_years(birth, cw_time_day(t, cw__lua_tz(cw__lua_lf(L)))));
+    lua_pushinteger(L, cw_age_years(birth, cw_time_day(t, cw__lua_tz(cw__lua_lf(L))),
+                                    cw__lua_lf(L)->rs->age_from));
+    return 1;
+}
+
+/* age_convention(): how ages are counted, in the words of a message. */
+static int l_age_convention(lua_State *L)
+{
+    lua_pushstring(L, cw_age_from_words(cw__lua_lf(L)->rs->age_from));
     return 1;
 }
 
@@ -99,6 +108,20 @@ static int l_has(lua_State *L)
     /* a set: {blind = true} */
     lua_pushvalue(L, 2);
     lua_pushboolean(L, lua_rawget(L, 1) != LUA_TNIL && lua_toboolean(L, -1));
+    return 1;
+}
+
+/* set_of(list): {item = true, ...}, so that a rule asks set.x. */
+static int l_set_of(lua_State *L)
+{
+    lua_newtable(L);
+    if (lua_type(L, 1) != LUA_TTABLE)
+        return 1;
+    for (lua_Integer i = 1; lua_rawgeti(L, 1, i) != LUA_TNIL; i++) {
+        lua_pushboolean(L, 1);
+        lua_rawset(L, -3);
+    }
+    lua_pop(L, 1);
     return 1;
 }
 
@@ -144,7 +167,7 @@ static int l_is_workday(lua_State *L)
 const luaL_Reg cw__lua_helper_fns[] = {
     { "hours", l_hours }, { "minutes", l_minutes }, { "days", l_days },
     { "date", l_date }, { "datetime", l_datetime }, { "parse_time", l_parse_time },
-    { "age", l_age }, { "has", l_has }, { "add_days", l_add_days },
+    { "age", l_age }, { "age_convention", l_age_convention }, { "has", l_has }, { "set_of", l_set_of }, { "add_days", l_add_days },
     { "add_months", l_add_months }, { "add_workdays", l_add_workdays },
     { "is_workday", l_is_workday }, { NULL, NULL },
 };

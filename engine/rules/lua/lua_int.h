@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/value.h"
 #include "core/engine_int.h"
 #include "rules/lua/lua.h"
 
@@ -70,6 +71,7 @@ struct cw_luafile {
 typedef struct luarule {
     cw_luafile *lf;
     int fn;                     /* registry ref of check */
+    int advise;                 /* registry ref of advise, or LUA_NOREF */
 } luarule;
 
 /* A read-only view of an event: the current one (rec NULL) or one of a
@@ -106,6 +108,10 @@ extern const luaL_Reg cw__lua_helper_fns[];
 
 /* declare.c */
 int cw__lua_key_cmp(const void *a, const void *b);
+/* The Lua value at idx as a cw_value in arena a (tables: lists or maps
+ * with sorted keys); -1 with the reason, prefixed by where, in err. */
+int cw__lua_to_value(lua_State *L, int idx, cw_varena *a, cw_value *v, int line,
+                     const char *where, char *err, size_t errlen);
 const char *cw__lua_opt_field(lua_State *L, int t, const char *key);
 extern const luaL_Reg cw__lua_declare_fns[];
 /* The declaration function of a plugin model (upvalue 1: its name). */

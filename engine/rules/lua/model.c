@@ -383,6 +383,115 @@ static int lua_on_event(void *inst, cw_ctx *ctx, const cw_case *c, const cw_even
     return 0;
 }
 
+/* ---- advise: a rule's answer to a query (cw_model.advise) ----------------- */
+
+/* A cw_value as a Lua value: maps and lists as tables. */
+static void push_value(lua_State *L, const cw_value *v, int depth)
+{
+    luaL_checkstack(L, 4, "advise: query too deep");
+    switch (v->kind) {
+    case CW_P_BOOL:
+        lua_pushboolean(L, (int)v->i);
+        break;
+    case CW_P_INT:
+        lua_pushinteger(L, v->i);
+        break;
+    case CW_P_NUM:
+        lua_pushnumber(L, v->d);
+        break;
+    case CW_P_STR:
+        lua_pushstring(L, v->s);
+        break;
+    case CW_P_LIST:
+    case CW_P_MAP:
+        lua_createtable(L, v->kind == CW_P_LIST ? (int)v->n : 0, v->kind == CW_P_MAP ? (int)v->n : 0);
+        for (size_t i = 0; i < v->n && depth < MAX_VALUE_DEPTH; i++) {
+            push_value(L, &v->items[i], depth + 1);
+            if (v->kind == CW_P_LIST)
+                lua_rawseti(L, -2, (lua_Integer)i + 1);
+            else
+                lua_setfield(L, -2, v->keys[i]);
+        }
+        break;
+    default:
+        lua_pushnil(L);
+        break;
+    }
+}
+
+typedef struct advice {
+    luarule *lr;
+    const cw_value *query;
+    cw_buf out;                 /* the answer's JSON; empty: none */
+    char err[400];
+} advice;
+
+/* Under the caller's pcall: advise(query), its result as JSON. */
+static int advise_body(lua_State *L)
+{
+    advice *a = lua_touserdata(L, 1);
+    cw_varena *arena;
+    cw_value v;
+    int rc;
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, a->lr->advise);
+    push_value(L, a->query, 0);
+    lua_call(L, 1, 1);
+    if (lua_isnil(L, -1))
+        return 0;
+    if (!lua_istable(L, -1))
+        return luaL_error(L, "advise must return a table or nil, not a %s", luaL_typename(L, -1));
+    arena = cw_varena_new();
+    rc = cw__lua_to_value(L, -1, arena, &v, 0, "advise", a->err, sizeof a->err);
+    if (rc == 0)
+        cw_value_json(&a->out, &v);
+    cw_varena_free(arena);
+    if (rc < 0)
+        return luaL_error(L, "%s", a->err);
+    return 0;
+}
+
+static int lua_advise(void *inst, cw_ctx *ctx, const cw_value *query, char **answer, char *err,
+                      size_t errlen)
+{
+    luarule *lr = inst;
+    cw_luafile *lf = lr->lf;
+    lua_State *L = lf->L;
+    advice a = { lr, query, { 0 }, "" };
+    int rc;
+
+    *answer = NULL;
+    if (lr->advise == LUA_NOREF)
+        return 0;
+    lf->ctx = ctx;
+    lf->c = NULL;
+    lf->ev = NULL;
+    lf->rule = ctx->rule;
+    lf->in_check = false;
+    lua_settop(L, 0);
+    lua_pushcfunction(L, advise_body);
+    lua_pushlightuserdata(L, &a);
+    cw__lua_arm(lf);
+    rc = lua_pcall(L, 1, 0, 0);
+    cw__lua_disarm(lf);
+    if (rc != LUA_OK) {
+        cw__lua_failure(lf, rc, err, errlen);
+        lf->budget_hit = lf->mem_hit = false;
+        lua_settop(L, 0);
+        cw_buf_free(&a.out);
+        return -1;
+    }
+    lua_settop(L, 0);
+    *answer = a.out.p;      /* NULL when nothing was said */
+    return 0;
+}
+
+static void lua_advice_free(void *inst, char *answer)
+{
+    (void)inst;
+    free(answer);
+}
+
 static void lua_release(void *inst)
 {
     luarule *lr = inst;
@@ -398,6 +507,8 @@ const cw_model cw_lua_model = {
     .configure = NULL,
     .on_event = lua_on_event,
     .release = lua_release,
+    .advise = lua_advise,
+    .advice_free = lua_advice_free,
 };
 
 

@@ -507,7 +507,6 @@ static int case_persons(lua_State *L)
     return 1;
 }
 
-/* age(person_id [, t]): the person's age at t, default the offence time. */
 /* The birth date of person `sid` in c: the latest one its person.added
  * events give. Returns false when none does. */
 static bool person_birth(cw_luafile *lf, const cw_case *c, uint32_t sid, cw_day *birth)
@@ -538,7 +537,8 @@ static bool person_birth(cw_luafile *lf, const cw_case *c, uint32_t sid, cw_day 
     return found;
 }
 
-/* age(person_id [, t]): the person's age at t, default the offence time. */
+/* age(person_id [, t]): the person's age at t, default the offence time,
+ * counted as the ruleset's age_from says (law/age.h). */
 static int case_age(lua_State *L)
 {
     cw_luafile *lf = cw__lua_lf(L);
@@ -552,7 +552,7 @@ static int case_age(lua_State *L)
     if (sid == UINT32_MAX || t == CW_TIME_NONE || !person_birth(lf, cv->c, sid, &birth))
         lua_pushnil(L);
     else
-        lua_pushinteger(L, cw_age_years(birth, cw_time_day(t, lf->rs->tz)));
+        lua_pushinteger(L, cw_age_years(birth, cw_time_day(t, lf->rs->tz), lf->rs->age_from));
     return 1;
 }
 
