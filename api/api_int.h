@@ -36,6 +36,10 @@ struct cw_api {
     atomic_uint_fast64_t latency_us_sum;
     atomic_uint_fast64_t stored, duplicates, conflicts, invalid;
     atomic_uint_fast64_t status[6];    /* 1xx .. 5xx */
+    /* the console's files (api/console.c); NULL: none */
+    char *console;
+    /* the live streams (api/stream.c) */
+    struct cw_hub *hub;
 };
 
 extern const double cw_api_buckets[LATENCY_BUCKETS];
@@ -58,6 +62,11 @@ typedef struct req {
     const char *ctype;
     const char *allow;       /* for 405 */
     char *allow_buf;         /* owned: the methods a path has */
+    const char *cache;       /* Cache-Control; NULL: no-store */
+    char *disposition;       /* owned: Content-Disposition, or NULL */
+    const char *location;    /* Location of a redirect, or NULL */
+    bool console;            /* a page of the console: its security headers */
+    struct MHD_Response *resp;   /* an answer made by the handler (a stream), or NULL */
 } req;
 
 /* Answers. */
@@ -69,6 +78,12 @@ void cw_api_text(req *r, unsigned status, const char *ctype, char *text, size_t 
 /* The database connection of this request (503 answered when there is
  * none: returns NULL). */
 cw_db *cw_api_db(req *r);
+/* A worker from the pool (a new one connected when none is idle; NULL
+ * with err when that fails), given back, or dropped when its connection
+ * failed. */
+worker *cw_api_worker_take(cw_api *a, cw_err *err);
+void cw_api_worker_give(cw_api *a, worker *w);
+void cw_api_worker_drop(worker *w);
 /* The request's worker is broken (lost connection): drop it. */
 void cw_api_db_failed(req *r, const cw_err *err);
 const char *cw_api_arg(req *r, const char *name);
@@ -85,6 +100,59 @@ void cw_api_post_suggest(req *r, const char *arg);
 void cw_api_healthz(req *r, const char *arg);
 void cw_api_readyz(req *r, const char *arg);
 void cw_api_metrics(req *r, const char *arg);
+void cw_api_post_exemption(req *r, const char *id);
+void cw_api_delete_exemption(req *r, const char *id);
+void cw_api_get_problems(req *r, const char *arg);
+void cw_api_get_quality(req *r, const char *arg);
+void cw_api_get_backlog(req *r, const char *arg);
+void cw_api_get_stream(req *r, const char *arg);
+void cw_api_get_console(req *r, const char *path);
+void cw_api_get_whoami(req *r, const char *arg);
+
+/* The streams' hub: started and stopped with the server. */
+int cw_api_hub_start(cw_api *a, cw_err *err);
+/* Before the daemon stops: the hub's thread ends, every suspended stream
+ * is resumed to end. */
+void cw_api_hub_stop(cw_api *a);
+/* After the daemon stopped (its streams are gone). */
+void cw_api_hub_free(cw_api *a);
+/* The console's directory: api.console, else console/ beside the
+ * program, else the installed one; NULL when there is none. */
+char *cw_api_console_dir(const cw_config *cfg);
+
+/* The unit prefix the caller is limited to, or NULL (every unit). */
+const char *cw_api_scope(const req *r);
+/* The caller's name, for audit rows. */
+const char *cw_api_who(const req *r);
+
+/* Values of a query parameter, repeated (a=x&a=y) or comma-separated
+ * (a=x,y). */
+typedef struct cw_apilist {
+    const char **v;
+    size_t n, cap;
+    char **own;
+    size_t nown, capown;
+} cw_apilist;
+/* Collect the values of `name`; each must be one of `set` (when not
+ * NULL), or digits of at most `digits` (when set > 0), or at most 64
+ * characters. false: answered 400 naming the parameter. */
+bool cw_api_list(req *r, const char *name, const char *const *set, size_t digits, cw_apilist *out);
+void cw_apilist_free(cw_apilist *l);
+/* The parameters the request may have: false (answered 400) for another. */
+bool cw_api_known_args(req *r, const char *const *known);
+/* A JSON body, or NULL having answered 400. */
+json_t *cw_api_body(req *r);
+/* `limit` into *out (unchanged when absent), or false having answered 400. */
+bool cw_api_limit(req *r, size_t *out);
+/* Whether s is NULL or white space only. */
+bool cw_api_blank(const char *s);
+/* Whether v is digits only, 1 to max of them. */
+bool cw_api_digits(const char *v, size_t max);
+/* A finding id in the path, or false having answered 404. */
+bool cw_api_finding_id(req *r, const char *id, int64_t *out);
+/* The finding as GET /v1/findings/{id} answers it, or NULL having
+ * answered 404/503. */
+json_t *cw_api_load_finding(req *r, cw_db *db, int64_t id);
 
 /* Whether the caller's scope covers unit (inspectors: their prefix). */
 bool cw_api_in_scope(const req *r, const char *unit);

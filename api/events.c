@@ -4,8 +4,10 @@
  * conflict (same id, other content: recorded, not applied), and the
  * answer comes only after the transaction committed.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/api_int.h"
 #include "base/log.h"
@@ -403,4 +405,83 @@ answer:
 out:
     json_decref(root);
     free(items);
+}
+
+/* ---- GET /v1/events/problems ------------------------------------------------------ */
+
+typedef struct problems {
+    json_t *arr;
+    size_t n, limit;
+    char next[64];
+} problems;
+
+static int problem_row(void *ud, const cw_store_problem *p)
+{
+    problems *l = ud;
+    json_t *o;
+
+    if (l->n++ >= l->limit)
+        return 0;
+    o = json_pack("{s:s,s:o,s:s,s:s}", "kind", p->kind, "event_id",
+                  p->event_id ? json_string(p->event_id) : json_null(), "field", p->field, "message", p->message);
+    if (strcmp(p->kind, "invalid") == 0)
+        json_object_set_new(o, "seq", json_integer((json_int_t)p->n));
+    else
+        json_object_set_new(o, "first_seq", json_integer((json_int_t)p->first_seq));
+    {
+        char at[40];
+        time_t secs = (time_t)(p->at_us / 1000000);
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        snprintf(at, sizeof at, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)(p->at_us % 1000000));
+        json_object_set_new(o, "recorded", json_string(at));
+    }
+    json_array_append_new(l->arr, o);
+    snprintf(l->next, sizeof l->next, "%lld_%d_%lld", (long long)p->at_us, strcmp(p->kind, "invalid") ? 1 : 0,
+             (long long)p->n);
+    return 0;
+}
+
+void cw_api_get_problems(req *r, const char *arg)
+{
+    (void)arg;
+    static const char *const known[] = { "kind", "limit", "cursor", NULL };
+    static const char *const kinds[] = { "invalid", "conflict", NULL };
+    const char *cur = cw_api_arg(r, "cursor");
+    problems l = { NULL, 0, 100, "" };
+    cw_apilist kl = { 0 };
+    long long t = 0, n = 0;
+    unsigned mask = 0;
+    int k = -1;
+    cw_db *db;
+    cw_err err;
+
+    if (!cw_api_known_args(r, known) || !cw_api_list(r, "kind", kinds, 0, &kl))
+        goto out;
+    for (size_t i = 0; i < kl.n; i++)
+        mask |= strcmp(kl.v[i], "invalid") == 0 ? 1u : 2u;
+    if (mask == 0)
+        mask = 3;
+    if (!cw_api_limit(r, &l.limit))
+        goto out;
+    if (cur) {
+        int used = 0;
+        if (sscanf(cur, "%lld_%d_%lld%n", &t, &k, &n, &used) != 3 || cur[used] != '\0' || (k != 0 && k != 1)) {
+            cw_api_error(r, 400, "bad_request", "cursor", "cursor is the `next` of a previous page");
+            goto out;
+        }
+    }
+    if ((db = cw_api_db(r)) == NULL)
+        goto out;
+    l.arr = json_array();
+    if (cw_store_problems(db, mask, t, k, n, (unsigned)l.limit + 1, problem_row, &l, &err) < 0) {
+        json_decref(l.arr);
+        cw_api_db_failed(r, &err);
+        goto out;
+    }
+    cw_api_json(r, 200, json_pack("{s:o,s:o}", "problems", l.arr, "next",
+                                  l.n > l.limit ? json_string(l.next) : json_null()));
+out:
+    cw_apilist_free(&kl);
 }

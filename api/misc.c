@@ -38,7 +38,7 @@ void cw_api_get_rules(req *r, const char *arg)
         json_decref(c.by_rule);
         return;
     }
-    if (cw_store_count_findings(db, r->who && r->who->role == CW_ROLE_INSPECTOR ? r->who->unit : NULL,
+    if (cw_store_count_findings(db, cw_api_scope(r),
                                 true, count_row, &c, &err) < 0) {
         json_decref(c.by_rule);
         return cw_api_db_failed(r, &err);
@@ -233,4 +233,15 @@ void cw_api_metrics(req *r, const char *arg)
         return cw_api_db_failed(r, &err);
     }
     cw_api_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.n);
+}
+
+/* Who the token is: the console shows the role and scope it logged in
+ * with, and counts its dates from the service's clock and zone. */
+void cw_api_get_whoami(req *r, const char *arg)
+{
+    (void)arg;
+    cw_api_json(r, 200, json_pack("{s:s,s:s,s:s,s:i,s:o}", "name", cw_api_who(r), "role",
+                                  r->who ? cw_role_name(r->who->role) : "admin", "unit",
+                                  cw_api_scope(r) ? cw_api_scope(r) : "", "tz", cw_service_tz(r->a->s),
+                                  "now", cw_api_time(r, cw_service_now(r->a->s))));
 }

@@ -75,45 +75,61 @@ const char *cw_api_arg(req *r, const char *name)
 
 /* ---- workers ----------------------------------------------------------------- */
 
-cw_db *cw_api_db(req *r)
+worker *cw_api_worker_take(cw_api *a, cw_err *err)
 {
-    cw_api *a = r->a;
-    cw_err err;
+    worker *w = NULL;
 
-    if (r->w != NULL)
-        return r->w->db;
     pthread_mutex_lock(&a->mu);
     if (a->idle != NULL) {
-        r->w = a->idle;
-        a->idle = r->w->next;
+        w = a->idle;
+        a->idle = w->next;
     }
     pthread_mutex_unlock(&a->mu);
-    if (r->w == NULL) {
-        worker *w = cw_xcalloc(1, sizeof *w);
-        if (cw_db_connect(&w->db, &a->cfg->db, false, &err) < 0) {
+    if (w == NULL) {
+        w = cw_xcalloc(1, sizeof *w);
+        if (cw_db_connect(&w->db, &a->cfg->db, false, err) < 0) {
             free(w);
-            cw_log(CW_LOG_ERROR, "api: %s", err.msg);
-            cw_api_error(r, 503, "database_unavailable", NULL, "the database cannot be reached");
             return NULL;
         }
         w->p = cw_evparser_new();
-        r->w = w;
     }
-    return r->w->db;
+    return w;
 }
 
-static void worker_free(worker *w)
+void cw_api_worker_give(cw_api *a, worker *w)
+{
+    pthread_mutex_lock(&a->mu);
+    w->next = a->idle;
+    a->idle = w;
+    pthread_mutex_unlock(&a->mu);
+}
+
+void cw_api_worker_drop(worker *w)
 {
     cw_db_close(w->db);
     cw_evparser_free(w->p);
     free(w);
 }
 
+cw_db *cw_api_db(req *r)
+{
+    cw_err err;
+
+    if (r->w != NULL)
+        return r->w->db;
+    if ((r->w = cw_api_worker_take(r->a, &err)) == NULL) {
+        cw_log(CW_LOG_ERROR, "api: %s", err.msg);
+        cw_api_error(r, 503, "database_unavailable", NULL, "the database cannot be reached");
+        return NULL;
+    }
+    return r->w->db;
+}
+
 void cw_api_db_failed(req *r, const cw_err *err)
 {
     cw_log(CW_LOG_ERROR, "api: %s %s: %s", r->method, r->url, err->msg);
     if (r->w != NULL) {
-        worker_free(r->w);
+        cw_api_worker_drop(r->w);
         r->w = NULL;
     }
     cw_api_error(r, 503, "database_unavailable", NULL, "the database failed: try again");
@@ -121,14 +137,9 @@ void cw_api_db_failed(req *r, const cw_err *err)
 
 static void give_back(req *r)
 {
-    cw_api *a = r->a;
-
     if (r->w == NULL)
         return;
-    pthread_mutex_lock(&a->mu);
-    r->w->next = a->idle;
-    a->idle = r->w;
-    pthread_mutex_unlock(&a->mu);
+    cw_api_worker_give(r->a, r->w);
     r->w = NULL;
 }
 
@@ -170,14 +181,21 @@ static bool is_loopback(struct MHD_Connection *conn)
     return sa->sa_family == AF_UNIX;
 }
 
+const char *cw_api_scope(const req *r)
+{
+    return r->who && (r->who->role & CW_ROLE_SCOPED) ? r->who->unit : NULL;
+}
+
+const char *cw_api_who(const req *r)
+{
+    return r->who ? r->who->name : "loopback";
+}
+
 bool cw_api_in_scope(const req *r, const char *unit)
 {
-    const char *prefix;
+    const char *prefix = cw_api_scope(r);
 
-    if (r->who == NULL || r->who->role != CW_ROLE_INSPECTOR)
-        return true;
-    prefix = r->who->unit;
-    return strncmp(unit ? unit : "", prefix, strlen(prefix)) == 0;
+    return prefix == NULL || strncmp(unit ? unit : "", prefix, strlen(prefix)) == 0;
 }
 
 /* ---- routing ---------------------------------------------------------------------- */
@@ -231,7 +249,8 @@ static bool json_body(req *r)
  * body. A path that matches with another method answers 405 naming the
  * methods it has.
  */
-#define INSPECT (CW_ROLE_INSPECTOR | CW_ROLE_ADMIN)
+#define INSPECT (CW_ROLE_INSPECTOR | CW_ROLE_REVIEWER | CW_ROLE_ADMIN)
+#define EXEMPT (CW_ROLE_REVIEWER | CW_ROLE_ADMIN)
 #define ANYONE (~0u)
 
 static const struct route {
@@ -249,17 +268,35 @@ static const struct route {
     { "GET", "/v1/findings/{}", INSPECT, false, false, cw_api_get_finding },
     { "POST", "/v1/findings/{}/review", INSPECT, false, true, cw_api_post_review },
     { "GET", "/v1/cases/{}", INSPECT, false, false, cw_api_get_case },
+    { "POST", "/v1/findings/{}/exemption", EXEMPT, false, true, cw_api_post_exemption },
+    { "DELETE", "/v1/findings/{}/exemption", EXEMPT, false, false, cw_api_delete_exemption },
     { "GET", "/v1/rules", INSPECT, false, false, cw_api_get_rules },
     { "POST", "/v1/rules/reload", CW_ROLE_ADMIN, false, false, cw_api_post_reload },
+    { "GET", "/v1/events/problems", CW_ROLE_INGEST | CW_ROLE_ADMIN, false, false, cw_api_get_problems },
+    { "GET", "/v1/reports/quality", INSPECT, false, false, cw_api_get_quality },
+    { "GET", "/v1/reports/backlog", INSPECT, false, false, cw_api_get_backlog },
+    { "GET", "/v1/stream", INSPECT, false, false, cw_api_get_stream },
+    { "GET", "/v1/whoami", ANYONE, false, false, cw_api_get_whoami },
+    /* the console logs in with a token of its own: its files are public */
+    { "GET", "/console", ANYONE, true, false, cw_api_get_console },
+    { "GET", "/console/{*}", ANYONE, true, false, cw_api_get_console },
 };
 
-/* Whether url matches pattern; the segment standing for "{}" into arg. */
+/* Whether url matches pattern; the segment standing for "{}" into arg
+ * (or, for a final "{*}", the rest of the path, possibly empty). */
 static bool path_match(const char *pattern, const char *url, char *arg, size_t size)
 {
-    const char *hole = strstr(pattern, "{}"), *end;
+    const char *hole = strstr(pattern, "{}"), *rest = strstr(pattern, "{*}"), *end;
     size_t pre;
 
     arg[0] = '\0';
+    if (rest != NULL) {
+        pre = (size_t)(rest - pattern);
+        if (strncmp(pattern, url, pre) != 0 || strlen(url + pre) >= size)
+            return false;
+        snprintf(arg, size, "%s", url + pre);
+        return true;
+    }
     if (hole == NULL)
         return strcmp(pattern, url) == 0;
     pre = (size_t)(hole - pattern);
@@ -340,10 +377,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     else
         route(r);
     give_back(r);
-    resp = MHD_create_response_from_buffer(r->len, r->text, MHD_RESPMEM_MUST_FREE);
-    r->text = NULL;
+    if (r->resp != NULL) {
+        resp = r->resp;
+        r->resp = NULL;
+    } else {
+        resp = MHD_create_response_from_buffer(r->len, r->text, MHD_RESPMEM_MUST_FREE);
+        r->text = NULL;
+    }
     MHD_add_response_header(resp, "Content-Type", r->ctype ? r->ctype : "text/plain");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "Cache-Control", r->cache ? r->cache : "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (r->disposition)
+        MHD_add_response_header(resp, "Content-Disposition", r->disposition);
+    if (r->location)
+        MHD_add_response_header(resp, "Location", r->location);
+    if (r->console) {
+        MHD_add_response_header(resp, "Content-Security-Policy",
+                                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+                                "base-uri 'none'; form-action 'none'");
+        MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    }
     if (r->allow)
         MHD_add_response_header(resp, "Allow", r->allow);
     if (r->status == 401)
@@ -378,6 +432,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     cw_buf_free(&r->body);
     free(r->text);
     free(r->allow_buf);
+    free(r->disposition);
+    if (r->resp)
+        MHD_destroy_response(r->resp);
     free(r);
     *con_cls = NULL;
 }
@@ -409,7 +466,15 @@ int cw_api_start(cw_api **out, cw_service *s, const cw_config *cfg, cw_err *err)
         free(a);
         return cw_err_set(err, CW_ECONFIG, "listen: '%s' is not an IPv4 address", cfg->listen_host);
     }
-    a->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+    a->console = cw_api_console_dir(cfg);
+    if (cw_api_hub_start(a, err) < 0) {
+        free(a->console);
+        free(a);
+        return err->code;
+    }
+    /* streams wait suspended for changes (api/stream.c) */
+    a->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                            MHD_ALLOW_SUSPEND_RESUME,
                             (uint16_t)cfg->listen_port, NULL, NULL, on_request, a,
                             MHD_OPTION_EXTERNAL_LOGGER, on_log, a,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
@@ -420,6 +485,9 @@ int cw_api_start(cw_api **out, cw_service *s, const cw_config *cfg, cw_err *err)
                             MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
                             MHD_OPTION_END);
     if (a->d == NULL) {
+        cw_api_hub_stop(a);
+        cw_api_hub_free(a);
+        free(a->console);
         free(a);
         return cw_err_set(err, CW_EIO, "cannot listen on %s:%u (in use, or not an address of "
                           "this machine)", cfg->listen_host, cfg->listen_port);
@@ -432,11 +500,16 @@ void cw_api_stop(cw_api *a)
 {
     if (a == NULL)
         return;
+    /* suspended streams are resumed and ended first: a daemon may not
+     * stop with connections suspended */
+    cw_api_hub_stop(a);
     MHD_stop_daemon(a->d);
+    cw_api_hub_free(a);
+    free(a->console);
     while (a->idle) {
         worker *w = a->idle;
         a->idle = w->next;
-        worker_free(w);
+        cw_api_worker_drop(w);
     }
     pthread_mutex_destroy(&a->mu);
     free(a);

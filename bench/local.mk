@@ -14,6 +14,7 @@ EXTRA_DIST += bench/README.md tests/bench/smoke.sh
 noinst_PROGRAMS += bench/db/insert bench/db/post
 bench_db_insert_SOURCES = bench/db/insert.c
 bench_db_insert_LDADD = $(MARIADB_LIBS)
+bench_db_insert_CFLAGS = $(AM_CFLAGS) $(MARIADB_CFLAGS)
 bench_db_post_SOURCES = bench/db/post.c
 EXTRA_DIST += bench/db/README.md bench/db/run.sh bench/db/api.sh bench/db/lib.sh \
 	bench/db/post.lua bench/db/calendar.awk bench/db/sql

@@ -26,6 +26,7 @@ static const struct verb {
     { "sanction", cw_cmd_sanction, "智能量罚: the lawful penalty for an act, before it is decided" },
     { "serve", cw_cmd_serve, "the service: events from MariaDB, timers, findings, HTTP API" },
     { "migrate", cw_cmd_migrate, "create or upgrade the MariaDB schema" },
+    { "report", cw_cmd_report, "quality assessment (考评, 通报) and backlog figures from the database" },
 };
 
 static void usage(FILE *f)

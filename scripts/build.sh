@@ -10,6 +10,11 @@ case "$flavour" in
     *) echo "build: unknown flavour '$flavour' (release or asan)" >&2; exit 2 ;;
 esac
 cd "$top"
+# the console's chart library (api/console/package.json), vendored by the build
+if [ ! -f api/console/node_modules/echarts/dist/echarts.min.js ] && command -v npm >/dev/null; then
+    (cd api/console && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+        echo "build: npm ci in api/console failed: the console's reports will have no charts" >&2
+fi
 if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
     autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 fi

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job: install what is missing, build, start a private MariaDB,
 # migrate, start `casewarden serve` on 127.0.0.1:8080, load the example
-# case file through the API, and print ready-to-paste curl commands for
-# each kind of user. Ctrl-C stops everything cleanly.
+# case file through the API, and print the console's address with a login
+# token for each role, and ready-to-paste curl commands for each kind of
+# user. Ctrl-C stops everything cleanly.
 #
 #   scripts/demo.sh            serve until Ctrl-C
 #   scripts/demo.sh --check    run the printed commands once, then stop
@@ -53,7 +54,7 @@ mariadb --no-defaults -S "$sock" -u root -e "DROP DATABASE IF EXISTS casewarden_
 
 token() { head -c 18 /dev/urandom | base64 | tr -d '/+='; }
 digest() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
-t_ingest=ing-$(token); t_insp=insp-$(token); t_insp2=insp-$(token); t_admin=adm-$(token)
+t_ingest=ing-$(token); t_insp=insp-$(token); t_insp2=insp-$(token); t_rev=rev-$(token); t_admin=adm-$(token)
 cat > "$dir/casewarden.yaml" <<YAML
 # Written by scripts/demo.sh; docs/SERVICE.md describes every setting.
 database:
@@ -66,6 +67,7 @@ tokens:
   - {name: case-system, role: ingest, sha256: $(digest "$t_ingest")}
   - {name: inspector-jinan, role: inspector, unit: "3701", sha256: $(digest "$t_insp")}
   - {name: inspector-shizhong, role: inspector, unit: "370103", sha256: $(digest "$t_insp2")}
+  - {name: reviewer-jinan, role: reviewer, unit: "3701", sha256: $(digest "$t_rev")}
   - {name: admin, role: admin, sha256: $(digest "$t_admin")}
 log: {level: info}
 YAML
@@ -91,6 +93,7 @@ curl -sf -H "Authorization: Bearer $t_admin" "$url/v1/findings?limit=500" \
     | jq -r '"demo: \(.findings | length) findings: " + ([.findings[].state] | group_by(.) | map("\(length) \(.[0])") | join(", "))' >&2
 
 id=$(curl -sf -H "Authorization: Bearer $t_insp" "$url/v1/findings?state=overdue&limit=1" | jq -r '.findings[0].id')
+id2=$(curl -sf -H "Authorization: Bearer $t_insp" "$url/v1/findings?state=late&limit=1" | jq -r '.findings[0].id')
 commands=(
 "# the case-tracking system posts an event (201 stored; again: 200 duplicate)
 curl -s -H 'Authorization: Bearer $t_ingest' -H 'Content-Type: application/json' \\
@@ -100,11 +103,18 @@ curl -s -H 'Authorization: Bearer $t_ingest' -H 'Content-Type: application/json'
 curl -s -H 'Authorization: Bearer $t_insp' '$url/v1/findings?state=overdue&limit=5'"
 "# ... opens one, with the events it rests on and its review history
 curl -s -H 'Authorization: Bearer $t_insp' $url/v1/findings/$id"
-"# ... and reviews it (acknowledge; resolve and dismiss need a comment)
+"# ... and reviews it (acknowledge, assign with a due date; resolve and dismiss need a comment)
 curl -s -H 'Authorization: Bearer $t_insp' -H 'Content-Type: application/json' \\
   -d '{\"action\":\"resolve\",\"comment\":\"已督促承办单位办结\"}' $url/v1/findings/$id/review"
 "# a case's timeline and findings
 curl -s -H 'Authorization: Bearer $t_insp' $url/v1/cases/A370104202600004"
+"# the 法制 reviewer exempts a finding (豁免), with reason, approver and expiry
+curl -s -H 'Authorization: Bearer $t_rev' -H 'Content-Type: application/json' \\
+  -d '{\"reason\":\"延长审批已作出, 系统补录滞后\",\"approver\":\"法制大队\",\"expires\":\"2026-12-31\"}' $url/v1/findings/$id2/exemption"
+"# May's quality assessment of the units, as a spreadsheet (UTF-8 with BOM)
+curl -s -H 'Authorization: Bearer $t_insp' '$url/v1/reports/quality?from=2026-05-01&to=2026-05-31&format=csv'"
+"# the console's files (log in with a token above)
+curl -s $url/console/"
 "# an inspector of 370103 only sees 市中 findings (others answer 404)
 curl -s -H 'Authorization: Bearer $t_insp2' '$url/v1/findings?limit=5'"
 "# the admin sees the rules and reloads them
@@ -117,12 +127,14 @@ curl -s $url/metrics"
 cat <<TXT
 
 casewarden is serving on $url (clock started at $now)
+  console:  $url/console/   (log in with one of the tokens)
   database: $sock (database casewarden_demo)
   log:      $dir/serve.log
-  tokens:   case-system  $t_ingest
-            inspector    $t_insp   (units 3701*)
-            inspector    $t_insp2  (units 370103*)
-            admin        $t_admin
+  tokens:   ingest     $t_ingest   case-system
+            inspector  $t_insp   督察, units 3701*
+            inspector  $t_insp2   督察, units 370103*
+            reviewer   $t_rev   法制审核, units 3701*
+            admin      $t_admin   管理员
 
 Try, in another terminal:
 

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Install what casewarden needs to build, test and run, from Debian's
-# packages. Does nothing when everything is already there.
+# packages: the build, MariaDB, and for the console's browser test
+# chromium with a CJK font (else every Chinese label is an empty box in
+# the screenshots) and Node.js with npm where the machine has none. Does
+# nothing when everything is already there.
 set -euo pipefail
 
 pkgs=(build-essential autoconf automake libtool pkg-config
       liblua5.4-dev libyaml-dev libjansson-dev libmariadb-dev libmicrohttpd-dev
       libcmocka-dev mariadb-server mariadb-client curl jq
-      clips libclips-dev)           # the benchmark's CLIPS peer (bench/clips)
+      clips libclips-dev            # the benchmark's CLIPS peer (bench/clips)
+      chromium fonts-wqy-microhei)  # the console's browser tests, CJK screenshots
+# a Node.js of the machine's own (with its npm) is used as it is
+command -v npm >/dev/null || pkgs+=(nodejs npm)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -2,8 +2,8 @@
 # Build casewarden and run every test: the unit tests, the rule fixtures,
 # the command-line tests and the integration tests against a private
 # MariaDB server, first in a release build, then again under
-# AddressSanitizer and UndefinedBehaviorSanitizer. Ends with one
-# "N passed, N failed" line.
+# AddressSanitizer and UndefinedBehaviorSanitizer; the console in a real
+# browser once (release). Ends with one "N passed, N failed" line.
 set -uo pipefail
 case ${1-} in
     --help|-h) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; echo "Usage: scripts/test.sh (no options)"; exit 0 ;;
@@ -81,6 +81,11 @@ for flavour in release asan; do
         echo "-- integration: $(basename "$t" .sh) ($flavour)"
         run "integration $(basename "$t")" "$t" "$bdir/casewarden"
     done
+    # the console in chromium, once: screenshots in _build/screenshots
+    if [ "$flavour" = release ]; then
+        echo "-- browser: the console (release)"
+        run "browser" "$top/tests/browser/run.sh" "$bdir/casewarden"
+    fi
 done
 
 # README's main command, run once through the commands it prints

@@ -181,6 +181,7 @@ typedef struct cw_finding {
     int state;
     cw_time due;             /* CW_TIME_NONE when none */
     cw_time raised;
+    int32_t lead;            /* deadline: the warning lead, seconds; 0 none */
     char *message;           /* owned by the holder */
     const char **events;     /* ids of the events it rests on (owned array) */
     unsigned nevents;

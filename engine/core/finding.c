@@ -185,6 +185,7 @@ int cw_engine_resolve(cw_engine *e, const cw_case *c, const cw_frec *r, cw_time 
     f->state = state;
     f->due = r->due;
     f->raised = raised;
+    f->lead = r->mode == CW_FM_DEADLINE ? r->lead : 0;
     f->review = "open";
     if (r->mode == CW_FM_DEADLINE)
         f->message = deadline_message(e, rule, r, state, now, e->rs->tz);

@@ -30,6 +30,8 @@ cw_config *cw_config_defaults(void)
     c->connection_limit = 256;
     c->timeout_s = 30;
     c->page_max = 500;
+    c->max_streams = 32;
+    c->stream_max_s = 300;
     c->log_level = CW_LOG_INFO;
     return c;
 }
@@ -50,6 +52,7 @@ void cw_config_free(cw_config *c)
     free(c->plugins);
     free(c->engine_name);
     free(c->listen_host);
+    free(c->console);
     for (size_t i = 0; i < c->ntokens; i++) {
         free(c->tokens[i].name);
         free(c->tokens[i].unit);
@@ -201,7 +204,7 @@ static const struct {
     cw_role role;
 } roles[] = {
     { "ingest", CW_ROLE_INGEST }, { "inspector", CW_ROLE_INSPECTOR }, { "admin", CW_ROLE_ADMIN },
-    { "handler", CW_ROLE_HANDLER },
+    { "reviewer", CW_ROLE_REVIEWER }, { "handler", CW_ROLE_HANDLER },
 };
 
 const char *cw_role_name(cw_role role)
@@ -244,12 +247,13 @@ static void tokens(rd *r, cw_config *c, const cw_ynode *l)
         }
         tk->name = cw_xstrdup(v->text);
         if ((v = cw_ymap_get(t, "role")) == NULL || v->type != CW_Y_SCALAR) {
-            bad(r, t, "token %s: 'role' is required (ingest, inspector, admin or handler)", tk->name);
+            bad(r, t, "token %s: 'role' is required (ingest, inspector, reviewer, admin or handler)",
+                tk->name);
             c->ntokens++;
             return;
         }
         if (!role_of(v->text, &tk->role)) {
-            bad(r, v, "token role '%s' is not ingest, inspector, admin or handler", v->text);
+            bad(r, v, "token role '%s' is not ingest, inspector, reviewer, admin or handler", v->text);
             c->ntokens++;
             return;
         }
@@ -260,8 +264,9 @@ static void tokens(rd *r, cw_config *c, const cw_ynode *l)
             c->ntokens++;
             return;
         }
-        if (tk->role == CW_ROLE_INSPECTOR && tk->unit[0] == '\0' && v == NULL) {
-            bad(r, t, "token %s: an inspector needs a 'unit' prefix (\"\" for every unit)", tk->name);
+        if ((tk->role & CW_ROLE_SCOPED) && tk->unit[0] == '\0' && v == NULL) {
+            bad(r, t, "token %s: an inspector or reviewer needs a 'unit' prefix (\"\" for every unit)",
+                tk->name);
             c->ntokens++;
             return;
         }
@@ -284,7 +289,8 @@ int cw_config_load(cw_config **out, const char *path, cw_err *err)
     static const char *const eng[] = { "poll_ms", "batch", "snapshot_s", "max_lag", "name",
                                        "gap_timeout_s", "tick_ms", NULL };
     static const char *const api[] = {
-        "max_body_bytes", "max_batch", "threads", "connection_limit", "timeout_s", "page_max", NULL
+        "max_body_bytes", "max_batch", "threads", "connection_limit", "timeout_s", "page_max",
+        "max_streams", "stream_max_s", "console", NULL
     };
     cw_config *c = cw_config_defaults();
     const cw_ynode *root, *v;
@@ -365,6 +371,17 @@ int cw_config_load(cw_config **out, const char *path, cw_err *err)
             num(&r, x, "api.timeout_s", 1, 3600, &c->timeout_s);
         if ((x = cw_ymap_get(v, "page_max")) != NULL)
             num(&r, x, "api.page_max", 1, 100000, &c->page_max);
+        if ((x = cw_ymap_get(v, "max_streams")) != NULL)
+            num(&r, x, "api.max_streams", 0, 10000, &c->max_streams);
+        if ((x = cw_ymap_get(v, "stream_max_s")) != NULL)
+            num(&r, x, "api.stream_max_s", 1, 86400, &c->stream_max_s);
+        if ((x = cw_ymap_get(v, "console")) != NULL) {
+            char *d0 = NULL;
+            str(&r, x, "api.console", &d0);
+            free(c->console);
+            c->console = d0 && d0[0] ? rel(path, d0) : NULL;
+            free(d0);
+        }
     }
     if ((v = cw_ymap_get(root, "tokens")) != NULL)
         tokens(&r, c, v);

@@ -16,19 +16,24 @@
 #include "base/err.h"
 #include "store/store.h"
 
-/* handler: a case-handling officer, who may only ask for suggestions
- * (POST /v1/sanctions/suggest). */
+/* ingest posts events; inspector reads and reviews the findings of its
+ * unit prefix; reviewer (a unit's 法制 reviewer) does what an inspector
+ * does and records exemptions; admin does everything; handler, a
+ * case-handling officer, may only ask for suggestions (POST
+ * /v1/sanctions/suggest). */
 typedef enum {
-    CW_ROLE_INGEST = 1, CW_ROLE_INSPECTOR = 2, CW_ROLE_ADMIN = 4, CW_ROLE_HANDLER = 8
+    CW_ROLE_INGEST = 1, CW_ROLE_INSPECTOR = 2, CW_ROLE_ADMIN = 4, CW_ROLE_HANDLER = 8,
+    CW_ROLE_REVIEWER = 16
 } cw_role;
-
+/* The roles whose tokens carry a unit scope. */
+#define CW_ROLE_SCOPED (CW_ROLE_INSPECTOR | CW_ROLE_REVIEWER)
 /* The role's name in the configuration ("inspector"), "?" for another. */
 const char *cw_role_name(cw_role role);
 
 typedef struct cw_token {
     char *name;
     cw_role role;
-    char *unit;              /* unit prefix for inspectors; "" = all units */
+    char *unit;              /* unit prefix for inspectors and reviewers; "" = all units */
     uint8_t sha256[32];
 } cw_token;
 
@@ -46,6 +51,8 @@ typedef struct cw_config {
     unsigned listen_port;
     size_t max_body;
     unsigned max_batch, threads, connection_limit, timeout_s, page_max;
+    unsigned max_streams, stream_max_s;   /* GET /v1/stream: at once; one connection's life */
+    char *console;           /* the directory of the console's files; NULL: none served */
     cw_token *tokens;
     size_t ntokens;
     /* log */

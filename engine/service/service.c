@@ -336,7 +336,8 @@ static int sink_upsert(void *ud, const cw_finding *f, const char *events_json, u
 {
     cw_store_put p = {
         f->rule->info.id, f->case_id, f->subject, f->unit, f->rule->info.severity,
-        cw_state_name(f->state), f->due, f->raised, f->message, f->rule->info.basis, events_json
+        cw_state_name(f->state), f->due, f->raised, f->message, f->rule->info.basis, events_json,
+        f->lead
     };
 
     (void)digest;
@@ -460,7 +461,7 @@ static int load_case(void *ud, cw_engine *e, const char *case_id)
         return 0;
     if (rc < 0 ||
         (rc = cw_store_case_events(s->ldb, case_id, load_event, e, &err)) < 0 ||
-        (rc = cw_store_case_findings(s->ldb, case_id, load_finding, e, &err)) < 0) {
+        (rc = cw_store_case_findings(s->ldb, case_id, cw_service_now(s), load_finding, e, &err)) < 0) {
         cw_log(CW_LOG_ERROR, "case %s: %s", case_id, err.msg);
         cw_db_reconnect(s->ldb, &err);
         return rc;

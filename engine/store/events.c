@@ -191,3 +191,48 @@ int cw_store_case_images_drop(cw_db *db, uint64_t after, cw_err *err)
     return cw_db_pexec(db, "DELETE FROM case_state WHERE gseq > ? OR ? = 0", (cw_dbarg[]){ a, a }, 2,
                        NULL, err);
 }
+
+/* ---- problems -------------------------------------------------------------------- */
+
+typedef struct prread {
+    cw_store_problem_fn fn;
+    void *ud;
+} prread;
+
+static int problem_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+{
+    prread *r = ud;
+    cw_store_problem p;
+
+    (void)lens;
+    if (ncols < 7)
+        return 0;
+    p.kind = strcmp(row[0], "0") == 0 ? "invalid" : "conflict";
+    p.n = strtoll(row[1], NULL, 10);
+    p.first_seq = row[2] ? strtoll(row[2], NULL, 10) : 0;
+    p.event_id = row[3];
+    p.field = row[4] ? row[4] : "";
+    p.message = row[5] ? row[5] : "";
+    p.at_us = strtoll(row[6], NULL, 10);
+    return r->fn(r->ud, &p);
+}
+
+int cw_store_problems(cw_db *db, unsigned kinds, int64_t after_us, int after_kind, int64_t after_n,
+                      unsigned limit, cw_store_problem_fn fn, void *ud, cw_err *err)
+{
+    prread r = { fn, ud };
+    cw_dbarg a[6] = { CW_DBA_I(kinds), CW_DBA_I(after_us), CW_DBA_I(after_kind), CW_DBA_I(after_n),
+                      CW_DBA_I(limit) };
+
+    /* both tables as one list, ordered by when they were recorded */
+    return cw_db_pquery(db,
+                        "SELECT k, n, first_seq, event_id, field, message, t FROM ("
+                        " SELECT 0 AS k, seq AS n, NULL AS first_seq, event_id, field, message,"
+                        "  CAST(UNIX_TIMESTAMP(at) * 1000000 AS SIGNED) AS t FROM event_problems"
+                        " UNION ALL"
+                        " SELECT 1, n, first_seq, event_id, 'id',"
+                        "  'the id is taken by another event with other content: not applied',"
+                        "  CAST(UNIX_TIMESTAMP(at) * 1000000 AS SIGNED) FROM event_conflicts"
+                        ") u WHERE (? & (1 << k)) <> 0 AND (t, k, n) > (?, ?, ?) ORDER BY t, k, n LIMIT ?",
+                        a, 5, problem_row, &r, err);
+}

@@ -6,141 +6,248 @@
 #include <string.h>
 
 #include "store/db.h"
+#include "store/rows.h"
 
-/* The columns of a finding row, in the order row_finding reads them. */
-#define FINDING_COLS \
-    "id, rule, case_id, subject, unit, severity, state, due, raised, message, basis, events, review"
+/* ---- the inspectors' listings ------------------------------------------------------ */
 
-typedef struct fread {
-    cw_store_finding_fn fn;
-    void *ud;
-} fread_;
-
-static int finding_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+static void in_list(cw__qb *b, const char *col, const cw_strs *l)
 {
-    fread_ *r = ud;
-    cw_store_finding f;
-
-    (void)lens;
-    if (ncols < 13)
-        return 0;
-    f.id = strtoll(row[0], NULL, 10);
-    f.rule = row[1];
-    f.case_id = row[2];
-    f.subject = row[3];
-    f.unit = row[4];
-    f.severity = row[5];
-    f.state = row[6];
-    f.due = row[7] ? strtoll(row[7], NULL, 10) : CW_TIME_NONE;
-    f.raised = strtoll(row[8], NULL, 10);
-    f.message = row[9];
-    f.basis = row[10];
-    f.events = row[11];
-    f.review = row[12];
-    return r->fn(r->ud, &f);
+    if (l->n == 0)
+        return;
+    cw_buf_printf(&b->sql, " AND %s IN (", col);
+    for (size_t i = 0; i < l->n; i++) {
+        cw_buf_puts(&b->sql, i ? ",?" : "?");
+        cw__qb_arg(b, CW_DBA_S(l->v[i]));
+    }
+    cw_buf_puts(&b->sql, ")");
 }
 
-/* A unit prefix as a LIKE pattern (prefixes are digits: nothing to escape). */
-static void prefix_arg(cw_buf *b, const char *prefix)
+static void time_cmp(cw__qb *b, const char *col, const char *op, cw_time v)
 {
-    cw_buf_puts(b, prefix);
-    cw_buf_put(b, "%", 1);
+    if (v == CW_TIME_NONE)
+        return;
+    cw_buf_printf(&b->sql, " AND %s %s ?", col, op);
+    cw__qb_arg(b, CW_DBA_I(v));
+}
+
+/* What a query asks for, the cursor aside: " AND ..." after a WHERE. */
+static void where(cw__qb *b, const cw_finding_query *q)
+{
+    if (q->scope && q->scope[0]) {
+        cw_buf_puts(&b->sql, " AND f.unit LIKE ?");
+        cw__qb_prefix_arg(b, q->scope);
+    }
+    if (q->unit.n > 0) {
+        cw_buf_puts(&b->sql, " AND (");
+        for (size_t i = 0; i < q->unit.n; i++) {
+            cw_buf_puts(&b->sql, i ? " OR f.unit LIKE ?" : "f.unit LIKE ?");
+            cw__qb_prefix_arg(b, q->unit.v[i]);
+        }
+        cw_buf_puts(&b->sql, ")");
+    }
+    in_list(b, "f.rule", &q->rule);
+    in_list(b, "f.case_id", &q->case_id);
+    in_list(b, "f.review", &q->review);
+    in_list(b, "f.severity", &q->severity);
+    in_list(b, "f.assignee", &q->assignee);
+    if (q->state.n > 0)
+        in_list(b, "f.state", &q->state);
+    else
+        cw_buf_puts(&b->sql, " AND f.state <> 'withdrawn'");
+    time_cmp(b, "f.raised", ">=", q->raised_from);
+    time_cmp(b, "f.raised", "<=", q->raised_to);
+    time_cmp(b, "f.due", ">=", q->due_from);
+    time_cmp(b, "f.due", "<=", q->due_to);
+    time_cmp(b, "f.rect_due", ">=", q->rect_due_from);
+    time_cmp(b, "f.rect_due", "<=", q->rect_due_to);
+    if (q->rect_overdue) {
+        cw_buf_puts(&b->sql, " AND f.review = 'assigned' AND f.rect_due < ?");
+        cw__qb_arg(b, CW_DBA_I(q->now));
+    }
+    if (q->exempt != CW_EXEMPT_ANY) {
+        cw_buf_puts(&b->sql, q->exempt == CW_EXEMPT_ONLY ? " AND EXISTS" : " AND NOT EXISTS");
+        cw_buf_puts(&b->sql, " (SELECT 1 FROM finding_exemptions x WHERE " EXEMPT_MATCH ")");
+        cw__qb_arg(b, CW_DBA_I(q->now));
+    }
+}
+
+/* The sort key of an order: findings without the time last either way. */
+static const char *sort_expr(int sort)
+{
+    switch (sort) {
+    case CW_SORT_DUE: return "COALESCE(f.due, 9223372036854775807)";
+    case -CW_SORT_DUE: return "COALESCE(f.due, -9223372036854775807)";
+    case CW_SORT_RECT_DUE: return "COALESCE(f.rect_due, 9223372036854775807)";
+    case -CW_SORT_RECT_DUE: return "COALESCE(f.rect_due, -9223372036854775807)";
+    case CW_SORT_RAISED: case -CW_SORT_RAISED: return "f.raised";
+    default: return "f.id";
+    }
+}
+
+int64_t cw_store_sort_key(const cw_store_finding *f, int sort)
+{
+    cw_time t;
+
+    switch (sort < 0 ? -sort : sort) {
+    case CW_SORT_DUE: t = f->due; break;
+    case CW_SORT_RECT_DUE: t = f->rect_due; break;
+    case CW_SORT_RAISED: return f->raised;
+    default: return f->id;
+    }
+    if (t == CW_TIME_NONE)
+        return sort > 0 ? INT64_MAX : -INT64_MAX;
+    return t;
 }
 
 int cw_store_findings(cw_db *db, const cw_finding_query *q, cw_store_finding_fn fn, void *ud,
                       cw_err *err)
 {
-    fread_ r = { fn, ud };
-    cw_buf sql = { 0 }, scope = { 0 }, unit = { 0 };
-    cw_dbarg a[16];
-    size_t n = 0;
+    cw__fread r = { fn, ud };
+    cw__qb b = { 0 };
+    const char *key = sort_expr(q->sort);
     int rc;
 
-    cw_buf_puts(&sql, "SELECT " FINDING_COLS " FROM findings WHERE id > ?");
-    a[n++] = CW_DBA_I(q->after_id);
-    if (q->scope && q->scope[0]) {
-        prefix_arg(&scope, q->scope);
-        cw_buf_puts(&sql, " AND unit LIKE ?");
-        a[n++] = CW_DBA_S(scope.p);
-    }
-    if (q->unit) {
-        prefix_arg(&unit, q->unit);
-        cw_buf_puts(&sql, " AND unit LIKE ?");
-        a[n++] = CW_DBA_S(unit.p);
-    }
-#define EQ(col, v)                                   \
-    if (v) {                                         \
-        cw_buf_puts(&sql, " AND " col " = ?");       \
-        a[n++] = CW_DBA_S(v);                        \
-    }
-    EQ("rule", q->rule)
-    EQ("case_id", q->case_id)
-    EQ("review", q->review)
-    EQ("severity", q->severity)
-#undef EQ
-    if (q->state) {
-        cw_buf_puts(&sql, " AND state = ?");
-        a[n++] = CW_DBA_S(q->state);
+    cw_buf_puts(&b.sql, "SELECT " API_COLS " FROM findings f WHERE 1");
+    cw__qb_arg(&b, CW_DBA_I(q->now));
+    where(&b, q);
+    if (q->sort == CW_SORT_ID) {
+        cw_buf_puts(&b.sql, " AND f.id > ? ORDER BY f.id");
+        cw__qb_arg(&b, CW_DBA_I(q->after_id));
     } else {
-        cw_buf_puts(&sql, " AND state <> 'withdrawn'");
+        if (q->after_id > 0) {
+            cw_buf_printf(&b.sql, " AND (%s %s ? OR (%s = ? AND f.id > ?))", key, q->sort > 0 ? ">" : "<",
+                          key);
+            cw__qb_arg(&b, CW_DBA_I(q->after_key));
+            cw__qb_arg(&b, CW_DBA_I(q->after_key));
+            cw__qb_arg(&b, CW_DBA_I(q->after_id));
+        }
+        cw_buf_printf(&b.sql, " ORDER BY %s %s, f.id", key, q->sort > 0 ? "ASC" : "DESC");
     }
-#define CMP(col, op, v)                              \
-    if ((v) != CW_TIME_NONE) {                       \
-        cw_buf_puts(&sql, " AND " col " " op " ?");  \
-        a[n++] = CW_DBA_I(v);                        \
-    }
-    CMP("raised", ">=", q->raised_from)
-    CMP("raised", "<=", q->raised_to)
-    CMP("due", ">=", q->due_from)
-    CMP("due", "<=", q->due_to)
-#undef CMP
-    cw_buf_puts(&sql, " ORDER BY id LIMIT ?");
-    a[n++] = CW_DBA_I(q->limit);
-    rc = cw_db_pquery(db, sql.p, a, n, finding_row, &r, err);
-    cw_buf_free(&sql);
-    cw_buf_free(&scope);
-    cw_buf_free(&unit);
+    cw_buf_puts(&b.sql, " LIMIT ?");
+    cw__qb_arg(&b, CW_DBA_I(q->limit));
+    rc = cw_db_pquery(db, b.sql.p, b.a, b.n, cw__finding_row, &r, err);
+    cw__qb_free(&b);
     return rc;
 }
 
-int cw_store_finding_get(cw_db *db, int64_t id, cw_store_finding_fn fn, void *ud, cw_err *err)
+static int first_int(void *ud, char **row, unsigned long *lens, unsigned ncols)
 {
-    fread_ r = { fn, ud };
-    cw_dbarg a = CW_DBA_I(id);
-
-    return cw_db_pquery(db, "SELECT " FINDING_COLS " FROM findings WHERE id = ?", &a, 1,
-                        finding_row, &r, err);
+    (void)lens;
+    if (ncols > 0 && row[0])
+        *(uint64_t *)ud = strtoull(row[0], NULL, 10);
+    return 0;
 }
 
-int cw_store_case_findings(cw_db *db, const char *case_id, cw_store_finding_fn fn, void *ud,
-                           cw_err *err)
+int cw_store_findings_total(cw_db *db, const cw_finding_query *q, uint64_t *n, cw_err *err)
 {
-    fread_ r = { fn, ud };
-    cw_dbarg a = CW_DBA_S(case_id);
+    cw__qb b = { 0 };
+    int rc;
 
-    return cw_db_pquery(db, "SELECT " FINDING_COLS " FROM findings WHERE case_id = ? "
-                            "ORDER BY rule, subject", &a, 1, finding_row, &r, err);
+    *n = 0;
+    cw_buf_puts(&b.sql, "SELECT COUNT(*) FROM findings f WHERE 1");
+    where(&b, q);
+    rc = cw_db_pquery(db, b.sql.p, b.a, b.n, first_int, n, err);
+    cw__qb_free(&b);
+    return rc;
+}
+
+typedef struct facet {
+    cw_store_facet_fn fn;
+    void *ud;
+} facet;
+
+static int facet_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+{
+    facet *f = ud;
+
+    (void)lens;
+    if (ncols < 2)
+        return 0;
+    return f->fn(f->ud, row[0] ? row[0] : "", strtoull(row[1], NULL, 10));
+}
+
+int cw_store_findings_facet(cw_db *db, const cw_finding_query *q, const char *by,
+                            cw_store_facet_fn fn, void *ud, cw_err *err)
+{
+    static const char *const cols[] = { "rule", "unit", "state", "review", "severity", NULL };
+    facet f = { fn, ud };
+    cw__qb b = { 0 };
+    int i, rc;
+
+    for (i = 0; cols[i] && strcmp(cols[i], by) != 0; i++)
+        ;
+    if (cols[i] == NULL)
+        return cw_err_set(err, CW_EINVAL, "no counts by '%s'", by);
+    /* the column's name is one of ours, never the caller's text */
+    cw_buf_printf(&b.sql, "SELECT f.%s, COUNT(*) FROM findings f WHERE 1", cols[i]);
+    where(&b, q);
+    cw_buf_printf(&b.sql, " GROUP BY f.%s ORDER BY f.%s", cols[i], cols[i]);
+    rc = cw_db_pquery(db, b.sql.p, b.a, b.n, facet_row, &f, err);
+    cw__qb_free(&b);
+    return rc;
+}
+
+int cw_store_finding_get(cw_db *db, int64_t id, cw_time now, cw_store_finding_fn fn, void *ud,
+                         cw_err *err)
+{
+    cw__fread r = { fn, ud };
+    cw_dbarg a[2] = { CW_DBA_I(now), CW_DBA_I(id) };
+
+    return cw_db_pquery(db, "SELECT " API_COLS " FROM findings f WHERE f.id = ?", a, 2, cw__finding_row,
+                        &r, err);
+}
+
+int cw_store_case_findings(cw_db *db, const char *case_id, cw_time now, cw_store_finding_fn fn,
+                           void *ud, cw_err *err)
+{
+    cw__fread r = { fn, ud };
+    cw_dbarg a[2] = { CW_DBA_I(now), CW_DBA_S(case_id) };
+
+    return cw_db_pquery(db, "SELECT " API_COLS " FROM findings f WHERE f.case_id = ? "
+                            "ORDER BY f.rule, f.subject", a, 2, cw__finding_row, &r, err);
+}
+
+int cw_store_open_findings(cw_db *db, const char *scope, cw_time now, cw_store_finding_fn fn,
+                           void *ud, cw_err *err)
+{
+    cw__fread r = { fn, ud };
+    cw__qb b = { 0 };
+    int rc;
+
+    cw_buf_puts(&b.sql, "SELECT " API_COLS " FROM findings f WHERE f.state NOT IN ('withdrawn','cleared')"
+                        " AND f.review NOT IN ('resolved','dismissed')"
+                        " AND NOT EXISTS (SELECT 1 FROM finding_exemptions x WHERE " EXEMPT_MATCH ")");
+    cw__qb_arg(&b, CW_DBA_I(now));
+    cw__qb_arg(&b, CW_DBA_I(now));
+    if (scope && scope[0]) {
+        cw_buf_puts(&b.sql, " AND f.unit LIKE ?");
+        cw__qb_prefix_arg(&b, scope);
+    }
+    cw_buf_puts(&b.sql, " ORDER BY f.case_id, f.id");
+    rc = cw_db_pquery(db, b.sql.p, b.a, b.n, cw__finding_row, &r, err);
+    cw__qb_free(&b);
+    return rc;
 }
 
 int cw_store_findings_all(cw_db *db, cw_store_finding_fn fn, void *ud, cw_err *err)
 {
-    fread_ r = { fn, ud };
+    cw__fread r = { fn, ud };
 
     return cw_db_query(db, "SELECT " FINDING_COLS " FROM findings WHERE state <> 'withdrawn'", true,
-                       finding_row, &r, err);
+                       cw__finding_row, &r, err);
 }
 
 int cw_store_findings_since_snapshot(cw_db *db, const char *name, cw_store_finding_fn fn, void *ud,
                                      cw_err *err)
 {
-    fread_ r = { fn, ud };
+    cw__fread r = { fn, ud };
     cw_dbarg a = CW_DBA_S(name);
 
     /* a second of margin: the two clocks are the server's, but a flush
      * may commit in the same second as the snapshot */
     return cw_db_pquery(db, "SELECT " FINDING_COLS " FROM findings WHERE updated_at >= "
                             "(SELECT written_at - INTERVAL 1 SECOND FROM engine_snapshot_meta WHERE name = ?)",
-                        &a, 1, finding_row, &r, err);
+                        &a, 1, cw__finding_row, &r, err);
 }
 
 typedef struct cread {
@@ -164,22 +271,18 @@ int cw_store_count_findings(cw_db *db, const char *scope, bool by_rule, cw_store
                             void *ud, cw_err *err)
 {
     cread r = { fn, ud, by_rule };
-    cw_buf sql = { 0 }, pat = { 0 };
-    cw_dbarg a[1];
-    size_t n = 0;
+    cw__qb b = { 0 };
     int rc;
 
-    cw_buf_puts(&sql, by_rule ? "SELECT rule, state, COUNT(*) FROM findings WHERE state <> 'withdrawn'"
-                              : "SELECT state, COUNT(*) FROM findings WHERE state <> 'withdrawn'");
+    cw_buf_puts(&b.sql, by_rule ? "SELECT f.rule, f.state, COUNT(*) FROM findings f WHERE f.state <> 'withdrawn'"
+                                : "SELECT f.state, COUNT(*) FROM findings f WHERE f.state <> 'withdrawn'");
     if (scope && scope[0]) {
-        prefix_arg(&pat, scope);
-        cw_buf_puts(&sql, " AND unit LIKE ?");
-        a[n++] = CW_DBA_S(pat.p);
+        cw_buf_puts(&b.sql, " AND f.unit LIKE ?");
+        cw__qb_prefix_arg(&b, scope);
     }
-    cw_buf_puts(&sql, by_rule ? " GROUP BY rule, state" : " GROUP BY state");
-    rc = cw_db_pquery(db, sql.p, a, n, count_row, &r, err);
-    cw_buf_free(&sql);
-    cw_buf_free(&pat);
+    cw_buf_puts(&b.sql, by_rule ? " GROUP BY f.rule, f.state" : " GROUP BY f.state");
+    rc = cw_db_pquery(db, b.sql.p, b.a, b.n, count_row, &r, err);
+    cw__qb_free(&b);
     return rc;
 }
 
@@ -206,13 +309,14 @@ cw_store_tx *cw_store_tx_begin(cw_db *db, cw_err *err)
     t = cw_xcalloc(1, sizeof *t);
     t->db = db;
     cw_dbbatch_init(&t->up, "INSERT INTO findings (rule, case_id, subject, unit, severity, state, due,"
-                            " raised, message, basis, events) VALUES ", "(?,?,?,?,?,?,?,?,?,?,?)", 11,
+                            " raised, message, basis, events, lead) VALUES ", "(?,?,?,?,?,?,?,?,?,?,?,?)", 12,
                     " ON DUPLICATE KEY UPDATE"
                     " review = IF(review IN ('resolved','dismissed') AND " RANK("VALUES(state)") " > "
                     RANK("IF(state = 'withdrawn', prior_state, state)") ", 'reopened', review),"
                     " prior_state = NULL, unit = VALUES(unit), severity = VALUES(severity),"
                     " state = VALUES(state), due = VALUES(due), raised = VALUES(raised),"
-                    " message = VALUES(message), basis = VALUES(basis), events = VALUES(events)");
+                    " message = VALUES(message), basis = VALUES(basis), events = VALUES(events),"
+                    " lead = VALUES(lead)");
     cw_dbbatch_init(&t->wd, "UPDATE findings SET prior_state = state, state = 'withdrawn'"
                             " WHERE (rule, case_id, subject) IN (", "(?,?,?)", 3,
                     ") AND state <> 'withdrawn'");
@@ -254,6 +358,10 @@ int cw_store_tx_put(cw_store_tx *t, const cw_store_put *f)
     str(b, f->message);
     str(b, f->basis);
     str(b, f->events);
+    if (f->lead > 0)
+        cw_dbbatch_int(b, f->lead);
+    else
+        cw_dbbatch_null(b);
     t->puts++;
     return row_done(t, b);
 }

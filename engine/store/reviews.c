@@ -7,11 +7,17 @@
 
 #include "store/db.h"
 
+/* The rectification loop: acknowledge, assign to a unit or officer with
+ * a due date (again to change either), resolve (销号) or dismiss, reopen.
+ * The engine reopens a resolved or dismissed finding that gets worse
+ * (findings.c); exemptions are not moves, they have their own lifetime
+ * (exemptions.c). */
 static const cw_review_move moves[] = {
-    { "acknowledge", "acknowledged", { "open", "reopened", NULL }, false },
-    { "resolve", "resolved", { "open", "acknowledged", "assigned", "reopened", NULL }, true },
-    { "dismiss", "dismissed", { "open", "acknowledged", "assigned", "reopened", NULL }, true },
-    { "reopen", "reopened", { "acknowledged", "assigned", "resolved", "dismissed", NULL }, true },
+    { "acknowledge", "acknowledged", { "open", "reopened", NULL }, false, false },
+    { "assign", "assigned", { "open", "acknowledged", "assigned", "reopened", NULL }, false, true },
+    { "resolve", "resolved", { "open", "acknowledged", "assigned", "reopened", NULL }, true, false },
+    { "dismiss", "dismissed", { "open", "acknowledged", "assigned", "reopened", NULL }, true, false },
+    { "reopen", "reopened", { "acknowledged", "assigned", "resolved", "dismissed", NULL }, true, false },
 };
 
 #define NMOVES (sizeof moves / sizeof *moves)
@@ -26,7 +32,7 @@ const cw_review_move *cw_review_move_find(const char *action)
 
 const char *cw_review_actions(void)
 {
-    return "acknowledge, resolve, dismiss or reopen";
+    return "acknowledge, assign, resolve, dismiss or reopen";
 }
 
 static bool allows(const cw_review_move *m, const char *review)
@@ -37,14 +43,13 @@ static bool allows(const cw_review_move *m, const char *review)
     return false;
 }
 
-/* "resolve, dismiss" for a finding under review r. */
-static void allowed(const char *r, char *buf, size_t size)
+void cw_review_allowed(const char *review, char *buf, size_t size)
 {
     size_t n = 0;
 
     buf[0] = '\0';
     for (size_t i = 0; i < NMOVES && n < size; i++)
-        if (allows(&moves[i], r))
+        if (allows(&moves[i], review))
             n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? ", " : "", moves[i].action);
     if (buf[0] == '\0')
         snprintf(buf, size, "none");
@@ -69,6 +74,10 @@ static int review_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
     v.who = row[4];
     v.comment = row[5];
     v.at = strtoll(row[6], NULL, 10);
+    v.assignee = row[7];
+    v.assignee_kind = row[8];
+    v.rect_due = row[9] ? strtoll(row[9], NULL, 10) : CW_TIME_NONE;
+    v.evidence = row[10];
     return r->fn(r->ud, &v);
 }
 
@@ -77,7 +86,8 @@ int cw_store_reviews(cw_db *db, int64_t finding_id, cw_store_review_fn fn, void 
     rread r = { fn, ud };
     cw_dbarg a = CW_DBA_I(finding_id);
 
-    return cw_db_pquery(db, "SELECT id, action, previous, review, who, comment, UNIX_TIMESTAMP(at) "
+    return cw_db_pquery(db, "SELECT id, action, previous, review, who, comment, UNIX_TIMESTAMP(at), "
+                            "assignee, assignee_kind, rect_due, evidence "
                             "FROM finding_reviews WHERE finding_id = ? ORDER BY id", &a, 1,
                         review_row, &r, err);
 }
@@ -87,6 +97,7 @@ typedef struct locked {
     bool found;
     char unit[16], review[16];
     char rule[72], case_id[72], subject[176];
+    cw_time rect_due;
 } locked;
 
 static int locked_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
@@ -101,11 +112,22 @@ static int locked_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
     snprintf(l->subject, sizeof l->subject, "%s", row[2]);
     snprintf(l->unit, sizeof l->unit, "%s", row[3]);
     snprintf(l->review, sizeof l->review, "%s", row[4]);
+    l->rect_due = row[5] ? strtoll(row[5], NULL, 10) : CW_TIME_NONE;
     return 0;
 }
 
+static cw_dbarg opt_str(const char *s)
+{
+    return s ? CW_DBA_S(s) : (cw_dbarg){ .kind = CW_DBA_NULL };
+}
+
+static cw_dbarg opt_time(cw_time t)
+{
+    return t != CW_TIME_NONE ? CW_DBA_I(t) : (cw_dbarg){ .kind = CW_DBA_NULL };
+}
+
 int cw_store_review_apply(cw_db *db, int64_t id, const char *scope, const cw_review_move *m,
-                    const char *who, const char *comment, cw_time at, cw_err *err)
+                          const cw_review_input *in, cw_err *err)
 {
     locked l = { 0 };
     cw_dbarg key = CW_DBA_I(id);
@@ -114,8 +136,8 @@ int cw_store_review_apply(cw_db *db, int64_t id, const char *scope, const cw_rev
 
     if ((rc = cw_db_begin(db, err)) < 0)
         return rc;
-    rc = cw_db_pquery(db, "SELECT rule, case_id, subject, unit, review FROM findings WHERE id = ? "
-                          "FOR UPDATE", &key, 1, locked_row, &l, err);
+    rc = cw_db_pquery(db, "SELECT rule, case_id, subject, unit, review, rect_due FROM findings "
+                          "WHERE id = ? FOR UPDATE", &key, 1, locked_row, &l, err);
     if (rc < 0)
         goto fail;
     if (!l.found || (scope && scope[0] && strncmp(l.unit, scope, strlen(scope)) != 0)) {
@@ -123,22 +145,42 @@ int cw_store_review_apply(cw_db *db, int64_t id, const char *scope, const cw_rev
         goto fail;
     }
     if (!allows(m, l.review)) {
-        allowed(l.review, ok, sizeof ok);
+        cw_review_allowed(l.review, ok, sizeof ok);
         rc = cw_err_set(err, CW_ECONFLICT, "a finding under review '%s' cannot be %s (allowed: %s)",
                         l.review, m->to, ok);
         goto fail;
     }
     {
-        cw_dbarg a[10] = { CW_DBA_I(id), CW_DBA_S(l.rule), CW_DBA_S(l.case_id), CW_DBA_S(l.subject),
-                           CW_DBA_S(m->action), CW_DBA_S(l.review), CW_DBA_S(m->to), CW_DBA_S(who),
-                           CW_DBA_S(comment ? comment : ""), CW_DBA_I(at) };
-        cw_dbarg b[2] = { CW_DBA_S(m->to), CW_DBA_I(id) };
+        /* a resolve keeps the rectification due it met (or missed) on its
+         * audit row, for the reports */
+        cw_time rect_due = m->assign ? in->rect_due : l.rect_due;
+        cw_dbarg a[14] = { CW_DBA_I(id), CW_DBA_S(l.rule), CW_DBA_S(l.case_id), CW_DBA_S(l.subject),
+                           CW_DBA_S(m->action), CW_DBA_S(l.review), CW_DBA_S(m->to), CW_DBA_S(in->who),
+                           CW_DBA_S(in->comment ? in->comment : ""), CW_DBA_I(in->at),
+                           opt_str(m->assign ? in->assignee : NULL),
+                           opt_str(m->assign ? in->assignee_kind : NULL), opt_time(rect_due),
+                           opt_str(in->evidence) };
         if ((rc = cw_db_pexec(db, "INSERT INTO finding_reviews (finding_id, rule, case_id, subject, "
-                                  "action, previous, review, who, comment, at) VALUES (?,?,?,?,?,?,?,?,?,"
-                                  "FROM_UNIXTIME(?))", a, 10, NULL, err)) < 0 ||
-            (rc = cw_db_pexec(db, "UPDATE findings SET review = ? WHERE id = ?", b, 2, NULL, err)) < 0)
+                                  "action, previous, review, who, comment, at, assignee, assignee_kind, "
+                                  "rect_due, evidence) VALUES (?,?,?,?,?,?,?,?,?,FROM_UNIXTIME(?),?,?,?,?)",
+                              a, 14, NULL, err)) < 0)
             goto fail;
     }
+    if (m->assign) {
+        cw_dbarg b[5] = { CW_DBA_S(m->to), CW_DBA_S(in->assignee), CW_DBA_S(in->assignee_kind),
+                          CW_DBA_I(in->rect_due), CW_DBA_I(id) };
+        rc = cw_db_pexec(db, "UPDATE findings SET review = ?, assignee = ?, assignee_kind = ?, "
+                             "rect_due = ? WHERE id = ?", b, 5, NULL, err);
+    } else {
+        /* resolved_at: the time of the 销号; a trigger clears it when the
+         * review moves on */
+        cw_dbarg b[3] = { CW_DBA_S(m->to), opt_time(strcmp(m->to, "resolved") == 0 ? in->at : CW_TIME_NONE),
+                          CW_DBA_I(id) };
+        rc = cw_db_pexec(db, "UPDATE findings SET review = ?, resolved_at = ? WHERE id = ?", b, 3, NULL,
+                         err);
+    }
+    if (rc < 0)
+        goto fail;
     return cw_db_commit(db, err);
 fail:
     cw_db_rollback(db);

@@ -205,11 +205,83 @@ static const char *const v4[] = {
     NULL,
 };
 
+/* The rectification loop and what watches it. A finding is assigned (to
+ * a unit or an officer, with a rectification due) and resolved (销号) at a
+ * time the reports read; exemptions (豁免) are their own table, since an
+ * exemption has a lifetime (expiry, lift) of its own beside the review;
+ * every change of a finding's state, review or assignment is logged in
+ * finding_changes by triggers, whatever process wrote it, for the live
+ * stream and for an outbox. */
+static const char *const v5[] = {
+    "ALTER TABLE findings ADD COLUMN IF NOT EXISTS lead INT NULL AFTER due,"
+    " ADD COLUMN IF NOT EXISTS assignee VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,"
+    " ADD COLUMN IF NOT EXISTS assignee_kind ENUM('unit','officer') NULL,"
+    " ADD COLUMN IF NOT EXISTS rect_due BIGINT NULL,"
+    " ADD COLUMN IF NOT EXISTS resolved_at BIGINT NULL",
+    "CREATE INDEX IF NOT EXISTS findings_rect ON findings (review, rect_due, id)",
+    "CREATE INDEX IF NOT EXISTS findings_assignee ON findings (assignee, id)",
+    "ALTER TABLE finding_reviews"
+    " ADD COLUMN IF NOT EXISTS assignee VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,"
+    " ADD COLUMN IF NOT EXISTS assignee_kind VARCHAR(8) CHARACTER SET ascii NULL,"
+    " ADD COLUMN IF NOT EXISTS rect_due BIGINT NULL,"
+    " ADD COLUMN IF NOT EXISTS evidence TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL",
+    "CREATE TABLE IF NOT EXISTS finding_exemptions ("
+    "  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+    "  finding_id BIGINT UNSIGNED NOT NULL,"
+    "  rule VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+    "  case_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  subject VARCHAR(160) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,"
+    "  unit VARCHAR(12) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+    "  reason TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  approver VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  who VARCHAR(64) NOT NULL,"
+    "  at BIGINT NOT NULL,"
+    "  expires BIGINT NOT NULL,"
+    "  lifted_at BIGINT NULL,"
+    "  lifted_by VARCHAR(64) NULL,"
+    "  lift_comment TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,"
+    "  KEY finding_exemptions_key (rule, case_id, subject),"
+    "  KEY finding_exemptions_finding (finding_id, id)"
+    ") ENGINE=InnoDB",
+    "CREATE TABLE IF NOT EXISTS finding_changes ("
+    "  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+    "  finding_id BIGINT UNSIGNED NOT NULL,"
+    "  rule VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+    "  case_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  subject VARCHAR(160) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  unit VARCHAR(12) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+    "  what VARCHAR(16) CHARACTER SET ascii NOT NULL DEFAULT 'finding',"
+    "  from_state VARCHAR(16) CHARACTER SET ascii NULL,"
+    "  to_state VARCHAR(16) CHARACTER SET ascii NOT NULL,"
+    "  from_review VARCHAR(16) CHARACTER SET ascii NULL,"
+    "  to_review VARCHAR(16) CHARACTER SET ascii NOT NULL,"
+    "  at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
+    "  KEY finding_changes_unit (unit, id),"
+    "  KEY finding_changes_finding (finding_id, id)"
+    ") ENGINE=InnoDB",
+    /* resolved_at is the time of the 销号 in force: gone when the review
+     * leaves `resolved`, whoever moved it (the engine reopens by upsert) */
+    "CREATE TRIGGER IF NOT EXISTS findings_resolved_at BEFORE UPDATE ON findings FOR EACH ROW "
+    "IF NEW.review <> 'resolved' THEN SET NEW.resolved_at = NULL; END IF",
+    "CREATE TRIGGER IF NOT EXISTS findings_changes_new AFTER INSERT ON findings FOR EACH ROW "
+    "INSERT INTO finding_changes (finding_id, rule, case_id, subject, unit, from_state, to_state, "
+    "from_review, to_review) VALUES (NEW.id, NEW.rule, NEW.case_id, NEW.subject, NEW.unit, NULL, "
+    "NEW.state, NULL, NEW.review)",
+    "CREATE TRIGGER IF NOT EXISTS findings_changes AFTER UPDATE ON findings FOR EACH ROW "
+    "IF NOT (OLD.state <=> NEW.state AND OLD.review <=> NEW.review AND OLD.unit <=> NEW.unit AND "
+    "OLD.assignee <=> NEW.assignee AND OLD.rect_due <=> NEW.rect_due) THEN "
+    "INSERT INTO finding_changes (finding_id, rule, case_id, subject, unit, from_state, to_state, "
+    "from_review, to_review) VALUES (NEW.id, NEW.rule, NEW.case_id, NEW.subject, NEW.unit, OLD.state, "
+    "NEW.state, OLD.review, NEW.review); END IF",
+    NULL,
+};
+
 static const migration migrations[] = {
     { 1, "events, findings, reviews, checkpoint", v1 },
     { 2, "findings indexes for inspectors' lists", v2 },
     { 3, "withdrawn findings keep their identity; assigned and reopened reviews", v3 },
     { 4, "a gapless, commit-ordered event log (gseq); cases out of the engine's memory; snapshots", v4 },
+    { 5, "assignment and rectification due, exemptions, the change log", v5 },
 };
 
 int cw_store_schema_version(cw_db *db, int *version, cw_err *err)

@@ -12,7 +12,13 @@
  *   event_conflicts   bodies refused because their id was taken
  *   findings          one row per (rule, case, subject), upserted; a
  *                     finding the rules no longer give stays, withdrawn
- *   finding_reviews   append-only audit of the review lifecycle
+ *   finding_reviews   append-only audit of the review lifecycle and of
+ *                     exemptions
+ *   finding_exemptions exemptions (豁免) recorded and lifted
+ *   finding_changes   every change of a finding's state, review or
+ *                     assignment, written by triggers whoever wrote the
+ *                     finding: the feed of GET /v1/stream (and of any
+ *                     outbox)
  *   engine_checkpoint the last gseq evaluated, per engine
  *   case_state        the image of each case out of the engine's memory
  *   cw_schema         applied migrations
@@ -154,28 +160,65 @@ typedef struct cw_store_finding {
     const char *message, *basis;
     const char *events;      /* JSON array of event ids */
     const char *review;
+    /* the inspectors' side; read by the API's queries only (the engine's
+     * cw_store_findings_all leaves them NULL, 0 and CW_TIME_NONE) */
+    int64_t lead;            /* deadline: the warning lead, seconds; 0 none or unknown */
+    const char *assignee;    /* NULL: not assigned */
+    const char *assignee_kind;   /* "unit" or "officer" */
+    cw_time rect_due;        /* the rectification due (整改期限) */
+    cw_time resolved_at;     /* when it was resolved (销号), while it is */
+    int64_t exemption;       /* the id of the exemption in force, 0: none */
 } cw_store_finding;
 typedef int (*cw_store_finding_fn)(void *ud, const cw_store_finding *f);
 
-/* What GET /v1/findings asks for; NULL / CW_TIME_NONE = any. */
+/* A list of values for one filter (any of them matches); n == 0: any. */
+typedef struct cw_strs {
+    const char *const *v;
+    size_t n;
+} cw_strs;
+
+/* The orders of a listing; the negative of one is descending. Findings
+ * without the time sorted on come last either way; ties go by id. */
+enum { CW_SORT_ID = 0, CW_SORT_DUE = 1, CW_SORT_RAISED = 2, CW_SORT_RECT_DUE = 3 };
+
+/* Which exempted findings a query takes. */
+enum { CW_EXEMPT_NO = 0, CW_EXEMPT_ONLY = 1, CW_EXEMPT_ANY = 2 };
+
+/* What GET /v1/findings asks for; empty lists / CW_TIME_NONE = any. */
 typedef struct cw_finding_query {
     const char *scope;       /* the caller's unit prefix ("" or NULL: all) */
-    const char *unit;        /* a unit prefix */
-    const char *rule, *case_id, *state, *review, *severity;
-    cw_time raised_from, raised_to, due_from, due_to;
-    int64_t after_id;        /* the cursor */
+    cw_strs unit;            /* unit prefixes */
+    cw_strs rule, case_id, state, review, severity, assignee;
+    cw_time raised_from, raised_to, due_from, due_to, rect_due_from, rect_due_to;
+    bool rect_overdue;       /* assigned, and the rectification due is past */
+    int exempt;              /* CW_EXEMPT_* */
+    cw_time now;             /* the service's clock: overdue rectifications, expiries */
+    int sort;                /* CW_SORT_*, negative: descending */
+    /* the cursor: after (after_key, after_id) in the order asked for */
+    int64_t after_key, after_id;
     unsigned limit;
 } cw_finding_query;
 
-/* The findings a query matches, in id order; withdrawn ones only when
+/* The findings a query matches, in its order; withdrawn ones only when
  * asked for by state. */
 int cw_store_findings(cw_db *db, const cw_finding_query *q, cw_store_finding_fn fn, void *ud,
                       cw_err *err);
-/* One finding (found: fn called once). */
-int cw_store_finding_get(cw_db *db, int64_t id, cw_store_finding_fn fn, void *ud, cw_err *err);
+/* How many findings match q, the cursor and limit left aside. */
+int cw_store_findings_total(cw_db *db, const cw_finding_query *q, uint64_t *n, cw_err *err);
+/* Counts of the findings that match q (the cursor and limit left aside)
+ * by one column: "rule", "unit", "state", "review" or "severity". */
+typedef int (*cw_store_facet_fn)(void *ud, const char *value, uint64_t n);
+int cw_store_findings_facet(cw_db *db, const cw_finding_query *q, const char *by,
+                            cw_store_facet_fn fn, void *ud, cw_err *err);
+/* The key of f in the order `sort`, for a cursor after f. */
+int64_t cw_store_sort_key(const cw_store_finding *f, int sort);
+/* One finding (found: fn called once); now decides whether an exemption
+ * is in force. */
+int cw_store_finding_get(cw_db *db, int64_t id, cw_time now, cw_store_finding_fn fn, void *ud,
+                         cw_err *err);
 /* The findings of a case, by rule and subject (withdrawn included). */
-int cw_store_case_findings(cw_db *db, const char *case_id, cw_store_finding_fn fn, void *ud,
-                           cw_err *err);
+int cw_store_case_findings(cw_db *db, const char *case_id, cw_time now, cw_store_finding_fn fn,
+                           void *ud, cw_err *err);
 /* Every finding the rules give now (not withdrawn), streamed. */
 int cw_store_findings_all(cw_db *db, cw_store_finding_fn fn, void *ud, cw_err *err);
 /* The findings written since engine name's snapshot (withdrawn ones
@@ -195,29 +238,137 @@ typedef struct cw_store_review {
     int64_t id;
     const char *action, *from, *to, *who, *comment;
     cw_time at;
+    const char *assignee, *assignee_kind;   /* assign: to whom; NULL otherwise */
+    cw_time rect_due;        /* assign: the rectification due */
+    const char *evidence;    /* resolve: JSON array of references, or NULL */
 } cw_store_review;
 typedef int (*cw_store_review_fn)(void *ud, const cw_store_review *r);
 
-/* The review history of a finding, oldest first. */
+/* The review history of a finding, oldest first (exemptions recorded and
+ * lifted included, as actions exempt and unexempt). */
 int cw_store_reviews(cw_db *db, int64_t finding_id, cw_store_review_fn fn, void *ud, cw_err *err);
 
 /* The review lifecycle: which action leads from which review states to
- * which, and whether it needs a comment. The one table of it. */
+ * which, and what it needs. The one table of it. */
 typedef struct cw_review_move {
     const char *action, *to;
     const char *from[6];
-    bool comment;
+    bool comment;            /* a comment is required */
+    bool assign;             /* an assignee and a rectification due are required */
 } cw_review_move;
 const cw_review_move *cw_review_move_find(const char *action);
-/* "acknowledge, resolve, dismiss or reopen" */
+/* "acknowledge, assign, resolve, dismiss or reopen" */
 const char *cw_review_actions(void);
+/* The actions a finding under review `review` allows, e.g. "resolve,
+ * dismiss" ("none" when there is none). */
+void cw_review_allowed(const char *review, char *buf, size_t size);
+
+/* What a review action carries. */
+typedef struct cw_review_input {
+    const char *who, *comment;           /* comment may be NULL */
+    const char *assignee, *assignee_kind;    /* assign */
+    cw_time rect_due;                    /* assign */
+    const char *evidence;                /* resolve: JSON array text, or NULL */
+    cw_time at;                          /* the service's clock */
+} cw_review_input;
 
 /* Apply an action to finding id in one transaction (the row locked, the
  * audit row appended). CW_ENOTFOUND when there is no such finding in
  * scope; CW_ECONFLICT when the finding's review does not allow it (err
- * names the actions that are allowed). at is the service's clock. */
+ * names the actions that are allowed). */
 int cw_store_review_apply(cw_db *db, int64_t id, const char *scope, const cw_review_move *m,
-                    const char *who, const char *comment, cw_time at, cw_err *err);
+                          const cw_review_input *in, cw_err *err);
+
+/* ---- exemptions (豁免) ------------------------------------------------------------- */
+
+typedef struct cw_store_exemption {
+    int64_t id, finding_id;
+    const char *rule, *case_id;
+    const char *subject;     /* NULL: every finding of the rule in the case */
+    const char *reason, *approver, *who;
+    cw_time at, expires;
+    cw_time lifted_at;       /* CW_TIME_NONE: not lifted */
+    const char *lifted_by, *lift_comment;
+} cw_store_exemption;
+typedef int (*cw_store_exemption_fn)(void *ud, const cw_store_exemption *x);
+
+typedef struct cw_exemption_input {
+    bool whole_rule;         /* the rule for the whole case, not this finding alone */
+    const char *reason, *approver, *who;
+    cw_time expires, at;
+} cw_exemption_input;
+
+/* Record an exemption of finding id (or of its rule in its case), audited
+ * on every finding it covers. CW_ENOTFOUND out of scope; CW_ECONFLICT when
+ * one is in force already. *out_id may be NULL. */
+int cw_store_exemption_record(cw_db *db, int64_t id, const char *scope, const cw_exemption_input *in,
+                              int64_t *out_id, cw_err *err);
+/* Lift every exemption in force over finding id, audited. CW_ENOTFOUND
+ * out of scope; CW_ECONFLICT when none is in force. */
+int cw_store_exemption_lift(cw_db *db, int64_t id, const char *scope, const char *who,
+                            const char *comment, cw_time at, cw_err *err);
+/* The exemptions that cover finding id, newest first. */
+int cw_store_exemptions(cw_db *db, int64_t id, cw_store_exemption_fn fn, void *ud, cw_err *err);
+
+/* ---- the change log (finding_changes) ----------------------------------------------- */
+
+typedef struct cw_store_change {
+    int64_t id;
+    const char *what;        /* "finding", "exempt" or "unexempt" */
+    const char *from_state, *to_state, *from_review, *to_review;   /* from_*: NULL when new */
+    cw_time at;
+    cw_store_finding f;      /* the finding as it is now */
+} cw_store_change;
+typedef int (*cw_store_change_fn)(void *ud, const cw_store_change *c);
+
+/* Changes with id > after of findings under scope, oldest first, at most
+ * limit. */
+int cw_store_changes(cw_db *db, int64_t after, const char *scope, cw_time now, unsigned limit,
+                     cw_store_change_fn fn, void *ud, cw_err *err);
+/* The highest change id (0: none). */
+int cw_store_changes_max(cw_db *db, int64_t *out, cw_err *err);
+
+/* ---- problems of events ---------------------------------------------------------------- */
+
+typedef struct cw_store_problem {
+    const char *kind;        /* "invalid" (event_problems) or "conflict" (event_conflicts) */
+    int64_t n;               /* invalid: the event's seq; conflict: the conflict's number */
+    int64_t first_seq;       /* conflict: the seq holding the id; 0 otherwise */
+    const char *event_id;    /* may be NULL */
+    const char *field, *message;
+    int64_t at_us;           /* when it was recorded, microseconds since the epoch */
+} cw_store_problem;
+typedef int (*cw_store_problem_fn)(void *ud, const cw_store_problem *p);
+
+/* Problems recorded after the cursor (at_us, kind, n), oldest first, at
+ * most limit; kinds: bit 1 invalid, bit 2 conflict. */
+int cw_store_problems(cw_db *db, unsigned kinds, int64_t after_us, int after_kind, int64_t after_n,
+                      unsigned limit, cw_store_problem_fn fn, void *ud, cw_err *err);
+
+/* ---- reports ------------------------------------------------------------------------- */
+
+/* A finding as a report counts it. */
+typedef struct cw_store_report_row {
+    const char *rule, *unit, *severity, *state, *review;
+    const char *assignee, *assignee_kind;    /* NULL: never assigned */
+    cw_time raised, due, rect_due, resolved_at;   /* CW_TIME_NONE: none */
+} cw_store_report_row;
+typedef int (*cw_store_report_fn)(void *ud, const cw_store_report_row *r);
+
+/* The findings under scope raised in [from, to), neither withdrawn nor
+ * exempted at now, streamed. */
+int cw_store_report_rows(cw_db *db, const char *scope, cw_time from, cw_time to, cw_time now,
+                         cw_store_report_fn fn, void *ud, cw_err *err);
+
+/* The events that open and close cases, for the backlog: case, type,
+ * unit, at (as the event has it), data.kind; in seq order. */
+typedef int (*cw_store_casemark_fn)(void *ud, const char *case_id, const char *type,
+                                    const char *unit, const char *at, const char *kind);
+int cw_store_case_marks(cw_db *db, cw_store_casemark_fn fn, void *ud, cw_err *err);
+/* The open findings (not withdrawn nor cleared, review neither resolved
+ * nor dismissed, not exempted at now) under scope. */
+int cw_store_open_findings(cw_db *db, const char *scope, cw_time now, cw_store_finding_fn fn,
+                           void *ud, cw_err *err);
 
 /* ---- the engine's writes --------------------------------------------------------- */
 
@@ -231,6 +382,7 @@ typedef struct cw_store_put {
     const char *rule, *case_id, *subject, *unit, *severity, *state;
     cw_time due, raised;
     const char *message, *basis, *events;
+    int64_t lead;            /* deadline: the warning lead, seconds; 0: none */
 } cw_store_put;
 
 cw_store_tx *cw_store_tx_begin(cw_db *db, cw_err *err);

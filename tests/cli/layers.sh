@@ -21,13 +21,14 @@ allowed() {
         engine/offline) echo "casewarden base law event core rules" ;;
         engine/store) echo "casewarden base" ;;
         engine/service) echo "casewarden base law event core rules offline store" ;;
-        api) echo "casewarden base law event core rules store service" ;;
+        engine/report) echo "casewarden base store" ;;
+        api) echo "casewarden base law event core rules store service report" ;;
     esac
 }
 
 cd "$top" || exit 1
 for dir in engine/base engine/law engine/event engine/core engine/rules engine/rules/lua \
-           engine/offline engine/store engine/service api; do
+           engine/offline engine/store engine/service engine/report api; do
     own=${dir#engine/}
     own=${own%%/*}
     ok_list=" $(allowed "$dir") $own "

@@ -1,6 +1,6 @@
 # Shared by the integration tests: a private MariaDB for the run, a
 # service configuration with one token per role, helpers to start and
-# stop `casewarden serve`, and the pass/fail count.
+# stop `casewarden serve`, requests and their checks, and the pass/fail count.
 #
 # Usage: . lib.sh CASEWARDEN   (sets $cw, $top, $tmp, $sock, $cfg)
 
@@ -98,3 +98,22 @@ load_sql() {
     mariadb --no-defaults -S "$sock" -u root casewarden < "$tmp/load.sql"
 }
 
+
+# req METHOD PATH TOKEN [BODY [CONTENT-TYPE]]: sets $code, the body in
+# $tmp/body, the headers in $tmp/headers
+req() {
+    local m=$1 p=$2 tok=$3 body=${4-} ct=${5-application/json}
+    local args=(-s -D "$tmp/headers" -o "$tmp/body" -w '%{http_code}' -X "$m")
+    [ -n "$tok" ] && args+=(-H "Authorization: Bearer $tok")
+    [ -n "$body" ] && args+=(-H "Content-Type: $ct" --data-binary "$body")
+    code=$(curl "${args[@]}" "$url$p")
+}
+
+# expect NAME STATUS [JQ-FILTER-THAT-MUST-BE-TRUE]: of the last req
+expect() {
+    local name=$1 want=$2 filter=${3-}
+    if [ "$code" != "$want" ]; then bad "$name: HTTP $code, expected $want: $(head -c 300 "$tmp/body")"; return; fi
+    if [ -n "$filter" ] && ! jq -e "$filter" "$tmp/body" >/dev/null 2>&1; then
+        bad "$name: body fails $filter: $(head -c 400 "$tmp/body")"; return; fi
+    ok
+}
