@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include "api/api.h"
 #include "store/store.h"
@@ -40,7 +41,26 @@ struct cw_api {
     char *console;
     /* the live streams (api/stream.c) */
     struct cw_hub *hub;
+    /* the open connections and their header deadlines (api/guard.c) */
+    pthread_mutex_t conns_mu;
+    pthread_cond_t conns_cv;
+    pthread_t conns_thread;
+    bool conns_stop;
+    struct cw_apiconn *conns;
+    atomic_uint_fast64_t header_timeouts, screened;
+    /* libmicrohttpd's own messages, at most CW_API_LOG_PER_MINUTE */
+    time_t log_window;
+    unsigned log_lines;
+    unsigned long log_dropped;
 };
+
+/* Bounds of a request before its body (api/guard.c). libmicrohttpd's
+ * buffer (CW_API_CONN_MEMORY) is larger, so that past these it is this
+ * code that answers, in JSON. */
+#define CW_API_MAX_URL 8192
+#define CW_API_MAX_HEADERS 32768
+#define CW_API_CONN_MEMORY (256 * 1024)
+#define CW_API_LOG_PER_MINUTE 20
 
 extern const double cw_api_buckets[LATENCY_BUCKETS];
 
@@ -49,10 +69,14 @@ typedef struct req {
     cw_api *a;
     struct MHD_Connection *conn;
     const char *method, *url;
+    char *raw;               /* owned: the URL as it came, escapes undecoded */
+    bool seen;               /* the handler has been called (headers in) */
+    bool has_length;         /* Content-Length or chunked */
     cw_buf body;
     bool too_big;
     double t0;
     const cw_token *who;     /* NULL: no token */
+    bool token_given;        /* a bearer token came, known or not */
     bool loopback;
     worker *w;               /* taken on demand */
     /* the answer */
@@ -68,6 +92,21 @@ typedef struct req {
     bool console;            /* a page of the console: its security headers */
     struct MHD_Response *resp;   /* an answer made by the handler (a stream), or NULL */
 } req;
+
+/* The checks of api/guard.c: the request's URL and headers (false
+ * having answered 400/413/414/415/431); the offset of the first byte of
+ * s that is not UTF-8, or SIZE_MAX; libmicrohttpd's messages, capped;
+ * the connections' header deadline. */
+bool cw_api_screen(req *r);
+size_t cw_api_utf8_bad(const unsigned char *s, size_t n);
+void cw_api_log_capped(cw_api *a, const char *what, const char *msg);
+void cw_api_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code);
+void cw_api_headers_in(cw_api *a, struct MHD_Connection *conn);
+void cw_api_answered(cw_api *a, struct MHD_Connection *conn);
+int cw_api_guard_start(cw_api *a, cw_err *err);
+void cw_api_guard_stop(cw_api *a);
+void cw_api_guard_free(cw_api *a);
 
 /* Answers. */
 void cw_api_json(req *r, unsigned status, json_t *body);  /* takes body */
@@ -134,8 +173,11 @@ typedef struct cw_apilist {
     size_t nown, capown;
 } cw_apilist;
 /* Collect the values of `name`; each must be one of `set` (when not
- * NULL), or digits of at most `digits` (when set > 0), or at most 64
- * characters. false: answered 400 naming the parameter. */
+ * NULL), or digits of at most `digits` (when set > 0), or, with digits
+ * CW_API_ASCII, an identifier of an ASCII column (letters, digits, - _ .,
+ * at most 64), or at most 64 characters. false: answered 400 naming the
+ * parameter. */
+#define CW_API_ASCII ((size_t)-1)
 bool cw_api_list(req *r, const char *name, const char *const *set, size_t digits, cw_apilist *out);
 void cw_apilist_free(cw_apilist *l);
 /* The parameters the request may have: false (answered 400) for another. */

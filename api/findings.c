@@ -183,7 +183,7 @@ void cw_api_get_findings(req *r, const char *arg)
     cw_err err;
 
     q.raised_from = q.raised_to = q.due_from = q.due_to = q.rect_due_from = q.rect_due_to = CW_TIME_NONE;
-    if (!cw_api_known_args(r, known) || !cw_api_list(r, "rule", NULL, 0, &ls[L_RULE]) ||
+    if (!cw_api_known_args(r, known) || !cw_api_list(r, "rule", NULL, CW_API_ASCII, &ls[L_RULE]) ||
         !cw_api_list(r, "state", states, 0, &ls[L_STATE]) || !cw_api_list(r, "review", reviews, 0, &ls[L_REVIEW]) ||
         !cw_api_list(r, "unit", NULL, 12, &ls[L_UNIT]) || !cw_api_list(r, "case", NULL, 0, &ls[L_CASE]) ||
         !cw_api_list(r, "severity", sevs, 0, &ls[L_SEV]) || !cw_api_list(r, "assignee", NULL, 0, &ls[L_ASSIGNEE]) ||

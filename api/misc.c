@@ -199,6 +199,14 @@ void cw_api_metrics(req *r, const char *arg)
     for (int i = 1; i < 6; i++)
         cw_buf_printf(&b, "casewarden_http_responses_total{class=\"%dxx\"} %llu\n", i,
                       (unsigned long long)a->status[i]);
+    cw_buf_printf(&b, "# HELP casewarden_http_refused_total Requests refused before their handler "
+                      "(bad bytes, lengths, codings, sizes).\n"
+                      "# TYPE casewarden_http_refused_total counter\ncasewarden_http_refused_total %llu\n"
+                      "# HELP casewarden_http_header_timeouts_total Connections closed for not sending "
+                      "their headers within api.header_timeout_s.\n"
+                      "# TYPE casewarden_http_header_timeouts_total counter\n"
+                      "casewarden_http_header_timeouts_total %llu\n",
+                  (unsigned long long)a->screened, (unsigned long long)a->header_timeouts);
     cw_buf_printf(&b, "# HELP casewarden_checkpoint_seq Every event up to this seq is evaluated.\n"
                       "# TYPE casewarden_checkpoint_seq gauge\ncasewarden_checkpoint_seq %llu\n",
                   (unsigned long long)st.checkpoint);

@@ -21,6 +21,8 @@ static bool one_of(const char *v, const char *const *set)
     return false;
 }
 
+#define ASCII_ID "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
+
 typedef struct collect {
     const char *name;
     cw_apilist *l;
@@ -60,8 +62,13 @@ bool cw_api_list(req *r, const char *name, const char *const *set, size_t digits
             cw_api_error(r, 400, "bad_request", name, "%s must be one or more of %s (got '%s')", name, allowed, v);
             return false;
         }
-        if (set == NULL && digits > 0 && !cw_api_digits(v, digits)) {
+        if (set == NULL && digits > 0 && digits != CW_API_ASCII && !cw_api_digits(v, digits)) {
             cw_api_error(r, 400, "bad_request", name, "%s takes digits (1-%zu of them)", name, digits);
+            return false;
+        }
+        if (set == NULL && digits == CW_API_ASCII && (strlen(v) == 0 || strlen(v) > 64 ||
+                                                      strspn(v, ASCII_ID) != strlen(v))) {
+            cw_api_error(r, 400, "bad_request", name, "%s takes letters, digits and - _ . (1-64 of them)", name);
             return false;
         }
         if (set == NULL && digits == 0 && strlen(v) > 64) {

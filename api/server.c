@@ -9,20 +9,13 @@
 #include <time.h>
 
 #include "api/api_int.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/sha256.h"
 
 const double cw_api_buckets[LATENCY_BUCKETS] = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 };
-
-static double mono(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- answers --------------------------------------------------------------- */
 
@@ -128,6 +121,12 @@ cw_db *cw_api_db(req *r)
 void cw_api_db_failed(req *r, const cw_err *err)
 {
     cw_log(CW_LOG_ERROR, "api: %s %s: %s", r->method, r->url, err->msg);
+    /* a statement the server refused on a live connection is a fault of
+     * ours, not an outage: 500, and the connection goes on serving */
+    if (r->w != NULL && !cw_db_is_down(r->w->db)) {
+        cw_api_error(r, 500, "internal", NULL, "the database refused the request");
+        return;
+    }
     if (r->w != NULL) {
         cw_api_worker_drop(r->w);
         r->w = NULL;
@@ -145,17 +144,24 @@ static void give_back(req *r)
 
 /* ---- who is asking ------------------------------------------------------------- */
 
-static const cw_token *authenticate(const cw_api *a, const char *header)
+/* The token of the Authorization header (len bytes: a NUL inside never
+ * shortens it), or NULL; *given says whether there was a bearer token. */
+static const cw_token *authenticate(const cw_api *a, const char *header, size_t len, bool *given)
 {
     const cw_token *found = NULL;
     uint8_t digest[32];
 
-    if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
+    *given = false;
+    if (header == NULL || len < 7 || strncasecmp(header, "Bearer ", 7) != 0)
         return NULL;
     header += 7;
-    while (*header == ' ')
-        header++;
-    cw_sha256(header, strlen(header), digest);
+    len -= 7;
+    while (len > 0 && *header == ' ')
+        header++, len--;
+    *given = true;
+    if (len == 0 || memchr(header, '\0', len) != NULL)
+        return NULL;
+    cw_sha256(header, len, digest);
     /* every token is compared, matching or not, so the time taken says
      * nothing about which one almost matched */
     for (size_t i = 0; i < a->cfg->ntokens; i++)
@@ -211,6 +217,10 @@ static bool allowed(req *r, unsigned roles, bool open_on_loopback)
 {
     if (open_on_loopback && r->loopback)
         return true;
+    if (r->who == NULL && r->token_given) {
+        cw_api_error(r, 401, "unauthorized", NULL, "invalid token");
+        return false;
+    }
     if (r->who == NULL) {
         cw_api_error(r, 401, "unauthorized", NULL, "a bearer token is required "
                      "(Authorization: Bearer TOKEN)");
@@ -325,7 +335,13 @@ static void route(req *r)
             n += (size_t)snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", rt->method);
             continue;
         }
-        if (allowed(r, rt->roles, rt->open_on_loopback) && (!rt->body || json_body(r)))
+        if (!allowed(r, rt->roles, rt->open_on_loopback))
+            return;
+        if (rt->body && !r->has_length) {
+            cw_api_error(r, 411, "length_required", NULL, "send the body with a Content-Length");
+            return;
+        }
+        if (!rt->body || json_body(r))
             rt->fn(r, arg);
         return;
     }
@@ -338,6 +354,44 @@ static void route(req *r)
 
 /* ---- libmicrohttpd --------------------------------------------------------------- */
 
+/* Called once the request line is in: the request starts here, with the
+ * URL as it came, before libmicrohttpd decodes its escapes. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    req *r = cw_xcalloc(1, sizeof *r);
+
+    r->a = cls;
+    r->conn = conn;
+    r->raw = cw_xstrdup(uri ? uri : "");
+    r->t0 = cw_mono_s();
+    return r;
+}
+
+/* The path of the raw URL, without the query (which may hold anything),
+ * printable bytes only, for the access log. */
+static void log_path(const req *r, char *out, size_t size)
+{
+    size_t n = 0;
+
+    for (const char *p = r->raw; *p && *p != '?' && n + 5 < size; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c > 0x20 && c < 0x7f)
+            out[n++] = (char)c;
+        else
+            n += (size_t)snprintf(out + n, size - n, "\\x%02x", c);
+    }
+    out[n] = '\0';
+}
+
+static void access_log(const req *r, double dt)
+{
+    char path[256];
+
+    log_path(r, path, sizeof path);
+    cw_log(CW_LOG_INFO, "http: %s %s %u %.1f ms %s", r->method ? r->method : "-", path, r->status,
+           dt * 1e3, r->who ? r->who->name : r->loopback ? "loopback" : "-");
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -346,18 +400,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req *r = *con_cls;
     struct MHD_Response *resp;
     enum MHD_Result ret;
+    const char *auth;
+    size_t auth_len = 0;
     double dt;
 
     (void)version;
-    if (r == NULL) {
-        r = cw_xcalloc(1, sizeof *r);
-        r->a = a;
-        r->conn = conn;
+    if (r == NULL)
+        *con_cls = r = on_uri(a, url, conn);
+    if (!r->seen) {
+        r->seen = true;
         r->method = method;
         r->url = url;
-        r->t0 = mono();
-        *con_cls = r;
-        return MHD_YES;
+        cw_api_headers_in(a, conn);
+        if (cw_api_screen(r))
+            return MHD_YES;
+        atomic_fetch_add(&a->screened, 1);
+        /* answered before the body: libmicrohttpd reads no more of it */
+        goto answer;
     }
     if (*upload_size > 0) {
         if (r->too_big || r->body.n + *upload_size > a->cfg->max_body) {
@@ -369,13 +428,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return MHD_YES;
     }
-    r->who = authenticate(a, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"));
+    auth = NULL;
+    if (MHD_lookup_connection_value_n(conn, MHD_HEADER_KIND, "Authorization", 13, &auth, &auth_len) != MHD_YES)
+        auth = NULL;
+    r->who = authenticate(a, auth, auth_len, &r->token_given);
     r->loopback = is_loopback(conn);
     if (r->too_big)
         cw_api_error(r, 413, "payload_too_large", NULL, "the body is larger than %zu bytes",
                      a->cfg->max_body);
     else
         route(r);
+answer:
     give_back(r);
     if (r->resp != NULL) {
         resp = r->resp;
@@ -404,7 +467,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"casewarden\"");
     ret = MHD_queue_response(conn, r->status, resp);
     MHD_destroy_response(resp);
-    dt = mono() - r->t0;
+    dt = cw_mono_s() - r->t0;
     atomic_fetch_add(&a->requests, 1);
     atomic_fetch_add(&a->latency_us_sum, (uint_fast64_t)(dt * 1e6));
     {
@@ -415,6 +478,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->status >= 100 && r->status < 600)
         atomic_fetch_add(&a->status[r->status / 100], 1);
+    access_log(r, dt);
     return ret;
 }
 
@@ -423,14 +487,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     req *r = *con_cls;
 
-    (void)cls;
-    (void)conn;
     (void)toe;
+    cw_api_answered(cls, conn);
     if (r == NULL)
         return;
     give_back(r);
     cw_buf_free(&r->body);
     free(r->text);
+    free(r->raw);
     free(r->allow_buf);
     free(r->disposition);
     if (r->resp)
@@ -439,14 +503,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's messages: one per dropped or timed-out connection, so a
+ * client that opens many of them could fill the log; capped. */
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
 
-    (void)cls;
     vsnprintf(msg, sizeof msg, fmt, ap);
     msg[strcspn(msg, "\n")] = '\0';
-    cw_log(CW_LOG_WARN, "http: %s", msg);
+    cw_api_log_capped(cls, "http", msg);
 }
 
 int cw_api_start(cw_api **out, cw_service *s, const cw_config *cfg, cw_err *err)
@@ -467,7 +532,14 @@ int cw_api_start(cw_api **out, cw_service *s, const cw_config *cfg, cw_err *err)
         return cw_err_set(err, CW_ECONFIG, "listen: '%s' is not an IPv4 address", cfg->listen_host);
     }
     a->console = cw_api_console_dir(cfg);
+    if (cw_api_guard_start(a, err) < 0) {
+        free(a->console);
+        free(a);
+        return err->code;
+    }
     if (cw_api_hub_start(a, err) < 0) {
+        cw_api_guard_stop(a);
+        cw_api_guard_free(a);
         free(a->console);
         free(a);
         return err->code;
@@ -482,11 +554,16 @@ int cw_api_start(cw_api **out, cw_service *s, const cw_config *cfg, cw_err *err)
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, a,
+                            MHD_OPTION_NOTIFY_CONNECTION, cw_api_on_connection, a,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CW_API_CONN_MEMORY,
                             MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
                             MHD_OPTION_END);
     if (a->d == NULL) {
         cw_api_hub_stop(a);
         cw_api_hub_free(a);
+        cw_api_guard_stop(a);
+        cw_api_guard_free(a);
         free(a->console);
         free(a);
         return cw_err_set(err, CW_EIO, "cannot listen on %s:%u (in use, or not an address of "
@@ -505,6 +582,8 @@ void cw_api_stop(cw_api *a)
     cw_api_hub_stop(a);
     MHD_stop_daemon(a->d);
     cw_api_hub_free(a);
+    cw_api_guard_stop(a);
+    cw_api_guard_free(a);
     free(a->console);
     while (a->idle) {
         worker *w = a->idle;

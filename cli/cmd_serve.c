@@ -122,7 +122,10 @@ int cw_cmd_serve(int argc, char **argv)
         cw_config_free(cfg);
         return CW_EXIT_FAIL;
     }
-    cw_log(CW_LOG_INFO, "serving%s%s", http ? " on http://" : "", http ? cfg->listen_host : "");
+    if (http)
+        cw_log(CW_LOG_INFO, "serving on http://%s:%u", cfg->listen_host, cfg->listen_port);
+    else
+        cw_log(CW_LOG_INFO, "serving");
     rc = cw_service_run(s, &stop_flag, &hup_flag);
     cw_log(CW_LOG_INFO, "stopping");
     cw_cli_api_stop(api);

@@ -29,6 +29,7 @@ cw_config *cw_config_defaults(void)
     c->threads = 4;
     c->connection_limit = 256;
     c->timeout_s = 30;
+    c->header_timeout_s = 10;
     c->page_max = 500;
     c->max_streams = 32;
     c->stream_max_s = 300;
@@ -290,7 +291,7 @@ int cw_config_load(cw_config **out, const char *path, cw_err *err)
                                        "gap_timeout_s", "tick_ms", NULL };
     static const char *const api[] = {
         "max_body_bytes", "max_batch", "threads", "connection_limit", "timeout_s", "page_max",
-        "max_streams", "stream_max_s", "console", NULL
+        "header_timeout_s", "max_streams", "stream_max_s", "console", NULL
     };
     cw_config *c = cw_config_defaults();
     const cw_ynode *root, *v;
@@ -369,6 +370,8 @@ int cw_config_load(cw_config **out, const char *path, cw_err *err)
             num(&r, x, "api.connection_limit", 1, 100000, &c->connection_limit);
         if ((x = cw_ymap_get(v, "timeout_s")) != NULL)
             num(&r, x, "api.timeout_s", 1, 3600, &c->timeout_s);
+        if ((x = cw_ymap_get(v, "header_timeout_s")) != NULL)
+            num(&r, x, "api.header_timeout_s", 1, 3600, &c->header_timeout_s);
         if ((x = cw_ymap_get(v, "page_max")) != NULL)
             num(&r, x, "api.page_max", 1, 100000, &c->page_max);
         if ((x = cw_ymap_get(v, "max_streams")) != NULL)
