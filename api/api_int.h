@@ -68,7 +68,7 @@ extern const double cw_api_buckets[LATENCY_BUCKETS];
 typedef struct req {
     cw_api *a;
     struct MHD_Connection *conn;
-    const char *method, *url;
+    const char *method, *url, *version;
     char *raw;               /* owned: the URL as it came, escapes undecoded */
     bool seen;               /* the handler has been called (headers in) */
     bool has_length;         /* Content-Length or chunked */

@@ -116,8 +116,18 @@ static bool screen_url(req *r)
 
 /* ---- headers -------------------------------------------------------------- */
 
+/* Where a header's name and value lie in libmicrohttpd's buffer. */
+typedef struct hpos {
+    const char *key, *end;    /* end: one past the value */
+} hpos;
+
+#define MAX_HPOS 128
+
 typedef struct hscan {
     size_t total;
+    hpos pos[MAX_HPOS];
+    size_t npos;
+    bool many;
     const char *bad;          /* the header that is not clean, or NULL */
     int nlength;
     const char *length, *other_length, *te, *ce;
@@ -132,6 +142,10 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
     h->total += klen + vlen + 4;
     if (value == NULL)
         value = "", vlen = 0;
+    if (h->npos < MAX_HPOS)
+        h->pos[h->npos++] = (hpos){ key, value + vlen };
+    else
+        h->many = true;
     if (h->bad == NULL &&
         (strlen(key) != klen || strlen(value) != vlen || has_control((const unsigned char *)key, klen, false) ||
          has_control((const unsigned char *)value, vlen, true) ||
@@ -150,6 +164,48 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
+/*
+ * libmicrohttpd keeps each header line in its buffer with the line end
+ * turned into NULs, and hands over names and values as C strings: a NUL
+ * inside a value ("Bearer TOKEN\0junk") silently shortens it. So between
+ * the end of one value and the next name there must be nothing but the
+ * one or two NULs of the line end, and after the last value, within the
+ * size of the whole header, nothing but the NULs of two line ends.
+ */
+static bool cut_by_nul(req *r, const hscan *h)
+{
+    const union MHD_ConnectionInfo *ci;
+    size_t line, gap;
+
+    if (h->npos == 0 || h->many)
+        return false;
+    for (size_t i = 0; i + 1 < h->npos; i++) {
+        if (h->pos[i + 1].key <= h->pos[i].end || h->pos[i + 1].key - h->pos[i].end > 4096)
+            continue;           /* not side by side: nothing to compare */
+        gap = (size_t)(h->pos[i + 1].key - h->pos[i].end);
+        if (gap > 2)
+            return true;
+        for (size_t k = 0; k < gap; k++)
+            if (h->pos[i].end[k] != '\0')
+                return true;
+    }
+    ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    line = strlen(r->method) + strlen(r->raw) + strlen(r->version) + 4;
+    if (ci != NULL && ci->header_size > line) {
+        const char *end = h->pos[0].key + (ci->header_size - line);
+        const hpos *last = &h->pos[h->npos - 1];
+        if (end >= last->end && end - last->end <= 4096) {
+            gap = (size_t)(end - last->end);
+            for (size_t k = 0; k < gap; k++)
+                if (last->end[k] != '\0')
+                    return true;
+            if (gap > 4)
+                return true;
+        }
+    }
+    return false;
+}
+
 bool cw_api_screen(req *r)
 {
     const cw_config *cfg = r->a->cfg;
@@ -161,6 +217,10 @@ bool cw_api_screen(req *r)
     if (h.total > CW_API_MAX_HEADERS) {
         cw_api_error(r, 431, "headers_too_large", NULL, "the headers are larger than %d bytes",
                      CW_API_MAX_HEADERS);
+        return false;
+    }
+    if (h.bad == NULL && cut_by_nul(r, &h)) {
+        cw_api_error(r, 400, "bad_request", NULL, "a header value holds a NUL byte");
         return false;
     }
     if (h.bad != NULL) {

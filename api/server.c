@@ -404,13 +404,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     size_t auth_len = 0;
     double dt;
 
-    (void)version;
     if (r == NULL)
         *con_cls = r = on_uri(a, url, conn);
     if (!r->seen) {
         r->seen = true;
         r->method = method;
         r->url = url;
+        r->version = version;
         cw_api_headers_in(a, conn);
         if (cw_api_screen(r))
             return MHD_YES;
