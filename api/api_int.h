@@ -112,6 +112,9 @@ void cw_api_guard_free(cw_api *a);
 void cw_api_json(req *r, unsigned status, json_t *body);  /* takes body */
 void cw_api_error(req *r, unsigned status, const char *code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* An error in a body at byte `position` (Error.position). */
+void cw_api_error_at(req *r, unsigned status, const char *code, size_t position, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 void cw_api_text(req *r, unsigned status, const char *ctype, char *text, size_t len); /* takes text */
 
 /* The database connection of this request (503 answered when there is

@@ -293,8 +293,8 @@ void cw_api_post_events(req *r, const char *arg)
 
     root = json_loadb(body, r->body.n, 0, &je);
     if (root == NULL) {
-        cw_api_error(r, 400, "malformed_json", NULL, "%s at line %d, column %d (byte %d)", je.text,
-                     je.line, je.column, je.position);
+        cw_api_error_at(r, 400, "malformed_json", (size_t)je.position, "%s at line %d, column %d (byte %d)",
+                        je.text, je.line, je.column, je.position);
         return;
     }
     arr = json_is_object(root) ? json_object_get(root, "events") : NULL;
@@ -333,6 +333,7 @@ void cw_api_post_events(req *r, const char *arg)
         goto out;
     {
         const cw_catalogue *cat = cw_service_catalogue_acquire(a->s);
+        cw_evparser_set_now(r->w->p, cw_service_now(a->s));
         for (size_t i = 0; i < n; i++) {
             item *it = &items[i];
             cw_pevent pe;
@@ -382,9 +383,13 @@ answer:
         item *it = &items[0];
         if (it->status == ST_INVALID) {
             if (it->ee.field[0] == '\0')
-                cw_api_error(r, 400, "malformed_json", NULL, "%s (byte %zu)", it->ee.msg, it->ee.offset);
+                cw_api_error_at(r, 400, "malformed_json", it->ee.offset, "%s (byte %zu)", it->ee.msg,
+                                it->ee.offset);
+            else if (it->ee.id[0])
+                cw_api_error(r, 422, "invalid_event", it->ee.field, "event %s: %s: %s", it->ee.id,
+                             it->ee.field, it->ee.msg);
             else
-                cw_api_error(r, 422, "invalid_event", it->ee.field, "%s", it->ee.msg);
+                cw_api_error(r, 422, "invalid_event", it->ee.field, "%s: %s", it->ee.field, it->ee.msg);
         } else if (it->status == ST_CONFLICT) {
             cw_api_error(r, 409, "conflict", "id", "event %s is already stored (seq %llu) with other "
                          "content; this one is recorded as a conflict and not applied", it->id,

@@ -128,8 +128,8 @@ json_t *cw_api_body(req *r)
     json_t *body = json_loadb(r->body.p ? r->body.p : "", r->body.n, 0, &je);
 
     if (body == NULL) {
-        cw_api_error(r, 400, "malformed_json", NULL, "%s at line %d, column %d (byte %d)", je.text, je.line,
-                     je.column, je.position);
+        cw_api_error_at(r, 400, "malformed_json", (size_t)je.position, "%s at line %d, column %d (byte %d)",
+                        je.text, je.line, je.column, je.position);
         return NULL;
     }
     if (!json_is_object(body)) {

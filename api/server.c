@@ -61,6 +61,18 @@ void cw_api_error(req *r, unsigned status, const char *code, const char *field, 
     cw_api_json(r, status, json_pack("{s:o}", "error", e));
 }
 
+void cw_api_error_at(req *r, unsigned status, const char *code, size_t position, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cw_api_json(r, status, json_pack("{s:{s:s,s:s,s:I}}", "error", "code", code, "message", msg,
+                                     "position", (json_int_t)position));
+}
+
 const char *cw_api_arg(req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);

@@ -9,7 +9,6 @@
 
 #include "cli/cli.h"
 #include "offline/eval.h"
-#include "offline/lint.h"
 #include "base/timeutil.h"
 #include "base/util.h"
 
@@ -98,9 +97,10 @@ int cw_cmd_check(int argc, char **argv)
         cw_world_free(w);
         return CW_EXIT_FAIL;
     }
-    problems = cw_ruleset_lint(rs, stdout, stdout);
     {
         char warn[400];
+        cw_ruleset_calendar_note(rs, warn, sizeof warn);
+        printf("%s\n", warn);
         if (cw_calendar_end_warning(rs->cal, now, warn, sizeof warn))
             printf("%s/calendar: warning: %s\n", dir, warn);
     }

@@ -274,8 +274,10 @@ int cw_engine_load_json(cw_engine *e, uint64_t seq, const char *json, size_t len
 
     if (e->loading == NULL)
         return CW_EINVAL;
-    if (e->parser == NULL)
+    if (e->parser == NULL) {
         e->parser = cw_evparser_new();
+        cw_evparser_set_now(e->parser, CW_TIME_NONE);
+    }
     /* an event the catalogue in force refuses was reported when it came */
     if (cw_evparse(e->parser, e->rs->cat, json, len, &pe, &ee) < 0 ||
         cw_engine_encode(e, &pe, seq, &e->recbuf, &e->reccap, &err) < 0)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/err.h"
 #include "base/timeutil.h"
@@ -21,6 +22,12 @@ struct cw_evparser {
     cw_slice *items;
     size_t icap;
     uint32_t nitems;
+    /* the years `at` may fall in, worked out once a day */
+    cw_time now;            /* 0: the wall clock */
+    cw_day window_day;
+    int window_before, window_after;
+    cw_time at_lo, at_hi;   /* [at_lo, at_hi) */
+    int year_lo, year_hi;
 };
 
 typedef struct rd {
@@ -31,7 +38,41 @@ typedef struct rd {
 
 cw_evparser *cw_evparser_new(void)
 {
-    return cw_xcalloc(1, sizeof(cw_evparser));
+    cw_evparser *p = cw_xcalloc(1, sizeof(cw_evparser));
+
+    p->window_day = INT32_MIN;
+    return p;
+}
+
+void cw_evparser_set_now(cw_evparser *p, cw_time now)
+{
+    p->now = now;
+}
+
+/* Whether `at` falls in the years the catalogue allows around now. */
+static bool at_in_window(cw_evparser *p, const cw_catalogue *cat, cw_time at)
+{
+    cw_time now = p->now ? p->now : (cw_time)time(NULL);
+    cw_day today;
+    int before, after, y, m, d;
+
+    if (p->now == CW_TIME_NONE)
+        return true;
+    today = cw_time_day(now, 0);
+
+    cw_catalogue_years(cat, &before, &after);
+    if (today != p->window_day || before != p->window_before || after != p->window_after) {
+        cw_day_to_civil(today, &y, &m, &d);
+        p->year_lo = y - before;
+        p->year_hi = y + after;
+        /* a day of slack each side: the offsets of the world */
+        p->at_lo = cw_day_start(cw_day_from_civil(p->year_lo, 1, 1), 0) - 86400;
+        p->at_hi = cw_day_start(cw_day_from_civil(p->year_hi + 1, 1, 1), 0) + 86400;
+        p->window_day = today;
+        p->window_before = before;
+        p->window_after = after;
+    }
+    return at >= p->at_lo && at < p->at_hi;
 }
 
 void cw_evparser_free(cw_evparser *p)
@@ -618,6 +659,9 @@ static int check_data_field(cw_evparser *p, const cw_type_spec *t, cw_pfield *f,
     case CW_FT_STRING:
         if (f->kind != CW_V_STR)
             return fail(e, field_name(spec, namebuf, sizeof namebuf), "expected a string, got %s", kind_name(f->kind));
+        if (spec->max_bytes > 0 && f->s.len > spec->max_bytes)
+            return fail(e, field_name(spec, namebuf, sizeof namebuf), "%u bytes, more than the %zu the "
+                        "catalogue allows", f->s.len, spec->max_bytes);
         return 0;
     case CW_FT_BOOL:
         if (f->kind != CW_V_BOOL)
@@ -626,6 +670,14 @@ static int check_data_field(cw_evparser *p, const cw_type_spec *t, cw_pfield *f,
     case CW_FT_INT:
         if (f->kind != CW_V_INT)
             return fail(e, field_name(spec, namebuf, sizeof namebuf), "expected an integer, got %s", kind_name(f->kind));
+        if ((spec->has_min && f->i < spec->min) || (spec->has_max && f->i > spec->max)) {
+            if (spec->has_min && spec->has_max)
+                return fail(e, field_name(spec, namebuf, sizeof namebuf), "%lld is outside %lld-%lld",
+                            (long long)f->i, (long long)spec->min, (long long)spec->max);
+            return fail(e, field_name(spec, namebuf, sizeof namebuf), "%lld is %s %lld", (long long)f->i,
+                        spec->has_min ? "below the least allowed," : "above the most allowed,",
+                        (long long)(spec->has_min ? spec->min : spec->max));
+        }
         return 0;
     case CW_FT_TIME: {
         cw_time t0;
@@ -657,6 +709,9 @@ static int check_data_field(cw_evparser *p, const cw_type_spec *t, cw_pfield *f,
             const cw_slice *it = &p->items[f->item0 + i];
             if (!cw_field_allows(spec, it->p, it->len))
                 return not_allowed(e, field_name(spec, namebuf, sizeof namebuf), spec, it->p, it->len);
+            if (spec->max_bytes > 0 && it->len > spec->max_bytes)
+                return fail(e, field_name(spec, namebuf, sizeof namebuf), "item %u: %u bytes, more than "
+                            "the %zu the catalogue allows", i + 1, it->len, spec->max_bytes);
         }
         return 0;
     }
@@ -858,6 +913,12 @@ int cw_evparse(cw_evparser *p, const cw_catalogue *cat, const char *json, size_t
     if (cw_time_parse(env[K_AT].s.p, env[K_AT].s.len, &out->at, NULL) < 0)
         return fail(e, "at", "'%.40s' is not an RFC 3339 time with offset "
                     "(2026-03-02T09:30:00+08:00)", env[K_AT].s.p);
+    if (!at_in_window(p, cat, out->at))
+        return fail(e, "at", "'%.40s' is outside the years %d-%d the rules accept (engine.yaml: events)",
+                    env[K_AT].s.p, p->year_lo, p->year_hi);
+    if (len > cw_catalogue_event_bytes(cat))
+        return fail(e, "event", "%zu bytes, more than the %zu the catalogue allows", len,
+                    cw_catalogue_event_bytes(cat));
     if (seen[K_ACTOR] && env[K_ACTOR].kind != CW_V_NULL) {
         if (env[K_ACTOR].kind != CW_V_STR)
             return fail(e, "actor", "expected a string, got %s", kind_name(env[K_ACTOR].kind));

@@ -61,6 +61,10 @@ typedef struct cw_evparser cw_evparser;
 
 cw_evparser *cw_evparser_new(void);
 void cw_evparser_free(cw_evparser *p);
+/* The now around which an event's `at` must fall (the catalogue's years);
+ * 0, the default: the wall clock; CW_TIME_NONE: any time (events read
+ * again, judged when they came). */
+void cw_evparser_set_now(cw_evparser *p, cw_time now);
 
 /*
  * Parse and validate one JSON object (surrounding whitespace allowed,

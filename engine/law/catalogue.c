@@ -1,5 +1,7 @@
 #include "law/catalogue.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +22,12 @@ struct cw_catalogue {
     size_t nknown;
     char **strings;          /* every string the specs point to */
     size_t nstrings, capstrings;
+    size_t event_bytes, string_bytes;
+    int years_before, years_after;
 };
+
+#define DEFAULT_EVENT_BYTES 65536
+#define DEFAULT_STRING_BYTES 4096
 
 static const char *const typenames[] = {
     [CW_FT_STRING] = "string", [CW_FT_BOOL] = "bool", [CW_FT_INT] = "int",
@@ -66,6 +73,81 @@ static int bad(const cw_ydoc *d, const cw_ynode *n, cw_err *err, const char *wha
                       name ? " " : "", name ? name : "");
 }
 
+/* A whole number of the file, within [lo, hi]. */
+static int whole(const cw_ydoc *d, const cw_ynode *n, const char *what, const char *field,
+                 int64_t lo, int64_t hi, int64_t *out, cw_err *err)
+{
+    char *end;
+    long long v;
+
+    if (n->type != CW_Y_SCALAR || n->len == 0)
+        return cw_err_set(err, CW_ECONFIG, "%s:%d: %s%s%s must be a whole number", d->path, n->line,
+                          field ? "field " : "", field ? field : "", what);
+    errno = 0;
+    v = strtoll(n->text, &end, 10);
+    if (*end != '\0' || errno != 0 || v < lo || v > hi)
+        return cw_err_set(err, CW_ECONFIG, "%s:%d: %s%s%s must be a whole number from %lld to %lld (got '%s')",
+                          d->path, n->line, field ? "field " : "", field ? field : "", what,
+                          (long long)lo, (long long)hi, n->text);
+    *out = v;
+    return 0;
+}
+
+static int load_range(cw_catalogue *c, const cw_ydoc *d, const cw_ynode *k, const cw_ynode *v,
+                      cw_field_spec *f, cw_err *err)
+{
+    const cw_ynode *mn = cw_ymap_get(v, "min"), *mx = cw_ymap_get(v, "max"), *mb = cw_ymap_get(v, "max_bytes");
+    int64_t b;
+    int rc;
+
+    if ((mn || mx) && f->type != CW_FT_INT)
+        return bad(d, mn ? mn : mx, err, "only int fields take 'min' and 'max': field", k->text);
+    if (mb && f->type != CW_FT_STRING && f->type != CW_FT_LIST)
+        return bad(d, mb, err, "only string and list fields take 'max_bytes': field", k->text);
+    if (mn && (rc = whole(d, mn, ": min", k->text, INT64_MIN, INT64_MAX, &f->min, err)) < 0)
+        return rc;
+    if (mx && (rc = whole(d, mx, ": max", k->text, INT64_MIN, INT64_MAX, &f->max, err)) < 0)
+        return rc;
+    f->has_min = mn != NULL;
+    f->has_max = mx != NULL;
+    if (mn && mx && f->min > f->max)
+        return bad(d, mn, err, "'min' is above 'max': field", k->text);
+    f->max_bytes = c->string_bytes;
+    if (mb) {
+        if ((rc = whole(d, mb, ": max_bytes", k->text, 1, 1 << 24, &b, err)) < 0)
+            return rc;
+        f->max_bytes = (size_t)b;
+    }
+    return 0;
+}
+
+static int load_limits(cw_catalogue *c, const cw_ydoc *d, const cw_ynode *v, cw_err *err)
+{
+    const cw_ynode *x;
+    int64_t n;
+    int rc;
+
+    if (v->type != CW_Y_MAP)
+        return bad(d, v, err, "'limits' must be a map {event_bytes: N, string_bytes: N}", NULL);
+    for (size_t i = 0; i < cw_ymap_size(v); i++) {
+        const char *key = cw_ymap_key(v, i)->text;
+        if (strcmp(key, "event_bytes") && strcmp(key, "string_bytes"))
+            return cw_err_set(err, CW_ECONFIG, "%s:%d: limits: unknown key '%s' (event_bytes, string_bytes)",
+                              d->path, cw_ymap_key(v, i)->line, key);
+    }
+    if ((x = cw_ymap_get(v, "event_bytes")) != NULL) {
+        if ((rc = whole(d, x, "limits.event_bytes", NULL, 256, 1 << 26, &n, err)) < 0)
+            return rc;
+        c->event_bytes = (size_t)n;
+    }
+    if ((x = cw_ymap_get(v, "string_bytes")) != NULL) {
+        if ((rc = whole(d, x, "limits.string_bytes", NULL, 1, 1 << 24, &n, err)) < 0)
+            return rc;
+        c->string_bytes = (size_t)n;
+    }
+    return 0;
+}
+
 static int load_field(cw_catalogue *c, const cw_ydoc *d, const cw_ynode *k,
                       const cw_ynode *v, cw_strtab *names, cw_field_spec *f, cw_err *err)
 {
@@ -85,9 +167,9 @@ static int load_field(cw_catalogue *c, const cw_ydoc *d, const cw_ynode *k,
     for (i = 0; i < cw_ymap_size(v); i++) {
         const char *key = cw_ymap_key(v, i)->text;
         if (strcmp(key, "type") && strcmp(key, "values") && strcmp(key, "required") &&
-            strcmp(key, "title"))
+            strcmp(key, "title") && strcmp(key, "min") && strcmp(key, "max") && strcmp(key, "max_bytes"))
             return cw_err_set(err, CW_ECONFIG, "%s:%d: field %s: unknown key '%s' "
-                              "(type, values, required, title)", d->path,
+                              "(type, values, required, title, min, max, max_bytes)", d->path,
                               cw_ymap_key(v, i)->line, k->text, key);
     }
     if ((t = cw_ymap_get(v, "type")) == NULL || t->type != CW_Y_SCALAR)
@@ -102,6 +184,8 @@ static int load_field(cw_catalogue *c, const cw_ydoc *d, const cw_ynode *k,
     f->type = (cw_fieldtype)i;
     if ((req = cw_ymap_get(v, "required")) != NULL &&
         (rc = cw_ynode_bool(d, req, "required", &f->required, err)) < 0)
+        return rc;
+    if ((rc = load_range(c, d, k, v, f, err)) < 0)
         return rc;
     vals = cw_ymap_get(v, "values");
     if (f->type == CW_FT_ENUM && vals == NULL)
@@ -203,6 +287,10 @@ int cw_catalogue_load(cw_catalogue **out, const char *path, cw_strtab *names, cw
         return rc;
     c = cw_xcalloc(1, sizeof *c);
     c->path = cw_xstrdup(path);
+    c->event_bytes = DEFAULT_EVENT_BYTES;
+    c->string_bytes = DEFAULT_STRING_BYTES;
+    c->years_before = 30;
+    c->years_after = 1;
     root = d->root;
     if (root == NULL || root->type != CW_Y_MAP) {
         rc = cw_err_set(err, CW_ECONFIG, "%s:1: expected a map with 'types'", path);
@@ -210,12 +298,14 @@ int cw_catalogue_load(cw_catalogue **out, const char *path, cw_strtab *names, cw
     }
     for (size_t i = 0; i < cw_ymap_size(root); i++) {
         const char *key = cw_ymap_key(root, i)->text;
-        if (strcmp(key, "types") && strcmp(key, "version")) {
-            rc = cw_err_set(err, CW_ECONFIG, "%s:%d: unknown key '%s' (version, types)",
+        if (strcmp(key, "types") && strcmp(key, "version") && strcmp(key, "limits")) {
+            rc = cw_err_set(err, CW_ECONFIG, "%s:%d: unknown key '%s' (version, limits, types)",
                             path, cw_ymap_key(root, i)->line, key);
             goto out;
         }
     }
+    if (cw_ymap_get(root, "limits") != NULL && (rc = load_limits(c, d, cw_ymap_get(root, "limits"), err)) < 0)
+        goto out;
     types = cw_ymap_get(root, "types");
     if (types == NULL || types->type != CW_Y_MAP || cw_ymap_size(types) == 0) {
         rc = cw_err_set(err, CW_ECONFIG, "%s:%d: 'types' must be a non-empty map of event types",
@@ -238,6 +328,23 @@ out:
     }
     *out = c;
     return 0;
+}
+
+size_t cw_catalogue_event_bytes(const cw_catalogue *cat)
+{
+    return cat->event_bytes;
+}
+
+void cw_catalogue_set_years(cw_catalogue *cat, int before, int after)
+{
+    cat->years_before = before;
+    cat->years_after = after;
+}
+
+void cw_catalogue_years(const cw_catalogue *cat, int *before, int *after)
+{
+    *before = cat->years_before;
+    *after = cat->years_after;
 }
 
 const char *cw_catalogue_path(const cw_catalogue *c)

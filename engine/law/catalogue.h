@@ -19,6 +19,13 @@
  * (YYYY-MM-DD), enum (a string from `values`), list (an array of strings,
  * from `values` when given).
  *
+ * Ranges: an int field may have `min` and `max`; a string or list field
+ * `max_bytes` (of the string, of each item), else the catalogue's
+ * `limits: {string_bytes: N}`; a whole event at most `limits:
+ * {event_bytes: N}`. An event's `at` must fall within the years the
+ * rules' engine.yaml allows around now (events: {years_before: 30,
+ * years_after: 1}, cw_catalogue_set_years).
+ *
  * Type and field ids are ids in a names table shared by every catalogue a
  * process loads (see cw_world), so that events stored under one catalogue
  * stay readable after a reload. After loading, a catalogue is read-only
@@ -45,6 +52,9 @@ typedef struct cw_field_spec {
     bool required;
     const char **values;     /* allowed values (enum, list); NULL = any */
     size_t nvalues;
+    bool has_min, has_max;   /* int: the range */
+    int64_t min, max;
+    size_t max_bytes;        /* string, list items: at most this many bytes */
     int line;                /* where it is declared */
 } cw_field_spec;
 
@@ -67,6 +77,12 @@ int cw_catalogue_load(cw_catalogue **out, const char *path, cw_strtab *names,
 void cw_catalogue_free(cw_catalogue *cat);
 
 const char *cw_catalogue_path(const cw_catalogue *cat);
+/* The largest event, in bytes of JSON. */
+size_t cw_catalogue_event_bytes(const cw_catalogue *cat);
+/* The years around now an event's `at` may fall in (before loading is
+ * done: the catalogue is read-only once in use). */
+void cw_catalogue_set_years(cw_catalogue *cat, int before, int after);
+void cw_catalogue_years(const cw_catalogue *cat, int *before, int *after);
 size_t cw_catalogue_count(const cw_catalogue *cat);
 /* Type i in file order (0 <= i < count). */
 const cw_type_spec *cw_catalogue_at(const cw_catalogue *cat, size_t i);

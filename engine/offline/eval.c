@@ -169,6 +169,7 @@ int cw_eval_add(cw_eval *ev, const char *json, size_t len, const char *name, siz
     int rc;
 
     st->lines++;
+    cw_evparser_set_now(ev->p, o->now);
     if ((rc = cw_evparse(ev->p, ev->e->rs->cat, json, len, &pe, &ee)) < 0) {
         st->rejected++;
         report_to(o, name, line, &ee);

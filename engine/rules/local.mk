@@ -3,7 +3,7 @@
 # and the Lua sandbox.
 noinst_LTLIBRARIES += engine/rules/libcwrules.la
 engine_rules_libcwrules_la_SOURCES = \
-	engine/rules/ruleset.c engine/rules/ruleset.h \
+	engine/rules/ruleset.c engine/rules/ruleset.h engine/rules/lint.c \
 	engine/rules/host.c \
 	engine/rules/advise.c engine/rules/advise.h \
 	engine/rules/lua/lua.h engine/rules/lua/lua_int.h \

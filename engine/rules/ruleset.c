@@ -455,6 +455,7 @@ typedef struct settings {
     cw_ydoc *doc;
     const cw_ynode *plugins;
     char *catalogue, *calendar, *plugin_path;
+    int years_before, years_after;   /* events: the years around now `at` may fall in */
 } settings;
 
 /* memory: {idle_days: N, index_days: N} (docs/RULES.md). */
@@ -490,6 +491,43 @@ static int read_memory(loader *ld, settings *s, const cw_ynode *v)
                        x->line, k->text);
         } else {
             *(int64_t *)((char *)ld->rs + keys[i].off) = n * 86400;
+            continue;
+        }
+        problem(ld, &e);
+        rc = -1;
+    }
+    return rc;
+}
+
+/* events: {years_before: N, years_after: N}: the years around now an
+ * event's `at` may fall in. */
+static int read_events(loader *ld, settings *s, const cw_ynode *v)
+{
+    static const char *const keys[] = { "years_before", "years_after" };
+    int *dest[] = { &s->years_before, &s->years_after };
+    cw_err e;
+    int rc = 0;
+
+    if (v->type != CW_Y_MAP) {
+        cw_err_set(&e, CW_ECONFIG, "%s:%d: events must be a map {years_before: N, years_after: N}",
+                   s->doc->path, v->line);
+        problem(ld, &e);
+        return -1;
+    }
+    for (size_t j = 0; j < cw_ymap_size(v); j++) {
+        const cw_ynode *k = cw_ymap_key(v, j), *x = cw_ymap_val(v, j);
+        int64_t n;
+        size_t i;
+        for (i = 0; i < 2 && strcmp(k->text, keys[i]) != 0; i++)
+            ;
+        if (i == 2) {
+            cw_err_set(&e, CW_ECONFIG, "%s:%d: events: unknown key '%s' (years_before, years_after)",
+                       s->doc->path, k->line, k->text);
+        } else if (cw_ynode_int(s->doc, x, keys[i], &n, &e) < 0 || n < 0 || n > 1000) {
+            cw_err_set(&e, CW_ECONFIG, "%s:%d: events.%s must be 0-1000 years", s->doc->path, x->line,
+                       keys[i]);
+        } else {
+            *dest[i] = (int)n;
             continue;
         }
         problem(ld, &e);
@@ -556,6 +594,9 @@ static int read_settings(loader *ld, settings *s)
         } else if (strcmp(k->text, "memory") == 0) {
             if (read_memory(ld, s, v) < 0)
                 rc = -1;
+        } else if (strcmp(k->text, "events") == 0) {
+            if (read_events(ld, s, v) < 0)
+                rc = -1;
         } else if (strcmp(k->text, "lua") == 0 && v->type == CW_Y_MAP) {
             const cw_ynode *mem = cw_ymap_get(v, "memory_mb"), *ins = cw_ymap_get(v, "instructions");
             int64_t n;
@@ -584,7 +625,7 @@ static int read_settings(loader *ld, settings *s)
             }
         } else {
             cw_err_set(&e, CW_ECONFIG, "%s:%d: unknown setting '%s' (timezone, age_from, catalogue, "
-                       "calendar, plugins, plugin_path, lua, memory)", s->doc->path, k->line, k->text);
+                       "calendar, plugins, plugin_path, lua, memory, events)", s->doc->path, k->line, k->text);
             problem(ld, &e);
             rc = -1;
         }
@@ -647,7 +688,7 @@ int cw_ruleset_load(cw_ruleset **out, cw_world *w, const char *dir, const cw_loa
 {
     cw_ruleset *rs = cw_xcalloc(1, sizeof *rs);
     loader ld = { rs, opts, err, 0 };
-    settings s = { 0 };
+    settings s = { .years_before = 30, .years_after = 1 };
     struct stat st;
     char **files = NULL;
     size_t nfiles = 0;
@@ -674,6 +715,7 @@ int cw_ruleset_load(cw_ruleset **out, cw_world *w, const char *dir, const cw_loa
         problem(&ld, &e);
         goto fail;
     }
+    cw_catalogue_set_years(rs->cat, s.years_before, s.years_after);
     if (cw_calendar_new(&rs->cal, rs->tz, &e) < 0 || cw_calendar_load_dir(rs->cal, s.calendar, &e) < 0) {
         problem(&ld, &e);
         goto fail;
@@ -697,6 +739,8 @@ int cw_ruleset_load(cw_ruleset **out, cw_world *w, const char *dir, const cw_loa
     for (size_t i = 0; i < nfiles; i++)
         if (cw_lua_load_file(rs, files[i], &e) < 0)
             problem(&ld, &e);       /* positive: reported one by one */
+    if (ld.problems == 0)
+        cw__ruleset_lint(rs);
     rs->loading = NULL;
     cw_paths_free(files, nfiles);
     rs->digest = ruleset_digest(rs);

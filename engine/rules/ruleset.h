@@ -49,6 +49,11 @@ int cw__ruleset_declare(cw_ruleset *rs, cw_luafile *lf, const char *file, int li
 /* While loading: record one problem and go on (a declaration that is
  * wrong does not stop the rest of its file from being checked). */
 void cw__ruleset_problem(cw_ruleset *rs, const cw_err *e);
+/* The checks of the Lua source and the calendar (engine/rules/lint.c),
+ * while loading: each problem reported; returns how many. */
+int cw__ruleset_lint(cw_ruleset *rs);
+/* "calendar: FIRST-LAST; ..." for casewarden check. */
+void cw_ruleset_calendar_note(const cw_ruleset *rs, char *buf, size_t size);
 /* The host API table handed to plugins (rules/host.c). */
 extern const cw_host cw__host;
 

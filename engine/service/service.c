@@ -244,6 +244,7 @@ static void ingest(cw_service *s, const cw_store_event *row)
     int size;
 
     s->mine.events_read++;
+    cw_evparser_set_now(s->p, cw_service_now(s));
     if (cw_evparse(s->p, s->rs->cat, body, len, &pe, &ee) < 0) {
         note_problem(s, seq, &ee);
         return;
@@ -520,6 +521,7 @@ static int spool_event(void *ud, const cw_store_event *ev)
     s->low = ev->gseq;
     rb->read++;
     s->mine.events_read++;
+    cw_evparser_set_now(s->p, cw_service_now(s));
     if (cw_evparse(s->p, s->rs->cat, ev->body, ev->len, &pe, &ee) < 0) {
         note_problem(s, ev->seq, &ee);
         return 0;

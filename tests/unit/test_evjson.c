@@ -351,14 +351,14 @@ static void test_integers_at_the_limits(void **state)
     assert_int_equal(must_field(&ev, "zero")->i, 0);
     assert_slice(must_field(&ev, "neg")->s, "-1.25E-3");
 
-    /* An int field takes the extremes but not a number beyond them. */
-    parse_ok(x, "{\"id\":\"x\",\"type\":\"case.extended\",\"case\":\"C\",\"unit\":\"37\","
-                "\"at\":\"2026-03-02T09:30:00+08:00\",\"data\":{\"limit\":\"h\","
-                "\"days\":-9223372036854775808}}", &ev);
-    assert_true(must_field(&ev, "days")->i == INT64_MIN);
-    expect_event_error(x, "{\"id\":\"x\",\"type\":\"case.extended\",\"case\":\"C\",\"unit\":\"37\","
-                          "\"at\":\"2026-03-02T09:30:00+08:00\",\"data\":{\"limit\":\"h\","
-                          "\"days\":9223372036854775808}}", "data.days", "x", NULL);
+    /* An int field without a range takes the extremes but not a number
+     * beyond them. */
+    parse_ok(x, "{\"id\":\"x\",\"type\":\"case.returned\",\"case\":\"C\",\"unit\":\"37\","
+                "\"at\":\"2026-03-02T09:30:00+08:00\",\"data\":{\"round\":-9223372036854775808}}", &ev);
+    assert_true(must_field(&ev, "round")->i == INT64_MIN);
+    expect_event_error(x, "{\"id\":\"x\",\"type\":\"case.returned\",\"case\":\"C\",\"unit\":\"37\","
+                          "\"at\":\"2026-03-02T09:30:00+08:00\",\"data\":{\"round\":9223372036854775808}}",
+                       "data.round", "x", NULL);
 }
 
 static void test_raw_values_compact(void **state)
@@ -1196,6 +1196,55 @@ static void test_parser_reuse(void **state)
     cw_evparser_free(NULL);
 }
 
+/* The catalogue's ranges: days of an extension 1-365, fines >= 0, `at`
+ * within the years around now (30 before, 1 after by default), strings
+ * and whole events within their bytes. */
+static void test_ranges(void **state)
+{
+    fx *x = *state;
+    cw_pevent ev;
+    char *big;
+    size_t n;
+
+    cw_evparser_set_now(x->p, AT_0930);
+    parse_ok(x, "{" EXT_ENV ",\"data\":{\"limit\":\"h\",\"days\":1}}", &ev);
+    parse_ok(x, "{" EXT_ENV ",\"data\":{\"limit\":\"h\",\"days\":365}}", &ev);
+    expect_event_error(x, "{" EXT_ENV ",\"data\":{\"limit\":\"h\",\"days\":0}}", "data.days", "x1",
+                       "0 is outside 1-365");
+    expect_event_error(x, "{" EXT_ENV ",\"data\":{\"limit\":\"h\",\"days\":-3}}", "data.days", "x1",
+                       "outside 1-365");
+    expect_event_error(x, "{" EXT_ENV ",\"data\":{\"limit\":\"h\",\"days\":100000}}", "data.days", "x1",
+                       "100000 is outside 1-365");
+    expect_event_error(x, "{\"id\":\"p1\",\"type\":\"penalty.decided\",\"case\":\"C\",\"unit\":\"37\","
+                          "\"at\":\"2026-03-02T09:30:00+08:00\",\"data\":{\"person\":\"P\",\"cause\":\"c\","
+                          "\"circumstance\":\"normal\",\"fine\":-500}}", "data.fine", "p1", "below the least allowed");
+    parse_ok(x, "{\"id\":\"p1\",\"type\":\"penalty.decided\",\"case\":\"C\",\"unit\":\"37\","
+                "\"at\":\"2026-03-02T09:30:00+08:00\",\"data\":{\"person\":\"P\",\"cause\":\"c\","
+                "\"circumstance\":\"normal\",\"fine\":0}}", &ev);
+    expect_event_error(x, "{\"id\":\"y1\",\"type\":\"case.filed\",\"case\":\"C\",\"unit\":\"37\","
+                          "\"at\":\"0001-01-01T00:00:00+08:00\"}", "at", "y1", "outside the years 1996-2027");
+    expect_event_error(x, "{\"id\":\"y2\",\"type\":\"case.filed\",\"case\":\"C\",\"unit\":\"37\","
+                          "\"at\":\"9999-12-31T00:00:00+08:00\"}", "at", "y2", "outside the years");
+    parse_ok(x, "{\"id\":\"y3\",\"type\":\"case.filed\",\"case\":\"C\",\"unit\":\"37\","
+                "\"at\":\"1996-01-01T00:00:00+08:00\"}", &ev);
+    parse_ok(x, "{\"id\":\"y4\",\"type\":\"case.filed\",\"case\":\"C\",\"unit\":\"37\","
+                "\"at\":\"2027-12-31T23:59:59+08:00\"}", &ev);
+    /* a string field past limits.string_bytes (4096), an event past
+     * limits.event_bytes (65536), with the data field undeclared */
+    big = malloc(70000);
+    assert_non_null(big);
+    n = (size_t)snprintf(big, 70000, "{" EXT_ENV ",\"data\":{\"limit\":\"h\",\"days\":3,\"approved_by\":\"");
+    memset(big + n, 'a', 4097);
+    strcpy(big + n + 4097, "\"}}");
+    expect_event_error(x, big, "data.approved_by", "x1", "4097 bytes, more than the 4096");
+    n = (size_t)snprintf(big, 70000, "{" EXT_ENV ",\"data\":{\"limit\":\"h\",\"days\":3,\"note\":\"");
+    memset(big + n, 'a', 66000);
+    strcpy(big + n + 66000, "\"}}");
+    expect_event_error(x, big, "event", "x1", "more than the 65536");
+    free(big);
+    cw_evparser_set_now(x->p, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1226,6 +1275,7 @@ int main(void)
         cmocka_unit_test(test_check_unit),
         cmocka_unit_test(test_case_characters),
         cmocka_unit_test(test_parser_reuse),
+        cmocka_unit_test(test_ranges),
     };
     return cmocka_run_group_tests_name("evjson", tests, group_setup, group_teardown);
 }

@@ -1,11 +1,34 @@
-#include "offline/lint.h"
+/*
+ * The checks of a ruleset that need its Lua source and its calendar, run
+ * by every load (casewarden check, eval, serve's start and POST
+ * /v1/rules/reload alike, so that they agree): names of event types and
+ * data fields written in the Lua source (case:events("..."), ev.data.NAME,
+ * x.type == "..."), and a calendar without gaps between its years.
+ */
+#include "rules/ruleset.h"
 
 #include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rules/lua/lua.h"
 #include "base/util.h"
+
+/* One problem, reported like every other problem of loading. */
+static void report(cw_ruleset *rs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void report(cw_ruleset *rs, const char *fmt, ...)
+{
+    cw_err e = { CW_ERULE, "" };
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+    va_end(ap);
+    cw__ruleset_problem(rs, &e);
+}
 
 static bool ident_char(char c)
 {
@@ -13,7 +36,7 @@ static bool ident_char(char c)
 }
 
 /* Names after `data.` must be fields some event type declares. */
-static int check_fields(const cw_ruleset *rs, const char *path, int line, const char *s, FILE *out)
+static int check_fields(cw_ruleset *rs, const char *path, int line, const char *s)
 {
     int n = 0;
 
@@ -32,8 +55,8 @@ static int check_fields(const cw_ruleset *rs, const char *path, int line, const 
             continue;
         fid = cw_strtab_find(rs->world->names, name, k);
         if (fid == UINT32_MAX || !cw_catalogue_knows_field(rs->cat, (int)fid)) {
-            fprintf(out, "%s:%d: data field '%s' is not declared by any event type of the catalogue\n",
-                    path, line, name);
+            report(rs, "%s:%d: data field '%s' is not declared by any event type of the catalogue",
+                   path, line, name);
             n++;
         }
     }
@@ -41,7 +64,7 @@ static int check_fields(const cw_ruleset *rs, const char *path, int line, const 
 }
 
 /* String literals given where an event type is expected. */
-static int check_types(const cw_ruleset *rs, const char *path, int line, const char *s, FILE *out)
+static int check_types(cw_ruleset *rs, const char *path, int line, const char *s)
 {
     static const char *const calls[] = {
         "events(\"", "first(\"", "last(\"", "count(\"", "find(\"", "type == \"", "type ~= \"",
@@ -56,7 +79,7 @@ static int check_types(const cw_ruleset *rs, const char *path, int line, const c
             if (end == NULL)
                 continue;
             if (cw_catalogue_find(rs->cat, q, (size_t)(end - q)) == NULL) {
-                fprintf(out, "%s:%d: unknown event type '%.*s'\n", path, line, (int)(end - q), q);
+                report(rs, "%s:%d: unknown event type '%.*s'", path, line, (int)(end - q), q);
                 n++;
             }
         }
@@ -64,7 +87,7 @@ static int check_types(const cw_ruleset *rs, const char *path, int line, const c
     return n;
 }
 
-static int lint_file(const cw_ruleset *rs, const char *path, FILE *out)
+static int lint_file(cw_ruleset *rs, const char *path)
 {
     char *buf, *line, *save = NULL;
     size_t len;
@@ -90,38 +113,48 @@ static int lint_file(const cw_ruleset *rs, const char *path, FILE *out)
                 in_block = true;
             *cm = '\0';
         }
-        n += check_fields(rs, path, lineno, line, out);
-        n += check_types(rs, path, lineno, line, out);
+        n += check_fields(rs, path, lineno, line);
+        n += check_types(rs, path, lineno, line);
     }
     free(buf);
     return n;
 }
 
-int cw_ruleset_lint(const cw_ruleset *rs, FILE *out, FILE *notes)
+int cw__ruleset_lint(cw_ruleset *rs)
 {
     int n = 0, first = 0, last = 0;
 
-    for (size_t i = 0; i < rs->nfiles; i++) {
-        n += lint_file(rs, cw_lua_path(rs->files[i]), out);
-    }
+    for (size_t i = 0; i < rs->nfiles; i++)
+        n += lint_file(rs, cw_lua_path(rs->files[i]));
     /* The calendar: covered years must have no gap between them. */
     for (int y = 1970; y <= 2200; y++)
         if (cw_calendar_covers(rs->cal, y)) {
             if (first == 0)
                 first = y;
             else if (y != last + 1) {
-                fprintf(out, "%s/calendar: years %d-%d are missing between %d and %d: due dates "
-                        "there would ignore holidays\n", rs->dir, last + 1, y - 1, last, y);
+                report(rs, "%s/calendar: years %d-%d are missing between %d and %d: due dates "
+                       "there would ignore holidays", rs->dir, last + 1, y - 1, last, y);
                 n++;
             }
             last = y;
         }
     if (first == 0) {
-        fprintf(out, "%s/calendar: no year is covered\n", rs->dir);
+        report(rs, "%s/calendar: no year is covered", rs->dir);
         n++;
-    } else if (notes != NULL) {
-        fprintf(notes, "calendar: %d-%d; due dates before %d or after %d are computed with "
-                "weekends only\n", first, last, first, last);
     }
     return n;
+}
+
+void cw_ruleset_calendar_note(const cw_ruleset *rs, char *buf, size_t size)
+{
+    int first = 0, last = 0;
+
+    for (int y = 1970; y <= 2200; y++)
+        if (cw_calendar_covers(rs->cal, y)) {
+            if (first == 0)
+                first = y;
+            last = y;
+        }
+    snprintf(buf, size, "calendar: %d-%d; due dates before %d or after %d are computed with "
+             "weekends only", first, last, first, last);
 }
