@@ -168,8 +168,8 @@ static void test_memory_bomb(void **state)
 static void test_string_rep_bomb(void **state)
 {
     (void)state;
-    /* refused inside string.rep: the check function is named */
-    expect_stopped(HOSTILE("    local s = string.rep(\"x\", 1 << 30)"), 2, "memory cap");
+    /* refused inside string.rep: the line that called it is named */
+    expect_stopped(HOSTILE("    local s = string.rep(\"x\", 1 << 30)"), 3, "memory cap");
 }
 
 static void test_pcall_around_memory_bomb(void **state)
@@ -232,6 +232,102 @@ static void test_views_are_read_only(void **state)
 {
     (void)state;
     expect_stopped(HOSTILE("    ev.data.kind = \"administrative\""), 3, "read-only");
+}
+
+/* A rule that tampers with a table every rule of its file shares is
+ * stopped at the write, naming itself, the table and file:line; the rule
+ * after it in the same file still finds both cases with the library
+ * intact. */
+#define SAME_FILE(tamper) \
+    HOSTILE(tamper) \
+    "rule { id = \"H2\", title = \"h2\", severity = \"low\", basis = \"b\", on = { \"case.accepted\" },\n" \
+    "  check = function(case, ev)\n" \
+    "    local s = string.format(\"%s/%d\", (\"x\"):upper(), math.floor(2.5))\n" \
+    "    local t = {}\n" \
+    "    table.insert(t, s)\n" \
+    "    if s == \"X/2\" and #t == 1 and utf8.char(26696) == \"\\u{6848}\" then report { message = s } end\n" \
+    "  end }\n"
+
+static void expect_tamper_stopped(const char *lua, const char *table)
+{
+    char want[160];
+    cw_rule *h;
+    run r;
+
+    make_rules(lua);
+    judge(&r);
+    h = cw_ruleset_find(r.rs, "H");
+    assert_non_null(h);
+    assert_int_equal(h->status, CW_RULE_QUARANTINED);
+    snprintf(want, sizeof want, "rule H: the shared table '%s' is read-only", table);
+    if (h->last_error == NULL || strstr(h->last_error, "z_hostile.lua:3:") == NULL ||
+        strstr(h->last_error, want) == NULL)
+        fail_msg("quarantine reason '%s' lacks 'z_hostile.lua:3:' or '%s'", h->last_error, want);
+    assert_int_equal(cw_ruleset_find(r.rs, "H2")->status, CW_RULE_ACTIVE);
+    assert_int_equal(count(&r, "H2"), 2);
+    assert_int_equal(count(&r, "GOOD"), 2);
+    run_free(&r);
+    remove_rules();
+}
+
+static void test_string_metatable_is_read_only(void **state)
+{
+    (void)state;
+    expect_tamper_stopped(SAME_FILE("    getmetatable(\"\").__index = function() return nil end"), "string metatable");
+}
+
+static void test_string_metatable_gives_no_library(void **state)
+{
+    (void)state;
+    expect_tamper_stopped(SAME_FILE("    getmetatable(\"\").__index.upper = nil"), "string");
+}
+
+static void test_string_library_is_read_only(void **state)
+{
+    (void)state;
+    expect_tamper_stopped(SAME_FILE("    string.format = function() return \"\" end"), "string");
+}
+
+static void test_table_library_is_read_only(void **state)
+{
+    (void)state;
+    expect_tamper_stopped(SAME_FILE("    table.insert = nil"), "table");
+}
+
+static void test_math_library_is_read_only(void **state)
+{
+    (void)state;
+    expect_tamper_stopped(SAME_FILE("    math.floor = function() return 0 end"), "math");
+}
+
+static void test_utf8_library_is_read_only(void **state)
+{
+    (void)state;
+    expect_tamper_stopped(SAME_FILE("    utf8.char = tostring"), "utf8");
+}
+
+/* setmetatable cannot strip the proxy of its protection */
+static void test_protected_metatables_stay(void **state)
+{
+    (void)state;
+    expect_stopped(SAME_FILE("    setmetatable(string, nil)"), 3, "cannot change a protected metatable");
+}
+
+/* The libraries read as before: pairs walks them, methods on strings work. */
+static void test_libraries_still_read(void **state)
+{
+    run r;
+
+    (void)state;
+    make_rules(HOSTILE("    local n = 0\n"
+                       "    for k, v in pairs(string) do n = n + 1 end\n"
+                       "    if n > 10 and (\"abc\"):sub(2, 2) == \"b\" and #\"x\" == 1 then\n"
+                       "      report { message = tostring(n) } end"));
+    judge(&r);
+    assert_int_equal(cw_ruleset_find(r.rs, "H")->status, CW_RULE_ACTIVE);
+    assert_int_equal(count(&r, "H"), 2);
+    run_free(&r);
+    remove_rules();
 }
 
 /* A file that misbehaves while loading makes the whole ruleset refuse to
@@ -302,6 +398,14 @@ int main(void)
         cmocka_unit_test(test_globals_are_frozen),
         cmocka_unit_test(test_views_die_with_their_call),
         cmocka_unit_test(test_views_are_read_only),
+        cmocka_unit_test(test_string_metatable_is_read_only),
+        cmocka_unit_test(test_string_metatable_gives_no_library),
+        cmocka_unit_test(test_string_library_is_read_only),
+        cmocka_unit_test(test_table_library_is_read_only),
+        cmocka_unit_test(test_math_library_is_read_only),
+        cmocka_unit_test(test_utf8_library_is_read_only),
+        cmocka_unit_test(test_protected_metatables_stay),
+        cmocka_unit_test(test_libraries_still_read),
         cmocka_unit_test(test_bad_file_refuses_the_ruleset),
         cmocka_unit_test(test_syntax_error_names_the_line),
         cmocka_unit_test(test_now_is_the_event_time),

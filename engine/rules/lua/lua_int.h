@@ -42,6 +42,7 @@ struct cw_luafile {
     bool mem_hit;
     uint64_t budget, used;
     bool budget_hit;
+    bool armed;                 /* a call under the limits is running */
     char where[300];            /* file:line where a limit stopped it */
     int problems;               /* declarations refused while loading */
     /* the call under way */

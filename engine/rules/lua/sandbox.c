@@ -64,6 +64,23 @@ static void small_put(cw_luafile *lf, void *p, size_t n)
     lf->freel[k] = p;
 }
 
+/* The innermost Lua function running (a C function such as string.rep
+ * has no line): file:line into lf->where, once per call. Reads the call
+ * stack only, allocating nothing, so the allocator may call it. */
+static void note_where(lua_State *L, cw_luafile *lf)
+{
+    lua_Debug ar;
+
+    if (lf->where[0])
+        return;
+    for (int level = 0; level < 8 && lua_getstack(L, level, &ar); level++)
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+            snprintf(lf->where, sizeof lf->where, "%s:%d", ar.short_src, ar.currentline);
+            return;
+        }
+    snprintf(lf->where, sizeof lf->where, "%s", lf->path);
+}
+
 static void *lalloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     cw_luafile *lf = ud;
@@ -80,6 +97,10 @@ static void *lalloc(void *ud, void *ptr, size_t osize, size_t nsize)
     }
     if (nsize > old && lf->mem + (nsize - old) > lf->cap) {
         lf->mem_hit = true;
+        /* where the rule was when it asked: the error this raises may
+         * never reach the hook (Lua calls no handler for memory errors) */
+        if (lf->armed)
+            note_where(lf->L, lf);
         return NULL;
     }
     if (!SMALL_ALLOC || ((old == 0 || old > SMALL_MAX) && nsize > SMALL_MAX)) {
@@ -104,18 +125,6 @@ static void *lalloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     lf->mem = lf->mem - old + nsize;
     return p;
-}
-
-static void note_where(lua_State *L, cw_luafile *lf)
-{
-    lua_Debug ar;
-
-    if (lf->where[0])
-        return;
-    if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
-        snprintf(lf->where, sizeof lf->where, "%s:%d", ar.short_src, ar.currentline);
-    else
-        snprintf(lf->where, sizeof lf->where, "%s", lf->path);
 }
 
 static void hook(lua_State *L, lua_Debug *ar)
@@ -143,11 +152,13 @@ void cw__lua_arm(cw_luafile *lf)
     lf->budget_hit = false;
     lf->mem_hit = false;
     lf->where[0] = '\0';
+    lf->armed = true;
     lua_sethook(lf->L, hook, LUA_MASKCOUNT, HOOK_STEP);
 }
 
 void cw__lua_disarm(cw_luafile *lf)
 {
+    lf->armed = false;
     lua_sethook(lf->L, NULL, 0, 0);
 }
 
@@ -182,6 +193,9 @@ static int l_setmetatable(lua_State *L)
         return luaL_error(L, "__gc metamethods are not available to rules");
     lua_settop(L, 2);
     luaL_checktype(L, 1, LUA_TTABLE);
+    /* the shared libraries' proxies and the views keep their metatables */
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
+        return luaL_error(L, "cannot change a protected metatable");
     lua_setmetatable(L, 1);
     return 1;
 }
@@ -206,6 +220,83 @@ static int l_print(lua_State *L)
     luaL_pushresult(&b);
     cw_log(CW_LOG_INFO, "%s:%d: %s", lf->path, line, lua_tostring(L, -1));
     return 0;
+}
+
+/* ---- shared tables, read-only ----------------------------------------------- */
+
+/* A write to a library table or the string metatable: refused, naming
+ * the rule (when one is being checked), the table and where. */
+static int l_readonly(lua_State *L)
+{
+    cw_luafile *lf = cw__lua_lf(L);
+    const char *table = lua_tostring(L, lua_upvalueindex(1));
+    const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : luaL_typename(L, 2);
+
+    if (lf->rule != NULL && lf->in_check)
+        return luaL_error(L, "rule %s: the shared table '%s' is read-only (cannot set '%s')",
+                          lf->rule->info.id, table, key);
+    return luaL_error(L, "the shared table '%s' is read-only (cannot set '%s')", table, key);
+}
+
+static int l_proxy_pairs(lua_State *L)
+{
+    /* iterate the library itself: next over the table behind the proxy */
+    lua_getmetatable(L, 1);
+    lua_getfield(L, -1, "__index");
+    lua_getglobal(L, "next");        /* the state's own globals: base is open there */
+    lua_insert(L, -2);
+    lua_pushnil(L);
+    return 3;
+}
+
+/* Replace the table on top by an empty proxy reading through to it, which
+ * refuses writes: rules share the libraries of their file's state, so a
+ * rule that changed string.format or table.insert would change them for
+ * every other rule of the file. */
+static void make_readonly(lua_State *L, const char *name)
+{
+    lua_newtable(L);                               /* lib proxy */
+    lua_newtable(L);                               /* lib proxy mt */
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "__index");
+    lua_pushstring(L, name);
+    lua_pushcclosure(L, l_readonly, 1);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, l_proxy_pairs);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);                       /* lib proxy */
+    lua_remove(L, -2);                             /* proxy */
+}
+
+/* The metatable of strings: its __index is the string library itself, so
+ * getmetatable("") would hand rules the library behind its proxy. What
+ * getmetatable("") gives instead is a read-only stand-in whose __index is
+ * the proxy (string_proxy: on top of the stack). */
+static void seal_string_metatable(lua_State *L)
+{
+    int proxy = lua_gettop(L);
+
+    lua_pushliteral(L, "");
+    if (!lua_getmetatable(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_newtable(L);                               /* "" mt stand-in */
+    lua_newtable(L);                               /* "" mt stand-in smt */
+    lua_newtable(L);                               /* ... smt reads */
+    lua_pushvalue(L, proxy);
+    lua_setfield(L, -2, "__index");
+    lua_setfield(L, -2, "__index");
+    lua_pushstring(L, "string metatable");
+    lua_pushcclosure(L, l_readonly, 1);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);                       /* "" mt stand-in */
+    lua_setfield(L, -2, "__metatable");            /* "" mt */
+    lua_pop(L, 2);
 }
 
 /* ---- the state ------------------------------------------------------------ */
@@ -264,6 +355,15 @@ static void build_api(lua_State *L, cw_luafile *lf)
         lua_pushcclosure(L, l_blocked, 1);
         lua_setfield(L, api, blocked_base[i]);
     }
+    for (const char *const *lib = (const char *const[]){ "string", "table", "math", "utf8", NULL };
+         *lib; lib++) {
+        lua_getfield(L, api, *lib);
+        make_readonly(L, *lib);
+        lua_setfield(L, api, *lib);
+    }
+    lua_getfield(L, api, "string");
+    seal_string_metatable(L);
+    lua_pop(L, 1);
     luaL_setfuncs(L, cw__lua_declare_fns, 0);
     luaL_setfuncs(L, cw__lua_model_fns, 0);
     luaL_setfuncs(L, cw__lua_helper_fns, 0);
