@@ -24,6 +24,29 @@ static int count_row(void *ud, const char *rule, const char *state, uint64_t n)
     return 0;
 }
 
+/* s with every "DIR/" of the rules directory taken out: paths relative
+ * to the rules directory, which is the server's business. */
+static json_t *relative(const char *s, const char *dir)
+{
+    size_t dl = strlen(dir);
+    cw_buf b = { 0 };
+    json_t *j;
+
+    while (dl > 1 && dir[dl - 1] == '/')
+        dl--;
+    for (const char *p = s; *p;) {
+        if ((p == s || p[-1] == ' ' || p[-1] == '\'') && strncmp(p, dir, dl) == 0 && p[dl] == '/') {
+            p += dl + 1;
+            continue;
+        }
+        cw_buf_put(&b, p, 1);
+        p++;
+    }
+    j = json_stringn(b.p ? b.p : "", b.n);
+    cw_buf_free(&b);
+    return j;
+}
+
 void cw_api_get_rules(req *r, const char *arg)
 {
     (void)arg;
@@ -47,14 +70,16 @@ void cw_api_get_rules(req *r, const char *arg)
     arr = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *counts = json_object_get(c.by_rule, v[i].id);
-        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:O}", "id", v[i].id,
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:o,s:O}", "id", v[i].id,
                               "title", v[i].title, "severity", v[i].severity, "model", v[i].model,
                               "state", v[i].state, "evaluations", (json_int_t)v[i].evals,
-                              "errors", (json_int_t)v[i].errors, "declared", v[i].declared,
+                              "errors", (json_int_t)v[i].errors,
+                              "declared", relative(v[i].declared, r->a->cfg->rules),
                               "findings", counts ? counts : json_object());
         if (counts == NULL)
             json_decref(json_object_get(o, "findings")), json_object_set_new(o, "findings", json_object());
-        json_object_set_new(o, "last_error", v[i].last_error[0] ? json_string(v[i].last_error) : json_null());
+        json_object_set_new(o, "last_error", v[i].last_error[0] ? relative(v[i].last_error, r->a->cfg->rules)
+                                                                 : json_null());
         json_object_set_new(o, "effective", json_pack("{s:o,s:o}",
                             "from", v[i].from[0] ? json_string(v[i].from) : json_null(),
                             "to", v[i].to[0] ? json_string(v[i].to) : json_null()));

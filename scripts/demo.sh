@@ -55,6 +55,9 @@ mariadb --no-defaults -S "$sock" -u root -e "DROP DATABASE IF EXISTS casewarden_
 token() { head -c 18 /dev/urandom | base64 | tr -d '/+='; }
 digest() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 t_ingest=ing-$(token); t_insp=insp-$(token); t_insp2=insp-$(token); t_rev=rev-$(token); t_admin=adm-$(token)
+# the configuration holds the tokens' digests: readable by its owner only
+( umask 077; : > "$dir/casewarden.yaml" )
+chmod 600 "$dir/casewarden.yaml"
 cat > "$dir/casewarden.yaml" <<YAML
 # Written by scripts/demo.sh; docs/SERVICE.md describes every setting.
 database:
@@ -143,6 +146,9 @@ for c in "${commands[@]}"; do printf '%s\n\n' "$c"; done
 
 if $check; then
     failed=0
+    mode=$(stat -c %a "$dir/casewarden.yaml")
+    if [ "$mode" = 600 ]; then echo "demo check: ok: casewarden.yaml is mode 600"
+    else echo "demo check: FAILED: casewarden.yaml is mode $mode, not 600"; failed=$((failed + 1)); fi
     for c in "${commands[@]}"; do
         body=$(printf '%s\n' "$c" | grep -v '^#' | sed 's/ -s / -sf /' | sed 's/\\$//' | tr '\n' ' ')
         if bash -c "$body" >/dev/null; then
@@ -152,7 +158,7 @@ if $check; then
             failed=$((failed + 1))
         fi
     done
-    echo "$(( ${#commands[@]} - failed )) passed, $failed failed"
+    echo "$(( ${#commands[@]} + 1 - failed )) passed, $failed failed"
     [ "$failed" -eq 0 ]
     exit
 fi

@@ -147,8 +147,11 @@ static char *deadline_message(cw_engine *e, const cw_rule *rule, const cw_frec *
         cw_buf_puts(&b, " 到期");
         break;
     case CW_ST_OVERDUE:
-        cw_buf_puts(&b, "已超期 ");
-        overrun(&b, r->due, now, tz);
+        /* worded so that the stored message does not go stale: how long
+         * ago it fell due is the reader's clock's business */
+        cw_buf_puts(&b, "已于 ");
+        put_time(&b, r->due, tz, cw_time_day(r->due + 1, tz) != cw_time_day(r->due, tz) ? 0 : 1);
+        cw_buf_puts(&b, " 到期, 尚未完成");
         break;
     case CW_ST_LATE:
         cw_buf_puts(&b, "于 ");

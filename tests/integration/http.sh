@@ -67,6 +67,9 @@ expect "a wrong token" 401 '.error.message == "invalid token"'
 req GET /v1/findings ""
 expect "no token" 401 '.error.message | test("bearer token is required")'
 
+req GET /v1/rules admin-tok
+expect "rules declared relative to the rules directory" 200 '(.rules | length) > 0 and all(.rules[]; .declared | test("^[A-Za-z0-9_.-]+\\.lua:[0-9]+$"))'
+
 # --- HTTP leniency ---
 ev='{"id":"h-1","type":"scene.attended","case":"S-H","unit":"370102","at":"2026-05-31T08:00:00+08:00","data":{"ref":"R"}}'
 n=${#ev}
