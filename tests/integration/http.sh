@@ -22,6 +22,11 @@ rawreq() {
     local name=$1 want=$2 ecode=$3 out st ct body
     out=$(python3 "$raw" "$port" "$4")
     st=$(sed -n 1p <<<"$out"); ct=$(sed -n 2p <<<"$out"); body=$(sed -n '3,$p' <<<"$out")
+    # kept for check_openapi like every answer of req
+    printf '%s\n' "$body" >"$tmp/body"; printf 'Content-Type: %s\r\n' "$ct" >"$tmp/headers"; code=$st
+    local line=${4%%\\r*}
+    set -- $line
+    record_answer "$1" "$2"
     if [ "$st" != "$want" ]; then bad "$name: HTTP $st, expected $want: ${body:0:200}"; return; fi
     case "$ct" in application/json*) ;; *) bad "$name: answered as '$ct', not JSON: ${body:0:200}"; return ;; esac
     jq -e --arg c "$ecode" '.error.code == $c and (.error.message | type) == "string"' <<<"$body" >/dev/null 2>&1 &&
@@ -127,4 +132,5 @@ for t in ingest-tok insp-3701 insp-370103 insp-3702 admin-tok handler-tok nope-t
 done
 ok
 stop_serve
+check_openapi
 finish

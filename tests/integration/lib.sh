@@ -107,6 +107,31 @@ req() {
     [ -n "$tok" ] && args+=(-H "Authorization: Bearer $tok")
     [ -n "$body" ] && args+=(-H "Content-Type: $ct" --data-binary "$body")
     code=$(curl "${args[@]}" "$url$p")
+    record_answer "$m" "$p"
+}
+
+# Every answer a test receives is kept in $tmp/answers, for check_openapi.
+mkdir -p "$tmp/answers"
+answers=0
+record_answer() {   # record_answer METHOD PATH: the last answer ($code, $tmp/headers, $tmp/body)
+    local ct
+    answers=$((answers + 1))
+    ct=$(tr -d '\r' <"$tmp/headers" 2>/dev/null | sed -n 's/^[Cc]ontent-[Tt]ype: *//p' | tail -n1)
+    cp "$tmp/body" "$tmp/answers/$answers" 2>/dev/null || : >"$tmp/answers/$answers"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$answers" "$1" "$2" "$code" "$ct" >>"$tmp/answers/index.tsv"
+}
+
+# check_openapi: every answer recorded is one api/openapi.yaml describes
+# (tests/openapi/validate.mjs, with the npm packages of tests/openapi)
+check_openapi() {
+    local oa=$top/tests/openapi
+    [ -s "$tmp/answers/index.tsv" ] || { bad "openapi: no answers were recorded"; return; }
+    if [ ! -d "$oa/node_modules/ajv" ] && ! (cd "$oa" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1); then
+        bad "openapi: npm ci in tests/openapi failed"; return
+    fi
+    if node "$oa/validate.mjs" "$top/api/openapi.yaml" "$tmp/answers" >"$tmp/openapi.out" 2>&1; then ok
+    else bad "openapi: answers api/openapi.yaml does not describe:"; grep -v '^validated' "$tmp/openapi.out" | head -40; fi
+    tail -n1 "$tmp/openapi.out"
 }
 
 # expect NAME STATUS [JQ-FILTER-THAT-MUST-BE-TRUE]: of the last req

@@ -321,4 +321,5 @@ stop_serve
 if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error' "$tmp/serve.log"; then
     bad "serve under the sanitizers:"; grep -A20 -E 'ERROR: |runtime error' "$tmp/serve.log" | head -60
 else ok; fi
+check_openapi
 finish

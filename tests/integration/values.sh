@@ -80,4 +80,5 @@ rm "$tmp/rules/calendar/2028.yaml"
 req POST /v1/rules/reload admin-tok
 expect "reload of the fixed rules" 200 '.result == "reloaded"'
 stop_serve
+check_openapi
 finish
