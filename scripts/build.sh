@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Configure and build one flavour out of tree: scripts/build.sh release|asan
+# Configure and build one flavour out of tree: scripts/build.sh release|asan|fuzz
 # The build lands in _build/<flavour>; prints the path of the binary dir.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -7,7 +7,10 @@ flavour=${1:-release}
 case "$flavour" in
     release) conf=(CFLAGS="-O2 -g") ;;
     asan)    conf=(--enable-sanitizers CFLAGS="-O1 -g") ;;
-    *) echo "build: unknown flavour '$flavour' (release or asan)" >&2; exit 2 ;;
+    # libFuzzer targets (tests/fuzz) with clang from Debian (clang-14,
+    # libclang-rt-14-dev): scripts/fuzz runs them
+    fuzz)    conf=(--enable-fuzz CC=clang-14 CFLAGS="-O1 -g") ;;
+    *) echo "build: unknown flavour '$flavour' (release, asan or fuzz)" >&2; exit 2 ;;
 esac
 cd "$top"
 # the console's chart library (api/console/package.json), vendored by the build
@@ -24,5 +27,6 @@ if [ ! -f Makefile ] || [ "$top/configure" -nt Makefile ]; then
     "$top/configure" -q "${conf[@]}" >/dev/null
 fi
 make -s -j"$(nproc)" all >/dev/null
-make -s -j"$(nproc)" check TESTS= >/dev/null
+# the fuzz flavour is for its targets (built by all): no unit tests
+[ "$flavour" = fuzz ] || make -s -j"$(nproc)" check TESTS= >/dev/null
 echo "$top/_build/$flavour"

@@ -10,7 +10,9 @@ pkgs=(build-essential autoconf automake libtool pkg-config
       liblua5.4-dev libyaml-dev libjansson-dev libmariadb-dev libmicrohttpd-dev
       libcmocka-dev mariadb-server mariadb-client curl jq
       clips libclips-dev            # the benchmark's CLIPS peer (bench/clips)
-      chromium fonts-wqy-microhei)  # the console's browser tests, CJK screenshots
+      chromium fonts-wqy-microhei   # the console's browser tests, CJK screenshots
+      clang-14 libclang-rt-14-dev   # the libFuzzer targets (scripts/fuzz)
+      wrk)                          # the load test (tests/integration/load.sh, scripts/load)
 # a Node.js of the machine's own (with its npm) is used as it is
 command -v npm >/dev/null || pkgs+=(nodejs npm)
 

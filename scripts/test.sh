@@ -3,7 +3,8 @@
 # the command-line tests and the integration tests against a private
 # MariaDB server, first in a release build, then again under
 # AddressSanitizer and UndefinedBehaviorSanitizer; the console in a real
-# browser once (release). Ends with one "N passed, N failed" line.
+# browser once (release); the fuzz targets briefly (scripts/fuzz --suite).
+# Ends with one "N passed, N failed" line.
 set -uo pipefail
 case ${1-} in
     --help|-h) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; echo "Usage: scripts/test.sh (no options)"; exit 0 ;;
@@ -87,6 +88,10 @@ for flavour in release asan; do
         run "browser" "$top/tests/browser/run.sh" "$bdir/casewarden"
     fi
 done
+
+# the libFuzzer targets, bounded (20 s each with CI=true, else 5 s)
+echo "-- fuzzing, bounded (scripts/fuzz --suite)"
+run "fuzz" "$top/scripts/fuzz" --suite
 
 # README's main command, run once through the commands it prints
 echo "-- the served demo (scripts/demo.sh --check)"
