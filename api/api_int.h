@@ -99,6 +99,10 @@ typedef struct req {
  * the connections' header deadline. */
 bool cw_api_screen(req *r);
 size_t cw_api_utf8_bad(const unsigned char *s, size_t n);
+/* Make s UTF-8 in place: bytes that are not become '?', a sequence cut at
+ * the end is dropped (a message that holds what a client sent, cut to
+ * its buffer, must still be a JSON string). */
+void cw_api_utf8_clean(char *s);
 void cw_api_log_capped(cw_api *a, const char *what, const char *msg);
 void cw_api_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode code);

@@ -340,6 +340,8 @@ void cw_api_post_events(req *r, const char *arg)
             it->obj = batch ? json_array_get(arr, i) : root;
             if (cw_evparse(r->w->p, cat, it->text, it->len, &pe, &it->ee) < 0) {
                 it->status = ST_INVALID;
+                /* it quotes the event, cut to its buffer */
+                cw_api_utf8_clean(it->ee.msg);
                 snprintf(it->id, sizeof it->id, "%s", it->ee.id);
                 continue;
             }

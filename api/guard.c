@@ -206,12 +206,42 @@ static bool cut_by_nul(req *r, const hscan *h)
     return false;
 }
 
+/* The method: a token of RFC 9110 (it is echoed in a 405's message). */
+static bool screen_method(req *r)
+{
+    static const char tchar[] = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    size_t n = r->method ? strlen(r->method) : 0;
+
+    if (n > 0 && n <= 32 && strspn(r->method, tchar) == n)
+        return true;
+    r->method = "-";
+    cw_api_error(r, 400, "bad_request", NULL, "the method is not a token of letters, digits and !#$%%&'*+-.^_`|~");
+    return false;
+}
+
+void cw_api_utf8_clean(char *s)
+{
+    size_t n = strlen(s), bad;
+
+    while ((bad = cw_api_utf8_bad((const unsigned char *)s, n)) != SIZE_MAX) {
+        /* a sequence cut at the end (a message cut short): drop it */
+        size_t k = bad + 1;
+        while (k < n && ((unsigned char)s[k] & 0xc0) == 0x80)
+            k++;
+        if (k == n) {
+            s[bad] = '\0';
+            return;
+        }
+        s[bad] = '?';
+    }
+}
+
 bool cw_api_screen(req *r)
 {
     const cw_config *cfg = r->a->cfg;
     hscan h = { 0 };
 
-    if (!screen_url(r))
+    if (!screen_method(r) || !screen_url(r))
         return false;
     MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, scan_header, &h);
     if (h.total > CW_API_MAX_HEADERS) {

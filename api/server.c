@@ -55,6 +55,7 @@ void cw_api_error(req *r, unsigned status, const char *code, const char *field, 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    cw_api_utf8_clean(msg);
     e = json_pack("{s:s,s:s}", "code", code, "message", msg);
     if (field != NULL)
         json_object_set_new(e, "field", json_string(field));
@@ -69,6 +70,7 @@ void cw_api_error_at(req *r, unsigned status, const char *code, size_t position,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    cw_api_utf8_clean(msg);
     cw_api_json(r, status, json_pack("{s:{s:s,s:s,s:I}}", "error", "code", code, "message", msg,
                                      "position", (json_int_t)position));
 }

@@ -75,6 +75,17 @@ expect "no token" 401 '.error.message | test("bearer token is required")'
 req GET /v1/rules admin-tok
 expect "rules declared relative to the rules directory" 200 '(.rules | length) > 0 and all(.rules[]; .declared | test("^[A-Za-z0-9_.-]+\\.lua:[0-9]+$"))'
 
+# found by fuzzing (tests/fuzz/regressions/http): a method that is no
+# token, echoed in a 405, made the answer invalid JSON (500)
+rawreq "a method with a byte that is not UTF-8" 400 bad_request "G\x90T /readyz HTTP/1.1\r\n${H}\r\n"
+rawreq "an unknown method" 405 method_not_allowed "BREW /readyz HTTP/1.1\r\n${H}\r\n"
+# a message that quotes what was sent, cut to its buffer mid-character
+long=$(printf '%%E6%%A1%%88%.0s' $(seq 1 600))
+req GET "/v1/nothing/$long" admin-tok
+expect "a 404 quoting 600 Chinese characters" 404 '.error.code == "not_found"'
+req POST /v1/events ingest-tok "{\"events\":[{\"id\":\"c-1\",\"type\":\"$(printf '案%.0s' $(seq 1 100))\",\"case\":\"C\",\"unit\":\"370102\",\"at\":\"2026-05-31T08:00:00+08:00\"}]}"
+expect "a batch quoting a long Chinese type" 200 '.results[0].result == "invalid" and .results[0].error.field == "type"'
+
 # --- HTTP leniency ---
 ev='{"id":"h-1","type":"scene.attended","case":"S-H","unit":"370102","at":"2026-05-31T08:00:00+08:00","data":{"ref":"R"}}'
 n=${#ev}

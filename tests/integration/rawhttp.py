@@ -57,10 +57,7 @@ def main():
                 time.sleep(step)
         except (BrokenPipeError, ConnectionResetError):
             pass
-        status, ctype, body = answer(sock)
-        print(status)
-        print(ctype)
-        print(body)
+        print("\n".join(answer(sock)))
         print("%.1f" % (time.monotonic() - t0))
         return
     request = sys.argv[2].encode("latin-1").decode("unicode_escape").encode("latin-1")
@@ -68,10 +65,7 @@ def main():
         sock.sendall(request)
     except (BrokenPipeError, ConnectionResetError):
         pass
-    status, ctype, body = answer(sock)
-    print(status)
-    print(ctype)
-    print(body)
+    print("\n".join(answer(sock)))
 
 
 main()

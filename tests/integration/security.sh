@@ -78,6 +78,11 @@ done
 req GET "/v1/findings?limit=500" insp-370103
 expect "370103 sees only 370103" 200 '[.findings[] | select(.unit | startswith("370103") | not)] | length == 0'
 
+# a review's time is the service's clock (--now), in the deployment's offset
+other=$(sql "SELECT id FROM findings WHERE unit LIKE '3701%' AND id <> $fid AND review = 'open' AND state <> 'withdrawn' LIMIT 1")
+req POST "/v1/findings/$other/review" insp-3701 '{"action":"acknowledge"}'
+expect "a review's time" 200 '.reviews[-1].at | test("^2026-06-01T00:0[0-9]:[0-9]{2}\\+08:00$")'
+
 stop_serve
 # the log: the access lines name the caller, never a token
 grep -q "http: GET /v1/findings 200 .* inspector-3701$" "$tmp/serve.log" && ok || bad "no access line naming inspector-3701"

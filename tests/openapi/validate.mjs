@@ -103,7 +103,7 @@ for (const line of lines) {
   }
   const op = r.ops[method.toLowerCase()];
   if (!op) {
-    if (status !== '405') bad(`${what}: no ${method} for ${r.template} in the file`);
+    if (status !== '405' && status !== '400') bad(`${what}: no ${method} for ${r.template} in the file`);
     checkError(n, what, ctype);
     continue;
   }
