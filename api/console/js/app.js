@@ -47,6 +47,8 @@ async function start() {
     }
     setZone(ctx.me.tz);
     const rules = await api.get('/v1/rules');
+    // a 401 of another request meanwhile has shown the login already
+    if (!ctx.me) return;
     ctx.rules = Object.fromEntries(rules.rules.map((r) => [r.id, r]));
   } catch (e) {
     if (e.status === 401) { api.setToken(null); return loginPage('令牌无效或已过期, 请重新输入 (401)'); }
