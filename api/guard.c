@@ -391,11 +391,14 @@ void cw_api_headers_in(cw_api *a, struct MHD_Connection *conn)
 void cw_api_answered(cw_api *a, struct MHD_Connection *conn)
 {
     cw_apiconn *c = conn_of(conn);
+    unsigned idle = a->cfg->timeout_s > a->cfg->header_timeout_s ? a->cfg->timeout_s : a->cfg->header_timeout_s;
 
     if (c == NULL)
         return;
+    /* kept alive: the next request may wait as long as an idle connection
+     * may (api.timeout_s), but not be dribbled in for longer */
     pthread_mutex_lock(&a->conns_mu);
-    c->deadline = cw_mono_s() + a->cfg->header_timeout_s;
+    c->deadline = cw_mono_s() + idle;
     pthread_mutex_unlock(&a->conns_mu);
 }
 

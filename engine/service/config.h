@@ -51,7 +51,7 @@ typedef struct cw_config {
     unsigned listen_port;
     size_t max_body;
     unsigned max_batch, threads, connection_limit, timeout_s, page_max;
-    unsigned header_timeout_s;   /* to send a request's headers, from the connection or the last answer */
+    unsigned header_timeout_s;   /* to send a request's headers, from the connection */
     unsigned max_streams, stream_max_s;   /* GET /v1/stream: at once; one connection's life */
     char *console;           /* the directory of the console's files; NULL: none served */
     cw_token *tokens;
