@@ -134,18 +134,22 @@ cw_db *cw_api_db(req *r)
 
 void cw_api_db_failed(req *r, const cw_err *err)
 {
+    bool ours;
+
     cw_log(CW_LOG_ERROR, "api: %s %s: %s", r->method, r->url, err->msg);
-    /* a statement the server refused on a live connection is a fault of
-     * ours, not an outage: 500, and the connection goes on serving */
-    if (r->w != NULL && !cw_db_is_down(r->w->db)) {
-        cw_api_error(r, 500, "internal", NULL, "the database refused the request");
-        return;
-    }
+    /* a statement the server refused on a live connection, other than a
+     * deadlock or a lock wait (try again), is a fault of ours, not an
+     * outage: 500. The connection is dropped either way: it may be left
+     * inside a transaction. */
+    ours = r->w != NULL && !cw_db_is_down(r->w->db) && !cw_db_is_transient(r->w->db);
     if (r->w != NULL) {
         cw_api_worker_drop(r->w);
         r->w = NULL;
     }
-    cw_api_error(r, 503, "database_unavailable", NULL, "the database failed: try again");
+    if (ours)
+        cw_api_error(r, 500, "internal", NULL, "the database refused the request");
+    else
+        cw_api_error(r, 503, "database_unavailable", NULL, "the database failed: try again");
 }
 
 static void give_back(req *r)

@@ -60,6 +60,8 @@ int cw_db_reconnect(cw_db *db, cw_err *err);
 /* Whether the last failure was the server going away or not answering
  * (as opposed to a statement it refused). */
 bool cw_db_is_down(cw_db *db);
+/* Whether the last failure was a deadlock or a lock wait: worth a retry. */
+bool cw_db_is_transient(cw_db *db);
 int cw_db_begin(cw_db *db, cw_err *err);
 int cw_db_commit(cw_db *db, cw_err *err);
 void cw_db_rollback(cw_db *db);
