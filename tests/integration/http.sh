@@ -86,6 +86,15 @@ expect "a 404 quoting 600 Chinese characters" 404 '.error.code == "not_found"'
 req POST /v1/events ingest-tok "{\"events\":[{\"id\":\"c-1\",\"type\":\"$(printf '案%.0s' $(seq 1 100))\",\"case\":\"C\",\"unit\":\"370102\",\"at\":\"2026-05-31T08:00:00+08:00\"}]}"
 expect "a batch quoting a long Chinese type" 200 '.results[0].result == "invalid" and .results[0].error.field == "type"'
 
+# a statement refused on a live connection is our fault (500), not an
+# outage (503): a missing table, then back
+sql "RENAME TABLE findings TO findings_away"
+req GET /v1/findings admin-tok
+expect "a refused statement" 500 '.error.code == "internal"'
+sql "RENAME TABLE findings_away TO findings"
+req GET /v1/findings admin-tok
+expect "the table back" 200 '.findings | type == "array"'
+
 # --- HTTP leniency ---
 ev='{"id":"h-1","type":"scene.attended","case":"S-H","unit":"370102","at":"2026-05-31T08:00:00+08:00","data":{"ref":"R"}}'
 n=${#ev}
