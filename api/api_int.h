@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -47,6 +48,9 @@ struct cw_api {
     pthread_t conns_thread;
     bool conns_stop;
     struct cw_apiconn *conns;
+    /* the listening socket and the connections not yet handed to the
+     * daemon (api/accept.c) */
+    struct cw_acceptor *acceptor;
     atomic_uint_fast64_t header_timeouts, screened;
     /* libmicrohttpd's own messages, at most CW_API_LOG_PER_MINUTE */
     time_t log_window;
@@ -109,6 +113,11 @@ void cw_api_on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 void cw_api_headers_in(cw_api *a, struct MHD_Connection *conn);
 void cw_api_answered(cw_api *a, struct MHD_Connection *conn);
 int cw_api_guard_start(cw_api *a, cw_err *err);
+/* api/accept.c: listen (before the daemon starts), hand connections to
+ * the daemon (once it runs), stop (before the daemon stops). */
+int cw_api_acceptor_start(cw_api *a, const struct sockaddr_in *sin, cw_err *err);
+int cw_api_acceptor_run(cw_api *a, cw_err *err);
+void cw_api_acceptor_stop(cw_api *a);
 void cw_api_guard_stop(cw_api *a);
 void cw_api_guard_free(cw_api *a);
 

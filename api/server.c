@@ -559,7 +559,15 @@ int cw_api_start(cw_api **out, cw_service *s, const cw_config *cfg, cw_err *err)
         free(a);
         return err->code;
     }
+    if (cw_api_acceptor_start(a, &sin, err) < 0) {
+        cw_api_guard_stop(a);
+        cw_api_guard_free(a);
+        free(a->console);
+        free(a);
+        return err->code;
+    }
     if (cw_api_hub_start(a, err) < 0) {
+        cw_api_acceptor_stop(a);
         cw_api_guard_stop(a);
         cw_api_guard_free(a);
         free(a->console);
@@ -567,11 +575,11 @@ int cw_api_start(cw_api **out, cw_service *s, const cw_config *cfg, cw_err *err)
         return err->code;
     }
     /* streams wait suspended for changes (api/stream.c) */
+    /* connections come from api/accept.c, which listens */
     a->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-                            MHD_ALLOW_SUSPEND_RESUME,
-                            (uint16_t)cfg->listen_port, NULL, NULL, on_request, a,
+                            MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC,
+                            0, NULL, NULL, on_request, a,
                             MHD_OPTION_EXTERNAL_LOGGER, on_log, a,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
@@ -579,17 +587,19 @@ int cw_api_start(cw_api **out, cw_service *s, const cw_config *cfg, cw_err *err)
                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, a,
                             MHD_OPTION_NOTIFY_CONNECTION, cw_api_on_connection, a,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CW_API_CONN_MEMORY,
-                            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
                             MHD_OPTION_END);
-    if (a->d == NULL) {
+    if (a->d == NULL || cw_api_acceptor_run(a, err) < 0) {
+        cw_api_acceptor_stop(a);
+        if (a->d)
+            MHD_stop_daemon(a->d);
         cw_api_hub_stop(a);
         cw_api_hub_free(a);
         cw_api_guard_stop(a);
         cw_api_guard_free(a);
         free(a->console);
         free(a);
-        return cw_err_set(err, CW_EIO, "cannot listen on %s:%u (in use, or not an address of "
-                          "this machine)", cfg->listen_host, cfg->listen_port);
+        return cw_err_set(err, CW_EIO, "cannot start the HTTP server on %s:%u", cfg->listen_host,
+                          cfg->listen_port);
     }
     *out = a;
     return 0;
@@ -601,6 +611,7 @@ void cw_api_stop(cw_api *a)
         return;
     /* suspended streams are resumed and ended first: a daemon may not
      * stop with connections suspended */
+    cw_api_acceptor_stop(a);
     cw_api_hub_stop(a);
     MHD_stop_daemon(a->d);
     cw_api_hub_free(a);

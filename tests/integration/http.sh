@@ -20,13 +20,13 @@ grep -q "serving on http://127.0.0.1:$port" "$tmp/serve.log" && ok || bad "the s
 # rawreq NAME STATUS CODE REQUEST: the answer is STATUS, JSON, with error.code CODE
 rawreq() {
     local name=$1 want=$2 ecode=$3 out st ct body
-    out=$(python3 "$raw" "$port" "$4")
+    out=$(printf '%s' "$4" | python3 "$raw" "$port" -)
     st=$(sed -n 1p <<<"$out"); ct=$(sed -n 2p <<<"$out"); body=$(sed -n '3,$p' <<<"$out")
     # kept for check_openapi like every answer of req
     printf '%s\n' "$body" >"$tmp/body"; printf 'Content-Type: %s\r\n' "$ct" >"$tmp/headers"; code=$st
     local line=${4%%\\r*}
     set -- $line
-    record_answer "$1" "$2"
+    record_answer "${1:--}" "${2:-/}"
     if [ "$st" != "$want" ]; then bad "$name: HTTP $st, expected $want: ${body:0:200}"; return; fi
     case "$ct" in application/json*) ;; *) bad "$name: answered as '$ct', not JSON: ${body:0:200}"; return ;; esac
     jq -e --arg c "$ecode" '.error.code == $c and (.error.message | type) == "string"' <<<"$body" >/dev/null 2>&1 &&
@@ -106,6 +106,16 @@ rawreq "5 GB declared" 413 payload_too_large "POST /v1/events HTTP/1.1\r\n${H}${
 rawreq "a transfer coding other than chunked" 400 bad_request "POST /v1/events HTTP/1.1\r\n${H}${A}Content-Type: application/json\r\nTransfer-Encoding: gzip\r\n\r\n"
 rawreq "a 10 KB URL" 414 uri_too_long "GET /v1/findings?case=$(head -c 10000 /dev/zero | tr '\0' a) HTTP/1.1\r\n${H}${A}\r\n"
 rawreq "40 KB of headers" 431 headers_too_large "GET /v1/findings HTTP/1.1\r\n${H}${A}X-Big: $(head -c 40000 /dev/zero | tr '\0' a)\r\n\r\n"
+# what libmicrohttpd would answer with its own HTML pages, answered as
+# JSON before it sees the connection (api/accept.c)
+rawreq "a request line that is not one" 400 bad_request "GARBAGE\r\n\r\n"
+rawreq "a target with a space" 400 bad_request "GET /v1/ findings HTTP/1.1\r\n${H}\r\n"
+rawreq "HTTP/0.9" 505 http_version "GET /healthz HTTP/0.9\r\n${H}\r\n"
+rawreq "HTTP/2.0 as text" 505 http_version "GET /healthz HTTP/2.0\r\n${H}\r\n"
+rawreq "a length that is no number" 400 bad_request "POST /v1/events HTTP/1.1\r\n${H}${A}Content-Type: application/json\r\nContent-Length: 12abc\r\n\r\n"
+rawreq "a 20 KB request line" 414 uri_too_long "GET /v1/findings?case=$(head -c 20000 /dev/zero | tr '\0' a) HTTP/1.1\r\n${H}\r\n"
+rawreq "300 KB of headers" 431 headers_too_large "GET /healthz HTTP/1.1\r\n${H}X-Big: $(head -c 300000 /dev/zero | tr '\0' a)\r\n\r\n"
+rawreq "empty lines before the request are skipped" 404 not_found "\r\n\r\nGET /nothing HTTP/1.1\r\n${H}\r\n"
 [ "$(sql "SELECT COUNT(*) FROM events WHERE id = 'h-1'")" = 0 ] && ok || bad "a refused request stored its event"
 # a chunked body with one length is fine
 code=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer ingest-tok" -H "Content-Type: application/json" \

@@ -3,6 +3,7 @@
 tests of requests no ordinary client would send.
 
     rawhttp.py PORT REQUEST          REQUEST with Python escapes (\\r\\n, \\x00)
+    rawhttp.py PORT -                the same, read from stdin (large requests)
     rawhttp.py PORT --slow SECONDS   headers sent one byte every SECONDS
 
 Prints the status, the Content-Type and the body on three lines (the
@@ -60,7 +61,8 @@ def main():
         print("\n".join(answer(sock)))
         print("%.1f" % (time.monotonic() - t0))
         return
-    request = sys.argv[2].encode("latin-1").decode("unicode_escape").encode("latin-1")
+    text = sys.stdin.read() if sys.argv[2] == "-" else sys.argv[2]
+    request = text.encode("latin-1").decode("unicode_escape").encode("latin-1")
     try:
         sock.sendall(request)
     except (BrokenPipeError, ConnectionResetError):

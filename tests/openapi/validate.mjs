@@ -96,8 +96,8 @@ for (const line of lines) {
   const r = route(path);
   if (status === '000') continue;            // the connection was cut: no answer to check
   if (!r) {
-    // unknown paths answer 404 with the error shape
-    if (status !== '404') bad(`${what}: no such path in the file`);
+    // unknown paths answer 404 with the error shape, or a refusal before routing
+    if (!['404', '400', '414', '431', '505'].includes(status)) bad(`${what}: no such path in the file`);
     checkError(n, what, ctype);
     continue;
   }
