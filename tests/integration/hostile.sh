@@ -76,6 +76,10 @@ expect "an event after the quarantine" 201
 wait_checkpoint "$(sql "SELECT MAX(gseq) FROM events")" && ok || bad "the engine stopped after the quarantine"
 [ "$(sql "SELECT COUNT(*) FROM findings WHERE rule = 'H-GOOD' AND case_id = 'A-H-AFTER'")" = 1 ] && ok || bad "H-GOOD stopped producing findings"
 stop_serve
+# under the sanitizers: nothing reported at exit either
+if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error' "$tmp/serve.log"; then
+    bad "serve under the sanitizers:"; grep -A20 -E 'ERROR: |runtime error' "$tmp/serve.log" | head -40
+else ok; fi
 grep -q "rule H-LOOP quarantined" "$tmp/serve.log" && ok || bad "the quarantine is not in the log"
 check_openapi
 finish

@@ -162,5 +162,9 @@ for t in ingest-tok insp-3701 insp-370103 insp-3702 admin-tok handler-tok nope-t
 done
 ok
 stop_serve
+# under the sanitizers: nothing reported at exit either
+if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error' "$tmp/serve.log"; then
+    bad "serve under the sanitizers:"; grep -A20 -E 'ERROR: |runtime error' "$tmp/serve.log" | head -40
+else ok; fi
 check_openapi
 finish

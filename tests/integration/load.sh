@@ -61,4 +61,8 @@ answered=$(sed -n 's/^status 201 //p' "$tmp/wrk.out")
 echo "load: $total requests in $secs s with $conns connections ($((total / secs))/s), 5xx $five;" \
      "RSS $((rss0 / 1024)) -> $((rss1 / 1024)) MiB, descriptors $fd0 -> $fd1, lag 0 after ${caught} s"
 stop_serve
+# under the sanitizers: nothing reported at exit either
+if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error' "$tmp/serve.log"; then
+    bad "serve under the sanitizers:"; grep -A20 -E 'ERROR: |runtime error' "$tmp/serve.log" | head -40
+else ok; fi
 finish

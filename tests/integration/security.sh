@@ -84,6 +84,10 @@ req POST "/v1/findings/$other/review" insp-3701 '{"action":"acknowledge"}'
 expect "a review's time" 200 '.reviews[-1].at | test("^2026-06-01T00:0[0-9]:[0-9]{2}\\+08:00$")'
 
 stop_serve
+# under the sanitizers: nothing reported at exit either
+if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error' "$tmp/serve.log"; then
+    bad "serve under the sanitizers:"; grep -A20 -E 'ERROR: |runtime error' "$tmp/serve.log" | head -40
+else ok; fi
 # the log: the access lines name the caller, never a token
 grep -q "http: GET /v1/findings 200 .* inspector-3701$" "$tmp/serve.log" && ok || bad "no access line naming inspector-3701"
 grep -q "http: GET /v1/findings 401 " "$tmp/serve.log" && ok || bad "no access line for a 401"

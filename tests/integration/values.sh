@@ -80,5 +80,9 @@ rm "$tmp/rules/calendar/2028.yaml"
 req POST /v1/rules/reload admin-tok
 expect "reload of the fixed rules" 200 '.result == "reloaded"'
 stop_serve
+# under the sanitizers: nothing reported at exit either
+if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error' "$tmp/serve.log"; then
+    bad "serve under the sanitizers:"; grep -A20 -E 'ERROR: |runtime error' "$tmp/serve.log" | head -40
+else ok; fi
 check_openapi
 finish
