@@ -118,37 +118,45 @@ static unsigned check_line(const char *s, const char *end)
     return 0;
 }
 
-/* The header lines [s, end): a Content-Length must be digits (else
- * libmicrohttpd answers its own page). */
-static bool check_headers(const char *s, const char *end)
+/* The header lines [s, end): what libmicrohttpd would refuse with its own
+ * page (a line without a colon, a NUL or control byte in a name, a
+ * Content-Length that is not digits), or NULL. */
+static const char *check_headers(const char *s, const char *end)
 {
     while (s < end) {
-        const char *nl = memchr(s, '\n', (size_t)(end - s)), *v;
+        const char *nl = memchr(s, '\n', (size_t)(end - s)), *e, *colon, *v;
         if (nl == NULL)
             nl = end;
-        if (nl - s >= 15 && strncasecmp(s, "Content-Length:", 15) == 0) {
-            const char *e = nl;
-            if (e > s && e[-1] == '\r')
-                e--;
-            for (v = s + 15; v < e && (*v == ' ' || *v == '\t'); v++)
+        e = nl > s && nl[-1] == '\r' ? nl - 1 : nl;
+        if (e == s || *s == ' ' || *s == '\t') {       /* the end, or a folded line */
+            s = nl + 1;
+            continue;
+        }
+        if ((colon = memchr(s, ':', (size_t)(e - s))) == NULL)
+            return "a header line without a colon";
+        for (const char *c = s; c < colon; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                return "a header name holds a NUL or control byte";
+        if (colon - s == 14 && strncasecmp(s, "Content-Length", 14) == 0) {
+            for (v = colon + 1; v < e && (*v == ' ' || *v == '\t'); v++)
                 ;
             while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
                 e--;
             if (v == e)
-                return false;
+                return "Content-Length is not a number of bytes";
             for (; v < e; v++)
                 if (*v < '0' || *v > '9')
-                    return false;
+                    return "Content-Length is not a number of bytes";
         }
         s = nl + 1;
     }
-    return true;
+    return NULL;
 }
 
 static void examine(struct cw_acceptor *x, pending *p)
 {
     ssize_t n;
-    const char *b = x->buf, *nl, *hend;
+    const char *b = x->buf, *nl, *hend, *why;
     unsigned st;
 
     if (p->closing) {
@@ -201,8 +209,8 @@ static void examine(struct cw_acceptor *x, pending *p)
                    "the headers are larger than 32 KiB");
         return;
     }
-    if (!check_headers(nl + 1, hend)) {
-        answer(x, p, 400, "Bad Request", "bad_request", "Content-Length is not a number of bytes");
+    if ((why = check_headers(nl + 1, hend)) != NULL) {
+        answer(x, p, 400, "Bad Request", "bad_request", why);
         return;
     }
     /* libmicrohttpd's from here: it reads the same bytes */

@@ -115,6 +115,8 @@ rawreq "HTTP/2.0 as text" 505 http_version "GET /healthz HTTP/2.0\r\n${H}\r\n"
 rawreq "a length that is no number" 400 bad_request "POST /v1/events HTTP/1.1\r\n${H}${A}Content-Type: application/json\r\nContent-Length: 12abc\r\n\r\n"
 rawreq "a 20 KB request line" 414 uri_too_long "GET /v1/findings?case=$(head -c 20000 /dev/zero | tr '\0' a) HTTP/1.1\r\n${H}\r\n"
 rawreq "300 KB of headers" 431 headers_too_large "GET /healthz HTTP/1.1\r\n${H}X-Big: $(head -c 300000 /dev/zero | tr '\0' a)\r\n\r\n"
+rawreq "a header line without a colon (found by fuzz_http)" 400 bad_request "GET /healthz HTTP/1.1\r\n${H}ContGET /v1 HTTP/1.1\r\n\r\n"
+rawreq "a NUL in a header name" 400 bad_request "GET /healthz HTTP/1.1\r\n${H}A\x00b: x\r\n\r\n"
 rawreq "empty lines before the request are skipped" 404 not_found "\r\n\r\nGET /nothing HTTP/1.1\r\n${H}\r\n"
 [ "$(sql "SELECT COUNT(*) FROM events WHERE id = 'h-1'")" = 0 ] && ok || bad "a refused request stored its event"
 # a chunked body with one length is fine
