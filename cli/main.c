@@ -22,6 +22,7 @@ static const struct verb {
     { "eval", cw_cmd_eval, "evaluate the rules over a JSONL event file, no database" },
     { "test", cw_cmd_test, "run the fixture tests of a rules directory" },
     { "check", cw_cmd_check, "validate a rules directory; with --events, how each rule fares" },
+    { "explain", cw_cmd_explain, "why a case has its findings, or none: the reasoning step by step" },
     { "diff", cw_cmd_diff, "what a rule change would flag: findings added, removed, changed" },
     { "sanction", cw_cmd_sanction, "智能量罚: the lawful penalty for an act, before it is decided" },
     { "serve", cw_cmd_serve, "the service: events from MariaDB, timers, findings, HTTP API" },

@@ -105,6 +105,9 @@ void cw__lua_failure(cw_luafile *lf, int rc, char *buf, size_t size);
 int cw__lua_tz(cw_luafile *lf);
 cw_time cw__lua_check_time(lua_State *L, int i);
 extern const luaL_Reg cw__lua_helper_fns[];
+/* explain: whether the check under way is traced, and its age step. */
+bool cw__lua_tracing(cw_luafile *lf);
+void cw__lua_trace_age(cw_luafile *lf, const char *who, cw_day birth, cw_time t, int years);
 
 /* declare.c */
 int cw__lua_key_cmp(const void *a, const void *b);
