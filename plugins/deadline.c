@@ -1331,8 +1331,24 @@ static int on_event(void *inst, cw_ctx *ctx, const cw_case *c, const cw_event *e
     return on_case_event(d, ctx, c, ev);
 }
 
+/* Overdue and late always; warning and cleared with a lead; violation
+ * where extensions have limits, exemptions are named or rounds counted. */
+static uint32_t states(void *inst)
+{
+    const dl *d = inst;
+    uint32_t s = 1u << CW_ST_OVERDUE | 1u << CW_ST_LATE;
+
+    if (d->lead > 0)
+        s |= 1u << CW_ST_WARNING | 1u << CW_ST_CLEARED;
+    if (d->ext_max_count > 0 || d->ext_max_days > 0 || d->ext_max_total > 0 || d->nex > 0 ||
+        d->round_fid >= 0)
+        s |= 1u << CW_ST_VIOLATION;
+    return s;
+}
+
 static const cw_model deadline_model = {
     .struct_size = sizeof(cw_model),
+    .states = states,
     .name = "deadline",
     .summary = "after event A, event B must follow within a legal period",
     .configure = configure,

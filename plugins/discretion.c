@@ -2725,6 +2725,13 @@ static void advice_free(void *inst, char *answer)
     free(answer);
 }
 
+static uint32_t states(void *inst)
+{
+    const disc *d = inst;
+
+    return 1u << (d->check == K_PEER ? CW_ST_ANOMALY : CW_ST_VIOLATION);
+}
+
 static const cw_model discretion_model = {
     .struct_size = sizeof(cw_model),
     .name = "discretion",
@@ -2735,6 +2742,7 @@ static const cw_model discretion_model = {
     .save = save,
     .load = load,
     .advise = advise,
+    .states = states,
     .advice_free = advice_free,
 };
 

@@ -217,6 +217,7 @@ rule {
   basis = "公安机关办理行政案件程序规定 第47条: 对快速办理的案件, 公安机关应当在违法嫌疑人到案后48小时内作出处理决定",
   on = { "case.fasttrack", "person.added", "summons.started", "penalty.decided", "case.decided" },
   needs = "case.fasttrack",
+  states = { "warning", "overdue", "late", "cleared" },   -- an obligation with a lead
   check = function(case, ev)
     if not case:first("case.fasttrack") then return end
     for _, person in ipairs(concerned(case, ev)) do

@@ -87,3 +87,12 @@ int cw__want_index(cw_ruleset *rs, int type, int fid)
     return cw__want_index_window(rs, type, fid, rs->index_s > 0 ? rs->index_s : CW_INDEX_WINDOW_S);
 }
 
+
+uint32_t cw_rule_states(const cw_rule *r)
+{
+    if (r->states != 0)
+        return r->states;
+    if (r->model != NULL && CW_MODEL_HAS(r->model, states) && r->model->states != NULL)
+        return r->model->states(r->inst);
+    return 1u << CW_ST_VIOLATION;
+}

@@ -39,6 +39,7 @@ typedef struct cw_rule {
     uint64_t evals, errors;
     uint64_t needs;          /* the case must have these types (ruleset's needbit) */
     uint64_t nanos;          /* time in the rule, when the engine times rules */
+    uint32_t states;         /* Lua rule{}: the states it declares (1 << cw_state); 0 none */
 } cw_rule;
 
 typedef struct cw_plugin_handle {
@@ -105,6 +106,10 @@ cw_rule *cw_ruleset_find(const cw_ruleset *rs, const char *id);
  * unit, for an act or step at time t? */
 bool cw_rule_in_scope(const cw_rule *r, const cw_ruleset *rs, uint32_t kind,
                       const char *unit, cw_time t);
+
+/* The states rule r can give a finding (bits 1 << enum cw_state): what a
+ * Lua rule declares, what its model says (cw_model.states), or violation. */
+uint32_t cw_rule_states(const cw_rule *r);
 
 /* Mark r quarantined with a reason (copied); logged once. */
 void cw_rule_quarantine(cw_rule *r, const char *why);

@@ -176,15 +176,28 @@ static int configure_lua_rule(cw_ruleset *rs, cw_rule *r, const cw_value *params
                               const char *where, cw_err *err)
 {
     const cw_value *on = cw_value_get(params, "on"), *idx = cw_value_get(params, "index");
-    const cw_value *needs = cw_value_get(params, "needs");
+    const cw_value *needs = cw_value_get(params, "needs"), *states = cw_value_get(params, "states");
     const cw_type_spec *t;
 
     for (size_t i = 0; i < params->n; i++)
         if (strcmp(params->keys[i], "on") && strcmp(params->keys[i], "index") &&
-            strcmp(params->keys[i], "needs"))
+            strcmp(params->keys[i], "needs") && strcmp(params->keys[i], "states") &&
+            strcmp(params->keys[i], "params"))
             return cw_err_set(err, CW_ERULE, "%s: unknown key '%s' (a rule has id, title, severity, "
-                              "basis, scope, effective, on, needs, index, check)", where,
-                              params->keys[i]);
+                              "basis, scope, effective, on, needs, index, states, params, check)",
+                              where, params->keys[i]);
+    if (states != NULL) {
+        if (states->kind != CW_P_LIST || states->n == 0)
+            return cw_err_set(err, CW_ERULE, "%s: 'states' must list the states the rule reports "
+                              "(violation, anomaly, late, warning, overdue, cleared)", where);
+        for (size_t i = 0; i < states->n; i++) {
+            int st = states->items[i].kind == CW_P_STR ? cw_state_parse(states->items[i].s) : -1;
+            if (st <= 0)
+                return cw_err_set(err, CW_ERULE, "%s: states: unknown state '%s'", where,
+                                  states->items[i].kind == CW_P_STR ? states->items[i].s : "?");
+            r->states |= 1u << st;
+        }
+    }
     if (needs != NULL && read_needs(rs, r, needs, where, err) < 0)
         return CW_ERULE;
     if (on == NULL || on->kind != CW_P_LIST || on->n == 0)

@@ -382,6 +382,11 @@ typedef struct cw_model {
     int (*advise)(void *inst, cw_ctx *ctx, const cw_value *query, char **answer, char *err,
                   size_t errlen);
     void (*advice_free)(void *inst, char *answer);
+
+    /* Since 1.3, optional. The states the instance can give a finding, as
+     * bits 1 << enum cw_state (`casewarden test --coverage` sets them
+     * against those its fixtures produced). NULL: violation only. */
+    uint32_t (*states)(void *inst);
 } cw_model;
 
 /* Whether model m (of a plugin built for any 1.x) has member `field`. */

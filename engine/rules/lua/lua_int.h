@@ -66,6 +66,10 @@ struct cw_luafile {
     struct slab *slabs;
     char *carve, *carve_end;
     cw_luafile *self;
+    /* casewarden test --coverage: the lines that can run and those that
+     * ran, by line number; NULL otherwise */
+    uint8_t *cov_can, *cov_hit;
+    int cov_n;
 };
 
 typedef struct luarule {
