@@ -218,6 +218,7 @@ rule {
   on = { "case.fasttrack", "person.added", "summons.started", "penalty.decided", "case.decided" },
   needs = "case.fasttrack",
   states = { "warning", "overdue", "late", "cleared" },   -- an obligation with a lead
+  params = { lead_hours = 6 },   -- the warning before the 48 hours end (rules/overrides.yaml may change it per unit)
   check = function(case, ev)
     if not case:first("case.fasttrack") then return end
     for _, person in ipairs(concerned(case, ev)) do
@@ -237,7 +238,7 @@ rule {
         obligation {
           subject = person.id,
           due = arrived.at + hours(48),
-          lead = hours(6),
+          lead = hours(param("lead_hours")),
           met = decided and decided.at,
           message = "违法嫌疑人 " .. person.id .. " 到案 " .. datetime(arrived.at) .. ", 期限 48 小时",
           events = decided and { arrived, decided } or { arrived },

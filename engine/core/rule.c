@@ -29,6 +29,9 @@ bool cw_rule_in_scope(const cw_rule *r, const cw_ruleset *rs, uint32_t kind, con
         if (i == r->nunits)
             return false;
     }
+    for (size_t i = 0; i < r->nxunits; i++)
+        if (strncmp(unit, r->xunits[i], strlen(r->xunits[i])) == 0)
+            return false;       /* a more specific override's */
     if (t == CW_TIME_NONE)
         return true;
     d = cw_time_day(t, rs->tz);

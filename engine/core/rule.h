@@ -40,7 +40,27 @@ typedef struct cw_rule {
     uint64_t needs;          /* the case must have these types (ruleset's needbit) */
     uint64_t nanos;          /* time in the rule, when the engine times rules */
     uint32_t states;         /* Lua rule{}: the states it declares (1 << cw_state); 0 none */
+    /* per-unit overrides (rules/overrides.yaml): units left to a more
+     * specific override; for a rule made by one, where it was written
+     * ("overrides.yaml:7") and for which unit prefix; its parameters as
+     * they take effect (in the ruleset's data arena) */
+    char **xunits;
+    size_t nxunits;
+    char *override;
+    const char *override_unit;
+    const cw_value *override_set;    /* what the override sets */
+    const cw_value *params;
 } cw_rule;
+
+/* One entry of rules/overrides.yaml. */
+typedef struct cw_override {
+    char *unit, *rule, *file;
+    int line;
+    const cw_value *set;     /* the parameters it changes (data arena) */
+    int sev;                 /* 0-3, or -1: unchanged */
+    bool disabled;           /* enabled: false */
+    bool used;               /* a rule of that id was declared */
+} cw_override;
 
 typedef struct cw_plugin_handle {
     void *dl;
@@ -98,6 +118,8 @@ typedef struct cw_ruleset {
     uint64_t digest;         /* of the rules directory and plugins */
     struct loader *loading;  /* while cw_ruleset_load runs */
     struct cw_varena *data;  /* data files read for models (data_files) */
+    cw_override *ovr;        /* rules/overrides.yaml */
+    size_t novr;
 } cw_ruleset;
 
 cw_rule *cw_ruleset_find(const cw_ruleset *rs, const char *id);

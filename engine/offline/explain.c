@@ -7,6 +7,7 @@
 
 #include "base/timeutil.h"
 #include "base/util.h"
+#include "base/value.h"
 #include "core/engine_int.h"
 #include "offline/explain.h"
 
@@ -311,6 +312,23 @@ static bool sub_ok(const char *want, const char *s)
     return want == NULL || strcmp(want, s) == 0;
 }
 
+/* The override that disables rule r for unit, when the most specific
+ * one for the unit does. */
+static const cw_override *disabled_here(const cw_ruleset *rs, const cw_rule *r, const char *unit)
+{
+    const cw_override *best = NULL;
+
+    if (r->override != NULL)
+        return NULL;
+    for (size_t i = 0; i < rs->novr; i++) {
+        const cw_override *o = &rs->ovr[i];
+        if (strcmp(o->rule, r->info.id) == 0 && strncmp(unit, o->unit, strlen(o->unit)) == 0 &&
+            (best == NULL || strlen(o->unit) > strlen(best->unit)))
+            best = o;
+    }
+    return best && best->disabled ? best : NULL;
+}
+
 static void explain_rule(ctx *x, const cw_case *c, const cw_trace *t, cw_rule *r,
                          const char *subject, bool asked, cw_explain *out)
 {
@@ -396,6 +414,12 @@ static void explain_rule(ctx *x, const cw_case *c, const cw_trace *t, cw_rule *r
         cw_buf b = { 0 };
         if (c == NULL) {
             xr.absent = cw_xstrdup("本案没有事件");
+        } else if (disabled_here(x->rs, r, strs_unit) != NULL) {
+            const cw_override *o = disabled_here(x->rs, r, strs_unit);
+            cw_buf_printf(&b, "本案单位 %s 按覆盖参数 (%s:%d, 单位 %s) 停用本规则", strs_unit, o->file,
+                          o->line, o->unit);
+            xr.absent = b.p;
+            b.p = NULL;
         } else if (!cw_rule_in_scope(r, x->rs, c->kind, strs_unit, CW_TIME_NONE)) {
             cw_buf_printf(&b, "本案 (类别 %s, 单位 %s) 不在规则的适用范围内",
                           c->kind ? cw_strtab_str(x->e->w->strs, c->kind) : "未知", strs_unit);
@@ -440,6 +464,12 @@ void cw_explain_build(cw_engine *e, const char *case_id, const char *rule_id,
     for (size_t i = 0; i < e->rs->nrules; i++) {
         cw_rule *r = e->rs->rules[i];
         if (rule_id != NULL && strcmp(r->info.id, rule_id) != 0)
+            continue;
+        /* of a rule and the rules its overrides made, the one for the
+         * case's unit; the others are not its rule */
+        if (out->found && (r->override != NULL || r->nxunits > 0) &&
+            !cw_rule_in_scope(r, e->rs, c->kind, cw_strtab_str(e->w->strs, c->unit), CW_TIME_NONE) &&
+            disabled_here(e->rs, r, cw_strtab_str(e->w->strs, c->unit)) == NULL)
             continue;
         explain_rule(&x, out->found ? c : NULL, t, r, subject, rule_id != NULL, out);
     }
@@ -487,6 +517,13 @@ void cw_explain_text(const cw_explain *x, FILE *out)
         int num = 0;
         fprintf(out, "\n规则 %s «%s» (%s:%d)\n", r->rule->info.id, r->rule->info.title,
                 r->rule->info.file, r->rule->info.line);
+        if (r->rule->override != NULL) {
+            cw_buf b = { 0 };
+            cw_value_json(&b, r->rule->override_set);
+            fprintf(out, "  按单位 %s 的覆盖参数 (%s) 执行: %s\n", r->rule->override_unit,
+                    r->rule->override, b.p);
+            cw_buf_free(&b);
+        }
         text_steps(&r->steps, "  ", &num, out);
         if (r->absent != NULL)
             fprintf(out, "  无发现: %s\n", r->absent);
@@ -545,6 +582,15 @@ void cw_explain_json(const cw_explain *x, cw_buf *b)
         json_s(b, r->rule->info.file);
         cw_buf_printf(b, ",\"line\":%d,\"calls\":%llu", r->rule->info.line,
                       (unsigned long long)r->calls);
+        if (r->rule->override != NULL) {
+            cw_buf_puts(b, ",\"override\":{\"unit\":");
+            json_s(b, r->rule->override_unit);
+            cw_buf_puts(b, ",\"at\":");
+            json_s(b, r->rule->override);
+            cw_buf_puts(b, ",\"set\":");
+            cw_value_json(b, r->rule->override_set);
+            cw_buf_puts(b, "}");
+        }
         if (r->absent) {
             cw_buf_puts(b, ",\"absent\":");
             json_s(b, r->absent);

@@ -45,6 +45,11 @@ void cw_lua_set_coverage(bool on);
  * (a line that ran counts as one that can). false without coverage. */
 bool cw_lua_coverage(const cw_luafile *lf, const uint8_t **can, const uint8_t **hit, int *n);
 
+/* A copy of the Lua check rule inst whose params table has the values
+ * of set over its own (severity and enabled left out): the rule an
+ * override makes (rules/overrides.yaml). Released like inst. */
+void *cw__lua_variant(const void *inst, const cw_value *set);
+
 /* The model behind Lua check rules (rule{...}). */
 extern const cw_model cw_lua_model;
 

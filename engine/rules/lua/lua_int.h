@@ -76,6 +76,7 @@ typedef struct luarule {
     cw_luafile *lf;
     int fn;                     /* registry ref of check */
     int advise;                 /* registry ref of advise, or LUA_NOREF */
+    int params;                 /* registry ref of its params table, or LUA_NOREF */
 } luarule;
 
 /* A read-only view of an event: the current one (rec NULL) or one of a
