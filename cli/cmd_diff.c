@@ -99,7 +99,14 @@ static void text(char sign, const cw_finding *f, const cw_finding *old, int tz)
     } else {
         printf(" due %s", due);
     }
-    printf(": %s\n", f->message);
+    printf(": %s", f->message);
+    if (old != NULL && strcmp(old->rule->version, f->rule->version) != 0)
+        printf(" [规则版本 %s -> %s]", old->rule->version, f->rule->version);
+    else
+        printf(" [规则版本 %s]", f->rule->version);
+    if (f->rule->override != NULL)
+        printf(" [单位 %s 覆盖参数 %s]", f->rule->override_unit, f->rule->override);
+    printf("\n");
 }
 
 static void json(const char *change, const cw_finding *old, const cw_finding *nw, int tz)
@@ -131,7 +138,7 @@ int cw_cmd_diff(int argc, char **argv)
     const char *nw = NULL, *old = NULL, *events = NULL, *now_s = NULL, *format = "text",
                *plugins = NULL;
     side a = { 0 }, b = { 0 };
-    size_t i = 0, j = 0, added = 0, removed = 0, changed = 0, same = 0;
+    size_t i = 0, j = 0, added = 0, removed = 0, changed = 0, same = 0, reversioned = 0;
     bool js;
     cw_time now;
     int opt, tz;
@@ -184,13 +191,18 @@ int cw_cmd_diff(int argc, char **argv)
                 changed++;
             } else {
                 same++;
+                if (strcmp(a.fs.v[i].rule->version, b.fs.v[j].rule->version) != 0)
+                    reversioned++;
             }
             i++;
             j++;
         }
     }
-    fprintf(js ? stderr : stdout, "%zu added, %zu removed, %zu changed, %zu unchanged\n",
-            added, removed, changed, same);
+    fprintf(js ? stderr : stdout, "%zu added, %zu removed, %zu changed, %zu unchanged", added,
+            removed, changed, same);
+    if (reversioned > 0)
+        fprintf(js ? stderr : stdout, " (%zu of them under another rule version)", reversioned);
+    fprintf(js ? stderr : stdout, "\n");
     side_free(&a);
     side_free(&b);
     return CW_EXIT_OK;

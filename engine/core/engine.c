@@ -563,3 +563,18 @@ void cw__trace_deadline(cw_engine *e, uint16_t rule, const cw_finding_in *f)
     }
     *o = '\0';
 }
+
+int cw_engine_rejudge(cw_engine *e, const char *case_id)
+{
+    uint32_t sid = cw_engine_case_sid(e, case_id, strlen(case_id));
+    cw_case *c;
+    int how;
+
+    if (cw__case_live(e, sid) == NULL && !cw__case_gone(e, sid))
+        return -1;
+    if ((c = cw__case_get(e, sid, &how)) == NULL)
+        return -1;
+    cw_engine_catch_up(e, c, true);
+    run_deferred(e);
+    return 0;
+}

@@ -298,6 +298,12 @@ typedef struct cw_trace {
  * recorded, and nothing costs, without it. */
 void cw_engine_trace(cw_engine *e, const char *case_id);
 const cw_trace *cw_engine_trace_of(const cw_engine *e);
+/* Judge case case_id again from its start (brought back to memory when it
+ * left it), as a late event would: with cw_engine_trace on it, to record
+ * the reasoning of a case judged before. Findings that come out the same
+ * are not written again. Returns 0, or -1 when the engine has no such
+ * case. */
+int cw_engine_rejudge(cw_engine *e, const char *case_id);
 /* cw_host.trace: record one step (kind NULL: forget the rule's steps). */
 void cw__trace_step(cw_engine *e, uint16_t rule, uint32_t subject, const char *kind,
                     const char *text);

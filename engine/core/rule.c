@@ -1,6 +1,7 @@
 #include "core/rule.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/log.h"
@@ -98,4 +99,14 @@ uint32_t cw_rule_states(const cw_rule *r)
     if (r->model != NULL && CW_MODEL_HAS(r->model, states) && r->model->states != NULL)
         return r->model->states(r->inst);
     return 1u << CW_ST_VIOLATION;
+}
+
+const char *cw_program_version(void)
+{
+    static char v[64];
+
+    if (v[0] == '\0')
+        snprintf(v, sizeof v, "casewarden %s (plugin ABI %d.%d)", PACKAGE_VERSION, CW_ABI_MAJOR,
+                 CW_ABI_MINOR);
+    return v;
 }

@@ -50,7 +50,15 @@ typedef struct cw_rule {
     const char *override_unit;
     const cw_value *override_set;    /* what the override sets */
     const cw_value *params;
+    /* provenance: a digest of the declaration, its parameters and the
+     * data it reads (calendar, catalogue, the model's data files), as 16
+     * hex digits; data_digest accumulates the data files as they are read */
+    uint64_t data_digest;
+    char version[17];
 } cw_rule;
+
+/* The program that judges: "casewarden VERSION (plugin ABI M.N)". */
+const char *cw_program_version(void);
 
 /* One entry of rules/overrides.yaml. */
 typedef struct cw_override {

@@ -111,6 +111,16 @@ static int h_data_files(cw_ctx *ctx, const char *dir, const char *suffix,
             snprintf(err, errlen, "%s", e.msg);
             rc = -1;
         } else if (rc == 0) {
+            /* the rule's version covers the data it read */
+            if (ctx->rule != NULL) {
+                char *text;
+                size_t len;
+                if (cw_read_file(names[i], &text, &len) == 0) {
+                    ctx->rule->data_digest = (ctx->rule->data_digest ^ cw_hash(text, len)) *
+                                             0x100000001b3ULL;
+                    free(text);
+                }
+            }
             /* the tree outlives the document: copy it into the ruleset */
             const cw_value *v = cw_value_from_yaml(ctx->rs->data, doc->root);
             const char *path = cw_varena_str(ctx->rs->data, names[i], strlen(names[i]));

@@ -954,6 +954,64 @@ static uint64_t digest_files(uint64_t h, const char *dir, const char *suffix)
 /* What the rules directory says, as one number: every *.lua and *.yaml
  * of it and of its subdirectories (tests/ apart), and the plugins' names
  * and versions. A snapshot is read back only under the same digest. */
+static uint64_t mix_str(uint64_t h, const char *s)
+{
+    return (h ^ cw_hash(s ? s : "", s ? strlen(s) : 0)) * 0x100000001b3ULL;
+}
+
+/* Each rule's version: its declaration (what it is, its scope and
+ * period, its parameters as they take effect, a Lua check's file), the
+ * data it reads (calendar, catalogue, its model's data files) and the
+ * plugin that implements it. The same rule in another directory, or at
+ * another line, has the same version. */
+static void rule_versions(cw_ruleset *rs, const settings *s)
+{
+    uint64_t cal = digest_files(0xcbf29ce484222325ULL, s->calendar, ".yaml"), cat = 0;
+    char *text;
+    size_t len;
+
+    if (cw_read_file(s->catalogue, &text, &len) == 0) {
+        cat = cw_hash(text, len);
+        free(text);
+    }
+    for (size_t i = 0; i < rs->nrules; i++) {
+        cw_rule *r = rs->rules[i];
+        uint64_t h = 0xcbf29ce484222325ULL ^ cal ^ (cat * 31) ^ (r->data_digest * 131);
+        cw_buf b = { 0 };
+        h = mix_str(h, r->info.id);
+        h = mix_str(h, r->info.title);
+        h = mix_str(h, r->info.severity);
+        h = mix_str(h, r->info.basis);
+        h = mix_str(h, r->model->name);
+        h = mix_str(h, r->kind ? cw_strtab_str(rs->world->strs, r->kind) : "");
+        for (size_t k = 0; k < r->nunits; k++)
+            h = mix_str(h, r->units[k]);
+        h = mix_str(h, "|");
+        for (size_t k = 0; k < r->nxunits; k++)
+            h = mix_str(h, r->xunits[k]);
+        h = (h ^ (uint64_t)(uint32_t)r->from) * 0x100000001b3ULL;
+        h = (h ^ (uint64_t)(uint32_t)r->to) * 0x100000001b3ULL;
+        h = (h ^ r->states) * 0x100000001b3ULL;
+        if (r->params != NULL) {
+            cw_value_json(&b, r->params);
+            h = (h ^ cw_hash(b.p ? b.p : "", b.n)) * 0x100000001b3ULL;
+            cw_buf_free(&b);
+        }
+        if (r->model->configure == NULL && r->lua != NULL &&
+            cw_read_file(cw_lua_path(r->lua), &text, &len) == 0) {
+            h = (h ^ cw_hash(text, len)) * 0x100000001b3ULL;
+            free(text);
+        }
+        for (size_t k = 0; k < rs->nplugins; k++)
+            for (size_t m = 0; m < rs->plugins[k].p->nmodels; m++)
+                if (rs->plugins[k].p->models[m] == r->model) {
+                    h = mix_str(h, rs->plugins[k].p->name);
+                    h = mix_str(h, rs->plugins[k].p->version);
+                }
+        snprintf(r->version, sizeof r->version, "%016llx", (unsigned long long)h);
+    }
+}
+
 static uint64_t ruleset_digest(const cw_ruleset *rs)
 {
     uint64_t h = digest_files(digest_files(0xcbf29ce484222325ULL, rs->dir, ".lua"), rs->dir, ".yaml");
@@ -1038,6 +1096,7 @@ int cw_ruleset_load(cw_ruleset **out, cw_world *w, const char *dir, const cw_loa
     overrides_unused(&ld);
     cw_paths_free(files, nfiles);
     rs->digest = ruleset_digest(rs);
+    rule_versions(rs, &s);
     if (ld.problems == 0 && rs->nrules == 0) {
         cw_err_set(&e, CW_ERULE, "%s: no rules (no *.lua file declares any)", dir);
         problem(&ld, &e);
