@@ -8,62 +8,92 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/dbevents.h"
+#include "service/config.h"
 #include "offline/eval.h"
 #include "base/timeutil.h"
 #include "base/util.h"
 
 static const char help[] =
     "usage: casewarden diff --rules NEW --against OLD --events FILE [--now T] [OPTIONS]\n"
+    "       casewarden diff --rules NEW --against OLD --db --config FILE [--from T] [--to T]\n"
+    "                       [--unit P] [--now T] [OPTIONS]\n"
     "\n"
-    "Judge the events of FILE with the rules in NEW and with those in OLD, as\n"
-    "of --now, and print what the change would do: findings added (+),\n"
-    "removed (-) and changed (~: another state or due time), matched by rule,\n"
-    "case and subject; then a count line.\n"
+    "Judge the events of FILE, or those stored in MariaDB (--db), with the rules\n"
+    "in NEW and with those in OLD, as of --now, and print what the change would\n"
+    "do: findings added (+), removed (-) and changed (~: another state or due\n"
+    "time), matched by rule, case and subject, each with the version of the rule\n"
+    "that gives it (and the override it runs under); then a count line.\n"
     "\n"
     "options:\n"
     "  --rules NEW       the rules directory with the change\n"
     "  --against OLD     the rules directory in force\n"
     "  --events FILE     events, one JSON object per line\n"
+    "  --db              the events stored in the database of --config instead,\n"
+    "                    read in batches in the order of the log, with progress\n"
+    "                    on stderr\n"
+    "  --config FILE     the service configuration (its database:)\n"
+    "  --socket PATH     the MariaDB socket, over the configuration's\n"
+    "  --from T, --to T  with --db: only cases with an event in [T, T]\n"
+    "  --unit P          with --db: only cases with an event of a unit under P\n"
+    "                    (a case taken is judged with all its events;\n"
+    "                    `casewarden export` writes the same selection)\n"
     "  --now T           as of T (RFC 3339); default now\n"
     "  --format F        text (default) or json (one object per line:\n"
     "                    {\"change\":\"added\"|\"removed\"|\"changed\", \"old\":..., \"new\":...})\n"
     "  --plugins PATH    extra plugin directories (colon-separated)\n"
     "\n"
-    "exit status: 0 done (whatever the differences), 2 usage or rules that do\n"
-    "not load.\n";
+    "exit status: 0 done (whatever the differences), 2 usage, rules that do not\n"
+    "load, or a database that cannot be read.\n";
 
 typedef struct side {
     cw_world *w;
     cw_ruleset *rs;
     cw_engine *e;
+    cw_eval *ev;
     cw_findings fs;
 } side;
 
-static int judge(side *s, const char *label, const char *dir, const char *plugins,
-                 const char *events, cw_time now)
+static int open_side(side *s, const char *dir, const char *plugins)
+{
+    if (cw_cli_load_rules("diff", dir, plugins, &s->w, &s->rs) < 0)
+        return -1;
+    s->e = cw_engine_new(s->w, s->rs);
+    s->ev = cw_eval_new(s->e);
+    return 0;
+}
+
+static void judge(side *s, cw_time now)
 {
     cw_eval_opts o = { .now = now, .errors = NULL };
     cw_eval_stats st = { 0 };
-    cw_eval *ev;
+
+    cw_eval_run(s->ev, &o, &st);
+    cw_eval_findings(s->ev, &s->fs);
+    cw_eval_free(s->ev);
+    s->ev = NULL;
+}
+
+/* --db: each stored event to both sides, as eval reads a file. */
+typedef struct feed {
+    side *a, *b;
+    cw_eval_opts o;
+    cw_eval_stats sa, sb;
+} feed;
+
+static int feed_event(void *ud, const cw_store_event *e)
+{
+    feed *f = ud;
     cw_err err;
 
-    if (cw_cli_load_rules(label, dir, plugins, &s->w, &s->rs) < 0)
-        return -1;
-    s->e = cw_engine_new(s->w, s->rs);
-    ev = cw_eval_new(s->e);
-    if (cw_eval_read(ev, events, &o, &st, &err) < 0) {
-        fprintf(stderr, "casewarden diff: %s\n", err.msg);
-        cw_eval_free(ev);
-        return -1;
-    }
-    cw_eval_run(ev, &o, &st);
-    cw_eval_findings(ev, &s->fs);
-    cw_eval_free(ev);
+    cw_eval_add(f->a->ev, e->body, e->len, "database", (size_t)e->gseq, &f->o, &f->sa, &err);
+    cw_eval_add(f->b->ev, e->body, e->len, "database", (size_t)e->gseq, &f->o, &f->sb, &err);
     return 0;
 }
 
 static void side_free(side *s)
 {
+    cw_eval_free(s->ev);
     cw_findings_free(&s->fs);
     cw_engine_free(s->e);
     cw_ruleset_free(s->rs);
@@ -133,13 +163,17 @@ int cw_cmd_diff(int argc, char **argv)
         { "rules", required_argument, NULL, 'r' }, { "against", required_argument, NULL, 'a' },
         { "events", required_argument, NULL, 'e' }, { "now", required_argument, NULL, 'n' },
         { "format", required_argument, NULL, 'f' }, { "plugins", required_argument, NULL, 'P' },
+        { "db", no_argument, NULL, 'd' }, { "config", required_argument, NULL, 'c' },
+        { "socket", required_argument, NULL, 'S' }, { "from", required_argument, NULL, 'F' },
+        { "to", required_argument, NULL, 'T' }, { "unit", required_argument, NULL, 'u' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     const char *nw = NULL, *old = NULL, *events = NULL, *now_s = NULL, *format = "text",
-               *plugins = NULL;
+               *plugins = NULL, *config = NULL, *socket = NULL, *from_s = NULL, *to_s = NULL;
     side a = { 0 }, b = { 0 };
     size_t i = 0, j = 0, added = 0, removed = 0, changed = 0, same = 0, reversioned = 0;
-    bool js;
+    cw_dbsel sel = { CW_TIME_NONE, CW_TIME_NONE, NULL };
+    bool js, db = false;
     cw_time now;
     int opt, tz;
 
@@ -153,6 +187,12 @@ int cw_cmd_diff(int argc, char **argv)
         case 'n': now_s = optarg; break;
         case 'f': format = optarg; break;
         case 'P': plugins = optarg; break;
+        case 'd': db = true; break;
+        case 'c': config = optarg; break;
+        case 'S': socket = optarg; break;
+        case 'F': from_s = optarg; break;
+        case 'T': to_s = optarg; break;
+        case 'u': sel.unit = optarg; break;
         case 'h': fputs(help, stdout); return CW_EXIT_OK;
         default:
             return cw_cli_usage_error("diff", "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -160,19 +200,62 @@ int cw_cmd_diff(int argc, char **argv)
     }
     if (optind < argc)
         return cw_cli_usage_error("diff", "unexpected argument '%s'", argv[optind]);
-    if (nw == NULL || old == NULL || events == NULL)
-        return cw_cli_usage_error("diff", "--rules, --against and --events are required");
+    if (nw == NULL || old == NULL || (events == NULL) == !db || (db && config == NULL))
+        return cw_cli_usage_error("diff", "--rules, --against and --events (or --db with --config) "
+                                  "are required");
+    if (!db && (from_s || to_s || sel.unit))
+        return cw_cli_usage_error("diff", "--from, --to and --unit select stored events: use them with --db");
     if (cw_cli_now(now_s, &now) < 0)
         return cw_cli_usage_error("diff", "--now '%s' is not an RFC 3339 time with offset", now_s);
+    if ((from_s && cw_time_parse(from_s, strlen(from_s), &sel.from, NULL) < 0) ||
+        (to_s && cw_time_parse(to_s, strlen(to_s), &sel.to, NULL) < 0))
+        return cw_cli_usage_error("diff", "--from and --to are RFC 3339 times with offset");
+    if (sel.unit && (sel.unit[0] == '\0' || strspn(sel.unit, "0123456789") != strlen(sel.unit)))
+        return cw_cli_usage_error("diff", "--unit must be a unit prefix (digits), not '%s'", sel.unit);
     if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
         return cw_cli_usage_error("diff", "--format must be text or json, not '%s'", format);
     js = strcmp(format, "json") == 0;
-    if (judge(&a, "diff", nw, plugins, events, now) < 0 ||
-        judge(&b, "diff", old, plugins, events, now) < 0) {
+    if (open_side(&a, nw, plugins) < 0 || open_side(&b, old, plugins) < 0) {
         side_free(&a);
         side_free(&b);
         return CW_EXIT_USAGE;
     }
+    if (db) {
+        feed f = { &a, &b, { .now = now, .errors = NULL }, { 0 }, { 0 } };
+        cw_config *cfg;
+        size_t ncases = 0;
+        cw_err err = { 0 };
+        int rc;
+        if (cw_cli_config("diff", config, socket, &cfg) < 0) {
+            side_free(&a);
+            side_free(&b);
+            return CW_EXIT_USAGE;
+        }
+        rc = cw_cli_db_events("diff", cfg, &sel, feed_event, &f, stderr, &ncases, &err);
+        cw_config_free(cfg);
+        if (rc != 0) {
+            fprintf(stderr, "casewarden diff: %s\n", err.msg);
+            side_free(&a);
+            side_free(&b);
+            return CW_EXIT_USAGE;
+        }
+        fprintf(stderr, "casewarden diff: %zu events from the database (%zu rejected)\n",
+                f.sa.accepted + f.sa.duplicates + f.sa.rejected + f.sa.future, f.sa.rejected);
+        if (ncases)
+            fprintf(stderr, "casewarden diff: %zu cases selected\n", ncases);
+    } else {
+        cw_eval_opts o = { .now = now, .errors = NULL };
+        cw_eval_stats st = { 0 };
+        cw_err err;
+        if (cw_eval_read(a.ev, events, &o, &st, &err) < 0 || cw_eval_read(b.ev, events, &o, &st, &err) < 0) {
+            fprintf(stderr, "casewarden diff: %s\n", err.msg);
+            side_free(&a);
+            side_free(&b);
+            return CW_EXIT_USAGE;
+        }
+    }
+    judge(&a, now);
+    judge(&b, now);
     tz = a.rs->tz;
     /* both lists are in (case, rule, subject) order: merge them */
     while (i < a.fs.n || j < b.fs.n) {

@@ -25,6 +25,7 @@ static const struct verb {
     { "explain", cw_cmd_explain, "why a case has its findings, or none: the reasoning step by step" },
     { "diff", cw_cmd_diff, "what a rule change would flag: findings added, removed, changed" },
     { "sanction", cw_cmd_sanction, "智能量罚: the lawful penalty for an act, before it is decided" },
+    { "export", cw_cmd_export, "stored events to JSON lines (all, or the cases of a time and unit)" },
     { "serve", cw_cmd_serve, "the service: events from MariaDB, timers, findings, HTTP API" },
     { "migrate", cw_cmd_migrate, "create or upgrade the MariaDB schema" },
     { "report", cw_cmd_report, "quality assessment (考评, 通报) and backlog figures from the database" },
