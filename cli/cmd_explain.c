@@ -9,12 +9,15 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/dbevents.h"
+#include "service/config.h"
 #include "offline/eval.h"
 #include "offline/explain.h"
 #include "base/util.h"
 
 static const char help[] =
     "usage: casewarden explain --rules DIR --events FILE --case C [OPTIONS]\n"
+    "       casewarden explain --rules DIR --config FILE --case C [OPTIONS]\n"
     "\n"
     "Judge the events of FILE with the rules of DIR as of --now, as eval does,\n"
     "recording the reasoning of every rule on case C, and print it step by step\n"
@@ -29,6 +32,11 @@ static const char help[] =
     "options:\n"
     "  --rules DIR       rules directory\n"
     "  --events FILE     events, one JSON object per line (- for stdin)\n"
+    "  --config FILE     or the events stored in the database of this service\n"
+    "                    configuration (the whole log, as the service judges it;\n"
+    "                    GET /v1/findings/{id}/explain answers from the running\n"
+    "                    service instead)\n"
+    "  --socket PATH     the MariaDB socket, over the configuration's\n"
     "  --case C          the case number to explain\n"
     "  --rule R          only rule R (explained even when it found nothing)\n"
     "  --subject S       only the findings about subject S\n"
@@ -39,6 +47,21 @@ static const char help[] =
     "exit status: 0 explained, 1 no rule named R, 2 usage, unreadable files or\n"
     "rules that do not load.\n";
 
+typedef struct feed {
+    cw_eval *ev;
+    const cw_eval_opts *o;
+    cw_eval_stats *st;
+} feed;
+
+static int feed_event(void *ud, const cw_store_event *e)
+{
+    feed *f = ud;
+    cw_err err;
+
+    cw_eval_add(f->ev, e->body, e->len, "database", (size_t)e->gseq, f->o, f->st, &err);
+    return 0;
+}
+
 int cw_cmd_explain(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -46,10 +69,11 @@ int cw_cmd_explain(int argc, char **argv)
         { "case", required_argument, NULL, 'c' }, { "rule", required_argument, NULL, 'R' },
         { "subject", required_argument, NULL, 's' }, { "now", required_argument, NULL, 'n' },
         { "format", required_argument, NULL, 'f' }, { "plugins", required_argument, NULL, 'P' },
+        { "config", required_argument, NULL, 'C' }, { "socket", required_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     const char *rules = NULL, *events = NULL, *case_id = NULL, *rule = NULL, *subject = NULL,
-               *now_s = NULL, *format = "text", *plugins = NULL;
+               *now_s = NULL, *format = "text", *plugins = NULL, *config = NULL, *socket = NULL;
     cw_eval_opts o = { 0 };
     cw_eval_stats st = { 0 };
     cw_explain x;
@@ -72,6 +96,8 @@ int cw_cmd_explain(int argc, char **argv)
         case 'n': now_s = optarg; break;
         case 'f': format = optarg; break;
         case 'P': plugins = optarg; break;
+        case 'C': config = optarg; break;
+        case 'S': socket = optarg; break;
         case 'h': fputs(help, stdout); return CW_EXIT_OK;
         default:
             return cw_cli_usage_error("explain", "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -79,14 +105,14 @@ int cw_cmd_explain(int argc, char **argv)
     }
     if (optind < argc)
         return cw_cli_usage_error("explain", "unexpected argument '%s'", argv[optind]);
-    if (rules == NULL || events == NULL || case_id == NULL)
-        return cw_cli_usage_error("explain", "--rules, --events and --case are required");
+    if (rules == NULL || (events == NULL) == (config == NULL) || case_id == NULL)
+        return cw_cli_usage_error("explain", "--rules, --events (or --config) and --case are required");
     if (cw_cli_now(now_s, &o.now) < 0)
         return cw_cli_usage_error("explain", "--now '%s' is not an RFC 3339 time with offset "
                                   "(2026-06-01T00:00:00+08:00)", now_s);
     if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
         return cw_cli_usage_error("explain", "--format must be text or json, not '%s'", format);
-    if (strcmp(events, "-") != 0 && access(events, R_OK) != 0) {
+    if (events != NULL && strcmp(events, "-") != 0 && access(events, R_OK) != 0) {
         fprintf(stderr, "casewarden explain: %s: cannot read (%s)\n", events, strerror(errno));
         return CW_EXIT_USAGE;
     }
@@ -103,7 +129,23 @@ int cw_cmd_explain(int argc, char **argv)
     cw_engine_trace(e, case_id);
     ev = cw_eval_new(e);
     o.errors = stderr;
-    if (cw_eval_read(ev, events, &o, &st, &err) < 0 && err.code == CW_EIO) {
+    if (config != NULL) {
+        cw_dbsel sel = { CW_TIME_NONE, CW_TIME_NONE, NULL };
+        feed f = { ev, &o, &st };
+        cw_config *cfg;
+        size_t ncases;
+        if (cw_cli_config("explain", config, socket, &cfg) < 0) {
+            rc = CW_EXIT_USAGE;
+            goto out;
+        }
+        rc = cw_cli_db_events("explain", cfg, &sel, feed_event, &f, NULL, &ncases, &err);
+        cw_config_free(cfg);
+        if (rc != 0) {
+            fprintf(stderr, "casewarden explain: %s\n", err.msg);
+            rc = CW_EXIT_USAGE;
+            goto out;
+        }
+    } else if (cw_eval_read(ev, events, &o, &st, &err) < 0 && err.code == CW_EIO) {
         fprintf(stderr, "casewarden explain: %s\n", err.msg);
         rc = CW_EXIT_USAGE;
         goto out;

@@ -10,7 +10,7 @@ now=--now=2026-07-01T00:00:00+08:00
 x() { "$cw" explain --rules "$top/rules" "$now" "$@"; }
 
 check "help" 0 "usage: casewarden explain" -- "$cw" explain --help
-check "needs args" 2 "--rules, --events and --case are required" -- "$cw" explain --rules "$top/rules"
+check "needs args" 2 "--rules, --events \(or --config\) and --case are required" -- "$cw" explain --rules "$top/rules"
 check "bad format" 2 "--format must be text or json" -- x --events "$d/deadline.jsonl" --case X1 --format xml
 check "unknown rule" 1 "no rule NOPE" -- x --events "$d/deadline.jsonl" --case X1 --rule NOPE
 

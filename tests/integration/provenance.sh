@@ -44,6 +44,9 @@ jq -S '[.rules[] | {rule, line, findings: [.findings[] | {subject, state, steps}
 "$cw" explain --rules "$tmp/rules" --events "$ex" --now "$T" --case A370103202600003 --rule ADM-HANDLING --format json |
     jq -S '[.rules[] | {rule, line, findings: [.findings[] | {subject, state, steps}]}]' >"$tmp/cli.x"
 cmp -s "$tmp/api.x" "$tmp/cli.x" && ok || { bad "the service's explanation differs from the command's"; diff "$tmp/cli.x" "$tmp/api.x" | head; }
+"$cw" explain --rules "$tmp/rules" --config "$cfg" --now "$T" --case A370103202600003 --rule ADM-HANDLING --format json 2>/dev/null |
+    jq -S '[.rules[] | {rule, line, findings: [.findings[] | {subject, state, steps}]}]' >"$tmp/db.x"
+cmp -s "$tmp/db.x" "$tmp/cli.x" && ok || { bad "explain --config differs from explain --events"; diff "$tmp/cli.x" "$tmp/db.x" | head; }
 req GET "/v1/findings/$id/explain" insp-3702
 expect "explain out of scope" 404
 req GET "/v1/findings/999999/explain" admin-tok
