@@ -962,7 +962,8 @@ static uint64_t mix_str(uint64_t h, const char *s)
 /* Each rule's version: its declaration (what it is, its scope and
  * period, its parameters as they take effect, a Lua check's file), the
  * data it reads (calendar, catalogue, its model's data files) and the
- * plugin that implements it. The same rule in another directory, or at
+ * plugin that implements it, and the settings that change judgements
+ * (time zone, how ages are counted). The same rule in another directory, or at
  * another line, has the same version. */
 static void rule_versions(cw_ruleset *rs, const settings *s)
 {
@@ -976,7 +977,8 @@ static void rule_versions(cw_ruleset *rs, const settings *s)
     }
     for (size_t i = 0; i < rs->nrules; i++) {
         cw_rule *r = rs->rules[i];
-        uint64_t h = 0xcbf29ce484222325ULL ^ cal ^ (cat * 31) ^ (r->data_digest * 131);
+        uint64_t h = 0xcbf29ce484222325ULL ^ cal ^ (cat * 31) ^ (r->data_digest * 131) ^
+                     ((uint64_t)(uint32_t)rs->tz << 32) ^ ((uint64_t)rs->age_from << 48);
         cw_buf b = { 0 };
         h = mix_str(h, r->info.id);
         h = mix_str(h, r->info.title);
