@@ -4,6 +4,7 @@
  * case, subject).
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,31 +64,115 @@ static int open_side(side *s, const char *dir, const char *plugins)
     return 0;
 }
 
-static void judge(side *s, cw_time now)
+/* One side's work in a thread of its own: the two sides share nothing
+ * (each has its world, rules and engine), so on two cores a diff takes
+ * about the time of one eval. */
+typedef struct job {
+    side *s;
+    const char *events;      /* read this file first; NULL: already fed */
+    cw_time now;
+    int rc;
+    cw_err err;
+} job;
+
+static void *judge(void *ud)
 {
-    cw_eval_opts o = { .now = now, .errors = NULL };
+    job *j = ud;
+    cw_eval_opts o = { .now = j->now, .errors = NULL };
     cw_eval_stats st = { 0 };
 
-    cw_eval_run(s->ev, &o, &st);
-    cw_eval_findings(s->ev, &s->fs);
-    cw_eval_free(s->ev);
-    s->ev = NULL;
+    if (j->events != NULL && cw_eval_read(j->s->ev, j->events, &o, &st, &j->err) < 0) {
+        j->rc = -1;
+        return NULL;
+    }
+    cw_eval_run(j->s->ev, &o, &st);
+    cw_eval_findings(j->s->ev, &j->s->fs);
+    cw_eval_free(j->s->ev);
+    j->s->ev = NULL;
+    return NULL;
 }
 
-/* --db: each stored event to both sides, as eval reads a file. */
+/* Both sides at once; 0, or -1 with the reason on stderr. */
+static int judge_both(side *a, side *b, const char *events, cw_time now)
+{
+    job ja = { a, events, now, 0, { 0 } }, jb = { b, events, now, 0, { 0 } };
+    pthread_t t;
+    bool threaded = pthread_create(&t, NULL, judge, &jb) == 0;
+
+    judge(&ja);
+    if (threaded)
+        pthread_join(t, NULL);
+    else
+        judge(&jb);
+    if (ja.rc < 0 || jb.rc < 0) {
+        fprintf(stderr, "casewarden diff: %s\n", ja.rc < 0 ? ja.err.msg : jb.err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* --db: the stored events to both sides, as eval reads a file: kept in
+ * blocks, each handed to the two sides at once (one in a thread). */
+#define FEED_BLOCK 20000
+
 typedef struct feed {
     side *a, *b;
     cw_eval_opts o;
     cw_eval_stats sa, sb;
+    cw_buf bodies;
+    size_t *off, n;          /* body i: bodies.p + off[i] .. off[i + 1] */
+    uint64_t *gseq;
 } feed;
+
+typedef struct half {
+    feed *f;
+    side *s;
+    cw_eval_stats *st;
+} half;
+
+static void *feed_half(void *ud)
+{
+    half *h = ud;
+    cw_err err;
+
+    for (size_t i = 0; i < h->f->n; i++)
+        cw_eval_add(h->s->ev, h->f->bodies.p + h->f->off[i], h->f->off[i + 1] - h->f->off[i],
+                    "database", (size_t)h->f->gseq[i], &h->f->o, h->st, &err);
+    return NULL;
+}
+
+static void feed_flush(feed *f)
+{
+    half ha = { f, f->a, &f->sa }, hb = { f, f->b, &f->sb };
+    pthread_t t;
+    bool threaded;
+
+    if (f->n == 0)
+        return;
+    threaded = pthread_create(&t, NULL, feed_half, &hb) == 0;
+    feed_half(&ha);
+    if (threaded)
+        pthread_join(t, NULL);
+    else
+        feed_half(&hb);
+    f->n = 0;
+    f->bodies.n = 0;
+}
 
 static int feed_event(void *ud, const cw_store_event *e)
 {
     feed *f = ud;
-    cw_err err;
 
-    cw_eval_add(f->a->ev, e->body, e->len, "database", (size_t)e->gseq, &f->o, &f->sa, &err);
-    cw_eval_add(f->b->ev, e->body, e->len, "database", (size_t)e->gseq, &f->o, &f->sb, &err);
+    if (f->off == NULL) {
+        f->off = cw_xmalloc((FEED_BLOCK + 1) * sizeof *f->off);
+        f->gseq = cw_xmalloc(FEED_BLOCK * sizeof *f->gseq);
+    }
+    f->off[f->n] = f->bodies.n;
+    f->gseq[f->n] = e->gseq;
+    cw_buf_put(&f->bodies, e->body, e->len);
+    f->off[++f->n] = f->bodies.n;
+    if (f->n == FEED_BLOCK)
+        feed_flush(f);
     return 0;
 }
 
@@ -203,6 +288,8 @@ int cw_cmd_diff(int argc, char **argv)
     if (nw == NULL || old == NULL || (events == NULL) == !db || (db && config == NULL))
         return cw_cli_usage_error("diff", "--rules, --against and --events (or --db with --config) "
                                   "are required");
+    if (events != NULL && strcmp(events, "-") == 0)
+        return cw_cli_usage_error("diff", "--events must be a file: both rule sets read it");
     if (!db && (from_s || to_s || sel.unit))
         return cw_cli_usage_error("diff", "--from, --to and --unit select stored events: use them with --db");
     if (cw_cli_now(now_s, &now) < 0)
@@ -221,7 +308,7 @@ int cw_cmd_diff(int argc, char **argv)
         return CW_EXIT_USAGE;
     }
     if (db) {
-        feed f = { &a, &b, { .now = now, .errors = NULL }, { 0 }, { 0 } };
+        feed f = { &a, &b, { .now = now, .errors = NULL }, { 0 }, { 0 }, { 0 }, NULL, 0, NULL };
         cw_config *cfg;
         size_t ncases = 0;
         cw_err err = { 0 };
@@ -232,6 +319,11 @@ int cw_cmd_diff(int argc, char **argv)
             return CW_EXIT_USAGE;
         }
         rc = cw_cli_db_events("diff", cfg, &sel, feed_event, &f, stderr, &ncases, &err);
+        if (rc == 0)
+            feed_flush(&f);
+        cw_buf_free(&f.bodies);
+        free(f.off);
+        free(f.gseq);
         cw_config_free(cfg);
         if (rc != 0) {
             fprintf(stderr, "casewarden diff: %s\n", err.msg);
@@ -243,19 +335,12 @@ int cw_cmd_diff(int argc, char **argv)
                 f.sa.accepted + f.sa.duplicates + f.sa.rejected + f.sa.future, f.sa.rejected);
         if (ncases)
             fprintf(stderr, "casewarden diff: %zu cases selected\n", ncases);
-    } else {
-        cw_eval_opts o = { .now = now, .errors = NULL };
-        cw_eval_stats st = { 0 };
-        cw_err err;
-        if (cw_eval_read(a.ev, events, &o, &st, &err) < 0 || cw_eval_read(b.ev, events, &o, &st, &err) < 0) {
-            fprintf(stderr, "casewarden diff: %s\n", err.msg);
-            side_free(&a);
-            side_free(&b);
-            return CW_EXIT_USAGE;
-        }
     }
-    judge(&a, now);
-    judge(&b, now);
+    if (judge_both(&a, &b, db ? NULL : events, now) < 0) {
+        side_free(&a);
+        side_free(&b);
+        return CW_EXIT_USAGE;
+    }
     tz = a.rs->tz;
     /* both lists are in (case, rule, subject) order: merge them */
     while (i < a.fs.n || j < b.fs.n) {

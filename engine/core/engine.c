@@ -338,7 +338,8 @@ uint64_t cw__next_generation(void)
 {
     static uint64_t next;
 
-    return ++next;
+    /* engines of different rulesets may run in threads of their own (diff) */
+    return __atomic_add_fetch(&next, 1, __ATOMIC_RELAXED);
 }
 
 cw_engine *cw_engine_new(cw_world *w, cw_ruleset *rs)

@@ -101,12 +101,10 @@ uint32_t cw_rule_states(const cw_rule *r)
     return 1u << CW_ST_VIOLATION;
 }
 
+#define CW_STR_(x) #x
+#define CW_STR(x) CW_STR_(x)
+
 const char *cw_program_version(void)
 {
-    static char v[64];
-
-    if (v[0] == '\0')
-        snprintf(v, sizeof v, "casewarden %s (plugin ABI %d.%d)", PACKAGE_VERSION, CW_ABI_MAJOR,
-                 CW_ABI_MINOR);
-    return v;
+    return "casewarden " PACKAGE_VERSION " (plugin ABI " CW_STR(CW_ABI_MAJOR) "." CW_STR(CW_ABI_MINOR) ")";
 }
