@@ -29,7 +29,7 @@ timed() {   # timed NAME OUT CMD...: seconds of CMD, its stdout in OUT
     local t0 name=$1 out=$2
     shift 2
     t0=$(now_s)
-    "$@" >"$out" 2>"$out.err"
+    "$@" >"$out" 2>"$out.err" || { tail -5 "$out.err" >&2; die "$name failed"; }
     printf '%s' "$(elapsed "$t0")"
 }
 say "eval"
@@ -39,7 +39,7 @@ t_file=$(timed diff "$work/file.out" "$cw" diff --rules "$work/new" --against "$
 say "diff over the database"
 t_db=$(timed diffdb "$work/db.out" "$cw" diff --rules "$work/new" --against "$work/rules" --db --config "$work/cw_diff.yaml" --now "$now")
 same=no
-cmp -s "$work/file.out" "$work/db.out" && same=yes
+[ -s "$work/db.out" ] && cmp -s "$work/file.out" "$work/db.out" && same=yes
 
 echo "diff over the database: $n events generated, $stored stored (bench/db/diff.sh, seed 7)"
 printf '  %-44s %8.2f s\n' "eval --events FILE (shipped rules)" "$t_eval"
