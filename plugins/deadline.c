@@ -897,7 +897,7 @@ static void on_a(walk *w, const cw_event *ev)
     for (int i = 0; i < d->nalts; i++)
         if (conds_match(ev, &d->alts[i].when) && approx_seconds(&d->alts[i]) > approx_seconds(p))
             p = &d->alts[i];
-    if (H->tracing(w->ctx) && d->nalts > 0)
+    if (d->nalts > 0 && H->tracing(w->ctx))
         H->trace(w->ctx, key, "period", "适用期限 %d %s%s (几个期限的条件都满足时取最长者)", p->n,
                  unit_cn[p->unit], p == &d->base ? " (基本期限)" : "");
     o = &w->o[w->n++];
