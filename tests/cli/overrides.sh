@@ -77,6 +77,13 @@ grep -q "3. 期限: 基本 25 日" "$tmp/out" && ok || bad "explain: the overrid
 check "explain: disabled" 0 "本案单位 370103 按覆盖参数 \(.*overrides.yaml:8, 单位 370103\) 停用本规则" -- \
     "$cw" explain --rules "$tmp/rules" --events "$tmp/ev.jsonl" --now 2026-05-01T00:00:00+08:00 --case U4 --rule ADM-HANDLING
 
+# diff shows what the overrides file would change: the same rules without it
+cp -r "$tmp/rules" "$tmp/plain" && rm "$tmp/plain/overrides.yaml"
+check "diff of an overrides file" 0 "^0 added, 1 removed, 3 changed, 1 unchanged" -- "$cw" diff --rules "$tmp/rules" --against "$tmp/plain" \
+    --events "$tmp/ev.jsonl" --now 2026-05-01T00:00:00+08:00
+grep -q "^~ ADM-HANDLING U2 - overdue due 2026-04-01T23:59:59+08:00 -> 2026-03-23T23:59:59+08:00: .*\[单位 3701 覆盖参数 overrides.yaml:2\]" "$tmp/out" &&
+    grep -q "^- ADM-HANDLING U4 " "$tmp/out" && ok || { bad "diff does not show the overrides"; cat "$tmp/out"; }
+
 # a bad override is refused at load with file:line
 cp -r "$top/rules" "$tmp/bad"
 cat > "$tmp/bad/overrides.yaml" <<'YAML'
