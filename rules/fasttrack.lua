@@ -81,7 +81,7 @@ rule {
   basis = "公安机关办理行政案件程序规定 第42条: 快速办理案件前, 应当书面告知违法嫌疑人快速办理的相关规定, 征得其同意, 并由其签名确认",
   on = { "case.fasttrack" },
   check = function(case, ev)
-    if ev.data.consent ~= true then
+    if explain("违法嫌疑人书面同意 (" .. ev.id .. ")", ev.data.consent) ~= true then
       report {
         message = "适用快速办理未取得违法嫌疑人书面同意 (" .. datetime(ev.at) .. ")",
       }

@@ -510,6 +510,12 @@ void cw__trace_step(cw_engine *e, uint16_t rule, uint32_t subject, const char *k
         t->n = k;
         return;
     }
+    /* a check that judges its case whole notes the same step at every
+     * call: keep it once */
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i].rule == rule && t->v[i].subject == subject && strcmp(t->v[i].kind, kind) == 0 &&
+            strcmp(t->v[i].text, text) == 0)
+            return;
     if (t->n == t->cap) {
         t->cap = t->cap ? 2 * t->cap : 32;
         t->v = cw_xrealloc(t->v, t->cap * sizeof *t->v);

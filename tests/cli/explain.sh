@@ -78,6 +78,11 @@ x --events "$d/sanction.jsonl" --case M2 --rule MINOR-UNDER14 >"$tmp/m2" 2>&1
 grep -q "P3 出生于 2012-03-01, 至 2026-03-02 为 14 周岁" "$tmp/m2" && grep -q "无发现: 规则对本案判断" "$tmp/m2" &&
     ok || { bad "age the day after the birthday"; cat "$tmp/m2"; }
 
+# a Lua check's conditions, as it notes them with explain()
+x --events "$top/examples/events.jsonl" --case A370103202600055 --rule INTERROGATION-2OFFICERS >"$tmp/lua" 2>&1
+grep -q "询问 XW20260408-01 的民警人数: 1$" "$tmp/lua" && grep -q "在执法办案场所: 否$" "$tmp/lua" &&
+    grep -q "发现 \[violation\]" "$tmp/lua" && ok || { bad "Lua conditions"; cat "$tmp/lua"; }
+
 # a rule the case never reached, and a case that does not exist
 check "rule not reached" 0 "无发现: 本案没有规则所需或所监听的事件" -- x --events "$d/deadline.jsonl" --case X1 --rule MINOR-UNDER14
 check "unknown case" 0 "事件中没有这个案件" -- x --events "$d/deadline.jsonl" --case NOPE

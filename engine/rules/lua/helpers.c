@@ -96,9 +96,15 @@ static int l_explain(lua_State *L)
     const char *label = luaL_checkstring(L, 1);
 
     if (cw__lua_tracing(lf)) {
-        const char *v = luaL_tolstring(L, 2, NULL);
-        cw__host.trace(lf->ctx, 0, "condition", "%s: %s", label, v);
-        lua_pop(L, 1);
+        if (lua_type(L, 2) == LUA_TBOOLEAN) {
+            cw__host.trace(lf->ctx, 0, "condition", "%s: %s", label, lua_toboolean(L, 2) ? "是" : "否");
+        } else if (lua_isnoneornil(L, 2)) {
+            cw__host.trace(lf->ctx, 0, "condition", "%s: (无)", label);
+        } else {
+            const char *v = luaL_tolstring(L, 2, NULL);
+            cw__host.trace(lf->ctx, 0, "condition", "%s: %s", label, v);
+            lua_pop(L, 1);
+        }
     }
     lua_settop(L, 2);
     return 1;

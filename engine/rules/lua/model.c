@@ -375,8 +375,6 @@ static int lua_on_event(void *inst, cw_ctx *ctx, const cw_case *c, const cw_even
     lf->ev = ev;
     lf->rule = ctx->rule;
     lf->in_check = true;
-    if (cw__host.tracing(ctx))
-        cw__host.trace(ctx, 0, NULL, NULL);   /* a check judges the case whole */
     lua_settop(L, 0);
     lua_pushcfunction(L, check_body);
     lua_rawgeti(L, LUA_REGISTRYINDEX, lr->fn);
