@@ -37,6 +37,9 @@ static const char help[] =
     "                    GET /v1/findings/{id}/explain answers from the running\n"
     "                    service instead)\n"
     "  --socket PATH     the MariaDB socket, over the configuration's\n"
+    "  --only-case       with --config: read the events of case C only (fast on\n"
+    "                    a large log; rules that look across cases, such as\n"
+    "                    joins, peers and overlaps, then see no other case)\n"
     "  --case C          the case number to explain\n"
     "  --rule R          only rule R (explained even when it found nothing)\n"
     "  --subject S       only the findings about subject S\n"
@@ -70,6 +73,7 @@ int cw_cmd_explain(int argc, char **argv)
         { "subject", required_argument, NULL, 's' }, { "now", required_argument, NULL, 'n' },
         { "format", required_argument, NULL, 'f' }, { "plugins", required_argument, NULL, 'P' },
         { "config", required_argument, NULL, 'C' }, { "socket", required_argument, NULL, 'S' },
+        { "only-case", no_argument, NULL, 'O' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     const char *rules = NULL, *events = NULL, *case_id = NULL, *rule = NULL, *subject = NULL,
@@ -83,6 +87,7 @@ int cw_cmd_explain(int argc, char **argv)
     cw_eval *ev;
     cw_err err = { 0 };
     int opt, rc = CW_EXIT_OK;
+    bool only_case = false;
 
     optind = 1;
     opterr = 0;
@@ -98,6 +103,7 @@ int cw_cmd_explain(int argc, char **argv)
         case 'P': plugins = optarg; break;
         case 'C': config = optarg; break;
         case 'S': socket = optarg; break;
+        case 'O': only_case = true; break;
         case 'h': fputs(help, stdout); return CW_EXIT_OK;
         default:
             return cw_cli_usage_error("explain", "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -110,6 +116,8 @@ int cw_cmd_explain(int argc, char **argv)
     if (cw_cli_now(now_s, &o.now) < 0)
         return cw_cli_usage_error("explain", "--now '%s' is not an RFC 3339 time with offset "
                                   "(2026-06-01T00:00:00+08:00)", now_s);
+    if (only_case && config == NULL)
+        return cw_cli_usage_error("explain", "--only-case reads the database: use it with --config");
     if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
         return cw_cli_usage_error("explain", "--format must be text or json, not '%s'", format);
     if (events != NULL && strcmp(events, "-") != 0 && access(events, R_OK) != 0) {
@@ -138,7 +146,8 @@ int cw_cmd_explain(int argc, char **argv)
             rc = CW_EXIT_USAGE;
             goto out;
         }
-        rc = cw_cli_db_events("explain", cfg, &sel, feed_event, &f, NULL, &ncases, &err);
+        rc = only_case ? cw_cli_db_case_events(cfg, case_id, feed_event, &f, &err)
+                       : cw_cli_db_events("explain", cfg, &sel, feed_event, &f, NULL, &ncases, &err);
         cw_config_free(cfg);
         if (rc != 0) {
             fprintf(stderr, "casewarden explain: %s\n", err.msg);

@@ -135,3 +135,16 @@ out:
     cw_db_close(db);
     return rc;
 }
+
+int cw_cli_db_case_events(const cw_config *cfg, const char *case_id, cw_dbevent_fn fn, void *ud,
+                          cw_err *err)
+{
+    cw_db *db;
+    int rc;
+
+    if (cw_db_connect(&db, &cfg->db, false, err) < 0 || cw_store_check_schema(db, cfg->db.name, err) < 0)
+        return -1;
+    rc = cw_store_case_events(db, case_id, fn, ud, err);
+    cw_db_close(db);
+    return rc;
+}

@@ -29,4 +29,9 @@ typedef int (*cw_dbevent_fn)(void *ud, const cw_store_event *ev);
 int cw_cli_db_events(const char *verb, const struct cw_config *cfg, const cw_dbsel *sel,
                      cw_dbevent_fn fn, void *ud, FILE *progress, size_t *ncases, cw_err *err);
 
+/* The stored events of one case, in gseq order, to fn. Returns 0, fn's
+ * first non-zero return, or -1 with err. */
+int cw_cli_db_case_events(const struct cw_config *cfg, const char *case_id, cw_dbevent_fn fn,
+                          void *ud, cw_err *err);
+
 #endif

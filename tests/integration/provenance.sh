@@ -47,6 +47,9 @@ cmp -s "$tmp/api.x" "$tmp/cli.x" && ok || { bad "the service's explanation diffe
 "$cw" explain --rules "$tmp/rules" --config "$cfg" --now "$T" --case A370103202600003 --rule ADM-HANDLING --format json 2>/dev/null |
     jq -S '[.rules[] | {rule, line, findings: [.findings[] | {subject, state, steps}]}]' >"$tmp/db.x"
 cmp -s "$tmp/db.x" "$tmp/cli.x" && ok || { bad "explain --config differs from explain --events"; diff "$tmp/cli.x" "$tmp/db.x" | head; }
+"$cw" explain --rules "$tmp/rules" --config "$cfg" --only-case --now "$T" --case A370103202600003 --rule ADM-HANDLING --format json 2>/dev/null |
+    jq -S '[.rules[] | {rule, line, findings: [.findings[] | {subject, state, steps}]}]' >"$tmp/db1.x"
+cmp -s "$tmp/db1.x" "$tmp/cli.x" && ok || { bad "explain --only-case differs for a case of its own"; diff "$tmp/cli.x" "$tmp/db1.x" | head; }
 req GET "/v1/findings/$id/explain" insp-3702
 expect "explain out of scope" 404
 req GET "/v1/findings/999999/explain" admin-tok
