@@ -202,10 +202,10 @@ static void explain_deadline(const ctx *x, const cw_xrule *xr, const xdead *d, u
     for (size_t i = 0; i < t->n; i++)
         if (t->v[i].rule == xr->rule->index && t->v[i].subject == subject)
             step(s, t->v[i].kind, "%s", t->v[i].text);
-    if (d->ext > 0)
-        step(s, "period", "计入的延长共 %d 日, 期限合计 %d %s%s", d->ext,
-             d->unit == CW_PU_MONTHS ? d->n : d->n, unit_cn[d->unit],
-             d->unit == CW_PU_MONTHS ? " 另加延长日数" : "");
+    if (d->ext > 0 && d->unit == CW_PU_MONTHS)
+        step(s, "period", "计入的延长共 %d 日, 期限为 %d 个月又 %d 日", d->ext, d->n, d->ext);
+    else if (d->ext > 0)
+        step(s, "period", "计入的延长共 %d 日, 期限合计 %d %s", d->ext, d->n, unit_cn[d->unit]);
     if (d->unit == CW_PU_HOURS) {
         step(s, "calendar", "按小时连续计算, 不受节假日影响, 也不顺延");
     } else if (d->unit != CW_PU_NONE && d->unit <= CW_PU_WORKDAYS && d->due != CW_TIME_NONE) {
