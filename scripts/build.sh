@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Configure and build one flavour out of tree: scripts/build.sh release|asan|fuzz
+# Configure and build one flavour out of tree: scripts/build.sh release|asan|tsan|fuzz
 # The build lands in _build/<flavour>; prints the path of the binary dir.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -7,10 +7,12 @@ flavour=${1:-release}
 case "$flavour" in
     release) conf=(CFLAGS="-O2 -g") ;;
     asan)    conf=(--enable-sanitizers CFLAGS="-O1 -g") ;;
+    # ThreadSanitizer: where the HTTP threads meet the engine's loop
+    tsan)    conf=(CFLAGS="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" LDFLAGS="-fsanitize=thread") ;;
     # libFuzzer targets (tests/fuzz) with clang from Debian (clang-14,
     # libclang-rt-14-dev): scripts/fuzz runs them
     fuzz)    conf=(--enable-fuzz CC=clang-14 CFLAGS="-O1 -g") ;;
-    *) echo "build: unknown flavour '$flavour' (release, asan or fuzz)" >&2; exit 2 ;;
+    *) echo "build: unknown flavour '$flavour' (release, asan, tsan or fuzz)" >&2; exit 2 ;;
 esac
 cd "$top"
 # the console's chart library (api/console/package.json), vendored by the build
