@@ -49,7 +49,7 @@ rss1=$(rss) fd1=$(fds)
 # under AddressSanitizer freed memory waits in its quarantine (256 MiB by
 # default) and every block has its shadow: a wider bound there
 grow=262144
-ldd "$cw" 2>/dev/null | grep -q libasan && grow=1048576
+case $(ldd "$cw" 2>/dev/null) in *libasan*) grow=1048576 ;; esac
 [ "$rss1" -le $((rss0 + grow)) ] && ok || bad "RSS grew from $rss0 kB to $rss1 kB (bound: +$((grow / 1024)) MiB)"
 [ "$fd1" -le $((fd0 + 16)) ] && ok || bad "open descriptors from $fd0 to $fd1"
 stored=$(sql "SELECT COUNT(*) FROM events WHERE id LIKE 'load-%'")
