@@ -46,6 +46,24 @@ bool cw_lease_fence_ok(const cw_lease *l, const char *me, uint64_t token, int64_
     return cw_lease_is_mine(l, me, now) && l->token == token;
 }
 
+uint32_t cw_lease_crc32(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    uint32_t c = 0xFFFFFFFFu;
+
+    for (size_t i = 0; i < n; i++) {
+        c ^= b[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
+unsigned cw_lease_part(const char *case_id, size_t len, unsigned parts)
+{
+    return parts ? cw_lease_crc32(case_id, len) % parts : 0;
+}
+
 unsigned cw_lease_share(unsigned parts, unsigned live)
 {
     if (live == 0)

@@ -52,6 +52,14 @@ bool cw_lease_release(cw_lease *l, const char *me, uint64_t token);
 /* Whether a write under token is allowed on l at now (fencing). */
 bool cw_lease_fence_ok(const cw_lease *l, const char *me, uint64_t token, int64_t now);
 
+/* ---- partitions ------------------------------------------------------------------- */
+
+/* CRC-32 (IEEE 802.3, zlib's and MariaDB's CRC32()) of p[0..n). */
+uint32_t cw_lease_crc32(const void *p, size_t n);
+/* The partition of a case number among parts: CRC32 of its bytes modulo
+ * parts, as the events' trigger computes it in the database. */
+unsigned cw_lease_part(const char *case_id, size_t len, unsigned parts);
+
 /* ---- planning ------------------------------------------------------------------- */
 
 /* An engine's fair share of parts partitions among live engines: parts

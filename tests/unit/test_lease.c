@@ -304,10 +304,22 @@ static void test_plan_gives_back_high_first(void **st)
     cw_lease_plan_free(&p);
 }
 
+/* The database's CRC32(): SELECT CRC32('123456789'), CRC32('A1-2026-001') % 256 */
+static void test_partition_hash(void **st)
+{
+    (void)st;
+    assert_int_equal(cw_lease_crc32("123456789", 9), 0xCBF43926u);
+    assert_int_equal(cw_lease_crc32("", 0), 0);
+    assert_int_equal(cw_lease_part("", 0, 256), 0);
+    assert_int_equal(cw_lease_part("123456789", 9, 256), 0xCBF43926u % 256);
+    assert_int_equal(cw_lease_part("x", 1, 1), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_share),
+        cmocka_unit_test(test_partition_hash),
         cmocka_unit_test(test_claim_alone),
         cmocka_unit_test(test_claim_only_free),
         cmocka_unit_test(test_renew_and_expiry),
