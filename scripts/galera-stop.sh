@@ -34,7 +34,7 @@ ours() {
     for d in /proc/[0-9]*; do
         pid=${d#/proc/}
         [ "$pid" = $$ ] && continue
-        tr '\0' '\n' <"$d/cmdline" 2>/dev/null | grep -q -- "$dir/node[0-9]" && echo "$pid"
+        { tr '\0' '\n' <"$d/cmdline"; } 2>/dev/null | grep -q -- "$dir/node[0-9]" && echo "$pid"
     done
 }
 servers() {

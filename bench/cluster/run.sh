@@ -19,7 +19,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$top/_build/release
-events=50000
+events=300000
 while [ $# -gt 0 ]; do
     case $1 in
         --build) build=$(cd "$2" && pwd); shift 2 ;;
@@ -36,11 +36,13 @@ RENEW_MS=500
 tmp=$(mktemp -d /tmp/cw-bench-XXXXXX)
 pids=()
 cleanup() {
+    set +e
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     "$top/scripts/galera-stop.sh" "$tmp/gal" >/dev/null 2>&1
     rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM
 say() { echo "bench: $*" >&2; }
 ms() { echo $(( ${EPOCHREALTIME/[.,]/} / 1000 )); }
 
@@ -126,6 +128,8 @@ caught_up() {   # caught_up I...: each engine read to the end of its partitions
     for i in "$@"; do d=$(metric "$i" casewarden_queue_depth); [ "$d" = 0 ] || return 1; done
 }
 is_n() { [ "$(held "$1")" = "$2" ]; }
+# judged I N: engine I has judged its N partitions (its figures are published)
+judged() { [ "$(metric "$1" casewarden_partitions)" = "$2" ]; }
 
 # 2. one engine
 t0=$(ms)
@@ -133,6 +137,7 @@ t0=$(ms)
 pids+=($!)
 e1=$!
 wait_for 600 is_n e1 256
+wait_for 600 judged 1 256
 wait_for 600 caught_up 1
 t1=$(ms)
 judge1=$(metric 1 casewarden_partitions_judge_seconds)
@@ -146,6 +151,8 @@ pids+=($!)
 e2=$!
 wait_for 600 is_n e2 128
 wait_for 600 is_n e1 128
+wait_for 600 judged 1 128
+wait_for 600 judged 2 128
 wait_for 600 caught_up 1 2
 t1=$(ms)
 judge2a=$(metric 1 casewarden_partitions_judge_seconds)
@@ -160,6 +167,7 @@ kill -9 "$e2"
 wait "$e2" 2>/dev/null || true
 wait_for 60 is_n e1 256
 t1=$(ms)
+wait_for 600 judged 1 256
 wait_for 600 caught_up 1
 t2=$(ms)
 judge3=$(metric 1 casewarden_partitions_judge_seconds)
@@ -175,3 +183,6 @@ echo "ingest, one node           $ingest1 events/s"
 echo "ingest, three nodes        $ingest3 events/s ($retries INSERTs retried)"
 echo "takeover                   $((t1 - t0)) ms to hold the leases, $((t2 - t0)) ms to have judged them (lease $LEASE_MS ms, renew $RENEW_MS ms)"
 echo "resident memory            one engine $rss1 MiB; two engines $rss2a MiB (with the cross-case rules) and $rss2b MiB"
+trap - EXIT
+cleanup
+exit 0

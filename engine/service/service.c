@@ -567,14 +567,17 @@ static int spool_event(void *ud, const cw_store_event *ev)
     cw_pevent pe;
     cw_err err;
 
-    s->low = ev->gseq;
+    if (!s->clustered)
+        s->low = ev->gseq;
+    else if (ev->part < s->parts && ev->pseq > s->cur[ev->part])
+        s->cur[ev->part] = ev->pseq;
     rb->read++;
     s->mine.events_read++;
     if (cw_evparse(s->p, s->rs->cat, ev->body, ev->len, &pe, &ee) < 0) {
         note_problem(s, ev->seq, &ee);
         return 0;
     }
-    if (cw_engine_encode(s->e, &pe, ev->gseq, &s->rec, &s->reccap, &err) < 0) {
+    if (cw_engine_encode(s->e, &pe, event_key(s, ev), &s->rec, &s->reccap, &err) < 0) {
         memset(&ee, 0, sizeof ee);
         snprintf(ee.id, sizeof ee.id, "%s", pe.id.p);
         snprintf(ee.field, sizeof ee.field, "data");
@@ -586,10 +589,14 @@ static int spool_event(void *ud, const cw_store_event *ev)
     return 0;
 }
 
+static int keep_leases(cw_service *s, cw_err *err);
+
 static void run_flush(void *ud)
 {
     rebuilding *rb = ud;
 
+    if (rb->rc == 0 && rb->s->clustered)
+        rb->rc = keep_leases(rb->s, &rb->err);
     if (rb->rc == 0) {
         cw_engine_tick(rb->s->e, cw_service_now(rb->s));
         rb->rc = flush(rb->s, &rb->err);
@@ -911,15 +918,44 @@ static int read_parts(cw_service *s, unsigned batch, cw_err *err)
     return rc < 0 ? rc : s->nread;
 }
 
+/* While judging takes long: the heartbeat and the renewal when due, so
+ * the leases outlive a takeover of many events. CW_ELEASE when one is
+ * lost. */
+static int keep_leases(cw_service *s, cw_err *err)
+{
+    unsigned *parts;
+    uint64_t *tokens;
+    size_t n, renewed = 0;
+    int64_t now = lease_now();
+    int rc;
+
+    if (!s->clustered || cw_mono_s() < s->next_lease)
+        return 0;
+    s->next_lease = cw_mono_s() + s->cfg->renew_ms / 1000.0;
+    parts = cw_xmalloc((s->parts + 1) * sizeof *parts);
+    tokens = cw_xmalloc((s->parts + 1) * sizeof *tokens);
+    n = held(s, parts, tokens, NULL);
+    if ((rc = cw_store_member_beat(s->lease_db, s->cfg->engine_name, now + lease_ttl(s), err)) == 0 &&
+        (rc = cw_store_leases_renew(s->lease_db, s->cfg->engine_name, parts, tokens, n, now,
+                                    lease_ttl(s), &renewed, err)) == 0 && renewed != n)
+        rc = cw_err_set(err, CW_ELEASE, "%zu of its %zu partition leases could not be renewed",
+                        n - renewed, n);
+    free(parts);
+    free(tokens);
+    return rc;
+}
+
 /* A new engine for the partitions now held: what the store holds of their
- * findings, then every event of the partitions read, judged in one round
- * (in time order across cases) and written. Findings of partitions no
+ * findings, then every event of the partitions read, spooled and judged
+ * in time order across cases as `eval` does (core/run.h), flushing as the
+ * run goes, with the leases renewed meanwhile. Findings of partitions no
  * longer held are no longer this engine's to write. */
 static int rebuild_parts(cw_service *s, cw_err *err)
 {
     double t0 = cw_mono_s();
+    rebuilding rb = { s, NULL, 0, 0, { 0 } };
     size_t nown = 0;
-    int n, rc;
+    int rc;
 
     cw_engine_free(s->e);
     s->e = cw_engine_new(s->w, s->rs);
@@ -933,19 +969,39 @@ static int rebuild_parts(cw_service *s, cw_err *err)
     s->nknown = 0;
     if ((rc = cw_store_findings_parts(s->db, s->parts, known_part_finding, s, err)) < 0)
         return rc;
-    do {
-        if ((n = read_parts(s, REBUILD_PAGE * 50, err)) < 0)
-            return n;
-    } while (s->lag > 0);
+    rb.run = cw_run_new(s->e);
+    for (unsigned p = 0; p < s->parts && rc == 0; p++) {
+        uint64_t before;
+        if (!reads(s, p))
+            continue;
+        do {
+            before = rb.read;
+            if ((rc = cw_store_partition_events(s->db, p, s->cur[p], REBUILD_PAGE, spool_event, &rb,
+                                                err)) < 0 ||
+                (rc = keep_leases(s, err)) < 0)
+                break;
+        } while (rb.read - before == REBUILD_PAGE);
+    }
+    if (rc == 0) {
+        s->rebuilding = true;
+        cw_run_process(rb.run, run_flush, &rb, REBUILD_FLUSH);
+        s->rebuilding = false;
+        if ((rc = rb.rc) < 0)
+            *err = rb.err;
+    }
+    cw_run_free(rb.run);
+    if (rc < 0)
+        return rc;
     cw_engine_settle_stubs(s->e);
     cw_engine_tick(s->e, cw_service_now(s));
-    if ((rc = flush(s, err)) < 0)
+    if ((rc = keep_leases(s, err)) < 0 || (rc = flush(s, err)) < 0)
         return rc;
     s->mine.partitions = nown;
     s->mine.cross = s->cross_on;
     s->mine.takeover_s = cw_mono_s() - t0;
-    cw_log(CW_LOG_INFO, "engine %s: %zu partitions%s, judged in %.2f s (%zu cases)", s->cfg->engine_name,
-           nown, s->cross_on ? " and the cross-case rules" : "", s->mine.takeover_s, cw_engine_live(s->e));
+    cw_log(CW_LOG_INFO, "engine %s: %zu partitions%s, %llu events judged in %.2f s (%zu cases)",
+           s->cfg->engine_name, nown, s->cross_on ? " and the cross-case rules" : "",
+           (unsigned long long)rb.read, s->mine.takeover_s, cw_engine_live(s->e));
     return 0;
 }
 
@@ -1073,7 +1129,11 @@ static int start_clustered(cw_service *s, cw_err *err)
     s->cur = cw_xcalloc(s->parts, sizeof *s->cur);
     s->head = cw_xcalloc(s->parts, sizeof *s->head);
     snprintf(s->mine.start, sizeof s->mine.start, "partitions: engine %s", s->cfg->engine_name);
-    if ((rc = rebuild_parts(s, err)) < 0 || (rc = lease_round(s, err)) < 0)
+    if ((rc = rebuild_parts(s, err)) < 0)
+        return rc;
+    if ((rc = lease_round(s, err)) == CW_ELEASE)
+        step_down(s, err->msg);
+    else if (rc < 0)
         return rc;
     s->mine.ready = true;
     watch_calendar(s);

@@ -39,6 +39,7 @@ cleanup() {
     [ -n "${KEEP-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
 
+trap "exit 1" INT TERM
 if ! "$top/scripts/galera-start.sh" "$tmp/gal" 3 >"$tmp/nodes" 2>"$tmp/galera.log"; then
     echo "FAIL: the Galera cluster did not start (scripts/galera-start.sh):"
     tail -n 30 "$tmp/galera.log"
