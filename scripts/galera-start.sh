@@ -69,21 +69,20 @@ done
 
 # Ports: random, free now, none twice in this cluster.
 taken=" "
-port() {
-    local p i
+pick() {   # pick: a port into $got
+    local i
     for ((i = 0; i < 200; i++)); do
-        p=$((20000 + RANDOM % 40000))
-        case $taken in *" $p "*) continue ;; esac
-        ss -Hltn "sport = :$p" 2>/dev/null | grep -q . && continue
-        taken="$taken$p "
-        echo "$p"
+        got=$((20000 + RANDOM % 40000))
+        case $taken in *" $got "*) continue ;; esac
+        ss -Hltn "sport = :$got" 2>/dev/null | grep -q . && continue
+        taken="$taken$got "
         return
     done
     die "no free port found"
 }
 declare -a cport gport iport sport
 for ((n = 1; n <= nodes; n++)); do
-    cport[n]=$(port); gport[n]=$(port); iport[n]=$(port); sport[n]=$(port)
+    pick; cport[n]=$got; pick; gport[n]=$got; pick; iport[n]=$got; pick; sport[n]=$got
 done
 members=
 for ((n = 1; n <= nodes; n++)); do members+="${members:+,}127.0.0.1:${gport[n]}"; done
@@ -158,6 +157,15 @@ wait_synced() {   # wait_synced N PID: until node N is Synced, at most 60 s
             return 0
         fi
         if ! kill -0 "$2" 2>/dev/null; then
+            # a port taken by someone else since it was picked: all again,
+            # on other ports (three times at most)
+            attempt=${GALERA_ATTEMPT:-1}
+            if grep -q "Address already in use" "$dir/node$1/error.log" && [ "$attempt" -lt 3 ]; then
+                say "a port of node $1 was taken meanwhile; starting again on other ports"
+                "$(dirname "$0")/galera-stop.sh" "$dir" >/dev/null 2>&1
+                rm -rf "$dir"/node* "$dir/nodes.tmp"
+                GALERA_ATTEMPT=$((attempt + 1)) exec "$0" "$dir" "$nodes"
+            fi
             show_log "$1"
             die "node $1 exited during startup"
         fi
