@@ -72,9 +72,13 @@ void cw_api_post_reload(req *r, const char *arg)
     size_t n;
     cw_rule_view *v;
 
-    if (cw_service_reload(r->a->s, &err) < 0)
+    if (cw_service_reload(r->a->s, &err) < 0) {
+        /* passing: the database is away or the service stops */
+        if (err.code == CW_EUNAVAIL || err.code == CW_EDB)
+            return cw_api_error(r, 503, "unavailable", NULL, "the rules were not reloaded: %s", err.msg);
         return cw_api_error(r, 422, "rules_refused", NULL, "the new rules were refused, the rules in "
                             "force keep running: %s", err.msg);
+    }
     v = cw_service_rules(r->a->s, &n);
     free(v);
     cw_log(CW_LOG_INFO, "rules reloaded by %s", r->who ? r->who->name : "?");
@@ -147,6 +151,13 @@ void cw_api_metrics(req *r, const char *arg)
                     "because an event arrived behind what they had seen.\n"
                     "# TYPE casewarden_case_replays_total counter\n");
     cw_buf_printf(&b, "casewarden_case_replays_total %llu\n", (unsigned long long)st.replays);
+    cw_buf_puts(&b, "# HELP casewarden_reloads_total Rule reloads, by result.\n"
+                    "# TYPE casewarden_reloads_total counter\n");
+    cw_buf_printf(&b, "casewarden_reloads_total{result=\"judged\"} %llu\n"
+                      "casewarden_reloads_total{result=\"unchanged\"} %llu\n"
+                      "casewarden_reloads_total{result=\"refused\"} %llu\n",
+                  (unsigned long long)(st.reloads - st.reloads_unchanged),
+                  (unsigned long long)st.reloads_unchanged, (unsigned long long)st.reload_failures);
     cw_buf_puts(&b, "# HELP casewarden_events_rejected_total Events not applied, by reason.\n"
                     "# TYPE casewarden_events_rejected_total counter\n");
     cw_buf_printf(&b, "casewarden_events_rejected_total{reason=\"invalid\"} %llu\n",

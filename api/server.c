@@ -267,6 +267,7 @@ static const struct route {
     { "GET", "/v1/findings", INSPECT, false, false, cw_api_get_findings },
     { "GET", "/v1/findings/{}", INSPECT, false, false, cw_api_get_finding },
     { "POST", "/v1/findings/{}/review", INSPECT, false, true, cw_api_post_review },
+    { "GET", "/v1/findings/{}/explain", INSPECT, false, false, cw_api_get_explain },
     { "GET", "/v1/cases/{}", INSPECT, false, false, cw_api_get_case },
     { "POST", "/v1/findings/{}/exemption", EXEMPT, false, true, cw_api_post_exemption },
     { "DELETE", "/v1/findings/{}/exemption", EXEMPT, false, false, cw_api_delete_exemption },
@@ -402,6 +403,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_add_response_header(resp, "Allow", r->allow);
     if (r->status == 401)
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"casewarden\"");
+    /* every 503 is passing (the database, the engine starting or behind,
+     * a busy stream): the client may try again shortly */
+    if (r->status == 503)
+        MHD_add_response_header(resp, "Retry-After", "2");
     ret = MHD_queue_response(conn, r->status, resp);
     MHD_destroy_response(resp);
     dt = mono() - r->t0;

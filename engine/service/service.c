@@ -1,4 +1,5 @@
 #include "service/service.h"
+#include "offline/explain.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -68,6 +69,7 @@ struct cw_service {
     struct asking *asks;     /* suggestions waiting for the service's thread */
     bool stopping;
     int reload_rc;
+    int reload_code;         /* the cw_err code of a failed reload */
     char reload_msg[512];
     pthread_rwlock_t cat;    /* readers: validation in other threads */
     cw_rule_view *rules;
@@ -365,7 +367,7 @@ static int sink_upsert(void *ud, const cw_finding *f, const char *events_json, u
     cw_store_put p = {
         f->rule->info.id, f->case_id, f->subject, f->unit, f->rule->info.severity,
         cw_state_name(f->state), f->due, f->raised, f->message, f->rule->info.basis, events_json,
-        f->lead
+        f->lead, f->rule->version, cw_program_version(), f->rule->override_unit, f->rule->override
     };
 
     (void)digest;
@@ -1265,6 +1267,7 @@ void cw_service_close(cw_service *s)
 typedef struct asking {
     const char *query;
     size_t len;
+    const char *xcase, *xrule, *xsubject;    /* an explanation (cw_service_explain) */
     char *out;
     int rc;
     cw_err err;
@@ -1272,9 +1275,45 @@ typedef struct asking {
     struct asking *next;
 } asking;
 
+static int ask(cw_service *s, asking *a, char **out, cw_err *err);
+
 int cw_service_advise(cw_service *s, const char *query, size_t len, char **out, cw_err *err)
 {
-    asking a = { query, len, NULL, 0, { 0 }, false, NULL };
+    asking a = { query, len, NULL, NULL, NULL, NULL, 0, { 0 }, false, NULL };
+
+    return ask(s, &a, out, err);
+}
+
+int cw_service_explain(cw_service *s, const char *case_id, const char *rule, const char *subject,
+                       char **out, cw_err *err)
+{
+    asking a = { NULL, 0, case_id, rule, subject, NULL, 0, { 0 }, false, NULL };
+
+    return ask(s, &a, out, err);
+}
+
+/* Explain on the service's thread. */
+static int explain(cw_service *s, asking *a)
+{
+    cw_explain x;
+    cw_buf b = { 0 };
+
+    cw_engine_trace(s->e, a->xcase);
+    if (cw_engine_rejudge(s->e, a->xcase) < 0) {
+        cw_engine_trace(s->e, NULL);
+        return cw_err_set(&a->err, CW_ENOTFOUND, "the engine has no case %s", a->xcase);
+    }
+    cw_explain_build(s->e, a->xcase, a->xrule, a->xsubject, cw_service_now(s), &x);
+    cw_engine_trace(s->e, NULL);
+    cw_explain_json(&x, &b);
+    cw_explain_free(&x);
+    a->out = b.p;
+    return 0;
+}
+
+static int ask(cw_service *s, asking *pa, char **out, cw_err *err)
+{
+    asking a = *pa;
 
     pthread_mutex_lock(&s->mu);
     if (s->stopping) {
@@ -1310,7 +1349,8 @@ static void serve_asks(cw_service *s, bool stopping)
         if (stopping)
             a->rc = cw_err_set(&a->err, CW_EUNAVAIL, "the service is stopping");
         else
-            a->rc = cw_advise(s->rs, s->e, a->query, a->len, cw_service_now(s), &a->out, &a->err);
+            a->rc = a->xcase ? explain(s, a)
+                             : cw_advise(s->rs, s->e, a->query, a->len, cw_service_now(s), &a->out, &a->err);
         pthread_mutex_lock(&s->mu);
         a->done = true;
         pthread_cond_broadcast(&s->done);
@@ -1350,6 +1390,17 @@ static int reload(cw_service *s, cw_err *err)
         s->mine.reload_failures++;
         return rc;
     }
+    /* the same files, plugins and data as the rules in force: nothing
+     * would judge differently, so nothing is judged again */
+    if (rs->digest == s->rs->digest && rs->nrules == s->rs->nrules) {
+        cw_ruleset_free(rs);
+        s->mine.reloads++;
+        s->mine.reloads_unchanged++;
+        cw_log(CW_LOG_INFO, "rules reloaded from %s: unchanged (%zu rules, digest %016llx), "
+               "nothing judged again", s->cfg->rules, s->rs->nrules, (unsigned long long)s->rs->digest);
+        publish(s);
+        return 0;
+    }
     pthread_rwlock_wrlock(&s->cat);
     old = s->rs;
     cw_engine_set_ruleset(s->e, rs);
@@ -1358,10 +1409,14 @@ static int reload(cw_service *s, cw_err *err)
     cw_engine_replay_all(s->e);
     cw_ruleset_free(old);
     s->mine.reloads++;
-    cw_log(CW_LOG_INFO, "rules reloaded from %s: %zu rules", s->cfg->rules, rs->nrules);
-    rc = flush(s, err);
+    cw_log(CW_LOG_INFO, "rules reloaded from %s: %zu rules (digest %016llx, was %016llx)", s->cfg->rules,
+           rs->nrules, (unsigned long long)rs->digest, (unsigned long long)old->digest);
+    /* the new rules are in force; what they changed is written now, or by
+     * the loop's next round if the database is away at this moment */
+    if (flush(s, err) < 0)
+        cw_log(CW_LOG_ERROR, "after the reload: %s; written when the database is back", err->msg);
     publish(s);
-    return rc;
+    return 0;
 }
 
 int cw_service_reload(cw_service *s, cw_err *err)
@@ -1370,14 +1425,20 @@ int cw_service_reload(cw_service *s, cw_err *err)
     int rc;
 
     pthread_mutex_lock(&s->mu);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->mu);
+        return cw_err_set(err, CW_EUNAVAIL, "the service is stopping");
+    }
     ticket = ++s->reload_asked;
     s->wake = true;
     pthread_cond_signal(&s->cv);
+    /* answered by the loop: done, refused while the database is away, or
+     * refused at the stop */
     while (s->reload_done < ticket)
         pthread_cond_wait(&s->done, &s->mu);
     rc = s->reload_rc;
     if (rc < 0)
-        cw_err_set(err, CW_ERULE, "%s", s->reload_msg);
+        cw_err_set(err, s->reload_code, "%s", s->reload_msg);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -1431,9 +1492,25 @@ static void serve_reloads(cw_service *s, bool signalled)
     rc = reload(s, &err);
     pthread_mutex_lock(&s->mu);
     s->reload_rc = rc;
+    s->reload_code = rc < 0 ? err.code : 0;
     snprintf(s->reload_msg, sizeof s->reload_msg, "%s", rc < 0 ? err.msg : "");
     s->reload_done = asked;
     pthread_cond_broadcast(&s->done);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Answer the reloads asked and not yet done with a refusal (the database
+ * is away, or the service stops), so no caller waits without end. */
+static void refuse_reloads(cw_service *s, const char *why)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->reload_done < s->reload_asked) {
+        s->reload_rc = -1;
+        s->reload_code = CW_EUNAVAIL;
+        snprintf(s->reload_msg, sizeof s->reload_msg, "%s", why);
+        s->reload_done = s->reload_asked;
+        pthread_cond_broadcast(&s->done);
+    }
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -1447,6 +1524,8 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
         if (n < 0) {
             /* the database went away: keep everything, try again */
             cw_log(CW_LOG_ERROR, "%s; retrying in %u ms", err.msg, backoff);
+            refuse_reloads(s, "the database cannot be reached: the rules in force stay; "
+                              "ask again when it is back");
             struct timespec ts = { backoff / 1000, (long)(backoff % 1000) * 1000000L };
             nanosleep(&ts, NULL);
             if (cw_db_reconnect(s->db, &err) < 0)
@@ -1475,6 +1554,7 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
         pthread_mutex_unlock(&s->mu);
     }
     serve_asks(s, true);
+    refuse_reloads(s, "the service is stopping");
     /* a last round, so what was read is written, and where it stands */
     if (flush(s, &err) < 0)
         cw_log(CW_LOG_ERROR, "final flush: %s", err.msg);

@@ -276,6 +276,20 @@ static const char *const v5[] = {
     NULL,
 };
 
+/* Version 6: the provenance of every finding, written with it: the
+ * version of the rule that raised it (a digest of its declaration,
+ * parameters and the data it read), the program, and the per-unit
+ * override it was raised under. A finding keeps them until the rules
+ * judge it otherwise. */
+static const char *const v6[] = {
+    "ALTER TABLE findings"
+    " ADD COLUMN IF NOT EXISTS rule_version CHAR(16) CHARACTER SET ascii NULL,"
+    " ADD COLUMN IF NOT EXISTS program VARCHAR(64) CHARACTER SET ascii NULL,"
+    " ADD COLUMN IF NOT EXISTS override_unit VARCHAR(12) CHARACTER SET ascii NULL,"
+    " ADD COLUMN IF NOT EXISTS override_at VARCHAR(200) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL",
+    NULL,
+};
+
 /*
  * Partitions, for several engines. A case's partition is a hash of its
  * number (CRC32 modulo the count fixed at the first migrate, default 256),
@@ -294,7 +308,7 @@ static const char *const v5[] = {
  * engine_members holds each engine's heartbeat, so engines know how many
  * share the partitions.
  */
-static const char *const v6[] = {
+static const char *const v7[] = {
     "CREATE TABLE IF NOT EXISTS partitioning ("
     "  id TINYINT UNSIGNED NOT NULL PRIMARY KEY,"
     "  parts INT UNSIGNED NOT NULL"
@@ -355,17 +369,18 @@ static const migration migrations[] = {
     { 3, "withdrawn findings keep their identity; assigned and reopened reviews", v3 },
     { 4, "a gapless, commit-ordered event log (gseq); cases out of the engine's memory; snapshots", v4 },
     { 5, "assignment and rectification due, exemptions, the change log", v5 },
-    { 6, "partitions of the cases (per-partition event order), partition leases, engine members", v6 },
+    { 6, "the provenance of findings: rule version, program, per-unit override", v6 },
+    { 7, "partitions of the cases (per-partition event order), partition leases, engine members", v7 },
 };
 
 /* The number of partitions is fixed by the migrate that creates them
- * (version 6): asking for another later is refused. */
+ * (version 7): asking for another later is refused. */
 static int partitions_asked(cw_db *db, int version, unsigned parts, cw_err *err)
 {
     int64_t have = 0;
     int rc;
 
-    if (version >= 6) {
+    if (version >= 7) {
         if (parts == 0)
             return 0;
         if ((rc = cw_db_scalar(db, "SELECT parts FROM partitioning WHERE id = 0", &have, err)) < 0)
@@ -397,6 +412,11 @@ int cw_store_schema_version(cw_db *db, int *version, cw_err *err)
     return 0;
 }
 
+int cw_store_schema_latest(void)
+{
+    return migrations[sizeof migrations / sizeof *migrations - 1].version;
+}
+
 int cw_store_migrate(cw_db *db, FILE *progress, cw_err *err)
 {
     return cw_store_migrate_parts(db, 0, progress, err);
@@ -404,7 +424,7 @@ int cw_store_migrate(cw_db *db, FILE *progress, cw_err *err)
 
 int cw_store_migrate_parts(cw_db *db, unsigned parts, FILE *progress, cw_err *err)
 {
-    int latest = migrations[sizeof migrations / sizeof *migrations - 1].version;
+    int latest = cw_store_schema_latest();
     int64_t got = 0;
     int version, rc;
 
@@ -457,6 +477,7 @@ out:
 
 int cw_store_check_schema(cw_db *db, const char *dbname, cw_err *err)
 {
+    int latest = cw_store_schema_latest();
     int version, rc;
 
     if ((rc = cw_store_schema_version(db, &version, err)) < 0)
@@ -464,9 +485,8 @@ int cw_store_check_schema(cw_db *db, const char *dbname, cw_err *err)
     if (version == 0)
         return cw_err_set(err, CW_EDB, "database '%s' has no casewarden schema: run `casewarden migrate` "
                           "first", dbname);
-    if (version != CW_SCHEMA_VERSION)
+    if (version != latest)
         return cw_err_set(err, CW_EDB, "database schema is version %d, this casewarden needs %d: %s",
-                          version, CW_SCHEMA_VERSION,
-                          version < CW_SCHEMA_VERSION ? "run `casewarden migrate`" : "upgrade casewarden");
+                          version, latest, version < latest ? "run `casewarden migrate`" : "upgrade casewarden");
     return 0;
 }

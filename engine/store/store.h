@@ -38,8 +38,6 @@
 #include "casewarden/plugin.h"
 #include "lease/lease.h"
 
-#define CW_SCHEMA_VERSION 6
-
 typedef struct cw_db cw_db;
 
 /* Where the database is (the service configuration's `database:`). */
@@ -74,6 +72,8 @@ void cw_db_rollback(cw_db *db);
 
 /* The schema version in the database (0: none yet). */
 int cw_store_schema_version(cw_db *db, int *version, cw_err *err);
+/* The version this casewarden migrates to and needs: its last migration. */
+int cw_store_schema_latest(void);
 /* Create or upgrade the schema. Refuses a database whose schema is newer
  * than this program's. Progress lines go to progress (may be NULL).
  * Safe to run twice, and from two processes at once. */
@@ -177,6 +177,8 @@ typedef struct cw_store_finding {
     cw_time rect_due;        /* the rectification due (整改期限) */
     cw_time resolved_at;     /* when it was resolved (销号), while it is */
     int64_t exemption;       /* the id of the exemption in force, 0: none */
+    /* provenance (API reads; NULL for findings written before version 6) */
+    const char *rule_version, *program, *override_unit, *override_at;
 } cw_store_finding;
 typedef int (*cw_store_finding_fn)(void *ud, const cw_store_finding *f);
 
@@ -433,6 +435,8 @@ typedef struct cw_store_put {
     cw_time due, raised;
     const char *message, *basis, *events;
     int64_t lead;            /* deadline: the warning lead, seconds; 0: none */
+    /* provenance: the rule's version, the program; the override (NULL: none) */
+    const char *rule_version, *program, *override_unit, *override_at;
 } cw_store_put;
 
 cw_store_tx *cw_store_tx_begin(cw_db *db, cw_err *err);
