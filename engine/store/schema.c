@@ -276,12 +276,27 @@ static const char *const v5[] = {
     NULL,
 };
 
+/* Version 6: the provenance of every finding, written with it: the
+ * version of the rule that raised it (a digest of its declaration,
+ * parameters and the data it read), the program, and the per-unit
+ * override it was raised under. A finding keeps them until the rules
+ * judge it otherwise. */
+static const char *const v6[] = {
+    "ALTER TABLE findings"
+    " ADD COLUMN IF NOT EXISTS rule_version CHAR(16) CHARACTER SET ascii NULL,"
+    " ADD COLUMN IF NOT EXISTS program VARCHAR(64) CHARACTER SET ascii NULL,"
+    " ADD COLUMN IF NOT EXISTS override_unit VARCHAR(12) CHARACTER SET ascii NULL,"
+    " ADD COLUMN IF NOT EXISTS override_at VARCHAR(200) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL",
+    NULL,
+};
+
 static const migration migrations[] = {
     { 1, "events, findings, reviews, checkpoint", v1 },
     { 2, "findings indexes for inspectors' lists", v2 },
     { 3, "withdrawn findings keep their identity; assigned and reopened reviews", v3 },
     { 4, "a gapless, commit-ordered event log (gseq); cases out of the engine's memory; snapshots", v4 },
     { 5, "assignment and rectification due, exemptions, the change log", v5 },
+    { 6, "the provenance of findings: rule version, program, per-unit override", v6 },
 };
 
 int cw_store_schema_version(cw_db *db, int *version, cw_err *err)

@@ -11,9 +11,9 @@ T=2026-06-01T00:00:00+08:00
 
 # --- migrations ---
 "$cw" migrate --config "$cfg" >"$tmp/out" 2>&1 && grep -q "applying version 1" "$tmp/out" &&
-    grep -q "applying version 2" "$tmp/out" && grep -q "applying version 5" "$tmp/out" && ok || bad "migrate: $(cat "$tmp/out")"
+    grep -q "applying version 2" "$tmp/out" && grep -q "applying version 5" "$tmp/out" && grep -q "applying version 6" "$tmp/out" && ok || bad "migrate: $(cat "$tmp/out")"
 "$cw" migrate --config "$cfg" >"$tmp/out" 2>&1 && grep -q "up to date" "$tmp/out" && ok || bad "migrate twice: $(cat "$tmp/out")"
-[ "$(sql "SELECT COUNT(*) FROM cw_schema")" = 5 ] && ok || bad "cw_schema rows"
+[ "$(sql "SELECT COUNT(*) FROM cw_schema")" = 6 ] && ok || bad "cw_schema rows"
 sql "INSERT INTO cw_schema (version, description) VALUES (99, 'from the future')"
 "$cw" migrate --config "$cfg" >"$tmp/out" 2>&1; st=$?
 [ $st -eq 1 ] && grep -q "newer than this casewarden" "$tmp/out" && ok || bad "newer schema not refused ($st): $(cat "$tmp/out")"
@@ -124,6 +124,14 @@ wait_checkpoint "$(sql "SELECT MAX(gseq) FROM events")"
 [ "$(sql "SELECT FROM_UNIXTIME(due + 28800, '%Y-%m-%d') FROM findings WHERE case_id = 'A-AFTER'")" = 2026-05-21 ] && ok \
     || bad "the rules in force after a refused reload are not the last good ones: $(sql "SELECT due FROM findings WHERE case_id='A-AFTER'")"
 rm "$tmp/rules/zz-broken.lua"
+# the directory is the rules in force again: a reload judges nothing again
+metric() { curl -s "$url/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+replays=$(metric casewarden_case_replays_total)
+code=$(curl -s -o "$tmp/out" -w '%{http_code}' -X POST -H "Authorization: Bearer admin-tok" "$url/v1/rules/reload")
+[ "$code" = 200 ] && [ "$(metric 'casewarden_reloads_total{result="unchanged"}')" = 1 ] &&
+    [ -n "$replays" ] && [ "$(metric casewarden_case_replays_total)" = "$replays" ] && ok ||
+    bad "a reload of the rules in force judged again: $code, replays $replays -> $(metric casewarden_case_replays_total)"
+grep -q "unchanged (.* rules, digest [0-9a-f]*), nothing judged again" "$tmp/serve.log" && ok || bad "no log line for the unchanged reload"
 stop_serve
 grep -q "stopping" "$tmp/serve.log" && ok || bad "SIGTERM did not stop cleanly"
 
