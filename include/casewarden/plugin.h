@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define CW_ABI_MAJOR 1
-#define CW_ABI_MINOR 3
+#define CW_ABI_MINOR 4
 
 /* Seconds since 1970-01-01T00:00:00Z. */
 typedef int64_t cw_time;
@@ -335,6 +335,12 @@ typedef struct cw_host {
      * is kept when tracing is false. */
     void (*trace)(cw_ctx *ctx, uint32_t subject, const char *kind, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
+    /* Since 1.4. Judge again, from its start and once the event under
+     * way is done, the case whose number is the string id case_id
+     * (cw_case_info.id; brought back to memory when it left it): for a
+     * model with state across cases whose conclusion on that case changed
+     * because of an event of another case (a peer that arrived late). */
+    void (*revisit_case)(cw_ctx *ctx, uint32_t case_id);
 } cw_host;
 
 /* ---- What a plugin exports --------------------------------------------- */

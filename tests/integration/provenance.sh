@@ -27,7 +27,7 @@ prov_db >"$tmp/db.prov"
 prov_eval >"$tmp/eval.prov"
 [ -s "$tmp/db.prov" ] && cmp -s "$tmp/db.prov" "$tmp/eval.prov" && ok ||
     { bad "stored provenance differs from eval's"; diff "$tmp/eval.prov" "$tmp/db.prov" | head; }
-grep -qvP '\t[0-9a-f]{16}\tcasewarden [^\t]+ \(plugin ABI 1\.3\)$' "$tmp/db.prov" && bad "a finding without a version" || ok
+grep -qvP '\t[0-9a-f]{16}\tcasewarden [^\t]+ \(plugin ABI 1\.4\)$' "$tmp/db.prov" && bad "a finding without a version" || ok
 
 # the API shows it
 id=$(sql "SELECT id FROM findings WHERE rule = 'ADM-HANDLING' AND case_id = 'A370103202600003'")
