@@ -263,7 +263,11 @@ typedef struct cw_host {
     /* Every event of `type` whose field fid equals (or, for a list field,
      * contains) the string id value, in any case, with from <= at <= to,
      * oldest first (an index asked for with want_index; pass
-     * CW_TIME_NONE and INT64_MAX for all). Same stop rule. */
+     * CW_TIME_NONE and INT64_MAX for all). Same stop rule. An event of a
+     * kept index (index_window 0) whose case has left memory is not
+     * passed to fn: its case is judged again once the event under way is
+     * done, so a model that revisits from the other side (revisit_indexed)
+     * sees the pair then. */
     int (*find_events)(cw_ctx *ctx, int type, int fid, uint32_t value, cw_time from,
                        cw_time to, cw_event_fn fn, void *ud);
     /* The time of the event being evaluated. */
