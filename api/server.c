@@ -141,7 +141,7 @@ void cw_api_db_failed(req *r, const cw_err *err)
      * deadlock or a lock wait (try again), is a fault of ours, not an
      * outage: 500. The connection is dropped either way: it may be left
      * inside a transaction. */
-    ours = r->w != NULL && !cw_db_is_down(r->w->db) && !cw_db_is_transient(r->w->db);
+    ours = r->w != NULL && !cw_db_is_down(r->w->db) && !cw_db_is_retryable(r->w->db);
     if (r->w != NULL) {
         cw_api_worker_drop(r->w);
         r->w = NULL;

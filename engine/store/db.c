@@ -192,12 +192,11 @@ bool cw_db_is_down(cw_db *db)
     return e >= 2000 && e < 3000;
 }
 
-bool cw_db_is_transient(cw_db *db)
+bool cw_db_is_retryable(cw_db *db)
 {
     unsigned e = cw_db_errno(db);
 
-    /* the same statement may pass a moment later */
-    return e == CW_DBERR_LOCK_WAIT || e == CW_DBERR_LOCK_DEADLOCK;
+    return e == CW_DBERR_LOCK_DEADLOCK || e == CW_DBERR_LOCK_WAIT;
 }
 
 int cw_db_query(cw_db *db, const char *sql, bool stream, cw_db_row_fn fn, void *ud, cw_err *err)

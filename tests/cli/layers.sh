@@ -19,16 +19,17 @@ allowed() {
         engine/core) echo "casewarden base law event" ;;
         engine/rules|engine/rules/lua) echo "casewarden base law event core rules" ;;
         engine/offline) echo "casewarden base law event core rules" ;;
-        engine/store) echo "casewarden base" ;;
-        engine/service) echo "casewarden base law event core rules offline store" ;;
+        engine/lease) echo "" ;;
+        engine/store) echo "casewarden base lease" ;;
+        engine/service) echo "casewarden base law event core rules offline store lease" ;;
         engine/report) echo "casewarden base store" ;;
-        api) echo "casewarden base law event core rules store service report" ;;
+        api) echo "casewarden base law event core rules store lease service report" ;;
     esac
 }
 
 cd "$top" || exit 1
 for dir in engine/base engine/law engine/event engine/core engine/rules engine/rules/lua \
-           engine/offline engine/store engine/service engine/report api; do
+           engine/offline engine/lease engine/store engine/service engine/report api; do
     own=${dir#engine/}
     own=${own%%/*}
     ok_list=" $(allowed "$dir") $own "
