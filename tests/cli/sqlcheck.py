@@ -112,7 +112,8 @@ def literal_returns(text):
 def function_of(text, line):
     """The name and parameters of the function holding line."""
     head = "\n".join(text.split("\n")[:line])
-    ms = list(re.finditer(r"^(?:static\s+)?[\w\s\*]+?\b(\w+)\s*\(([^;{]*?)\)\s*\{", head, re.M))
+    # a definition starts at the line's start (statements are indented)
+    ms = list(re.finditer(r"^[A-Za-z_][\w \t\*]*?\b(\w+)\s*\(([^;{]*?)\)\s*\{", head, re.M))
     if not ms:
         return None, []
     params = [re.findall(r"(\w+)\s*$", p.strip())[0] for p in ms[-1].group(2).split(",") if re.findall(r"(\w+)\s*$", p.strip())]
