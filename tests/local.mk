@@ -5,7 +5,8 @@ CW_UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -DCW_SRCDIR='"$(abs_top_srcdir)"'
 CW_UNITS = tests/unit/test_timeutil tests/unit/test_calendar tests/unit/test_yamltree \
 	tests/unit/test_luahost tests/unit/test_plugin tests/unit/test_evjson \
 	tests/unit/test_strtab tests/unit/test_timeline tests/unit/test_timers \
-	tests/unit/test_ruleset tests/unit/test_config tests/unit/test_engine tests/unit/test_age
+	tests/unit/test_ruleset tests/unit/test_config tests/unit/test_engine tests/unit/test_age \
+	tests/unit/test_crypto
 check_PROGRAMS += $(CW_UNITS)
 TESTS += $(CW_UNITS)
 tests_unit_test_timeutil_SOURCES = tests/unit/test_timeutil.c
@@ -46,6 +47,9 @@ tests_unit_test_engine_LDADD = $(CW_CORE_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_age_SOURCES = tests/unit/test_age.c
 tests_unit_test_age_CFLAGS = $(CW_UNIT_CFLAGS)
 tests_unit_test_age_LDADD = $(CW_UNIT_LIBS)
+tests_unit_test_crypto_SOURCES = tests/unit/test_crypto.c
+tests_unit_test_crypto_CFLAGS = $(CW_UNIT_CFLAGS)
+tests_unit_test_crypto_LDADD = $(CW_UNIT_LIBS)
 tests_unit_test_plugin_SOURCES = tests/unit/test_plugin.c
 tests_unit_test_plugin_CFLAGS = $(CW_UNIT_CFLAGS)
 tests_unit_test_plugin_LDADD = $(CW_UNIT_LIBS)
