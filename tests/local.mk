@@ -6,7 +6,7 @@ CW_UNITS = tests/unit/test_timeutil tests/unit/test_calendar tests/unit/test_yam
 	tests/unit/test_luahost tests/unit/test_plugin tests/unit/test_evjson \
 	tests/unit/test_strtab tests/unit/test_timeline tests/unit/test_timers \
 	tests/unit/test_ruleset tests/unit/test_config tests/unit/test_engine tests/unit/test_age \
-	tests/unit/test_crypto
+	tests/unit/test_crypto tests/unit/test_notify
 check_PROGRAMS += $(CW_UNITS)
 TESTS += $(CW_UNITS)
 tests_unit_test_timeutil_SOURCES = tests/unit/test_timeutil.c
@@ -50,6 +50,9 @@ tests_unit_test_age_LDADD = $(CW_UNIT_LIBS)
 tests_unit_test_crypto_SOURCES = tests/unit/test_crypto.c
 tests_unit_test_crypto_CFLAGS = $(CW_UNIT_CFLAGS)
 tests_unit_test_crypto_LDADD = $(CW_UNIT_LIBS)
+tests_unit_test_notify_SOURCES = tests/unit/test_notify.c
+tests_unit_test_notify_CFLAGS = $(CW_UNIT_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_notify_LDADD = $(CW_UNIT_LIBS) $(JANSSON_LIBS)
 tests_unit_test_plugin_SOURCES = tests/unit/test_plugin.c
 tests_unit_test_plugin_CFLAGS = $(CW_UNIT_CFLAGS)
 tests_unit_test_plugin_LDADD = $(CW_UNIT_LIBS)
