@@ -63,7 +63,7 @@ int cw_cmd_migrate(int argc, char **argv)
     if (status) {
         rc = cw_store_schema_version(db, &version, &err);
         if (rc == 0)
-            printf("schema version %d (this casewarden: %d)\n", version, CW_SCHEMA_VERSION);
+            printf("schema version %d (this casewarden: %d)\n", version, cw_store_schema_latest());
     } else {
         rc = cw_store_migrate(db, stdout, &err);
         if (rc == 0 && cw_store_schema_version(db, &version, &err) == 0)

@@ -3,7 +3,7 @@
  * evaluated by CLIPS 6.30 (bench/clips/rules.clp) instead of casewarden.
  *
  *     peer --events FILE --now T [--rules FILE.clp] [--tz +08:00]
- *          [--age-from birthday|day_after_birthday] [--stats]
+ *          [--age-from day_after_birthday|birthday] [--stats]
  *     peer --list-rules [--rules FILE.clp]
  *
  * Reads the events (JSON lines, bench/gen's events.jsonl), asserts one
@@ -17,8 +17,9 @@
  * second event with an id already read.
  *
  * --age-from is how 周岁 are counted (the rules' evaluation fact):
- * birthday (the birthday itself reaches the age, as the engine counts
- * today) or day_after_birthday (DOMAIN.md). --list-rules prints the ids
+ * day_after_birthday (DOMAIN.md and the engine's default: the day after
+ * the birthday reaches the age) or birthday (the birthday itself does,
+ * the engine's `age_from: birthday`). --list-rules prints the ids
  * of the rule table of the rules file, one a line. --stats prints on
  * stderr the counts, the CPU time of reading and asserting and of running
  * the rules, and the peak RSS. Exit status 0, or 2 on a usage error,
@@ -550,7 +551,7 @@ static void usage(FILE *to)
 {
     fprintf(to,
             "usage: peer --events FILE --now T [--rules FILE.clp] [--tz +08:00]\n"
-            "            [--age-from birthday|day_after_birthday] [--stats]\n"
+            "            [--age-from day_after_birthday|birthday] [--stats]\n"
             "       peer --list-rules [--rules FILE.clp]\n"
             "\n"
             "Evaluate DOMAIN.md sections 2 and 4 with CLIPS over the events of FILE\n"
@@ -662,7 +663,7 @@ static int evaluate(peer *p, const options *o, int tz)
 
 int main(int argc, char **argv)
 {
-    options o = { .rules = CW_CLIPS_RULES, .tz = "+08:00", .age_from = "birthday" };
+    options o = { .rules = CW_CLIPS_RULES, .tz = "+08:00", .age_from = "day_after_birthday" };
     peer p;
     int tz, rc;
 

@@ -302,9 +302,14 @@ int cw_store_schema_version(cw_db *db, int *version, cw_err *err)
     return 0;
 }
 
+int cw_store_schema_latest(void)
+{
+    return migrations[sizeof migrations / sizeof *migrations - 1].version;
+}
+
 int cw_store_migrate(cw_db *db, FILE *progress, cw_err *err)
 {
-    int latest = migrations[sizeof migrations / sizeof *migrations - 1].version;
+    int latest = cw_store_schema_latest();
     int64_t got = 0;
     int version, rc;
 
@@ -355,6 +360,7 @@ out:
 
 int cw_store_check_schema(cw_db *db, const char *dbname, cw_err *err)
 {
+    int latest = cw_store_schema_latest();
     int version, rc;
 
     if ((rc = cw_store_schema_version(db, &version, err)) < 0)
@@ -362,9 +368,8 @@ int cw_store_check_schema(cw_db *db, const char *dbname, cw_err *err)
     if (version == 0)
         return cw_err_set(err, CW_EDB, "database '%s' has no casewarden schema: run `casewarden migrate` "
                           "first", dbname);
-    if (version != CW_SCHEMA_VERSION)
+    if (version != latest)
         return cw_err_set(err, CW_EDB, "database schema is version %d, this casewarden needs %d: %s",
-                          version, CW_SCHEMA_VERSION,
-                          version < CW_SCHEMA_VERSION ? "run `casewarden migrate`" : "upgrade casewarden");
+                          version, latest, version < latest ? "run `casewarden migrate`" : "upgrade casewarden");
     return 0;
 }

@@ -37,8 +37,6 @@
 #include "base/err.h"
 #include "casewarden/plugin.h"
 
-#define CW_SCHEMA_VERSION 4
-
 typedef struct cw_db cw_db;
 
 /* Where the database is (the service configuration's `database:`). */
@@ -70,6 +68,8 @@ void cw_db_rollback(cw_db *db);
 
 /* The schema version in the database (0: none yet). */
 int cw_store_schema_version(cw_db *db, int *version, cw_err *err);
+/* The version this casewarden migrates to and needs: its last migration. */
+int cw_store_schema_latest(void);
 /* Create or upgrade the schema. Refuses a database whose schema is newer
  * than this program's. Progress lines go to progress (may be NULL).
  * Safe to run twice, and from two processes at once. */
