@@ -357,13 +357,17 @@ static void read_receiver(rd *r, const cw_ynode *m, cw_notify_receiver *rc)
     }
     if (r->rc == 0) {
         cw_err e;
-        /* a block scalar's text starts on the line after its indicator */
-        int line = v ? v->line + (v->quoted ? 0 : 1) : rc->line;
-        if (cw__tmpl_compile(&rc->body, v ? v->text : default_body, &e) < 0)
+        int tline;
+        if (cw__tmpl_compile(&rc->body, v ? v->text : default_body, &tline, &e) < 0) {
+            /* a block scalar's (body: |) first line follows its indicator's */
+            /* a block scalar (body: |), whose text ends with a newline,
+             * starts on the line after its indicator */
+            bool block = v && v->len > 0 && v->text[v->len - 1] == '\n';
+            cw_ynode at = { .line = v ? v->line + (tline > 0 ? tline - !block : 0) : rc->line };
+            bad(r, &at, "receiver %s: body: %s", rc->name, e.msg);
+        } else if (cw__tmpl_check(r->n, rc, &e) < 0) {
             bad(r, v ? v : m, "receiver %s: body: %s", rc->name, e.msg);
-        else if (cw__tmpl_check(r->n, rc, &e) < 0)
-            bad(r, v ? v : m, "receiver %s: body: %s", rc->name, e.msg);
-        (void)line;
+        }
     }
 }
 
@@ -379,6 +383,8 @@ static void receivers_of(rd *r, const cw_ynode *m, size_t **out, size_t *n)
     if (v == NULL)
         return;
     names = strings(r, v, "receivers", &nn);
+    if (names == NULL)
+        return;
     free(*out);
     *out = cw_xcalloc(nn + 1, sizeof **out);
     *n = 0;
@@ -466,8 +472,10 @@ static void read_route(rd *r, const cw_ynode *m, cw_notify_route *rt, const cw_n
             read_route(r, v->kids[i], &rt->kids[i], rt, depth + 1);
         }
     }
-    if (r->rc == 0 && rt->nkids == 0 && rt->nreceivers == 0)
-        bad(r, m, "this route reaches no receiver (give it receiver: or receivers:)");
+    /* a route below may say receivers: [] to let what it matches go
+     * unnotified; the top one names where the rest goes */
+    if (r->rc == 0 && parent == NULL && rt->nreceivers == 0)
+        bad(r, m, "the top route names no receiver (give it receiver: or receivers:)");
 }
 
 static void route_free(cw_notify_route *rt)

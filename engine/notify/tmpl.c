@@ -66,7 +66,7 @@ static int line_of(const char *text, const char *p)
     return line;
 }
 
-int cw__tmpl_compile(cw_tmpl **out, const char *text, cw_err *err)
+int cw__tmpl_compile(cw_tmpl **out, const char *text, int *line, cw_err *err)
 {
     cw_tmpl *t = cw_xcalloc(1, sizeof *t);
     const char *p = text, *lit = text;
@@ -74,6 +74,7 @@ int cw__tmpl_compile(cw_tmpl **out, const char *text, cw_err *err)
     int string_no = 0, section_string = 0;   /* which string literal, 0: none */
 
     *out = NULL;
+    *line = 0;
     while (*p) {
         if (p[0] == '{' && p[1] == '{') {
             const char *end = strstr(p + 2, "}}");
@@ -82,8 +83,7 @@ int cw__tmpl_compile(cw_tmpl **out, const char *text, cw_err *err)
             int kind = T_VAR, v = -1;
             if (end == NULL) {
                 cw__tmpl_free(t);
-                return cw_err_set(err, CW_EPARSE, "line %d of the template: '{{' without '}}'",
-                                  line_of(text, p));
+                return *line = line_of(text, p), cw_err_set(err, CW_EPARSE, "'{{' without '}}'");
             }
             add(t, T_LIT, 0, in_string, lit, (size_t)(p - lit));
             len = (size_t)(end - p - 2);
@@ -92,14 +92,15 @@ int cw__tmpl_compile(cw_tmpl **out, const char *text, cw_err *err)
                 kind = name[0] == '#' ? T_BEGIN : T_END;
                 if (strcmp(name + 1, "findings") != 0) {
                     cw__tmpl_free(t);
-                    return cw_err_set(err, CW_EPARSE, "line %d of the template: the only section is "
-                                      "{{#findings}}...{{/findings}}, not {{%s}}", line_of(text, p), name);
+                    *line = line_of(text, p);
+                    return cw_err_set(err, CW_EPARSE, "the only section is "
+                                      "{{#findings}}...{{/findings}}, not {{%s}}", name);
                 }
                 /* a section repeats whole values, or text inside one string */
-                if ((kind == T_BEGIN) == in_section || (kind == T_END && (in_string ? string_no : 0) != section_string)) {
+                if ((kind == T_BEGIN) == in_section || (kind == T_END &&
+                                                      (in_string ? string_no : 0) != section_string)) {
                     cw__tmpl_free(t);
-                    return cw_err_set(err, CW_EPARSE, "line %d of the template: {{%s}} %s",
-                                      line_of(text, p), name,
+                    return *line = line_of(text, p), cw_err_set(err, CW_EPARSE, "{{%s}} %s", name,
                                       kind == T_BEGIN ? "inside the section"
                                       : !in_section ? "without {{#findings}}"
                                       : "ends in another JSON string than the section began in");
@@ -115,8 +116,8 @@ int cw__tmpl_compile(cw_tmpl **out, const char *text, cw_err *err)
                         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
                                  vnames[i]);
                     cw__tmpl_free(t);
-                    return cw_err_set(err, CW_EPARSE, "line %d of the template: unknown name {{%s}} "
-                                      "(known: %s)", line_of(text, p), name, list);
+                    *line = line_of(text, p);
+                    return cw_err_set(err, CW_EPARSE, "unknown name {{%s}} (known: %s)", name, list);
                 }
             }
             add(t, kind, v, in_string, NULL, 0);
