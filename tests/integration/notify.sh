@@ -322,5 +322,11 @@ echo "crash: $(cat "$tmp/crash.out")"
 [ "$differ" = 0 ] && ok || bad "crash: $differ keys came with different bodies"
 [ "$(verify /bulk bulk-secret | cut -d' ' -f3-)" = "0 bad" ] && ok || bad "crash: signatures: $(verify /bulk bulk-secret)"
 stop_serve
+# under the sanitizers: the notifier thread's memory, at every clean stop
+if grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$tmp/serve.log"; then
+    bad "sanitizers: $(grep -m1 -A5 -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$tmp/serve.log")"
+else
+    ok
+fi
 
 finish

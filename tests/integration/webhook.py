@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import sys
 import threading
 import time
@@ -96,6 +97,7 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--print", dest="print_", action="store_true")
     a = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
     srv.request_queue_size = 256
