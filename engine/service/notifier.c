@@ -21,6 +21,7 @@ const double cw_notify_bucket_s[CW_NOTIFY_BUCKETS] = {
 typedef struct flight {
     int64_t id, created_ms;
     int attempts;
+    char *key;
 } flight;
 
 struct cw_notifier {
@@ -36,11 +37,13 @@ struct cw_notifier {
     cw_notifier_clock clock;
     void *clock_ud;
     cw_notify_http *http;
+    struct mrows { struct mrow *v; size_t n, cap; } ready;   /* due, read ahead */
+    size_t ready_head;       /* the next of ready to start */
     flight *fl;
     size_t nfl, capfl;
     cw_store_attempt *res;       /* results not yet written */
-    char **res_err;
-    size_t nres, capres, caperr;
+    char **res_err, **res_key;
+    size_t nres, capres, caperr, capkey;
     uint64_t seed;
 };
 
@@ -245,6 +248,25 @@ static int recheck_ladders(cw_notifier *nt, cw_store_ntx *t, const orow *r, cw_e
     return rc;
 }
 
+/* The body of a message about one finding, and whether quiet hours
+ * hold it: *status "queued", or "held" until *not_before. */
+static char *render_alone(cw_notifier *nt, size_t ri, const cw_notify_finding *f, int tr, const char *key,
+                          const char *group, const char *ladder, int level, cw_time now, const char **status,
+                          cw_time *not_before)
+{
+    const cw_notify_receiver *r = &nt->n->receivers[ri];
+    cw_notify_item it = { *f, tr, key };
+    cw_notify_msg m = { r->name, group, key, ladder, level, &it, 1 };
+    cw_time release = cw_notify_release_at(nt->n, r, now, cw_notify_is_high(f->severity));
+
+    *status = release > now ? "held" : "queued";
+    *not_before = release > now ? release : CW_TIME_NONE;
+    count(nt, &nt->st.messages, 1);
+    if (release > now)
+        count(nt, &nt->st.held, 1);
+    return cw_notify_render(nt->n, r, &m, NULL);
+}
+
 static int route_row(cw_notifier *nt, cw_store_ntx *t, const orow *r, int64_t now_ms, cw_time now,
                      uint64_t *queued, cw_err *err)
 {
@@ -269,9 +291,16 @@ static int route_row(cw_notifier *nt, cw_store_ntx *t, const orow *r, int64_t no
             cw_store_nitem it = { key, rcv->name, hits[h].group, NULL, 0, f.id,
                                   cw_notify_transition_name(tr[k]), r->at_ms,
                                   now_ms + (hits[h].route->group_by ? hits[h].route->group_wait_ms : 0),
-                                  hits[h].route->group_interval_ms };
+                                  hits[h].route->group_interval_ms, NULL, NULL, CW_TIME_NONE };
+            char *body = NULL;
+            /* a message of its own is rendered now, from the finding as it is */
+            if (hits[h].route->group_by == 0)
+                body = render_alone(nt, hits[h].receiver, &r->f.f, tr[k], key, hits[h].group, NULL, 0, now,
+                                    &it.status, &it.not_before);
+            it.body = body;
             rc = cw_store_ntx_item(t, &it, &added);
             *queued += added;
+            free(body);
         }
         for (size_t l = 0; l < n->nladders && rc == 0; l++) {
             const cw_notify_ladder *L = &n->ladders[l];
@@ -355,9 +384,14 @@ static int climb(cw_notifier *nt, cw_time now, int64_t now_ms, cw_err *err)
             snprintf(key, sizeof key, "%lld:escalated%d:%s:%s", (long long)l->finding_id, l->level + 1,
                      rcv->name, L->name);
             cw_store_nitem it = { key, rcv->name, "", L->name, l->level + 1, l->finding_id,
-                                  cw_notify_transition_name(CW_TR_ESCALATED), now_ms, now_ms, 0 };
+                                  cw_notify_transition_name(CW_TR_ESCALATED), now_ms, now_ms, 0,
+                                  NULL, NULL, CW_TIME_NONE };
+            char *body = render_alone(nt, lv->receivers[k], &l->f.f, CW_TR_ESCALATED, key, "", L->name,
+                                      l->level + 1, now, &it.status, &it.not_before);
+            it.body = body;
             rc = cw_store_ntx_item(t, &it, &added);
             queued += added;
+            free(body);
         }
         if (rc == 0) {
             bool last = l->level + 1 >= (int)L->nlevels;
@@ -390,10 +424,7 @@ typedef struct mrow {
     char *key, *receiver, *group, *ladder, *body;
 } mrow;
 
-typedef struct mrows {
-    mrow *v;
-    size_t n, cap;
-} mrows;
+typedef struct mrows mrows;
 
 static int take_mrow(void *ud, const cw_store_message *m)
 {
@@ -518,33 +549,89 @@ static bool in_flight(const cw_notifier *nt, int64_t id)
     return false;
 }
 
-static int launch(cw_notifier *nt, int64_t now_ms, cw_time now, cw_err *err)
+static void delivered(void *ud, uint64_t tag, long status, const char *errtext, double seconds);
+
+static bool queued_here(const cw_notifier *nt, int64_t id)
+{
+    for (size_t i = nt->ready_head; i < nt->ready.n; i++)
+        if (nt->ready.v[i].id == id)
+            return true;
+    return false;
+}
+
+/* Messages due, read ahead into the ready queue, so that deliveries are
+ * started as others end without a query each. */
+static int fetch(cw_notifier *nt, int64_t now_ms, cw_time now, cw_err *err)
 {
     unsigned limit = nt->n ? nt->n->concurrency : 1;
-    unsigned inflight = cw_notify_http_inflight(nt->http);
+    size_t waiting = nt->ready.n - nt->ready_head;
     mrows ms = { 0 };
-    int rc, started = 0;
+    int rc, added = 0;
 
-    if (nt->n == NULL || inflight >= limit)
+    if (nt->n == NULL || waiting >= limit)
         return 0;
-    if ((rc = cw_store_messages_due(nt->db, false, now_ms, now, limit + inflight, take_mrow, &ms, err)) < 0) {
+    if (nt->ready_head == nt->ready.n) {
+        /* all launched: start the queue over */
+        for (size_t i = 0; i < nt->ready.n; i++) {
+            free(nt->ready.v[i].key);
+            free(nt->ready.v[i].receiver);
+            free(nt->ready.v[i].group);
+            free(nt->ready.v[i].ladder);
+            free(nt->ready.v[i].body);
+        }
+        nt->ready.n = nt->ready_head = 0;
+    }
+    if ((rc = cw_store_messages_due(nt->db, false, now_ms, now, 4 * limit + (unsigned)(waiting + nt->nfl),
+                                    take_mrow, &ms, err)) < 0) {
         mrows_free(&ms);
         return rc;
     }
-    for (size_t i = 0; i < ms.n && cw_notify_http_inflight(nt->http) < limit; i++) {
+    for (size_t i = 0; i < ms.n; i++) {
         mrow *m = &ms.v[i];
+        if (in_flight(nt, m->id) || queued_here(nt, m->id)) {
+            free(m->key);
+            free(m->receiver);
+            free(m->group);
+            free(m->ladder);
+            free(m->body);
+            continue;
+        }
+        CW_GROW(nt->ready.v, nt->ready.cap, nt->ready.n + 1);
+        nt->ready.v[nt->ready.n++] = *m;
+        added++;
+    }
+    free(ms.v);
+    return added;
+}
+
+/* An attempt's outcome, written at the next round; takes why and key. */
+static void result(cw_notifier *nt, cw_store_attempt a, char *why, char *key)
+{
+    CW_GROW(nt->res, nt->capres, nt->nres + 1);
+    CW_GROW(nt->res_err, nt->caperr, nt->nres + 1);
+    CW_GROW(nt->res_key, nt->capkey, nt->nres + 1);
+    nt->res_err[nt->nres] = why;
+    nt->res_key[nt->nres] = key;
+    a.error = why;
+    a.key = key;
+    nt->res[nt->nres++] = a;
+}
+
+/* Start deliveries from the ready queue up to the concurrency. */
+static int launch(cw_notifier *nt)
+{
+    unsigned limit = nt->n ? nt->n->concurrency : 1;
+    int64_t now_ms = wall_ms();
+    int started = 0;
+
+    while (nt->n && nt->ready_head < nt->ready.n && cw_notify_http_inflight(nt->http) < limit) {
+        mrow *m = &nt->ready.v[nt->ready_head++];
         size_t ri = cw_notify_receiver_find(nt->n, m->receiver);
         cw_err e;
-        if (in_flight(nt, m->id))
-            continue;
         if (ri == SIZE_MAX || m->body == NULL) {
             /* its receiver left notify.yaml: dead, said so */
-            char *why = cw_xasprintf("receiver %s is not in notify.yaml", m->receiver);
-            CW_GROW(nt->res, nt->capres, nt->nres + 1);
-            CW_GROW(nt->res_err, nt->caperr, nt->nres + 1);
-            nt->res_err[nt->nres] = why;
-            nt->res[nt->nres] = (cw_store_attempt){ m->id, m->attempts, "dead", 0, why, 0, now_ms, now_ms };
-            nt->nres++;
+            result(nt, (cw_store_attempt){ m->id, NULL, m->attempts, "dead", 0, NULL, 0, now_ms, now_ms },
+                   cw_xasprintf("receiver %s is not in notify.yaml", m->receiver), cw_xstrdup(m->key));
             count(nt, &nt->st.dead, 1);
             continue;
         }
@@ -554,10 +641,25 @@ static int launch(cw_notifier *nt, int64_t now_ms, cw_time now, cw_err *err)
             continue;
         }
         CW_GROW(nt->fl, nt->capfl, nt->nfl + 1);
-        nt->fl[nt->nfl++] = (flight){ m->id, m->created_ms, m->attempts };
+        nt->fl[nt->nfl++] = (flight){ m->id, m->created_ms, m->attempts, cw_xstrdup(m->key) };
         started++;
     }
-    mrows_free(&ms);
+    return started;
+}
+
+/* Keep deliveries going for up to budget_ms, or until none is left to
+ * start and none is in flight. */
+static int pump(cw_notifier *nt, int budget_ms)
+{
+    int64_t end = wall_ms() + budget_ms;
+    int started = 0;
+
+    do {
+        started += launch(nt);
+        if (cw_notify_http_inflight(nt->http) == 0)
+            break;
+        cw_notify_http_poll(nt->http, 5, delivered, nt);
+    } while (wall_ms() < end);
     return started;
 }
 
@@ -617,11 +719,8 @@ static void delivered(void *ud, uint64_t tag, long status, const char *errtext, 
             st = "queued";
         }
     }
-    CW_GROW(nt->res, nt->capres, nt->nres + 1);
-    CW_GROW(nt->res_err, nt->caperr, nt->nres + 1);
-    nt->res_err[nt->nres] = why;
-    nt->res[nt->nres] = (cw_store_attempt){ f.id, f.attempts, st, status, why, seconds, now_ms, next };
-    nt->nres++;
+    result(nt, (cw_store_attempt){ f.id, NULL, f.attempts, st, status, NULL, seconds, now_ms, next }, why,
+           f.key ? f.key : cw_xstrdup(""));
 }
 
 static int record(cw_notifier *nt, cw_err *err)
@@ -632,8 +731,10 @@ static int record(cw_notifier *nt, cw_err *err)
         return 0;
     if ((rc = cw_store_attempts_record(nt->db, nt->res, nt->nres, err)) < 0)
         return rc;      /* kept: written at the next round */
-    for (size_t i = 0; i < nt->nres; i++)
+    for (size_t i = 0; i < nt->nres; i++) {
         free(nt->res_err[i]);
+        free(nt->res_key[i]);
+    }
     nt->nres = 0;
     return 0;
 }
@@ -669,7 +770,7 @@ static void *run(void *arg)
         if ((r = record(nt, &err)) < 0 || (r = route_outbox(nt, now_ms, now, &err)) < 0 ||
             (work += r, r = climb(nt, now, now_ms, &err)) < 0 ||
             (work += r, r = gather(nt, now_ms, now, &err)) < 0 ||
-            (work += r, r = launch(nt, now_ms, now, &err)) < 0) {
+            (work += r, r = fetch(nt, now_ms, now, &err)) < 0) {
             struct timespec ts = { backoff / 1000, (long)(backoff % 1000) * 1000000L };
             cw_log(CW_LOG_ERROR, "notifications: %s; retrying in %u ms", err.msg, backoff);
             count(nt, &nt->st.errors, 1);
@@ -682,13 +783,13 @@ static void *run(void *arg)
         }
         backoff = 100;
         work += r;
+        /* deliveries between the rounds of queries: the pipe kept full */
+        work += pump(nt, 100);
         pthread_mutex_lock(&nt->mu);
         nt->st.inflight = cw_notify_http_inflight(nt->http);
         idle = work == 0 && nt->nres == 0 && !nt->wake && !nt->stop && !nt->has_pending;
         pthread_mutex_unlock(&nt->mu);
-        if (cw_notify_http_inflight(nt->http) > 0) {
-            cw_notify_http_poll(nt->http, idle ? 20 : 0, delivered, nt);
-        } else if (idle) {
+        if (idle && cw_notify_http_inflight(nt->http) == 0) {
             struct timespec ts;
             pthread_mutex_lock(&nt->mu);
             clock_gettime(CLOCK_REALTIME, &ts);
@@ -776,11 +877,18 @@ void cw_notifier_stop(cw_notifier *nt)
     pthread_cond_signal(&nt->cv);
     pthread_mutex_unlock(&nt->mu);
     pthread_join(nt->th, NULL);
-    for (size_t i = 0; i < nt->nres; i++)
+    for (size_t i = 0; i < nt->nres; i++) {
         free(nt->res_err[i]);
+        free(nt->res_key[i]);
+    }
+    for (size_t i = 0; i < nt->nfl; i++)
+        free(nt->fl[i].key);
     free(nt->res);
     free(nt->res_err);
+    free(nt->res_key);
     free(nt->fl);
+    nt->ready_head = nt->ready.n;
+    mrows_free(&nt->ready);
     cw_notify_http_free(nt->http);
     cw_db_close(nt->db);
     cw_notify_free(nt->n);

@@ -62,6 +62,7 @@ int cw_store_outbox_count(cw_db *db, int64_t *n, cw_err *err)
 struct cw_store_ntx {
     cw_db *db;
     cw_dbbatch done;         /* outbox rows consumed */
+    cw_dbbatch msgs, items;  /* messages of their own, rendered, and their items */
     int rc;
     cw_err err;
 };
@@ -75,7 +76,21 @@ cw_store_ntx *cw_store_ntx_begin(cw_db *db, cw_err *err)
     t = cw_xcalloc(1, sizeof *t);
     t->db = db;
     cw_dbbatch_init(&t->done, "DELETE FROM notify_outbox WHERE id IN (", "?", 1, ")");
+    /* IGNORE: routed before a crash, the same keys are there already */
+    cw_dbbatch_init(&t->msgs, "INSERT IGNORE INTO notify_messages (msg_key, receiver, group_key, ladder, level,"
+                              " status, items, next_ms, created_ms, body, not_before) VALUES ",
+                    "(?,?,'',?,?,?,1,?,?,?,?)", 9, NULL);
+    cw_dbbatch_init(&t->items, "INSERT IGNORE INTO notify_items (item_key, msg_key, finding_id, transition,"
+                               " created_ms) VALUES ", "(?,?,?,?,?)", 5, NULL);
     return t;
+}
+
+static int first_str(void *ud, char **row, unsigned long *lens, unsigned ncols)
+{
+    (void)lens;
+    if (ncols > 0 && row[0])
+        *(char **)ud = cw_xstrdup(row[0]);
+    return 0;
 }
 
 static int first_id(void *ud, char **row, unsigned long *lens, unsigned ncols)
@@ -86,58 +101,86 @@ static int first_id(void *ud, char **row, unsigned long *lens, unsigned ncols)
     return 0;
 }
 
+static void bstr(cw_dbbatch *b, const char *s)
+{
+    if (s)
+        cw_dbbatch_str(b, s, strlen(s));
+    else
+        cw_dbbatch_null(b);
+}
+
+/* A message of its own, rendered: rows in the batches. */
+static int item_alone(cw_store_ntx *t, const cw_store_nitem *it)
+{
+    bstr(&t->msgs, it->key);
+    bstr(&t->msgs, it->receiver);
+    bstr(&t->msgs, it->ladder);
+    cw_dbbatch_int(&t->msgs, it->level);
+    bstr(&t->msgs, it->status ? it->status : "queued");
+    cw_dbbatch_int(&t->msgs, it->due_ms);
+    cw_dbbatch_int(&t->msgs, it->created_ms);
+    bstr(&t->msgs, it->body);
+    if (it->not_before == CW_TIME_NONE)
+        cw_dbbatch_null(&t->msgs);
+    else
+        cw_dbbatch_int(&t->msgs, it->not_before);
+    if ((t->rc = cw_dbbatch_row(t->db, &t->msgs, &t->err)) < 0)
+        return t->rc;
+    bstr(&t->items, it->key);
+    bstr(&t->items, it->key);
+    cw_dbbatch_int(&t->items, it->finding_id);
+    bstr(&t->items, it->transition);
+    cw_dbbatch_int(&t->items, it->created_ms);
+    return t->rc = cw_dbbatch_row(t->db, &t->items, &t->err);
+}
+
 int cw_store_ntx_item(cw_store_ntx *t, const cw_store_nitem *it, bool *added)
 {
     uint64_t n = 0;
-    int64_t item_id, msg = 0, last = 0, due = it->due_ms;
-    char *key;
+    int64_t last = 0, due = it->due_ms;
+    char *msg = NULL, *key;
 
     *added = false;
     if (t->rc < 0)
         return t->rc;
-    if ((t->rc = cw_db_pexec(t->db, "INSERT IGNORE INTO notify_items (item_key, finding_id, transition,"
-                                    " created_ms) VALUES (?,?,?,?)",
-                             (cw_dbarg[]){ CW_DBA_S(it->key), CW_DBA_I(it->finding_id),
-                                           CW_DBA_S(it->transition), CW_DBA_I(it->created_ms) }, 4, &n,
-                             &t->err)) < 0)
+    if (it->group[0] == '\0' && it->body) {
+        *added = item_alone(t, it) == 0;
         return t->rc;
-    if (n == 0)
-        return 0;           /* routed before */
-    item_id = (int64_t)cw_db_insert_id(t->db);
+    }
     if (it->group[0]) {
         cw_dbarg a[3] = { CW_DBA_S(it->receiver), CW_DBA_S(it->group), CW_DBA_I(it->level) };
-        if ((t->rc = cw_db_pquery(t->db, "SELECT id FROM notify_messages WHERE receiver = ? AND group_key = ?"
-                                         " AND level = ? AND status = 'grouping' ORDER BY id DESC LIMIT 1"
-                                         " FOR UPDATE", a, 3, first_id, &msg, &t->err)) < 0)
+        if ((t->rc = cw_db_pquery(t->db, "SELECT msg_key FROM notify_messages WHERE receiver = ? AND"
+                                         " group_key = ? AND level = ? AND status = 'grouping' ORDER BY id DESC"
+                                         " LIMIT 1 FOR UPDATE", a, 3, first_str, &msg, &t->err)) < 0)
             return t->rc;
-        if (msg == 0 && (t->rc = cw_db_pquery(t->db, "SELECT MAX(next_ms) FROM notify_messages WHERE"
-                                                     " receiver = ? AND group_key = ? AND level = ?",
-                                              a, 3, first_id, &last, &t->err)) < 0)
+        if (msg == NULL && (t->rc = cw_db_pquery(t->db, "SELECT MAX(next_ms) FROM notify_messages WHERE"
+                                                        " receiver = ? AND group_key = ? AND level = ?",
+                                                 a, 3, first_id, &last, &t->err)) < 0)
             return t->rc;
         /* a group that had a message waits group_interval after it */
-        if (msg == 0 && last > 0 && last + it->interval_ms > due)
+        if (msg == NULL && last > 0 && last + it->interval_ms > due)
             due = last + it->interval_ms;
     }
-    if (msg != 0) {
-        t->rc = cw_db_pexec(t->db, "UPDATE notify_messages SET items = items + 1, created_ms ="
-                                   " LEAST(created_ms, ?) WHERE id = ?",
-                            (cw_dbarg[]){ CW_DBA_I(it->created_ms), CW_DBA_I(msg) }, 2, NULL, &t->err);
-    } else {
-        key = it->group[0] ? cw_xasprintf("grp:%s", it->key) : cw_xstrdup(it->key);
-        t->rc = cw_db_pexec(t->db, "INSERT INTO notify_messages (msg_key, receiver, group_key, ladder, level,"
-                                   " status, items, next_ms, created_ms) VALUES (?,?,?,?,?,'grouping',1,?,?)",
-                            (cw_dbarg[]){ CW_DBA_S(key), CW_DBA_S(it->receiver), CW_DBA_S(it->group),
-                                          it->ladder ? CW_DBA_S(it->ladder) : (cw_dbarg){ .kind = CW_DBA_NULL },
-                                          CW_DBA_I(it->level), CW_DBA_I(due), CW_DBA_I(it->created_ms) },
-                            7, NULL, &t->err);
-        free(key);
-        msg = (int64_t)cw_db_insert_id(t->db);
+    key = msg ? msg : it->group[0] ? cw_xasprintf("grp:%s", it->key) : cw_xstrdup(it->key);
+    t->rc = cw_db_pexec(t->db, "INSERT IGNORE INTO notify_items (item_key, msg_key, finding_id, transition,"
+                               " created_ms) VALUES (?,?,?,?,?)",
+                        (cw_dbarg[]){ CW_DBA_S(it->key), CW_DBA_S(key), CW_DBA_I(it->finding_id),
+                                      CW_DBA_S(it->transition), CW_DBA_I(it->created_ms) }, 5, &n, &t->err);
+    if (t->rc == 0 && n > 0) {
+        if (msg)
+            t->rc = cw_db_pexec(t->db, "UPDATE notify_messages SET items = items + 1, created_ms ="
+                                       " LEAST(created_ms, ?) WHERE msg_key = ?",
+                                (cw_dbarg[]){ CW_DBA_I(it->created_ms), CW_DBA_S(key) }, 2, NULL, &t->err);
+        else
+            t->rc = cw_db_pexec(t->db, "INSERT INTO notify_messages (msg_key, receiver, group_key, ladder,"
+                                       " level, status, items, next_ms, created_ms) VALUES (?,?,?,?,?,'grouping',1,?,?)",
+                                (cw_dbarg[]){ CW_DBA_S(key), CW_DBA_S(it->receiver), CW_DBA_S(it->group),
+                                              it->ladder ? CW_DBA_S(it->ladder) : (cw_dbarg){ .kind = CW_DBA_NULL },
+                                              CW_DBA_I(it->level), CW_DBA_I(due), CW_DBA_I(it->created_ms) },
+                                7, NULL, &t->err);
+        *added = t->rc == 0;
     }
-    if (t->rc < 0)
-        return t->rc;
-    t->rc = cw_db_pexec(t->db, "UPDATE notify_items SET message_id = ? WHERE id = ?",
-                        (cw_dbarg[]){ CW_DBA_I(msg), CW_DBA_I(item_id) }, 2, NULL, &t->err);
-    *added = t->rc == 0;
+    free(key);
     return t->rc;
 }
 
@@ -179,6 +222,8 @@ int cw_store_ntx_ladder_set(cw_store_ntx *t, int64_t finding_id, const char *lad
 static void ntx_free(cw_store_ntx *t)
 {
     cw_dbbatch_free(&t->done);
+    cw_dbbatch_free(&t->msgs);
+    cw_dbbatch_free(&t->items);
     free(t);
 }
 
@@ -186,6 +231,10 @@ int cw_store_ntx_commit(cw_store_ntx *t, cw_err *err)
 {
     int rc;
 
+    if (t->rc == 0)
+        t->rc = cw_dbbatch_send(t->db, &t->msgs, &t->err);
+    if (t->rc == 0)
+        t->rc = cw_dbbatch_send(t->db, &t->items, &t->err);
     if (t->rc == 0)
         t->rc = cw_dbbatch_send(t->db, &t->done, &t->err);
     if ((rc = t->rc) == 0)
@@ -264,7 +313,7 @@ int cw_store_ladders_of(cw_db *db, int64_t finding_id, bool running_only, cw_tim
 #define MSG_COLS \
     "m.id, m.msg_key, m.receiver, m.group_key, m.ladder, m.status, m.body, m.last_error, m.level," \
     " m.items, m.attempts, m.http_status, m.next_ms, m.created_ms, m.sent_ms, m.not_before," \
-    " (SELECT GROUP_CONCAT(i.finding_id ORDER BY i.id) FROM notify_items i WHERE i.message_id = m.id)"
+    " (SELECT GROUP_CONCAT(i.finding_id ORDER BY i.id) FROM notify_items i WHERE i.msg_key = m.msg_key)"
 
 typedef struct mread {
     cw_store_message_fn fn;
@@ -338,7 +387,8 @@ int cw_store_message_items(cw_db *db, int64_t message_id, cw_time now, cw_store_
     cw_dbarg a[2] = { CW_DBA_I(now), CW_DBA_I(message_id) };
 
     return cw_db_pquery(db, "SELECT i.item_key, i.transition, " API_COLS " FROM notify_items i"
-                            " JOIN findings f ON f.id = i.finding_id WHERE i.message_id = ? ORDER BY i.id",
+                            " JOIN findings f ON f.id = i.finding_id WHERE i.msg_key ="
+                            " (SELECT msg_key FROM notify_messages WHERE id = ?) ORDER BY i.id",
                         a, 2, item_row, &r, err);
 }
 
@@ -355,7 +405,7 @@ int cw_store_message_ready(cw_db *db, int64_t id, const char *body, const char *
 
 int cw_store_attempts_record(cw_db *db, const cw_store_attempt *a, size_t n, cw_err *err)
 {
-    cw_dbbatch log;
+    cw_dbbatch log, up;
     int rc = 0;
 
     if (n == 0)
@@ -364,17 +414,27 @@ int cw_store_attempts_record(cw_db *db, const cw_store_attempt *a, size_t n, cw_
         return rc;
     cw_dbbatch_init(&log, "INSERT INTO notify_attempts (message_id, attempt, at_ms, http_status, error,"
                           " latency_us) VALUES ", "(?,?,?,?,?,?)", 6, NULL);
+    /* the messages' new states in one statement: every row exists (by id
+     * and by its key), so each one updates its own */
+    cw_dbbatch_init(&up, "INSERT INTO notify_messages (id, msg_key, receiver, group_key, status, attempts,"
+                         " http_status, last_error, next_ms, created_ms, sent_ms) VALUES ",
+                    "(?,?,'','',?,?,?,NULLIF(?, ''),?,0,?)", 8,
+                    " ON DUPLICATE KEY UPDATE status = VALUES(status), attempts = VALUES(attempts),"
+                    " http_status = VALUES(http_status), last_error = VALUES(last_error),"
+                    " next_ms = VALUES(next_ms), sent_ms = IF(VALUES(status) = 'sent', VALUES(sent_ms), sent_ms)");
     for (size_t i = 0; i < n && rc == 0; i++) {
-        bool sent = strcmp(a[i].status, "sent") == 0;
-        cw_dbarg v[8] = { CW_DBA_S(a[i].status), CW_DBA_I(a[i].attempt), CW_DBA_I(a[i].http_status),
-                          CW_DBA_S(a[i].error), CW_DBA_I(a[i].next_ms), CW_DBA_I(sent ? 1 : 0),
-                          CW_DBA_I(a[i].at_ms), CW_DBA_I(a[i].message_id) };
-        if (a[i].http_status == 0)
-            v[2] = (cw_dbarg){ .kind = CW_DBA_NULL };
-        rc = cw_db_pexec(db, "UPDATE notify_messages SET status = ?, attempts = ?, http_status = ?,"
-                             " last_error = NULLIF(?, ''), next_ms = ?, sent_ms = IF(?, ?, sent_ms)"
-                             " WHERE id = ?", v, 8, NULL, err);
-        if (rc < 0)
+        cw_dbbatch_int(&up, a[i].message_id);
+        cw_dbbatch_str(&up, a[i].key, strlen(a[i].key));
+        cw_dbbatch_str(&up, a[i].status, strlen(a[i].status));
+        cw_dbbatch_int(&up, a[i].attempt);
+        if (a[i].http_status)
+            cw_dbbatch_int(&up, a[i].http_status);
+        else
+            cw_dbbatch_null(&up);
+        cw_dbbatch_str(&up, a[i].error, strlen(a[i].error));
+        cw_dbbatch_int(&up, a[i].next_ms);
+        cw_dbbatch_int(&up, a[i].at_ms);
+        if ((rc = cw_dbbatch_row(db, &up, err)) < 0)
             break;
         cw_dbbatch_int(&log, a[i].message_id);
         cw_dbbatch_int(&log, a[i].attempt);
@@ -391,12 +451,15 @@ int cw_store_attempts_record(cw_db *db, const cw_store_attempt *a, size_t n, cw_
         rc = cw_dbbatch_row(db, &log, err);
     }
     if (rc == 0)
+        rc = cw_dbbatch_send(db, &up, err);
+    if (rc == 0)
         rc = cw_dbbatch_send(db, &log, err);
     if (rc == 0)
         rc = cw_db_commit(db, err);
     if (rc < 0)
         cw_db_rollback(db);
     cw_dbbatch_free(&log);
+    cw_dbbatch_free(&up);
     return rc;
 }
 
@@ -419,7 +482,7 @@ static void nwhere(cw__qb *b, const cw_notification_query *q)
     in_list(b, "m.receiver", &q->receiver);
     in_list(b, "m.status", &q->status);
     if (q->finding > 0) {
-        cw_buf_puts(&b->sql, " AND EXISTS (SELECT 1 FROM notify_items i WHERE i.message_id = m.id"
+        cw_buf_puts(&b->sql, " AND EXISTS (SELECT 1 FROM notify_items i WHERE i.msg_key = m.msg_key"
                              " AND i.finding_id = ?)");
         cw__qb_arg(b, CW_DBA_I(q->finding));
     }

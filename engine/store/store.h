@@ -358,6 +358,11 @@ typedef struct cw_store_nitem {
     int64_t created_ms;      /* when the change was written */
     int64_t due_ms;          /* the message's first time to go (group_wait) */
     int64_t interval_ms;     /* group_interval: after the group's last message */
+    /* a message of its own (group ""), rendered already: its body and
+     * status ("queued", or "held" until not_before); NULL: gathered
+     * later */
+    const char *body, *status;
+    cw_time not_before;
 } cw_store_nitem;
 
 /* One routing transaction: items queued, outbox rows consumed, ladders
@@ -366,7 +371,8 @@ typedef struct cw_store_ntx cw_store_ntx;
 cw_store_ntx *cw_store_ntx_begin(cw_db *db, cw_err *err);
 /* Queue an item: into the group's message still gathering, else a new
  * one. An item whose key is there already is skipped (routed before a
- * crash): *added false. */
+ * crash): *added false. An item with its own rendered message is written
+ * in a batch at commit (*added true). */
 int cw_store_ntx_item(cw_store_ntx *t, const cw_store_nitem *it, bool *added);
 int cw_store_ntx_outbox_done(cw_store_ntx *t, int64_t outbox_id);
 /* Start a ladder for a finding (nothing when it runs or ran already). */
@@ -423,6 +429,7 @@ int cw_store_message_ready(cw_db *db, int64_t id, const char *body, const char *
 /* What one delivery attempt came to. */
 typedef struct cw_store_attempt {
     int64_t message_id;
+    const char *key;         /* the message's */
     int attempt;
     const char *status;      /* the message's status after it: sent, queued (retry), dead */
     long http_status;        /* 0: no answer */

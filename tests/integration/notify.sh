@@ -79,7 +79,7 @@ events() {
         fi
     done
 }
-status_of() { sql "SELECT m.status FROM notify_messages m JOIN notify_items i ON i.message_id = m.id JOIN findings f ON f.id = i.finding_id WHERE f.case_id = '$1' ORDER BY m.id LIMIT 1"; }
+status_of() { sql "SELECT m.status FROM notify_messages m JOIN notify_items i ON i.msg_key = m.msg_key JOIN findings f ON f.id = i.finding_id WHERE f.case_id = '$1' ORDER BY m.id LIMIT 1"; }
 fid() { sql "SELECT id FROM findings WHERE case_id = '$1'"; }
 
 write_notify() {
@@ -292,7 +292,7 @@ stop_serve KILL
 before=$(hits /bulk 200)
 start_serve --clock-from 2026-10-10T09:05:00+08:00 || { finish; exit 1; }
 left() { sql "SELECT (SELECT COUNT(*) FROM notify_outbox) + (SELECT COUNT(*) FROM notify_messages WHERE receiver = 'bulk' AND status <> 'sent')"; }
-bulk_items() { sql "SELECT COUNT(*) FROM notify_items i JOIN notify_messages m ON m.id = i.message_id WHERE m.receiver = 'bulk'"; }
+bulk_items() { sql "SELECT COUNT(*) FROM notify_items i JOIN notify_messages m ON m.msg_key = i.msg_key WHERE m.receiver = 'bulk'"; }
 wait=50 until_ 'test "$(left)" = 0 -a "$(bulk_items)" = 2000'
 [ "$(left)" = 0 ] && ok || bad "crash: $(left) notifications not delivered"
 echo "crash: $before delivered before the SIGKILL, $(hits /bulk 200) after the restart, $(hits /bulk 500) answered 500"

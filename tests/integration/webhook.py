@@ -43,6 +43,7 @@ def mode_for(path, mode_file):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else each answer waits for a delayed ACK (40 ms)
 
     def log_message(self, fmt, *args):
         pass
