@@ -228,10 +228,19 @@ static void put_var(cw_buf *b, const tok *k, const cw_notify *n, const cw_notify
     case V_MESSAGE: put_str(b, s, f->message); break;
     case V_BASIS: put_str(b, s, f->basis); break;
     case V_LINK:
+        /* the console's page of the case, the finding selected */
         if (n->console && n->console[0]) {
-            size_t l = strlen(n->console);
-            snprintf(link, sizeof link, "%s%s#/findings/%lld", n->console,
-                     n->console[l - 1] == '/' ? "" : "/", (long long)f->id);
+            size_t l = strlen(n->console), w;
+            w = (size_t)snprintf(link, sizeof link, "%s%s#/case/", n->console, n->console[l - 1] == '/' ? "" : "/");
+            for (const unsigned char *c = (const unsigned char *)f->case_id; *c && w + 4 < sizeof link; c++) {
+                if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+                    strchr("-._~", *c))
+                    link[w++] = (char)*c;
+                else
+                    w += (size_t)snprintf(link + w, sizeof link - w, "%%%02X", *c);
+            }
+            snprintf(link + (w < sizeof link ? w : sizeof link - 1), sizeof link - (w < sizeof link ? w : sizeof link - 1),
+                     "?finding=%lld", (long long)f->id);
             put_str(b, s, link);
         } else {
             put_str(b, s, NULL);

@@ -144,7 +144,7 @@ until_ 'ge "hits /ok 200" 3'
 f1=$(fid A37010100001)
 jq -se --argjson id "$f1" '[.[] | select(.path == "/ok") | .body | fromjson | .findings[0]
     | select(.id == $id and .rule == "PROPERTY-24H" and .transition == "raised" and .state == "overdue"
-             and (.link | endswith("/console/#/findings/\($id)")))] | length == 1' "$hooklog" >/dev/null &&
+             and (.link | endswith("/console/#/case/A37010100001?finding=\($id)")))] | length == 1' "$hooklog" >/dev/null &&
     ok || bad "ok: no body names finding $f1: $(jq -s '[.[] | select(.path == "/ok") | .body][0]' "$hooklog")"
 
 until_ 'test "$(status_of A37020100001)" = dead'

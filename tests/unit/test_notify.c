@@ -211,7 +211,7 @@ static void renders(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "key")), "grp:1");
     assert_string_equal(json_string_value(json_object_get(j, "due")), "2026-05-29T04:26:40+08:00");
     assert_string_equal(json_string_value(json_object_get(j, "link")),
-                        "http://127.0.0.1:8080/console/#/findings/42");
+                        "http://127.0.0.1:8080/console/#/case/A370102202600017?finding=42");
     json_decref(j);
     free(body);
     /* the default body is JSON too */
