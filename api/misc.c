@@ -72,9 +72,13 @@ void cw_api_post_reload(req *r, const char *arg)
     size_t n;
     cw_rule_view *v;
 
-    if (cw_service_reload(r->a->s, &err) < 0)
+    if (cw_service_reload(r->a->s, &err) < 0) {
+        /* passing: the database is away or the service stops */
+        if (err.code == CW_EUNAVAIL || err.code == CW_EDB)
+            return cw_api_error(r, 503, "unavailable", NULL, "the rules were not reloaded: %s", err.msg);
         return cw_api_error(r, 422, "rules_refused", NULL, "the new rules were refused, the rules in "
                             "force keep running: %s", err.msg);
+    }
     v = cw_service_rules(r->a->s, &n);
     free(v);
     cw_log(CW_LOG_INFO, "rules reloaded by %s", r->who ? r->who->name : "?");

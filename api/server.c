@@ -403,6 +403,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_add_response_header(resp, "Allow", r->allow);
     if (r->status == 401)
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"casewarden\"");
+    /* every 503 is passing (the database, the engine starting or behind,
+     * a busy stream): the client may try again shortly */
+    if (r->status == 503)
+        MHD_add_response_header(resp, "Retry-After", "2");
     ret = MHD_queue_response(conn, r->status, resp);
     MHD_destroy_response(resp);
     dt = mono() - r->t0;

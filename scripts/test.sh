@@ -3,10 +3,11 @@
 # the command-line tests and the integration tests against a private
 # MariaDB server, first in a release build, then again under
 # AddressSanitizer and UndefinedBehaviorSanitizer; the console in a real
-# browser once (release). Ends with one "N passed, N failed" line.
+# browser once (release); the API under ThreadSanitizer. Ends with one
+# "N passed, N failed" line.
 set -uo pipefail
 case ${1-} in
-    --help|-h) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; echo "Usage: scripts/test.sh (no options)"; exit 0 ;;
+    --help|-h) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; echo "Usage: scripts/test.sh (no options)"; exit 0 ;;
     "") ;;
     *) echo "test.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 esac
@@ -87,6 +88,29 @@ for flavour in release asan; do
         run "browser" "$top/tests/browser/run.sh" "$bdir/casewarden"
     fi
 done
+
+# ThreadSanitizer where the HTTP threads meet the engine's loop: the API
+# and the loop tests (streams, reloads, reviews while events arrive)
+echo "== tsan build"
+if bdir=$("$top/scripts/build.sh" tsan); then
+    tsan_dir=$(mktemp -d)
+    for t in api loop; do
+        echo "-- integration: $t (tsan)"
+        run "tsan $t" env TSAN_OPTIONS="halt_on_error=0 log_path=$tsan_dir/report" \
+            "$top/tests/integration/$t.sh" "$bdir/casewarden"
+    done
+    if ls "$tsan_dir"/report* >/dev/null 2>&1; then
+        echo "FAIL: ThreadSanitizer reported:"; head -n 60 "$tsan_dir"/report*
+        failed=$((failed + 1))
+    else
+        echo "tsan: no data race reported"
+        passed=$((passed + 1))
+    fi
+    rm -rf "$tsan_dir"
+else
+    echo "test: the tsan build failed"
+    failed=$((failed + 1))
+fi
 
 # README's main command, run once through the commands it prints
 echo "-- the served demo (scripts/demo.sh --check)"

@@ -70,6 +70,7 @@ struct cw_service {
     struct asking *asks;     /* suggestions waiting for the service's thread */
     bool stopping;
     int reload_rc;
+    int reload_code;         /* the cw_err code of a failed reload */
     char reload_msg[512];
     pthread_rwlock_t cat;    /* readers: validation in other threads */
     cw_rule_view *rules;
@@ -931,9 +932,12 @@ static int reload(cw_service *s, cw_err *err)
     cw_ruleset_free(old);
     s->mine.reloads++;
     cw_log(CW_LOG_INFO, "rules reloaded from %s: %zu rules", s->cfg->rules, rs->nrules);
-    rc = flush(s, err);
+    /* the new rules are in force; what they changed is written now, or by
+     * the loop's next round if the database is away at this moment */
+    if (flush(s, err) < 0)
+        cw_log(CW_LOG_ERROR, "after the reload: %s; written when the database is back", err->msg);
     publish(s);
-    return rc;
+    return 0;
 }
 
 int cw_service_reload(cw_service *s, cw_err *err)
@@ -942,14 +946,20 @@ int cw_service_reload(cw_service *s, cw_err *err)
     int rc;
 
     pthread_mutex_lock(&s->mu);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->mu);
+        return cw_err_set(err, CW_EUNAVAIL, "the service is stopping");
+    }
     ticket = ++s->reload_asked;
     s->wake = true;
     pthread_cond_signal(&s->cv);
+    /* answered by the loop: done, refused while the database is away, or
+     * refused at the stop */
     while (s->reload_done < ticket)
         pthread_cond_wait(&s->done, &s->mu);
     rc = s->reload_rc;
     if (rc < 0)
-        cw_err_set(err, CW_ERULE, "%s", s->reload_msg);
+        cw_err_set(err, s->reload_code, "%s", s->reload_msg);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -983,6 +993,7 @@ static void serve_reloads(cw_service *s, bool signalled)
     rc = reload(s, &err);
     pthread_mutex_lock(&s->mu);
     s->reload_rc = rc;
+    s->reload_code = rc < 0 ? err.code : 0;
     snprintf(s->reload_msg, sizeof s->reload_msg, "%s", rc < 0 ? err.msg : "");
     s->reload_done = asked;
     pthread_cond_broadcast(&s->done);
@@ -997,6 +1008,21 @@ static cw_time notifier_clock(void *ud)
 void cw_service_notify_stats(cw_service *s, cw_notify_stats *out)
 {
     cw_notifier_stats(s->notifier, out);
+}
+
+/* Answer the reloads asked and not yet done with a refusal (the database
+ * is away, or the service stops), so no caller waits without end. */
+static void refuse_reloads(cw_service *s, const char *why)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->reload_done < s->reload_asked) {
+        s->reload_rc = -1;
+        s->reload_code = CW_EUNAVAIL;
+        snprintf(s->reload_msg, sizeof s->reload_msg, "%s", why);
+        s->reload_done = s->reload_asked;
+        pthread_cond_broadcast(&s->done);
+    }
+    pthread_mutex_unlock(&s->mu);
 }
 
 int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atomic_t *hup)
@@ -1016,6 +1042,8 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
         if (n < 0) {
             /* the database went away: keep everything, try again */
             cw_log(CW_LOG_ERROR, "%s; retrying in %u ms", err.msg, backoff);
+            refuse_reloads(s, "the database cannot be reached: the rules in force stay; "
+                              "ask again when it is back");
             struct timespec ts = { backoff / 1000, (long)(backoff % 1000) * 1000000L };
             nanosleep(&ts, NULL);
             if (cw_db_reconnect(s->db, &err) < 0)
@@ -1044,6 +1072,7 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
         pthread_mutex_unlock(&s->mu);
     }
     serve_asks(s, true);
+    refuse_reloads(s, "the service is stopping");
     /* a last round, so what was read is written, and where it stands */
     if (flush(s, &err) < 0)
         cw_log(CW_LOG_ERROR, "final flush: %s", err.msg);
