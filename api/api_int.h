@@ -92,6 +92,7 @@ const char *cw_api_arg(req *r, const char *name);
 void cw_api_post_events(req *r, const char *arg);
 void cw_api_get_findings(req *r, const char *arg);
 void cw_api_get_finding(req *r, const char *id);
+void cw_api_get_explain(req *r, const char *id);
 void cw_api_post_review(req *r, const char *id);
 void cw_api_get_case(req *r, const char *case_id);
 void cw_api_get_rules(req *r, const char *arg);

@@ -41,6 +41,10 @@ json_t *cw_api_finding_json(req *r, const cw_store_finding *f)
                                                         f->rect_due != CW_TIME_NONE && f->rect_due < now));
     json_object_set_new(o, "resolved_at", cw_api_time(r, f->resolved_at));
     json_object_set_new(o, "exempt", json_boolean(f->exemption > 0));
+    json_object_set_new(o, "rule_version", f->rule_version ? json_string(f->rule_version) : json_null());
+    json_object_set_new(o, "program", f->program ? json_string(f->program) : json_null());
+    json_object_set_new(o, "override", f->override_unit ? json_pack("{s:s,s:s}", "unit", f->override_unit,
+                        "at", f->override_at ? f->override_at : "") : json_null());
     return o;
 }
 
@@ -385,6 +389,48 @@ void cw_api_get_finding(req *r, const char *id)
         return;
     if ((f = cw_api_load_finding(r, db, fid)) != NULL)
         cw_api_json(r, 200, f);
+}
+
+/* ---- GET /v1/findings/{id}/explain ------------------------------------------------ */
+
+/* The reasoning behind the finding: its case judged again by the running
+ * engine with the rules' steps recorded (casewarden explain), for its
+ * rule and subject; the finding as GET /v1/findings/{id} has it. */
+void cw_api_get_explain(req *r, const char *id)
+{
+    one o = { 0 };
+    json_t *x;
+    int64_t fid;
+    char *out = NULL;
+    cw_db *db;
+    cw_err err;
+    int rc;
+
+    if (!cw_api_finding_id(r, id, &fid) || (db = cw_api_db(r)) == NULL)
+        return;
+    o.r = r;
+    if (cw_store_finding_get(db, fid, cw_service_now(r->a->s), one_row, &o, &err) < 0)
+        return cw_api_db_failed(r, &err);
+    if (o.f == NULL || !cw_api_in_scope(r, o.unit)) {
+        json_decref(o.f);
+        return cw_api_error(r, 404, "not_found", NULL, "no finding %lld", (long long)fid);
+    }
+    rc = cw_service_explain(r->a->s, json_string_value(json_object_get(o.f, "case")),
+                            json_string_value(json_object_get(o.f, "rule")),
+                            json_string_value(json_object_get(o.f, "subject")), &out, &err);
+    if (rc == CW_ENOTFOUND) {
+        json_decref(o.f);
+        return cw_api_error(r, 404, "not_found", NULL, "%s", err.msg);
+    }
+    if (rc < 0) {
+        json_decref(o.f);
+        return cw_api_error(r, 503, "unavailable", NULL, "%s", err.msg);
+    }
+    if ((x = json_loads(out, 0, NULL)) == NULL)
+        x = json_object();
+    free(out);
+    json_object_set_new(x, "finding", o.f);
+    cw_api_json(r, 200, x);
 }
 
 /* ---- POST /v1/findings/{id}/review ------------------------------------------------ */

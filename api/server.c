@@ -267,6 +267,7 @@ static const struct route {
     { "GET", "/v1/findings", INSPECT, false, false, cw_api_get_findings },
     { "GET", "/v1/findings/{}", INSPECT, false, false, cw_api_get_finding },
     { "POST", "/v1/findings/{}/review", INSPECT, false, true, cw_api_post_review },
+    { "GET", "/v1/findings/{}/explain", INSPECT, false, false, cw_api_get_explain },
     { "GET", "/v1/cases/{}", INSPECT, false, false, cw_api_get_case },
     { "POST", "/v1/findings/{}/exemption", EXEMPT, false, true, cw_api_post_exemption },
     { "DELETE", "/v1/findings/{}/exemption", EXEMPT, false, false, cw_api_delete_exemption },

@@ -13,6 +13,7 @@
 #include "notify/notify.h"
 #include "base/timeutil.h"
 #include "base/util.h"
+#include "base/value.h"
 
 static const char help[] =
     "usage: casewarden check --rules DIR [--events FILE [--now T]] [OPTIONS]\n"
@@ -51,6 +52,84 @@ static int count_finding(void *ud, const cw_finding *f)
 
     c->n[f->rule->index]++;
     return 0;
+}
+
+/* The value of one parameter as the rule r takes it, as JSON. */
+static void param_of(const cw_rule *r, const char *key, cw_buf *b)
+{
+    const cw_value *p = r->params, *v;
+
+    if (r->model->configure == NULL)
+        p = cw_value_get(p, "params");
+    if ((v = cw_value_get(p, key)) != NULL)
+        cw_value_json(b, v);
+    else
+        cw_buf_puts(b, "-");
+}
+
+/* For each rule rules/overrides.yaml changes: the parameters that vary,
+ * as they take effect in each unit. */
+static void print_overrides(const cw_ruleset *rs)
+{
+    bool any = false;
+
+    for (size_t i = 0; i < rs->nrules; i++) {
+        const cw_rule *base = rs->rules[i];
+        if (base->override != NULL || base->nxunits == 0)
+            continue;
+        if (!any)
+            printf("per-unit parameters (%s/overrides.yaml; the most specific unit prefix wins):\n",
+                   rs->dir);
+        any = true;
+        printf("  %s (%s:%d)\n", base->info.id, base->info.file, base->info.line);
+        for (size_t k = 0; k <= rs->novr; k++) {
+            const cw_override *o = k == 0 ? NULL : &rs->ovr[k - 1];
+            const cw_rule *r = base;
+            cw_buf b = { 0 };
+            if (o != NULL && strcmp(o->rule, base->info.id) != 0)
+                continue;
+            if (o != NULL && !o->disabled) {
+                r = NULL;
+                for (size_t j = 0; j < rs->nrules && r == NULL; j++)
+                    if (rs->rules[j]->override_unit && rs->rules[j]->params &&
+                        strcmp(rs->rules[j]->info.id, base->info.id) == 0 &&
+                        strcmp(rs->rules[j]->override_unit, o->unit) == 0 &&
+                        rs->rules[j]->from == base->from)
+                        r = rs->rules[j];
+                if (r == NULL)
+                    continue;
+            }
+            if (o != NULL && o->disabled) {
+                printf("    %-14s disabled  (%s:%d)\n", o->unit, o->file, o->line);
+                continue;
+            }
+            cw_buf_printf(&b, "severity=%s", r->info.severity);
+            /* every parameter some override of this rule changes */
+            for (size_t q = 0; q < rs->novr; q++) {
+                const cw_override *x = &rs->ovr[q];
+                if (strcmp(x->rule, base->info.id) != 0)
+                    continue;
+                for (size_t n = 0; n < x->set->n; n++) {
+                    const char *key = x->set->keys[n];
+                    bool seen = strcmp(key, "severity") == 0 || strcmp(key, "enabled") == 0;
+                    for (size_t p = 0; p < q && !seen; p++)
+                        seen = strcmp(rs->ovr[p].rule, base->info.id) == 0 &&
+                               cw_value_get(rs->ovr[p].set, key) != NULL;
+                    for (size_t m = 0; m < n && !seen; m++)
+                        seen = strcmp(x->set->keys[m], key) == 0;
+                    if (seen)
+                        continue;
+                    cw_buf_printf(&b, " %s=", key);
+                    param_of(r, key, &b);
+                }
+            }
+            if (o == NULL)
+                printf("    %-14s %s\n", "(other units)", b.p);
+            else
+                printf("    %-14s %s  (%s:%d)\n", o->unit, b.p, o->file, o->line);
+            cw_buf_free(&b);
+        }
+    }
 }
 
 int cw_cmd_check(int argc, char **argv)
@@ -165,6 +244,7 @@ int cw_cmd_check(int argc, char **argv)
             quarantined++;
         }
     }
+    print_overrides(rs);
     printf("%zu rules, %d problem%s%s\n", rs->nrules, problems, problems == 1 ? "" : "s",
            quarantined ? ", some rules quarantined" : "");
     free(found);

@@ -821,8 +821,12 @@ static bool exempted(walk *w, const cw_event *ev, uint32_t subj)
         if (d->ex[i].value == val)
             e = &d->ex[i];
     H->case_info(w->ctx, w->c, &ci);
-    if (e != NULL && e->lawful && (e->ncauses == 0 || cause_listed(e, ci.cause)))
+    if (e != NULL && e->lawful && (e->ncauses == 0 || cause_listed(e, ci.cause))) {
+        if (H->tracing(w->ctx))
+            H->trace(w->ctx, 0, "exempt", "%s 以%s为由依法免除%s (事件 %s): 不计期限, 无发现",
+                     H->str(w->ctx, subj), e->label, d->label, ev->id);
         return true;
+    }
     v = violation(w, keyf(w->ctx, "exempt:%s", H->str(w->ctx, subj)), ev);
     if (v == NULL)
         return false;
@@ -893,6 +897,9 @@ static void on_a(walk *w, const cw_event *ev)
     for (int i = 0; i < d->nalts; i++)
         if (conds_match(ev, &d->alts[i].when) && approx_seconds(&d->alts[i]) > approx_seconds(p))
             p = &d->alts[i];
+    if (d->nalts > 0 && H->tracing(w->ctx))
+        H->trace(w->ctx, key, "period", "适用期限 %d %s%s (几个期限的条件都满足时取最长者)", p->n,
+                 unit_cn[p->unit], p == &d->base ? " (基本期限)" : "");
     o = &w->o[w->n++];
     memset(o, 0, sizeof *o);
     o->subject = subj;
@@ -1028,11 +1035,23 @@ static void on_ext(walk *w, const cw_event *ev)
             continue;
         if (subj != 0 && o->subject != subj)
             continue;
+        int got;
         o->ext_count++;
         touch(w, i);
         if (o->next_ids < MAX_EXT_EVENTS)
             copy_id(o->ext_ids[o->next_ids++], ev->id);
-        o->ext_days += ext_allowed(w, o, ev, n);
+        got = ext_allowed(w, o, ev, n);
+        o->ext_days += got;
+        if (H->tracing(w->ctx)) {
+            char day[24];
+            H->format_time(w->ctx, ev->at, false, day, sizeof day);
+            if (got == n)
+                H->trace(w->ctx, o->key, "extension", "延长 %d 日 (事件 %s, %s, 第 %d 次), 计入期限",
+                         n, ev->id, day, o->ext_count);
+            else
+                H->trace(w->ctx, o->key, "refused", "延长 %d 日 (事件 %s, %s, 第 %d 次) 超出法定限度, "
+                         "只计入 %d 日, 其余不予计入 (另有违法发现)", n, ev->id, day, o->ext_count, got);
+        }
     }
 }
 
@@ -1200,6 +1219,8 @@ static int recompute(dl *d, cw_ctx *ctx, const cw_case *c, walk *w)
     if (w->capsj > 0)
         memset(w->sj, 0, (size_t)w->capsj * sizeof *w->sj);
     w->nsj = 0;
+    if (H->tracing(ctx))
+        H->trace(ctx, 0, NULL, NULL);
     if ((rc = H->case_events(ctx, c, d->types, d->ntypes, count_visit, w)) != 0)
         return rc;
     if (w->oom || !findings_room(d, w->n + w->nv))
@@ -1310,8 +1331,24 @@ static int on_event(void *inst, cw_ctx *ctx, const cw_case *c, const cw_event *e
     return on_case_event(d, ctx, c, ev);
 }
 
+/* Overdue and late always; warning and cleared with a lead; violation
+ * where extensions have limits, exemptions are named or rounds counted. */
+static uint32_t states(void *inst)
+{
+    const dl *d = inst;
+    uint32_t s = 1u << CW_ST_OVERDUE | 1u << CW_ST_LATE;
+
+    if (d->lead > 0)
+        s |= 1u << CW_ST_WARNING | 1u << CW_ST_CLEARED;
+    if (d->ext_max_count > 0 || d->ext_max_days > 0 || d->ext_max_total > 0 || d->nex > 0 ||
+        d->round_fid >= 0)
+        s |= 1u << CW_ST_VIOLATION;
+    return s;
+}
+
 static const cw_model deadline_model = {
     .struct_size = sizeof(cw_model),
+    .states = states,
     .name = "deadline",
     .summary = "after event A, event B must follow within a legal period",
     .configure = configure,

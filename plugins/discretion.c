@@ -2068,6 +2068,46 @@ static void report_peer(disc *d, walk *w, const verdict *v)
     put_band(&w->t, "拘留", v->d_med, v->d_lo, v->d_hi, d->p_lo, d->p_hi, "日");
 }
 
+/* explain: the decision being checked, the table and row that measure
+ * it and why (从旧兼从轻), before any judgement. */
+static void trace_decision(disc *d, walk *w, cw_time offence)
+{
+    const dec *k = &w->k;
+    char buf[1024];
+    text t = { buf, 0, sizeof buf, false };
+    choice c;
+
+    buf[0] = '\0';
+    choose(d, k, offence, &c);
+    put(&t, "处罚决定 ");
+    put(&t, k->id);
+    put(&t, " (");
+    put_date(&t, w->ctx, k->at);
+    put(&t, "): ");
+    put_who(&t, w->ctx, k);
+    put_decided(&t, k);
+    H->trace(w->ctx, 0, "decision", "%s", buf);
+    t.n = 0;
+    t.full = false;
+    buf[0] = '\0';
+    if (c.act < 0) {
+        put(&t, "违法行为 ");
+        put(&t, k->cause ? H->str(w->ctx, k->cause) : "(无)");
+        put(&t, " 不在违法行为发生时 (");
+        put_date(&t, w->ctx, offence);
+        put(&t, ") 施行的裁量基准中");
+        H->trace(w->ctx, 0, "table", "%s", buf);
+        return;
+    }
+    put(&t, "所用基准: ");
+    if (k->tier >= 0)
+        put_rule_of(&t, d, c.lighter ? c.dec : c.act, k->tier, w->ctx, k);
+    else
+        put_row(&t, d, &d->rows[c.lighter ? c.dec : c.act], 0, w->ctx, k);
+    put_why(&t, d, &c, w->ctx, offence);
+    H->trace(w->ctx, 0, "table", "%s", buf);
+}
+
 static int visit(void *ud, const cw_case *c, const cw_event *ev)
 {
     disc *d = ud;
@@ -2080,18 +2120,29 @@ static int visit(void *ud, const cw_case *c, const cw_event *ev)
     if (!H->applies(w->ctx, w->c, k->at))
         return 0;
     offence = w->ci.offence_at != CW_TIME_NONE ? w->ci.offence_at : k->at;
+    if (H->tracing(w->ctx))
+        trace_decision(d, w, offence);
     if (d->check == K_RANGE) {
         judge_range(d, w, offence);
     } else if (d->check == K_TIER) {
         judge_tier(d, w, offence);
     } else {
         int ri = applied_row(d, k, offence);
-        verdict v;
+        verdict v = { 0 };
         const verdict *got;
         if (ri < 0 || k->tier < 0)
             return 0;
         got = k->seq == w->ev->seq ? peer_decision(d, w->ctx, w->c, &w->ci, k, ri, &v)
                                    : peer_recall(d, w->ctx, &w->ci, k);
+        if (H->tracing(w->ctx)) {
+            int n = got ? got->n : k->seq == w->ev->seq ? v.n : 0;
+            if (n > 0)
+                H->trace(w->ctx, 0, "peers", "同类案件 %d 件 (同一基准行与情节, 单位代码前 %d 位相同, "
+                         "决定前 %d 日内)%s", n, d->prefix_len, (int)(d->window / DAY_S),
+                         got ? ": 本决定偏离同类" : ": 本决定在同类范围内");
+            else
+                H->trace(w->ctx, 0, "peers", "同类案件不足 %d 件, 不作比较", d->min_peers);
+        }
         if (got != NULL)
             report_peer(d, w, got);
     }
@@ -2117,6 +2168,8 @@ static int on_event(void *inst, cw_ctx *ctx, const cw_case *c, const cw_event *e
     w->nids = 0;
     w->nbad = w->unlisted = 0;
     w->first = CW_TIME_NONE;
+    if (H->tracing(ctx))
+        H->trace(ctx, 0, NULL, NULL);
     if ((rc = H->case_events(ctx, c, &d->t_penalty, 1, visit, d)) != 0)
         return rc;
     if (w->nbad == 0)
@@ -2672,6 +2725,13 @@ static void advice_free(void *inst, char *answer)
     free(answer);
 }
 
+static uint32_t states(void *inst)
+{
+    const disc *d = inst;
+
+    return 1u << (d->check == K_PEER ? CW_ST_ANOMALY : CW_ST_VIOLATION);
+}
+
 static const cw_model discretion_model = {
     .struct_size = sizeof(cw_model),
     .name = "discretion",
@@ -2682,6 +2742,7 @@ static const cw_model discretion_model = {
     .save = save,
     .load = load,
     .advise = advise,
+    .states = states,
     .advice_free = advice_free,
 };
 

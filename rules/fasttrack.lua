@@ -81,7 +81,7 @@ rule {
   basis = "公安机关办理行政案件程序规定 第42条: 快速办理案件前, 应当书面告知违法嫌疑人快速办理的相关规定, 征得其同意, 并由其签名确认",
   on = { "case.fasttrack" },
   check = function(case, ev)
-    if ev.data.consent ~= true then
+    if explain("违法嫌疑人书面同意 (" .. ev.id .. ")", ev.data.consent) ~= true then
       report {
         message = "适用快速办理未取得违法嫌疑人书面同意 (" .. datetime(ev.at) .. ")",
       }
@@ -217,6 +217,8 @@ rule {
   basis = "公安机关办理行政案件程序规定 第47条: 对快速办理的案件, 公安机关应当在违法嫌疑人到案后48小时内作出处理决定",
   on = { "case.fasttrack", "person.added", "summons.started", "penalty.decided", "case.decided" },
   needs = "case.fasttrack",
+  states = { "warning", "overdue", "late", "cleared" },   -- an obligation with a lead
+  params = { lead_hours = 6 },   -- the warning before the 48 hours end (rules/overrides.yaml may change it per unit)
   check = function(case, ev)
     if not case:first("case.fasttrack") then return end
     for _, person in ipairs(concerned(case, ev)) do
@@ -236,7 +238,7 @@ rule {
         obligation {
           subject = person.id,
           due = arrived.at + hours(48),
-          lead = hours(6),
+          lead = hours(param("lead_hours")),
           met = decided and decided.at,
           message = "违法嫌疑人 " .. person.id .. " 到案 " .. datetime(arrived.at) .. ", 期限 48 小时",
           events = decided and { arrived, decided } or { arrived },

@@ -38,8 +38,9 @@ rule {
   basis = "治安管理处罚法(2025修订) 第108条; 公安机关办理行政案件程序规定 第52条: 询问违法嫌疑人时, 人民警察不得少于二人; 在执法办案场所询问并全程录音录像的除外",
   on = { "interrogation.started" },
   check = function(case, ev)
-    local n = distinct(ev.data.officers)
-    if n < 2 and not (ev.data.in_facility == true and ev.data.recorded == true) then
+    local n = explain("询问 " .. ev.data.session .. " 的民警人数", distinct(ev.data.officers))
+    if n < 2 and not (explain("在执法办案场所", ev.data.in_facility == true) and
+                      explain("全程录音录像", ev.data.recorded == true)) then
       add_occurrence("询问、讯问的民警少于二人", ev, n .. " 名民警")
     end
   end,
@@ -52,7 +53,8 @@ rule {
   basis = "治安管理处罚法(2025修订) 第97条: 在执法办案场所进行询问的, 应当全程同步录音录像",
   on = { "interrogation.started" },
   check = function(case, ev)
-    if ev.data.in_facility == true and ev.data.recorded ~= true then
+    if explain("询问 " .. ev.data.session .. " 在执法办案场所", ev.data.in_facility == true) and
+       explain("询问 " .. ev.data.session .. " 全程录音录像", ev.data.recorded == true) ~= true then
       add_occurrence("在执法办案场所询问未全程录音录像", ev, "执法办案场所, 未录音录像")
     end
   end,

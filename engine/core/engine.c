@@ -78,6 +78,12 @@ static void dispatch(cw_engine *e, cw_case *c, const cw_event *ev)
         ctx.ev = ev;
         ctx.now = ev->at;
         r->evals++;
+        if (e->trace != NULL && e->trace->csid == c->id) {
+            e->trace->active = true;
+            e->trace->rule = r->index;
+            if (r->index < e->trace->nrules)
+                e->trace->calls[r->index]++;
+        }
         if (e->timing) {
             uint64_t t0 = cw_mono_ns();
             rc = r->model->on_event(r->inst, &ctx, c, ev);
@@ -85,6 +91,8 @@ static void dispatch(cw_engine *e, cw_case *c, const cw_event *ev)
         } else {
             rc = r->model->on_event(r->inst, &ctx, c, ev);
         }
+        if (e->trace != NULL)
+            e->trace->active = false;
         if (rc != 0 && r->status == CW_RULE_ACTIVE) {
             char why[320];
             r->errors++;
@@ -201,8 +209,14 @@ void cw__case_rebuild_states(cw_engine *e, cw_case *c)
             cw__ctx_init(&ctx, e, rs, r);
             ctx.ev = &b->ev;
             ctx.now = b->ev.at;
+            if (e->trace != NULL && e->trace->csid == c->id) {
+                e->trace->active = true;
+                e->trace->rule = r->index;
+            }
             if (r->model->on_event(r->inst, &ctx, c, &b->ev) != 0)
                 cw_rule_quarantine(r, "failed while a case's state was rebuilt");
+            if (e->trace != NULL)
+                e->trace->active = false;
         }
     }
     e->rebuilding--;
@@ -324,7 +338,8 @@ uint64_t cw__next_generation(void)
 {
     static uint64_t next;
 
-    return ++next;
+    /* engines of different rulesets may run in threads of their own (diff) */
+    return __atomic_add_fetch(&next, 1, __ATOMIC_RELAXED);
 }
 
 cw_engine *cw_engine_new(cw_world *w, cw_ruleset *rs)
@@ -351,6 +366,7 @@ void cw_engine_free(cw_engine *e)
     for (size_t i = 0; i < e->ncases; i++)
         if (e->cases[i] != NULL)
             cw__case_free(e, e->cases[i]);
+    cw_engine_trace(e, NULL);
     cw_timers_free(e->timers);
     free(e->pend);
     for (size_t i = 0; i < e->norphans; i++)
@@ -428,4 +444,144 @@ size_t cw_engine_memory(const cw_engine *e)
             n += (c->fr[j].msg ? strlen(c->fr[j].msg) + 1 : 0) + 16;
     }
     return n + cw_strtab_bytes(e->w->strs);
+}
+
+/* ---- reasoning (explain) ------------------------------------------------------ */
+
+static void trace_free(cw_trace *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->v[i].kind);
+        free(t->v[i].text);
+    }
+    free(t->v);
+    for (size_t i = 0; i < t->nd; i++) {
+        free(t->d[i].msg);
+        free(t->d[i].evids);
+    }
+    free(t->d);
+    free(t->calls);
+    free(t);
+}
+
+void cw_engine_trace(cw_engine *e, const char *case_id)
+{
+    if (e->trace != NULL)
+        trace_free(e->trace);
+    e->trace = NULL;
+    if (case_id == NULL)
+        return;
+    e->trace = cw_xcalloc(1, sizeof *e->trace);
+    e->trace->csid = cw_engine_case_sid(e, case_id, strlen(case_id));
+    e->trace->nrules = e->rs->nrules;
+    e->trace->calls = cw_xcalloc(e->rs->nrules + 1, sizeof *e->trace->calls);
+}
+
+const cw_trace *cw_engine_trace_of(const cw_engine *e)
+{
+    return e->trace;
+}
+
+void cw__trace_step(cw_engine *e, uint16_t rule, uint32_t subject, const char *kind,
+                    const char *text)
+{
+    cw_trace *t = e->trace;
+
+    if (kind == NULL) {
+        size_t k = 0;
+        for (size_t i = 0; i < t->nd; i++) {
+            if (t->d[i].rule == rule) {
+                free(t->d[i].msg);
+                free(t->d[i].evids);
+            } else {
+                t->d[k++] = t->d[i];
+            }
+        }
+        t->nd = k;
+        k = 0;
+        for (size_t i = 0; i < t->n; i++) {
+            if (t->v[i].rule == rule) {
+                free(t->v[i].kind);
+                free(t->v[i].text);
+            } else {
+                t->v[k++] = t->v[i];
+            }
+        }
+        t->n = k;
+        return;
+    }
+    /* a check that judges its case whole notes the same step at every
+     * call: keep it once */
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i].rule == rule && t->v[i].subject == subject && strcmp(t->v[i].kind, kind) == 0 &&
+            strcmp(t->v[i].text, text) == 0)
+            return;
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 32;
+        t->v = cw_xrealloc(t->v, t->cap * sizeof *t->v);
+    }
+    t->v[t->n].rule = rule;
+    t->v[t->n].subject = subject;
+    t->v[t->n].kind = cw_xstrdup(kind);
+    t->v[t->n].text = cw_xstrdup(text);
+    t->n++;
+}
+
+void cw__trace_deadline(cw_engine *e, uint16_t rule, const cw_finding_in *f)
+{
+    cw_trace *t = e->trace;
+    cw_tdead *d = NULL;
+    size_t len = 1;
+    char *o;
+
+    for (size_t i = 0; i < t->nd; i++)
+        if (t->d[i].rule == rule && t->d[i].subject == f->subject)
+            d = &t->d[i];
+    if (d == NULL) {
+        if (t->nd == t->capd) {
+            t->capd = t->capd ? 2 * t->capd : 8;
+            t->d = cw_xrealloc(t->d, t->capd * sizeof *t->d);
+        }
+        d = &t->d[t->nd++];
+    } else {
+        free(d->msg);
+        free(d->evids);
+    }
+    memset(d, 0, sizeof *d);
+    d->rule = rule;
+    d->subject = f->subject;
+    d->label = f->period.label;
+    d->unit = f->period.unit;
+    d->flags = f->flags;
+    d->n = f->period.n;
+    d->ext = f->period.ext_days;
+    d->lead = f->lead;
+    d->start = f->period.start;
+    d->due = f->due;
+    d->met = f->met;
+    d->msg = f->message ? cw_xstrdup(f->message) : NULL;
+    for (size_t i = 0; i < f->nevents; i++)
+        len += strlen(f->events[i]) + 1;
+    d->evids = o = cw_xmalloc(len);
+    for (size_t i = 0; i < f->nevents; i++) {
+        size_t l = strlen(f->events[i]);
+        memcpy(o, f->events[i], l + 1);
+        o += l + 1;
+    }
+    *o = '\0';
+}
+
+int cw_engine_rejudge(cw_engine *e, const char *case_id)
+{
+    uint32_t sid = cw_engine_case_sid(e, case_id, strlen(case_id));
+    cw_case *c;
+    int how;
+
+    if (cw__case_live(e, sid) == NULL && !cw__case_gone(e, sid))
+        return -1;
+    if ((c = cw__case_get(e, sid, &how)) == NULL)
+        return -1;
+    cw_engine_catch_up(e, c, true);
+    run_deferred(e);
+    return 0;
 }

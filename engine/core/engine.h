@@ -259,6 +259,57 @@ void cw_engine_trim(cw_engine *e);
  * costs two clock reads per call). */
 void cw_engine_time_rules(cw_engine *e, bool on);
 
+/* ---- The reasoning behind one case's findings (casewarden explain) ---- */
+
+/* One step a rule recorded through cw_host.trace. */
+typedef struct cw_tstep {
+    uint16_t rule;           /* index in the ruleset */
+    uint32_t subject;        /* string id; 0 = the case, or every finding */
+    char *kind, *text;
+} cw_tstep;
+
+/* The last deadline a rule stated for a subject of the case (met on
+ * time before its warning window included, which leaves no record). */
+typedef struct cw_tdead {
+    uint16_t rule;
+    uint32_t subject, label;
+    uint8_t unit, flags;     /* enum cw_period_unit; CW_FF_* */
+    int32_t n, ext;
+    int64_t lead;
+    cw_time start, due, met;
+    char *msg;               /* the model's own description, or NULL */
+    char *evids;             /* "id\0id\0...\0" */
+} cw_tdead;
+
+typedef struct cw_trace {
+    uint32_t csid;           /* the case explained */
+    cw_tdead *d;
+    size_t nd, capd;
+    bool active;             /* a rule's call on that case is under way */
+    uint16_t rule;           /* ... and which rule */
+    cw_tstep *v;
+    size_t n, cap;
+    uint64_t *calls;         /* per rule: the calls it had on the case */
+    size_t nrules;
+} cw_trace;
+
+/* From now on keep what every rule says of its reasoning on case case_id
+ * (NULL: keep nothing again). Only one case at a time; nothing is
+ * recorded, and nothing costs, without it. */
+void cw_engine_trace(cw_engine *e, const char *case_id);
+const cw_trace *cw_engine_trace_of(const cw_engine *e);
+/* Judge case case_id again from its start (brought back to memory when it
+ * left it), as a late event would: with cw_engine_trace on it, to record
+ * the reasoning of a case judged before. Findings that come out the same
+ * are not written again. Returns 0, or -1 when the engine has no such
+ * case. */
+int cw_engine_rejudge(cw_engine *e, const char *case_id);
+/* cw_host.trace: record one step (kind NULL: forget the rule's steps). */
+void cw__trace_step(cw_engine *e, uint16_t rule, uint32_t subject, const char *kind,
+                    const char *text);
+/* A deadline a rule states while traced (core/frec.c). */
+void cw__trace_deadline(cw_engine *e, uint16_t rule, const cw_finding_in *f);
+
 /* The digest of a finding as stored: the same from an engine finding and
  * from a database row. */
 uint64_t cw_finding_digest(const char *rule, const char *case_id, const char *subject,

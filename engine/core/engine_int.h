@@ -85,6 +85,7 @@ struct cw_engine {
     /* deferred work */
     cw_defer *defer;
     size_t ndefer, capdefer;
+    struct cw_trace *trace;  /* explain: the case whose reasoning is kept */
     int depth;               /* processing calls under way */
     int rebuilding;          /* per-case states being rebuilt */
 };

@@ -270,6 +270,19 @@ void cw_finding_json(const cw_finding *f, int tz, cw_buf *b)
     }
     cw_buf_puts(b, "],\"review\":");
     json_str(b, f->review ? f->review : "open");
+    if (f->rule->version[0] != '\0') {
+        cw_buf_puts(b, ",\"rule_version\":\"");
+        cw_buf_puts(b, f->rule->version);
+        cw_buf_puts(b, "\",\"program\":");
+        json_str(b, cw_program_version());
+    }
+    if (f->rule->override != NULL) {
+        cw_buf_puts(b, ",\"override\":{\"unit\":");
+        json_str(b, f->rule->override_unit);
+        cw_buf_puts(b, ",\"at\":");
+        json_str(b, f->rule->override);
+        cw_buf_puts(b, "}");
+    }
     cw_buf_put(b, "}", 1);
 }
 

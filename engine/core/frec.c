@@ -217,6 +217,8 @@ int cw__emit(cw_engine *e, uint16_t rule, cw_case *c, const cw_finding_in *f)
         return -1;
     if (f->mode == CW_FM_DEADLINE && f->due == CW_TIME_NONE)
         return -1;
+    if (e->trace != NULL && e->trace->active && f->mode == CW_FM_DEADLINE)
+        cw__trace_deadline(e, rule, f);
     frec_put(e, c, rule, f);
     return 0;
 }

@@ -1,6 +1,7 @@
 #include "core/rule.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/log.h"
@@ -29,6 +30,9 @@ bool cw_rule_in_scope(const cw_rule *r, const cw_ruleset *rs, uint32_t kind, con
         if (i == r->nunits)
             return false;
     }
+    for (size_t i = 0; i < r->nxunits; i++)
+        if (strncmp(unit, r->xunits[i], strlen(r->xunits[i])) == 0)
+            return false;       /* a more specific override's */
     if (t == CW_TIME_NONE)
         return true;
     d = cw_time_day(t, rs->tz);
@@ -87,3 +91,20 @@ int cw__want_index(cw_ruleset *rs, int type, int fid)
     return cw__want_index_window(rs, type, fid, rs->index_s > 0 ? rs->index_s : CW_INDEX_WINDOW_S);
 }
 
+
+uint32_t cw_rule_states(const cw_rule *r)
+{
+    if (r->states != 0)
+        return r->states;
+    if (r->model != NULL && CW_MODEL_HAS(r->model, states) && r->model->states != NULL)
+        return r->model->states(r->inst);
+    return 1u << CW_ST_VIOLATION;
+}
+
+#define CW_STR_(x) #x
+#define CW_STR(x) CW_STR_(x)
+
+const char *cw_program_version(void)
+{
+    return "casewarden " PACKAGE_VERSION " (plugin ABI " CW_STR(CW_ABI_MAJOR) "." CW_STR(CW_ABI_MINOR) ")";
+}

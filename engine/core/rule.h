@@ -39,7 +39,36 @@ typedef struct cw_rule {
     uint64_t evals, errors;
     uint64_t needs;          /* the case must have these types (ruleset's needbit) */
     uint64_t nanos;          /* time in the rule, when the engine times rules */
+    uint32_t states;         /* Lua rule{}: the states it declares (1 << cw_state); 0 none */
+    /* per-unit overrides (rules/overrides.yaml): units left to a more
+     * specific override; for a rule made by one, where it was written
+     * ("overrides.yaml:7") and for which unit prefix; its parameters as
+     * they take effect (in the ruleset's data arena) */
+    char **xunits;
+    size_t nxunits;
+    char *override;
+    const char *override_unit;
+    const cw_value *override_set;    /* what the override sets */
+    const cw_value *params;
+    /* provenance: a digest of the declaration, its parameters and the
+     * data it reads (calendar, catalogue, the model's data files), as 16
+     * hex digits; data_digest accumulates the data files as they are read */
+    uint64_t data_digest;
+    char version[17];
 } cw_rule;
+
+/* The program that judges: "casewarden VERSION (plugin ABI M.N)". */
+const char *cw_program_version(void);
+
+/* One entry of rules/overrides.yaml. */
+typedef struct cw_override {
+    char *unit, *rule, *file;
+    int line;
+    const cw_value *set;     /* the parameters it changes (data arena) */
+    int sev;                 /* 0-3, or -1: unchanged */
+    bool disabled;           /* enabled: false */
+    bool used;               /* a rule of that id was declared */
+} cw_override;
 
 typedef struct cw_plugin_handle {
     void *dl;
@@ -97,6 +126,8 @@ typedef struct cw_ruleset {
     uint64_t digest;         /* of the rules directory and plugins */
     struct loader *loading;  /* while cw_ruleset_load runs */
     struct cw_varena *data;  /* data files read for models (data_files) */
+    cw_override *ovr;        /* rules/overrides.yaml */
+    size_t novr;
 } cw_ruleset;
 
 cw_rule *cw_ruleset_find(const cw_ruleset *rs, const char *id);
@@ -105,6 +136,10 @@ cw_rule *cw_ruleset_find(const cw_ruleset *rs, const char *id);
  * unit, for an act or step at time t? */
 bool cw_rule_in_scope(const cw_rule *r, const cw_ruleset *rs, uint32_t kind,
                       const char *unit, cw_time t);
+
+/* The states rule r can give a finding (bits 1 << enum cw_state): what a
+ * Lua rule declares, what its model says (cw_model.states), or violation. */
+uint32_t cw_rule_states(const cw_rule *r);
 
 /* Mark r quarantined with a reason (copied); logged once. */
 void cw_rule_quarantine(cw_rule *r, const char *why);

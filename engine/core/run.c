@@ -54,6 +54,8 @@ struct cw_run {
     bool sorted;
     uint64_t *image;         /* by case string id: its latest image + 1 */
     size_t nimage;
+    uint8_t *rec;            /* the record being stored, copied out of the spool */
+    size_t caprec;
 };
 
 /* ---- the spool -------------------------------------------------------------- */
@@ -158,6 +160,7 @@ void cw_run_free(cw_run *r)
     if (r->e->loader.ud == r)
         cw_engine_set_loader(r->e, NULL, 0);
     spool_free(&r->sp);
+    free(r->rec);
     free(r->pos);
     free(r->ord);
     free(r->image);
@@ -304,11 +307,19 @@ void cw_run_process(cw_run *r, void (*every)(void *ud), void *ud, size_t n)
         const uint8_t *rec = spool_get(&r->sp, r->pos[r->ord[i].evno]);
         cw_case *c;
         bool in_order;
+        size_t size;
         if (rec == NULL) {
             cw_log(CW_LOG_ERROR, "an event could not be read back from the spool; it is left out");
             continue;
         }
-        cw_engine_store(r->e, r->ord[i].csid, rec, &c, &in_order);
+        /* Storing may bring the case back from this spool, or send others
+         * to it, which reuses the window rec points into (or moves the
+         * memory it lies in): store a copy. */
+        size = cw_rec_size(rec);
+        if (r->caprec < size)
+            r->rec = cw_xrealloc(r->rec, r->caprec = size);
+        memcpy(r->rec, rec, size);
+        cw_engine_store(r->e, r->ord[i].csid, r->rec, &c, &in_order);
         /* in time order a case's next record is this one, unless the case
          * came back from the spool: then it is judged from its start */
         if (in_order)

@@ -298,7 +298,7 @@ static bool under_test(const cw_ynode *rules, const char *id)
 
 /* Run one test; returns true when it passed, with the report in b. */
 static bool run_test(cw_ruleset *rs, const cw_ydoc *d, const cw_ynode *t, const cw_ynode *rules,
-                     const cw_ynode *defaults, sbuf *b)
+                     const cw_ynode *defaults, sbuf *b, uint32_t *produced)
 {
     const cw_ynode *now_n = cw_ymap_get(t, "now"), *events = cw_ymap_get(t, "events"),
                    *expect = cw_ymap_get(t, "expect"), *absent = cw_ymap_get(t, "absent");
@@ -363,6 +363,9 @@ static bool run_test(cw_ruleset *rs, const cw_ydoc *d, const cw_ynode *t, const 
     free(errbuf);
     cw_eval_run(ev, &o, &st);
     cw_eval_findings(ev, &fs);
+    for (size_t j = 0; produced != NULL && j < fs.n; j++)
+        if (under_test(rules, fs.v[j].rule->info.id))
+            produced[fs.v[j].rule->index] |= 1u << fs.v[j].state;
     for (size_t i = 0; i < rs->nrules; i++)
         if (rs->rules[i]->status != CW_RULE_ACTIVE) {
             sb_printf(b, "  rule %s was quarantined: %s\n", rs->rules[i]->info.id,
@@ -474,7 +477,7 @@ void cw_fixture_run_file(cw_ruleset *rs, const char *path, FILE *out, int verbos
             stats->failed++;
             continue;
         }
-        ok = run_test(rs, d, t, rules, defaults, &b);
+        ok = run_test(rs, d, t, rules, defaults, &b, stats->produced);
         if (ok) {
             stats->passed++;
             if (verbose)

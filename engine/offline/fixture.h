@@ -6,12 +6,16 @@
 #ifndef CW_FIXTURE_H
 #define CW_FIXTURE_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "rules/ruleset.h"
 
 typedef struct cw_fixture_stats {
     int passed, failed;
+    /* coverage (may be NULL): for each rule index, the states its
+     * findings had in the tests that name it (bits 1 << cw_state) */
+    uint32_t *produced;
 } cw_fixture_stats;
 
 /* Run every test of one fixture file; a block per failure with what was

@@ -111,6 +111,16 @@ static int h_data_files(cw_ctx *ctx, const char *dir, const char *suffix,
             snprintf(err, errlen, "%s", e.msg);
             rc = -1;
         } else if (rc == 0) {
+            /* the rule's version covers the data it read */
+            if (ctx->rule != NULL) {
+                char *text;
+                size_t len;
+                if (cw_read_file(names[i], &text, &len) == 0) {
+                    ctx->rule->data_digest = (ctx->rule->data_digest ^ cw_hash(text, len)) *
+                                             0x100000001b3ULL;
+                    free(text);
+                }
+            }
             /* the tree outlives the document: copy it into the ruleset */
             const cw_value *v = cw_value_from_yaml(ctx->rs->data, doc->root);
             const char *path = cw_varena_str(ctx->rs->data, names[i], strlen(names[i]));
@@ -273,6 +283,28 @@ static void h_log(cw_ctx *ctx, int level, const char *fmt, ...)
     cw_log(level, "rule %s: %s", ctx->rule ? ctx->rule->info.id : "-", msg);
 }
 
+static bool h_tracing(cw_ctx *ctx)
+{
+    return ctx->e != NULL && ctx->e->trace != NULL && ctx->e->trace->active &&
+           ctx->rule != NULL && ctx->e->trace->rule == ctx->rule->index;
+}
+
+static void h_trace(cw_ctx *ctx, uint32_t subject, const char *kind, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+
+    if (!h_tracing(ctx))
+        return;
+    text[0] = '\0';
+    if (fmt != NULL) {
+        va_start(ap, fmt);
+        vsnprintf(text, sizeof text, fmt, ap);
+        va_end(ap);
+    }
+    cw__trace_step(ctx->e, ctx->rule->index, subject, kind, text);
+}
+
 const cw_host cw__host = {
     .abi_major = CW_ABI_MAJOR,
     .abi_minor = CW_ABI_MINOR,
@@ -306,4 +338,6 @@ const cw_host cw__host = {
     .case_slot = h_case_slot,
     .index_window = h_index_window,
     .revisit_indexed = h_revisit_indexed,
+    .tracing = h_tracing,
+    .trace = h_trace,
 };

@@ -56,6 +56,10 @@ static void rule_free(cw_rule *r)
     for (size_t i = 0; i < r->nunits; i++)
         free(r->units[i]);
     free(r->units);
+    for (size_t i = 0; i < r->nxunits; i++)
+        free(r->xunits[i]);
+    free(r->xunits);
+    free(r->override);
     free((char *)r->info.id);
     free((char *)r->info.title);
     free((char *)r->info.severity);
@@ -176,17 +180,33 @@ static int configure_lua_rule(cw_ruleset *rs, cw_rule *r, const cw_value *params
                               const char *where, cw_err *err)
 {
     const cw_value *on = cw_value_get(params, "on"), *idx = cw_value_get(params, "index");
-    const cw_value *needs = cw_value_get(params, "needs");
+    const cw_value *needs = cw_value_get(params, "needs"), *states = cw_value_get(params, "states");
     const cw_type_spec *t;
 
     for (size_t i = 0; i < params->n; i++)
         if (strcmp(params->keys[i], "on") && strcmp(params->keys[i], "index") &&
-            strcmp(params->keys[i], "needs"))
+            strcmp(params->keys[i], "needs") && strcmp(params->keys[i], "states") &&
+            strcmp(params->keys[i], "params"))
             return cw_err_set(err, CW_ERULE, "%s: unknown key '%s' (a rule has id, title, severity, "
-                              "basis, scope, effective, on, needs, index, check)", where,
-                              params->keys[i]);
+                              "basis, scope, effective, on, needs, index, states, params, check)",
+                              where, params->keys[i]);
+    if (states != NULL) {
+        if (states->kind != CW_P_LIST || states->n == 0)
+            return cw_err_set(err, CW_ERULE, "%s: 'states' must list the states the rule reports "
+                              "(violation, anomaly, late, warning, overdue, cleared)", where);
+        for (size_t i = 0; i < states->n; i++) {
+            int st = states->items[i].kind == CW_P_STR ? cw_state_parse(states->items[i].s) : -1;
+            if (st <= 0)
+                return cw_err_set(err, CW_ERULE, "%s: states: unknown state '%s'", where,
+                                  states->items[i].kind == CW_P_STR ? states->items[i].s : "?");
+            r->states |= 1u << st;
+        }
+    }
     if (needs != NULL && read_needs(rs, r, needs, where, err) < 0)
         return CW_ERULE;
+    if (cw_value_get(params, "params") != NULL && cw_value_get(params, "params")->kind != CW_P_MAP)
+        return cw_err_set(err, CW_ERULE, "%s: 'params' must be a table of named values "
+                          "(read with param(\"name\"))", where);
     if (on == NULL || on->kind != CW_P_LIST || on->n == 0)
         return cw_err_set(err, CW_ERULE, "%s: 'on' must list the event types the rule checks", where);
     for (size_t i = 0; i < on->n; i++) {
@@ -218,15 +238,24 @@ static int configure_lua_rule(cw_ruleset *rs, cw_rule *r, const cw_value *params
     return 0;
 }
 
-int cw__ruleset_declare(cw_ruleset *rs, cw_luafile *lf, const char *file, int line,
-                        const cw_rule_info *info, const cw_value *scope, const cw_value *effective,
-                        const cw_model *m, const cw_value *params, void *inst, cw_err *err)
+static int override_scope(cw_ruleset *rs, cw_rule *r, const cw_override *o, const char *where,
+                          cw_err *err);
+
+static int declare_one(cw_ruleset *rs, cw_luafile *lf, const char *file, int line,
+                       const cw_rule_info *info, const cw_value *scope, const cw_value *effective,
+                       const cw_model *m, const cw_value *params, void *inst,
+                       const cw_override *o, cw_rule **out, cw_err *err)
 {
-    char where[320];
+    char where[400];
     cw_rule *r, *dup;
     int rc, sev;
 
-    snprintf(where, sizeof where, "%s:%d: rule %s", file, line, info->id ? info->id : "(no id)");
+    *out = NULL;
+    if (o != NULL)
+        snprintf(where, sizeof where, "%s:%d: rule %s for unit %s", o->file, o->line, info->id,
+                 o->unit);
+    else
+        snprintf(where, sizeof where, "%s:%d: rule %s", file, line, info->id ? info->id : "(no id)");
     if (info->id == NULL || info->id[0] == '\0' || strlen(info->id) > 64 ||
         strspn(info->id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:") !=
             strlen(info->id))
@@ -261,9 +290,14 @@ int cw__ruleset_declare(cw_ruleset *rs, cw_luafile *lf, const char *file, int li
         rule_free(r);
         return rc;
     }
+    if (o != NULL && (rc = override_scope(rs, r, o, where, err)) < 0) {
+        rule_free(r);
+        return rc;
+    }
     /* The same id may appear again only as another version of the rule,
-     * for a period that does not overlap (the 2012 and 2025 laws). */
-    for (size_t i = 0; i < rs->nrules; i++) {
+     * for a period that does not overlap (the 2012 and 2025 laws), or
+     * made by an override for its units. */
+    for (size_t i = 0; o == NULL && i < rs->nrules; i++) {
         dup = rs->rules[i];
         if (strcmp(dup->info.id, r->info.id) == 0 && dup->from <= r->to && r->from <= dup->to) {
             rc = cw_err_set(err, CW_ERULE, "%s: duplicate rule id (also %s:%d, and their "
@@ -309,7 +343,309 @@ int cw__ruleset_declare(cw_ruleset *rs, cw_luafile *lf, const char *file, int li
         rule_free(r);
         return rc;
     }
+    *out = r;
     return 0;
+}
+
+/* ---- per-unit overrides (rules/overrides.yaml) ------------------------------ */
+
+static const cw_value *value_copy(cw_varena *a, const cw_value *v)
+{
+    cw_value *c = cw_varena_values(a, 1);
+
+    *c = *v;
+    if (v->kind == CW_P_STR)
+        c->s = cw_varena_str(a, v->s, strlen(v->s));
+    if (v->kind == CW_P_LIST || v->kind == CW_P_MAP) {
+        cw_value *items = cw_varena_values(a, v->n ? v->n : 1);
+        const char **keys = v->kind == CW_P_MAP ? cw_varena_keys(a, v->n ? v->n : 1) : NULL;
+        for (size_t i = 0; i < v->n; i++) {
+            items[i] = *value_copy(a, &v->items[i]);
+            if (keys)
+                keys[i] = cw_varena_str(a, v->keys[i], strlen(v->keys[i]));
+        }
+        c->items = items;
+        c->keys = keys;
+    }
+    return c;
+}
+
+static bool set_key(const char *k)
+{
+    return strcmp(k, "severity") != 0 && strcmp(k, "enabled") != 0;
+}
+
+/* base (a map, or NULL) with the parameters of set over it. */
+static const cw_value *merge(cw_varena *a, const cw_value *base, const cw_value *set)
+{
+    size_t n = base ? base->n : 0, k = 0;
+    cw_value *m = cw_varena_values(a, 1), *items = cw_varena_values(a, n + set->n + 1);
+    const char **keys = cw_varena_keys(a, n + set->n + 1);
+
+    for (size_t i = 0; i < n; i++) {
+        const cw_value *over = cw_value_get(set, base->keys[i]);
+        keys[k] = cw_varena_str(a, base->keys[i], strlen(base->keys[i]));
+        items[k++] = *value_copy(a, over ? over : &base->items[i]);
+    }
+    for (size_t i = 0; i < set->n; i++)
+        if (set_key(set->keys[i]) && cw_value_get(base, set->keys[i]) == NULL) {
+            keys[k] = cw_varena_str(a, set->keys[i], strlen(set->keys[i]));
+            items[k++] = *value_copy(a, &set->items[i]);
+        }
+    m->kind = CW_P_MAP;
+    m->line = base ? base->line : set->line;
+    m->n = k;
+    m->items = items;
+    m->keys = keys;
+    return m;
+}
+
+/* The rule made by override o takes o's unit, inside the scope of the
+ * rule it overrides, less the units of more specific overrides. */
+static int override_scope(cw_ruleset *rs, cw_rule *r, const cw_override *o, const char *where,
+                          cw_err *err)
+{
+    size_t ul = strlen(o->unit);
+    bool inside = r->nunits == 0;
+
+    for (size_t i = 0; i < r->nunits; i++)
+        if (strncmp(o->unit, r->units[i], strlen(r->units[i])) == 0)
+            inside = true;
+    if (!inside)
+        return cw_err_set(err, CW_ERULE, "%s: unit %s is outside the rule's scope.units", where,
+                          o->unit);
+    for (size_t i = 0; i < r->nunits; i++)
+        free(r->units[i]);
+    r->units = cw_xrealloc(r->units, sizeof *r->units);
+    r->units[0] = cw_xstrdup(o->unit);
+    r->nunits = 1;
+    for (size_t i = 0; i < rs->novr; i++) {
+        const cw_override *q = &rs->ovr[i];
+        if (q != o && strcmp(q->rule, o->rule) == 0 && strlen(q->unit) > ul &&
+            strncmp(q->unit, o->unit, ul) == 0) {
+            r->xunits = cw_xrealloc(r->xunits, (r->nxunits + 1) * sizeof *r->xunits);
+            r->xunits[r->nxunits++] = cw_xstrdup(q->unit);
+        }
+    }
+    return 0;
+}
+
+/* Names of the parameters a rule exposes, for a message. */
+static void exposed_names(const cw_value *p, char *buf, size_t size)
+{
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; p != NULL && i < p->n && n + 1 < size; i++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "", p->keys[i]);
+    if (buf[0] == '\0')
+        snprintf(buf, size, "none");
+}
+
+int cw__ruleset_declare(cw_ruleset *rs, cw_luafile *lf, const char *file, int line,
+                        const cw_rule_info *info, const cw_value *scope, const cw_value *effective,
+                        const cw_model *m, const cw_value *params, void *inst, cw_err *err)
+{
+    bool lua = m != NULL && m->configure == NULL;
+    const cw_value *exposed;
+    cw_rule *r;
+    int rc;
+
+    if ((rc = declare_one(rs, lf, file, line, info, scope, effective, m, params, inst, NULL, &r,
+                          err)) < 0)
+        return rc;
+    if (rs->data == NULL)
+        rs->data = cw_varena_new();
+    r->params = value_copy(rs->data, params);
+    exposed = lua ? cw_value_get(params, "params") : params;
+    for (size_t i = 0; i < rs->novr; i++)
+        if (strcmp(rs->ovr[i].rule, r->info.id) == 0) {
+            rs->ovr[i].used = true;
+            r->xunits = cw_xrealloc(r->xunits, (r->nxunits + 1) * sizeof *r->xunits);
+            r->xunits[r->nxunits++] = cw_xstrdup(rs->ovr[i].unit);
+        }
+    for (size_t i = 0; i < rs->novr; i++) {
+        cw_override *o = &rs->ovr[i];
+        cw_rule_info vi = r->info;
+        const cw_value *merged;
+        bool ok = true;
+        void *vinst = NULL;
+        cw_rule *v;
+        cw_err e;
+        if (strcmp(o->rule, r->info.id) != 0 || o->disabled)
+            continue;
+        for (size_t k = 0; k < o->set->n; k++) {
+            const char *key = o->set->keys[k];
+            char names[300];
+            if (!set_key(key) || cw_value_get(exposed, key) != NULL ||
+                (!lua && (strcmp(key, "lead") == 0 || strcmp(key, "period") == 0)))
+                continue;
+            exposed_names(exposed, names, sizeof names);
+            cw_err_set(&e, CW_ERULE, "%s:%d: rule %s for unit %s: '%s' is not a parameter the rule "
+                       "exposes (%s: %s)", o->file, o->set->items[k].line ? o->set->items[k].line
+                                                                          : o->line,
+                       r->info.id, o->unit, key, lua ? "its params" : "its parameters", names);
+            cw__ruleset_problem(rs, &e);
+            ok = false;
+        }
+        if (!ok)
+            continue;
+        if (lua) {
+            merged = merge(rs->data, params, &(cw_value){ .kind = CW_P_MAP, .n = 1,
+                           .items = merge(rs->data, exposed, o->set),
+                           .keys = (const char *const[]){ "params" } });
+            vinst = cw__lua_variant(inst, o->set);
+        } else {
+            merged = merge(rs->data, params, o->set);
+        }
+        if (o->sev >= 0)
+            vi.severity = severities[o->sev];
+        if (declare_one(rs, lf, file, line, &vi, scope, effective, m, merged, vinst, o, &v, &e) < 0) {
+            if (vinst != NULL)
+                m->release(vinst);
+            cw__ruleset_problem(rs, &e);
+            continue;
+        }
+        {
+            char buf[320];
+            const char *base = strrchr(o->file, '/');
+            snprintf(buf, sizeof buf, "%s:%d", base ? base + 1 : o->file, o->line);
+            v->override = cw_xstrdup(buf);
+        }
+        v->override_unit = o->unit;
+        v->override_set = o->set;
+        v->params = merged;
+    }
+    return 0;
+}
+
+static int load_overrides(loader *ld)
+{
+    cw_ruleset *rs = ld->rs;
+    char *path = cw_path_join(rs->dir, "overrides.yaml");
+    const cw_value *root, *list;
+    cw_ydoc *doc;
+    struct stat st;
+    cw_err e;
+    int bad = 0;
+
+    if (stat(path, &st) != 0) {
+        free(path);
+        return 0;
+    }
+    if (cw_ydoc_load(&doc, path, &e) < 0) {
+        problem(ld, &e);
+        free(path);
+        return -1;
+    }
+    if (rs->data == NULL)
+        rs->data = cw_varena_new();
+    root = doc->root ? cw_value_from_yaml(rs->data, doc->root) : NULL;
+    cw_ydoc_free(doc);
+    list = cw_value_get(root, "overrides");
+    if (root == NULL || root->kind != CW_P_MAP || root->n != 1 || list == NULL ||
+        list->kind != CW_P_LIST) {
+        cw_err_set(&e, CW_ERULE, "%s:%d: an overrides file is a map with one key, 'overrides', "
+                   "a list of {unit, rule, set}", path, root ? root->line : 1);
+        problem(ld, &e);
+        free(path);
+        return -1;
+    }
+    rs->ovr = cw_xcalloc(list->n + 1, sizeof *rs->ovr);
+    for (size_t i = 0; i < list->n; i++) {
+        const cw_value *it = &list->items[i], *u, *r, *set, *v;
+        char unit[32];
+        cw_override *o;
+        int line = it->line;
+        u = cw_value_get(it, "unit");
+        r = cw_value_get(it, "rule");
+        set = cw_value_get(it, "set");
+        if (it->kind != CW_P_MAP) {
+            cw_err_set(&e, CW_ERULE, "%s:%d: an override is a map {unit, rule, set}", path, line);
+            problem(ld, &e);
+            bad++;
+            continue;
+        }
+        for (size_t k = 0; k < it->n; k++)
+            if (strcmp(it->keys[k], "unit") && strcmp(it->keys[k], "rule") && strcmp(it->keys[k], "set")) {
+                cw_err_set(&e, CW_ERULE, "%s:%d: unknown key '%s' in an override (unit, rule, set)",
+                           path, it->items[k].line ? it->items[k].line : line, it->keys[k]);
+                problem(ld, &e);
+                bad++;
+            }
+        if (u != NULL && u->kind == CW_P_INT)
+            snprintf(unit, sizeof unit, "%lld", (long long)u->i);
+        else
+            snprintf(unit, sizeof unit, "%s", u && u->kind == CW_P_STR ? u->s : "");
+        if (unit[0] == '\0' || strlen(unit) > 12 || strspn(unit, "0123456789") != strlen(unit)) {
+            cw_err_set(&e, CW_ERULE, "%s:%d: 'unit' must be a unit prefix (1-12 digits)", path,
+                       u && u->line ? u->line : line);
+            problem(ld, &e);
+            bad++;
+            continue;
+        }
+        if (r == NULL || r->kind != CW_P_STR || r->s[0] == '\0') {
+            cw_err_set(&e, CW_ERULE, "%s:%d: 'rule' must name a rule id", path, r && r->line ? r->line : line);
+            problem(ld, &e);
+            bad++;
+            continue;
+        }
+        if (set == NULL || set->kind != CW_P_MAP || set->n == 0) {
+            cw_err_set(&e, CW_ERULE, "%s:%d: 'set' must be a map of the parameters to change", path,
+                       set && set->line ? set->line : line);
+            problem(ld, &e);
+            bad++;
+            continue;
+        }
+        for (size_t k = 0; k < rs->novr; k++)
+            if (strcmp(rs->ovr[k].unit, unit) == 0 && strcmp(rs->ovr[k].rule, r->s) == 0) {
+                cw_err_set(&e, CW_ERULE, "%s:%d: rule %s for unit %s is overridden twice (also line %d)",
+                           path, line, r->s, unit, rs->ovr[k].line);
+                problem(ld, &e);
+                bad++;
+            }
+        o = &rs->ovr[rs->novr++];
+        o->unit = cw_xstrdup(unit);
+        o->rule = cw_xstrdup(r->s);
+        o->file = cw_xstrdup(path);
+        o->line = line;
+        o->set = set;
+        o->sev = -1;
+        if ((v = cw_value_get(set, "severity")) != NULL) {
+            for (o->sev = 0; o->sev < 4; o->sev++)
+                if (v->kind == CW_P_STR && strcmp(v->s, severities[o->sev]) == 0)
+                    break;
+            if (o->sev == 4) {
+                o->sev = -1;
+                cw_err_set(&e, CW_ERULE, "%s:%d: severity must be low, medium, high or critical",
+                           path, v->line ? v->line : line);
+                problem(ld, &e);
+                bad++;
+            }
+        }
+        if ((v = cw_value_get(set, "enabled")) != NULL) {
+            if (v->kind != CW_P_BOOL) {
+                cw_err_set(&e, CW_ERULE, "%s:%d: enabled must be true or false", path,
+                           v->line ? v->line : line);
+                problem(ld, &e);
+                bad++;
+            }
+            o->disabled = v->kind == CW_P_BOOL && v->i == 0;
+        }
+    }
+    free(path);
+    return bad ? -1 : 0;
+}
+
+static void overrides_unused(loader *ld)
+{
+    for (size_t i = 0; i < ld->rs->novr; i++)
+        if (!ld->rs->ovr[i].used) {
+            cw_err e;
+            cw_err_set(&e, CW_ERULE, "%s:%d: no rule %s in %s", ld->rs->ovr[i].file,
+                       ld->rs->ovr[i].line, ld->rs->ovr[i].rule, ld->rs->dir);
+            problem(ld, &e);
+        }
 }
 
 /* ---- plugins -------------------------------------------------------------- */
@@ -621,6 +957,66 @@ static uint64_t digest_files(uint64_t h, const char *dir, const char *suffix)
 /* What the rules directory says, as one number: every *.lua and *.yaml
  * of it and of its subdirectories (tests/ and notify.yaml apart), and the plugins' names
  * and versions. A snapshot is read back only under the same digest. */
+static uint64_t mix_str(uint64_t h, const char *s)
+{
+    return (h ^ cw_hash(s ? s : "", s ? strlen(s) : 0)) * 0x100000001b3ULL;
+}
+
+/* Each rule's version: its declaration (what it is, its scope and
+ * period, its parameters as they take effect, a Lua check's file), the
+ * data it reads (calendar, catalogue, its model's data files) and the
+ * plugin that implements it, and the settings that change judgements
+ * (time zone, how ages are counted). The same rule in another directory, or at
+ * another line, has the same version. */
+static void rule_versions(cw_ruleset *rs, const settings *s)
+{
+    uint64_t cal = digest_files(0xcbf29ce484222325ULL, s->calendar, ".yaml"), cat = 0;
+    char *text;
+    size_t len;
+
+    if (cw_read_file(s->catalogue, &text, &len) == 0) {
+        cat = cw_hash(text, len);
+        free(text);
+    }
+    for (size_t i = 0; i < rs->nrules; i++) {
+        cw_rule *r = rs->rules[i];
+        uint64_t h = 0xcbf29ce484222325ULL ^ cal ^ (cat * 31) ^ (r->data_digest * 131) ^
+                     ((uint64_t)(uint32_t)rs->tz << 32) ^ ((uint64_t)rs->age_from << 48);
+        cw_buf b = { 0 };
+        h = mix_str(h, r->info.id);
+        h = mix_str(h, r->info.title);
+        h = mix_str(h, r->info.severity);
+        h = mix_str(h, r->info.basis);
+        h = mix_str(h, r->model->name);
+        h = mix_str(h, r->kind ? cw_strtab_str(rs->world->strs, r->kind) : "");
+        for (size_t k = 0; k < r->nunits; k++)
+            h = mix_str(h, r->units[k]);
+        h = mix_str(h, "|");
+        for (size_t k = 0; k < r->nxunits; k++)
+            h = mix_str(h, r->xunits[k]);
+        h = (h ^ (uint64_t)(uint32_t)r->from) * 0x100000001b3ULL;
+        h = (h ^ (uint64_t)(uint32_t)r->to) * 0x100000001b3ULL;
+        h = (h ^ r->states) * 0x100000001b3ULL;
+        if (r->params != NULL) {
+            cw_value_json(&b, r->params);
+            h = (h ^ cw_hash(b.p ? b.p : "", b.n)) * 0x100000001b3ULL;
+            cw_buf_free(&b);
+        }
+        if (r->model->configure == NULL && r->lua != NULL &&
+            cw_read_file(cw_lua_path(r->lua), &text, &len) == 0) {
+            h = (h ^ cw_hash(text, len)) * 0x100000001b3ULL;
+            free(text);
+        }
+        for (size_t k = 0; k < rs->nplugins; k++)
+            for (size_t m = 0; m < rs->plugins[k].p->nmodels; m++)
+                if (rs->plugins[k].p->models[m] == r->model) {
+                    h = mix_str(h, rs->plugins[k].p->name);
+                    h = mix_str(h, rs->plugins[k].p->version);
+                }
+        snprintf(r->version, sizeof r->version, "%016llx", (unsigned long long)h);
+    }
+}
+
 static uint64_t ruleset_digest(const cw_ruleset *rs)
 {
     uint64_t h = digest_files(digest_files(0xcbf29ce484222325ULL, rs->dir, ".lua"), rs->dir, ".yaml");
@@ -695,14 +1091,17 @@ int cw_ruleset_load(cw_ruleset **out, cw_world *w, const char *dir, const cw_loa
         rs->f_cause = (int)cw_strtab_intern(w->names, "cause", 5);
         rs->f_offence_at = (int)cw_strtab_intern(w->names, "offence_at", 10);
     }
+    load_overrides(&ld);
     cw_dir_list(dir, ".lua", &files, &nfiles);
     rs->loading = &ld;
     for (size_t i = 0; i < nfiles; i++)
         if (cw_lua_load_file(rs, files[i], &e) < 0)
             problem(&ld, &e);       /* positive: reported one by one */
     rs->loading = NULL;
+    overrides_unused(&ld);
     cw_paths_free(files, nfiles);
     rs->digest = ruleset_digest(rs);
+    rule_versions(rs, &s);
     if (ld.problems == 0 && rs->nrules == 0) {
         cw_err_set(&e, CW_ERULE, "%s: no rules (no *.lua file declares any)", dir);
         problem(&ld, &e);
@@ -745,6 +1144,12 @@ void cw_ruleset_free(cw_ruleset *rs)
     free(rs->nlisten);
     free(rs->needbit);
     free(rs->idx);
+    for (size_t i = 0; i < rs->novr; i++) {
+        free(rs->ovr[i].unit);
+        free(rs->ovr[i].rule);
+        free(rs->ovr[i].file);
+    }
+    free(rs->ovr);
     cw_varena_free(rs->data);
     cw_catalogue_free(rs->cat);
     cw_calendar_free(rs->cal);

@@ -1,4 +1,5 @@
 #include "service/service.h"
+#include "offline/explain.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -344,7 +345,7 @@ static int sink_upsert(void *ud, const cw_finding *f, const char *events_json, u
     cw_store_put p = {
         f->rule->info.id, f->case_id, f->subject, f->unit, f->rule->info.severity,
         cw_state_name(f->state), f->due, f->raised, f->message, f->rule->info.basis, events_json,
-        f->lead
+        f->lead, f->rule->version, cw_program_version(), f->rule->override_unit, f->rule->override
     };
 
     (void)digest;
@@ -830,6 +831,7 @@ void cw_service_close(cw_service *s)
 typedef struct asking {
     const char *query;
     size_t len;
+    const char *xcase, *xrule, *xsubject;    /* an explanation (cw_service_explain) */
     char *out;
     int rc;
     cw_err err;
@@ -837,9 +839,45 @@ typedef struct asking {
     struct asking *next;
 } asking;
 
+static int ask(cw_service *s, asking *a, char **out, cw_err *err);
+
 int cw_service_advise(cw_service *s, const char *query, size_t len, char **out, cw_err *err)
 {
-    asking a = { query, len, NULL, 0, { 0 }, false, NULL };
+    asking a = { query, len, NULL, NULL, NULL, NULL, 0, { 0 }, false, NULL };
+
+    return ask(s, &a, out, err);
+}
+
+int cw_service_explain(cw_service *s, const char *case_id, const char *rule, const char *subject,
+                       char **out, cw_err *err)
+{
+    asking a = { NULL, 0, case_id, rule, subject, NULL, 0, { 0 }, false, NULL };
+
+    return ask(s, &a, out, err);
+}
+
+/* Explain on the service's thread. */
+static int explain(cw_service *s, asking *a)
+{
+    cw_explain x;
+    cw_buf b = { 0 };
+
+    cw_engine_trace(s->e, a->xcase);
+    if (cw_engine_rejudge(s->e, a->xcase) < 0) {
+        cw_engine_trace(s->e, NULL);
+        return cw_err_set(&a->err, CW_ENOTFOUND, "the engine has no case %s", a->xcase);
+    }
+    cw_explain_build(s->e, a->xcase, a->xrule, a->xsubject, cw_service_now(s), &x);
+    cw_engine_trace(s->e, NULL);
+    cw_explain_json(&x, &b);
+    cw_explain_free(&x);
+    a->out = b.p;
+    return 0;
+}
+
+static int ask(cw_service *s, asking *pa, char **out, cw_err *err)
+{
+    asking a = *pa;
 
     pthread_mutex_lock(&s->mu);
     if (s->stopping) {
@@ -875,7 +913,8 @@ static void serve_asks(cw_service *s, bool stopping)
         if (stopping)
             a->rc = cw_err_set(&a->err, CW_EUNAVAIL, "the service is stopping");
         else
-            a->rc = cw_advise(s->rs, s->e, a->query, a->len, cw_service_now(s), &a->out, &a->err);
+            a->rc = a->xcase ? explain(s, a)
+                             : cw_advise(s->rs, s->e, a->query, a->len, cw_service_now(s), &a->out, &a->err);
         pthread_mutex_lock(&s->mu);
         a->done = true;
         pthread_cond_broadcast(&s->done);

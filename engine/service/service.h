@@ -94,6 +94,14 @@ int cw_service_reload(cw_service *s, cw_err *err);
  * *out (free with free()), CW_EINVAL for a query that cannot be answered,
  * or CW_EUNAVAIL when the service is stopping; err says why. */
 int cw_service_advise(cw_service *s, const char *query, size_t len, char **out, cw_err *err);
+/* Any thread: the reasoning behind the findings of case case_id
+ * (casewarden explain; rule and subject may be NULL), from the running
+ * engine: the service's thread judges the case again from its start,
+ * recording the rules' steps, between rounds; waits for it. Returns 0
+ * with the JSON in *out (free with free()), CW_ENOTFOUND for a case the
+ * engine does not have, or CW_EUNAVAIL when the service is stopping. */
+int cw_service_explain(cw_service *s, const char *case_id, const char *rule, const char *subject,
+                       char **out, cw_err *err);
 /* Any thread: the catalogue in force, to validate events with; hold it
  * between acquire and release (a reload waits). */
 const cw_catalogue *cw_service_catalogue_acquire(cw_service *s);

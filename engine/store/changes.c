@@ -21,16 +21,16 @@ static int change_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
     cw_store_change c;
 
     (void)lens;
-    if (ncols < 26)
+    if (ncols < API_NCOLS + 7)
         return 0;
     cw__finding_cols(row, ncols, &c.f);
-    c.id = strtoll(row[19], NULL, 10);
-    c.what = row[20];
-    c.from_state = row[21];
-    c.to_state = row[22];
-    c.from_review = row[23];
-    c.to_review = row[24];
-    c.at = strtoll(row[25], NULL, 10);
+    c.id = strtoll(row[API_NCOLS], NULL, 10);
+    c.what = row[API_NCOLS + 1];
+    c.from_state = row[API_NCOLS + 2];
+    c.to_state = row[API_NCOLS + 3];
+    c.from_review = row[API_NCOLS + 4];
+    c.to_review = row[API_NCOLS + 5];
+    c.at = strtoll(row[API_NCOLS + 6], NULL, 10);
     return r->fn(r->ud, &c);
 }
 

@@ -309,14 +309,17 @@ cw_store_tx *cw_store_tx_begin(cw_db *db, cw_err *err)
     t = cw_xcalloc(1, sizeof *t);
     t->db = db;
     cw_dbbatch_init(&t->up, "INSERT INTO findings (rule, case_id, subject, unit, severity, state, due,"
-                            " raised, message, basis, events, lead) VALUES ", "(?,?,?,?,?,?,?,?,?,?,?,?)", 12,
+                            " raised, message, basis, events, lead, rule_version, program, override_unit,"
+                            " override_at) VALUES ", "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", 16,
                     " ON DUPLICATE KEY UPDATE"
                     " review = IF(review IN ('resolved','dismissed') AND " RANK("VALUES(state)") " > "
                     RANK("IF(state = 'withdrawn', prior_state, state)") ", 'reopened', review),"
                     " prior_state = NULL, unit = VALUES(unit), severity = VALUES(severity),"
                     " state = VALUES(state), due = VALUES(due), raised = VALUES(raised),"
                     " message = VALUES(message), basis = VALUES(basis), events = VALUES(events),"
-                    " lead = VALUES(lead)");
+                    " lead = VALUES(lead), rule_version = VALUES(rule_version),"
+                    " program = VALUES(program), override_unit = VALUES(override_unit),"
+                    " override_at = VALUES(override_at)");
     cw_dbbatch_init(&t->wd, "UPDATE findings SET prior_state = state, state = 'withdrawn'"
                             " WHERE (rule, case_id, subject) IN (", "(?,?,?)", 3,
                     ") AND state <> 'withdrawn'");
@@ -362,6 +365,10 @@ int cw_store_tx_put(cw_store_tx *t, const cw_store_put *f)
         cw_dbbatch_int(b, f->lead);
     else
         cw_dbbatch_null(b);
+    f->rule_version ? str(b, f->rule_version) : cw_dbbatch_null(b);
+    f->program ? str(b, f->program) : cw_dbbatch_null(b);
+    f->override_unit ? str(b, f->override_unit) : cw_dbbatch_null(b);
+    f->override_at ? str(b, f->override_at) : cw_dbbatch_null(b);
     t->puts++;
     return row_done(t, b);
 }

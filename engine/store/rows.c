@@ -36,6 +36,12 @@ void cw__finding_cols(char **row, unsigned ncols, cw_store_finding *f)
         f->resolved_at = cw__opt_time(row[17]);
         f->exemption = row[18] ? strtoll(row[18], NULL, 10) : 0;
     }
+    if (ncols >= 23) {
+        f->rule_version = row[19];
+        f->program = row[20];
+        f->override_unit = row[21];
+        f->override_at = row[22];
+    }
 }
 
 int cw__finding_row(void *ud, char **row, unsigned long *lens, unsigned ncols)

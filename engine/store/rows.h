@@ -17,7 +17,11 @@
 #define API_COLS \
     "f.id, f.rule, f.case_id, f.subject, f.unit, f.severity, f.state, f.due, f.raised, f.message," \
     " f.basis, f.events, f.review, f.lead, f.assignee, f.assignee_kind, f.rect_due, f.resolved_at," \
-    " (SELECT MAX(x.id) FROM finding_exemptions x WHERE " EXEMPT_MATCH ")"
+    " (SELECT MAX(x.id) FROM finding_exemptions x WHERE " EXEMPT_MATCH "),"             \
+    " f.rule_version, f.program, f.override_unit, f.override_at"
+/* How many columns API_COLS has: what a statement selects after them
+ * starts there. */
+#define API_NCOLS 23
 /* An exemption `x` in force over the finding `f` at the bound time. */
 #define EXEMPT_MATCH                                                                          \
     "x.rule = f.rule AND x.case_id = f.case_id AND (x.subject IS NULL OR x.subject = f.subject)" \

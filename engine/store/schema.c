@@ -276,6 +276,20 @@ static const char *const v5[] = {
     NULL,
 };
 
+/* Version 6: the provenance of every finding, written with it: the
+ * version of the rule that raised it (a digest of its declaration,
+ * parameters and the data it read), the program, and the per-unit
+ * override it was raised under. A finding keeps them until the rules
+ * judge it otherwise. */
+static const char *const v6[] = {
+    "ALTER TABLE findings"
+    " ADD COLUMN IF NOT EXISTS rule_version CHAR(16) CHARACTER SET ascii NULL,"
+    " ADD COLUMN IF NOT EXISTS program VARCHAR(64) CHARACTER SET ascii NULL,"
+    " ADD COLUMN IF NOT EXISTS override_unit VARCHAR(12) CHARACTER SET ascii NULL,"
+    " ADD COLUMN IF NOT EXISTS override_at VARCHAR(200) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL",
+    NULL,
+};
+
 /* Notifications (执法提醒, docs/NOTIFY.md). Every change the change log
  * records also goes, by trigger, into notify_outbox, in the transaction
  * that changed the finding: no finding is stored without its change
@@ -286,7 +300,7 @@ static const char *const v5[] = {
  * to deliver a message is logged. Times named *_ms are the wall clock's
  * milliseconds (delivery: group waits, retries); not_before and the
  * ladders' times are the service's clock in seconds. */
-static const char *const v6[] = {
+static const char *const v7[] = {
     "CREATE TABLE IF NOT EXISTS notify_outbox ("
     "  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
     "  change_id BIGINT UNSIGNED NOT NULL,"
@@ -364,7 +378,8 @@ static const migration migrations[] = {
     { 3, "withdrawn findings keep their identity; assigned and reopened reviews", v3 },
     { 4, "a gapless, commit-ordered event log (gseq); cases out of the engine's memory; snapshots", v4 },
     { 5, "assignment and rectification due, exemptions, the change log", v5 },
-    { 6, "notifications: the outbox, items, messages, attempts, escalation ladders", v6 },
+    { 6, "the provenance of findings: rule version, program, per-unit override", v6 },
+    { 7, "notifications: the outbox, items, messages, attempts, escalation ladders", v7 },
 };
 
 int cw_store_schema_version(cw_db *db, int *version, cw_err *err)

@@ -168,6 +168,8 @@ typedef struct cw_store_finding {
     cw_time rect_due;        /* the rectification due (整改期限) */
     cw_time resolved_at;     /* when it was resolved (销号), while it is */
     int64_t exemption;       /* the id of the exemption in force, 0: none */
+    /* provenance (API reads; NULL for findings written before version 6) */
+    const char *rule_version, *program, *override_unit, *override_at;
 } cw_store_finding;
 typedef int (*cw_store_finding_fn)(void *ud, const cw_store_finding *f);
 
@@ -508,6 +510,8 @@ typedef struct cw_store_put {
     cw_time due, raised;
     const char *message, *basis, *events;
     int64_t lead;            /* deadline: the warning lead, seconds; 0: none */
+    /* provenance: the rule's version, the program; the override (NULL: none) */
+    const char *rule_version, *program, *override_unit, *override_at;
 } cw_store_put;
 
 cw_store_tx *cw_store_tx_begin(cw_db *db, cw_err *err);

@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define CW_ABI_MAJOR 1
-#define CW_ABI_MINOR 2
+#define CW_ABI_MINOR 3
 
 /* Seconds since 1970-01-01T00:00:00Z. */
 typedef int64_t cw_time;
@@ -321,6 +321,20 @@ typedef struct cw_host {
      * fid is value (brought back to memory when they left it): for a
      * model whose completing event lives in another case. */
     void (*revisit_indexed)(cw_ctx *ctx, int type, int fid, uint32_t value);
+    /* Since 1.3. Whether the reasoning of the call under way is being
+     * recorded (casewarden explain, for one case). It is false in every
+     * other run: a model tests it before it builds the text of a step, so
+     * explaining costs nothing when nobody asks. */
+    bool (*tracing)(cw_ctx *ctx);
+    /* Since 1.3. One step of the reasoning behind the finding of subject
+     * (0: the case's own finding, or every finding of the rule on the
+     * case): kind names the step ("extension", "refused", "table",
+     * "age", ...), the text says it in Chinese for the inspector. kind
+     * NULL forgets the steps the calling rule recorded on this case so
+     * far (a model that judges the case again from its start). Nothing
+     * is kept when tracing is false. */
+    void (*trace)(cw_ctx *ctx, uint32_t subject, const char *kind, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 } cw_host;
 
 /* ---- What a plugin exports --------------------------------------------- */
@@ -368,6 +382,11 @@ typedef struct cw_model {
     int (*advise)(void *inst, cw_ctx *ctx, const cw_value *query, char **answer, char *err,
                   size_t errlen);
     void (*advice_free)(void *inst, char *answer);
+
+    /* Since 1.3, optional. The states the instance can give a finding, as
+     * bits 1 << enum cw_state (`casewarden test --coverage` sets them
+     * against those its fixtures produced). NULL: violation only. */
+    uint32_t (*states)(void *inst);
 } cw_model;
 
 /* Whether model m (of a plugin built for any 1.x) has member `field`. */

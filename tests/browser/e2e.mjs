@@ -126,6 +126,16 @@ try {
   const card = page.locator(`#finding-${f.id}`);
   check('the legal basis is shown', (await card.textContent()).includes('治安管理处罚法'));
   check('the rule title in Chinese', (await card.textContent()).includes('行政案件办理超期'));
+  // --- why it was raised: the steps of /v1/findings/{id}/explain ---
+  await card.locator('button[data-action=explain]').click();
+  await page.waitForSelector(`#finding-${f.id} .explain ol.steps li`);
+  const steps = await page.locator(`#finding-${f.id} .explain ol.steps li`).allTextContents();
+  const x = (await api('GET', `/v1/findings/${f.id}/explain`, 'insp-3701')).body;
+  const want = x.rules[0].findings.find((g) => g.subject === f.subject).steps.map((st) => st.text);
+  check('the console shows the explanation the API gives', steps.join('|') === want.join('|') &&
+    steps.some((t) => t.startsWith('起算: 受案')) && steps.some((t) => t.includes('到期')), steps);
+  check('... with the rule\'s file:line and version', (await page.textContent(`#finding-${f.id} .explain`)).includes('deadlines.lua:') &&
+    (await page.textContent(`#finding-${f.id} .explain`)).includes(`规则版本 ${f.rule_version}`));
   await axe(page, 'case');
 
   // --- assign with a due date: the page requires it ---

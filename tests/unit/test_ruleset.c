@@ -6,7 +6,10 @@
  * in the deployment's time zone picks the version; both bounds are
  * included; a gap between versions is allowed and judged by neither;
  * overlapping versions make the directory refuse to load, naming both
- * declarations by file:line.
+ * declarations by file:line. Per-unit overrides (rules/overrides.yaml):
+ * the longest prefix wins, for each version; a Lua rule's params; refusals
+ * with file:line. A rule's version follows its parameters and data, not
+ * its place; the trace of explain is kept only when asked, for its case.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -527,6 +530,197 @@ static void test_bad_effective_is_refused(void **state)
     remove_dir();
 }
 
+/* ---- per-unit overrides (rules/overrides.yaml) ---------------------------- */
+
+#define ACCEPTED_AT(c, u, at) \
+    "{\"id\":\"a-" c "\",\"type\":\"case.accepted\",\"case\":\"" c "\",\"unit\":\"" u "\"," \
+    "\"at\":\"" at "\",\"data\":{\"kind\":\"criminal\"}}"
+
+/* Each version of a rule takes the override of the longest prefix its
+ * case's unit starts with: 370102 over 3701, 3701 over the declaration. */
+static void test_override_most_specific_wins(void **state)
+{
+    static const char *const events[] = {
+        ACCEPTED_AT("C1", "370102", "2026-03-02T09:00:00+08:00"),  /* 370102: 9 days */
+        ACCEPTED_AT("C2", "370101", "2026-03-02T09:00:00+08:00"),  /* 3701: 4 days */
+        ACCEPTED_AT("C3", "370200", "2026-03-02T09:00:00+08:00"),  /* declared: 7 days */
+        ACCEPTED_AT("C4", "370101", "2025-12-01T09:00:00+08:00"),  /* old version, 3701: 4 */
+        ACCEPTED_AT("C5", "370103", "2026-03-02T09:00:00+08:00"),  /* disabled there */
+        NULL,
+    };
+    run r;
+    char buf[40];
+
+    (void)state;
+    make_dir();
+    write_file("rules.lua", versions_lua);
+    write_file("overrides.yaml",
+               "overrides:\n"
+               "  - {unit: \"3701\", rule: FILING, set: {period: {days: 4}, severity: low}}\n"
+               "  - {unit: \"370102\", rule: FILING, set: {period: {days: 9}}}\n"
+               "  - {unit: \"370103\", rule: FILING, set: {enabled: false}}\n");
+    judge(&r, events, "2026-04-01T00:00:00+08:00");
+    cw_time_format(only(&r, "FILING", "C1")->due, 480, buf, sizeof buf);
+    assert_string_equal(buf, "2026-03-11T23:59:59+08:00");
+    assert_string_equal(only(&r, "FILING", "C1")->rule->override_unit, "370102");
+    assert_string_equal(only(&r, "FILING", "C1")->rule->info.severity, "high");
+    cw_time_format(only(&r, "FILING", "C2")->due, 480, buf, sizeof buf);
+    assert_string_equal(buf, "2026-03-06T23:59:59+08:00");
+    assert_string_equal(only(&r, "FILING", "C2")->rule->override_unit, "3701");
+    assert_string_equal(only(&r, "FILING", "C2")->rule->info.severity, "low");
+    cw_time_format(only(&r, "FILING", "C3")->due, 480, buf, sizeof buf);
+    assert_string_equal(buf, "2026-03-09T23:59:59+08:00");
+    assert_null(only(&r, "FILING", "C3")->rule->override);
+    /* the old version, 1 Dec 2025 + 4 days: Fri 5 Dec */
+    cw_time_format(only(&r, "FILING", "C4")->due, 480, buf, sizeof buf);
+    assert_string_equal(buf, "2025-12-05T23:59:59+08:00");
+    assert_string_equal(only(&r, "FILING", "C4")->rule->info.title, "旧版");
+    assert_int_equal(count(&r, "FILING", "C5"), 0);
+    /* two versions, each with its 3701 and 370102 rules */
+    assert_int_equal(r.rs->nrules, 6);
+    run_free(&r);
+    remove_dir();
+}
+
+/* A Lua check's params, read with param(): an override changes them for
+ * its units only. */
+static void test_override_lua_params(void **state)
+{
+    static const char *const events[] = {
+        ACCEPTED_AT("C1", "370102", "2026-03-02T09:00:00+08:00"),
+        ACCEPTED_AT("C2", "370201", "2026-03-02T09:00:00+08:00"),
+        NULL,
+    };
+    run r;
+
+    (void)state;
+    make_dir();
+    write_file("rules.lua",
+               "rule { id = \"LIMIT\", title = \"t\", severity = \"low\", basis = \"b\",\n"
+               "  on = { \"case.accepted\" }, params = { hour = 8 },\n"
+               "  check = function(case, ev)\n"
+               "    if tonumber(string.sub(datetime(ev.at), 12, 13)) >= param(\"hour\") then\n"
+               "      report { message = \"after \" .. param(\"hour\") }\n"
+               "    end\n"
+               "  end }\n");
+    write_file("overrides.yaml", "overrides:\n  - {unit: \"3701\", rule: LIMIT, set: {hour: 10}}\n");
+    judge(&r, events, "2026-04-01T00:00:00+08:00");
+    assert_int_equal(count(&r, "LIMIT", "C1"), 0);      /* 09 is before 10 */
+    assert_string_equal(only(&r, "LIMIT", "C2")->message, "after 8");
+    run_free(&r);
+    remove_dir();
+}
+
+static void test_override_refused_with_file_line(void **state)
+{
+    (void)state;
+    make_dir();
+    write_file("rules.lua", versions_lua);
+    write_file("overrides.yaml",
+               "overrides:\n"
+               "  - unit: \"3701\"\n"
+               "    rule: FILING\n"
+               "    set: {perod: {days: 4}}\n");
+    expect_refused("overrides.yaml:4: rule FILING for unit 3701: 'perod' is not a parameter",
+                   "(its parameters: period, start, stop)", NULL);
+    write_file("overrides.yaml", "overrides:\n  - {unit: \"3701\", rule: NOPE, set: {severity: low}}\n");
+    expect_refused("overrides.yaml:2: no rule NOPE", NULL, NULL);
+    remove_dir();
+}
+
+/* ---- rule versions (provenance) ---------------------------------------------- */
+
+static void version_of(const char *lua, char out[17])
+{
+    cw_world *w = cw_world_new();
+    cw_ruleset *rs;
+    cw_err err;
+
+    write_file("rules.lua", lua);
+    if (load(w, &rs, &err) < 0)
+        fail_msg("rules did not load: %s", err.msg);
+    memcpy(out, cw_ruleset_find(rs, "V")->version, 17);
+    cw_ruleset_free(rs);
+    cw_world_free(w);
+}
+
+/* The version covers the declaration and its parameters, not where the
+ * declaration stands; the calendar is part of it. */
+static void test_rule_version(void **state)
+{
+    char a[17], b[17], c[17], d[17];
+
+    (void)state;
+    make_dir();
+    version_of("deadline { id = \"V\", title = \"t\", severity = \"low\", basis = \"b\",\n"
+               "  start = \"case.accepted\", stop = \"case.filed\", period = { days = 3 } }\n", a);
+    version_of("\n\n-- moved\ndeadline { id = \"V\", title = \"t\", severity = \"low\", basis = \"b\",\n"
+               "  start = \"case.accepted\", stop = \"case.filed\", period = { days = 3 } }\n", b);
+    version_of("deadline { id = \"V\", title = \"t\", severity = \"low\", basis = \"b\",\n"
+               "  start = \"case.accepted\", stop = \"case.filed\", period = { days = 4 } }\n", c);
+    assert_int_equal(strlen(a), 16);
+    assert_string_equal(a, b);
+    assert_string_not_equal(a, c);
+    write_file("calendar/2027.yaml", "year: 2027\nholidays: []\nworkdays: []\n");
+    version_of("deadline { id = \"V\", title = \"t\", severity = \"low\", basis = \"b\",\n"
+               "  start = \"case.accepted\", stop = \"case.filed\", period = { days = 3 } }\n", d);
+    assert_string_not_equal(a, d);
+    remove_dir();
+}
+
+/* ---- the trace of explain: only for the case asked, only when asked ------ */
+
+static void test_trace_only_when_asked(void **state)
+{
+    static const char *const events[] = {
+        ACCEPTED_AT("C1", "370102", "2026-03-02T09:00:00+08:00"),
+        ACCEPTED_AT("C2", "370102", "2026-03-02T09:00:00+08:00"),
+        NULL,
+    };
+    cw_eval_opts o = { 0 };
+    cw_eval_stats st = { 0 };
+    cw_world *w;
+    cw_ruleset *rs;
+    cw_engine *e;
+    cw_eval *ev;
+    cw_err err;
+    const cw_trace *t;
+
+    (void)state;
+    make_dir();
+    write_file("rules.lua",
+               "rule { id = \"X\", title = \"t\", severity = \"low\", basis = \"b\",\n"
+               "  on = { \"case.accepted\" },\n"
+               "  check = function(case, ev) if explain(\"单位\", ev.unit) == \"x\" then report {} end end }\n");
+    for (int pass = 0; pass < 2; pass++) {
+        w = cw_world_new();
+        assert_int_equal(load(w, &rs, &err), 0);
+        e = cw_engine_new(w, rs);
+        if (pass == 1)
+            cw_engine_trace(e, "C2");
+        ev = cw_eval_new(e);
+        o.now = T("2026-04-01T00:00:00+08:00");
+        for (size_t i = 0; events[i] != NULL; i++)
+            assert_int_equal(cw_eval_add(ev, events[i], strlen(events[i]), "t", i + 1, &o, &st, &err), 0);
+        cw_eval_run(ev, &o, &st);
+        t = cw_engine_trace_of(e);
+        if (pass == 0) {
+            assert_null(t);
+        } else {
+            assert_non_null(t);
+            assert_int_equal(t->n, 1);      /* C2's call, not C1's */
+            assert_string_equal(t->v[0].kind, "condition");
+            assert_string_equal(t->v[0].text, "单位: 370102");
+            assert_int_equal(t->calls[0], 1);
+        }
+        cw_eval_free(ev);
+        cw_engine_free(e);
+        cw_ruleset_free(rs);
+        cw_world_free(w);
+    }
+    remove_dir();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -541,6 +735,11 @@ int main(void)
         cmocka_unit_test(test_unbounded_version_overlaps_everything),
         cmocka_unit_test(test_overlap_with_an_earlier_version),
         cmocka_unit_test(test_bad_effective_is_refused),
+        cmocka_unit_test(test_override_most_specific_wins),
+        cmocka_unit_test(test_override_lua_params),
+        cmocka_unit_test(test_override_refused_with_file_line),
+        cmocka_unit_test(test_rule_version),
+        cmocka_unit_test(test_trace_only_when_asked),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -184,6 +184,28 @@ function actionForm(ctx, f, action, done) {
   return form;
 }
 
+// Why the finding was raised: the steps of GET /v1/findings/{id}/explain
+// for its rule and subject, the rule's file:line, its version.
+async function explainView(f) {
+  const box = el('div', { class: 'explain', 'aria-live': 'polite' }, stateView('loading', '正在说明理由…'));
+  try {
+    const x = await api.get(`/v1/findings/${f.id}/explain`);
+    const r = (x.rules || [])[0];
+    const mine = r ? (r.findings || []).find((g) => g.subject === f.subject) : null;
+    const steps = [...(r ? r.steps : []), ...(mine ? mine.steps : [])];
+    clear(box,
+      el('h4', {}, '判断理由'),
+      r ? el('p', { class: 'hint' }, `规则 ${r.rule} (${r.file}:${r.line})`,
+        r.override ? ` · 按单位 ${r.override.unit} 的覆盖参数 (${r.override.at})` : '',
+        f.rule_version ? ` · 规则版本 ${f.rule_version}` : '') : null,
+      steps.length ? el('ol', { class: 'steps' }, steps.map((st) => el('li', { 'data-kind': st.kind }, st.text)))
+        : stateView('empty', r && r.absent ? r.absent : '没有记录的步骤'));
+  } catch (e) {
+    clear(box, stateView('error', api.explain(e)));
+  }
+  return box;
+}
+
 function findingCard(ctx, f, selected, reload) {
   const area = el('div');
   const buttons = (f.actions || []).map((a) => a);
@@ -205,7 +227,9 @@ function findingCard(ctx, f, selected, reload) {
       f.exemption ? [el('dt', {}, '豁免'), el('dd', {}, `${f.exemption.reason} (批准: ${f.exemption.approver}, 至 ${show(f.exemption.expires)}, 登记: ${f.exemption.by})`)] : null),
     el('div', { class: 'actions' }, buttons.map((a) => el('button', { type: 'button', class: a === 'dismiss' ? 'danger' : undefined, 'data-action': a,
       onclick: () => clear(area, actionForm(ctx, f, a, (changed) => { clear(area); if (changed) reload(); })) }, label(ACTIONS, a))),
-    buttons.length === 0 ? el('span', { class: 'hint' }, '当前状态无可执行的操作') : null),
+    buttons.length === 0 ? el('span', { class: 'hint' }, '当前状态无可执行的操作') : null,
+    el('button', { type: 'button', class: 'quiet', 'data-action': 'explain',
+      onclick: async () => clear(area, await explainView(f)) }, '说明理由')),
     area,
     el('h3', {}, '审核记录'), history(f),
     el('h3', {}, '提醒记录'), notifications(f));

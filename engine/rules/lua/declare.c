@@ -286,6 +286,8 @@ static int declare(lua_State *L, const cw_model *m, bool check_rule)
         lr->fn = fn;
         lua_getfield(L, 1, "advise");
         lr->advise = lua_isfunction(L, -1) ? luaL_ref(L, LUA_REGISTRYINDEX) : (lua_pop(L, 1), LUA_NOREF);
+        lua_getfield(L, 1, "params");
+        lr->params = lua_istable(L, -1) ? luaL_ref(L, LUA_REGISTRYINDEX) : (lua_pop(L, 1), LUA_NOREF);
     }
     rc = cw__ruleset_declare(lf->rs, lf, lf->path, d.line, &d.info, d.scope, d.eff, m,
                              d.params, lr, &err);
@@ -294,6 +296,7 @@ static int declare(lua_State *L, const cw_model *m, bool check_rule)
         if (lr != NULL) {
             luaL_unref(L, LUA_REGISTRYINDEX, fn);
             luaL_unref(L, LUA_REGISTRYINDEX, lr->advise);
+            luaL_unref(L, LUA_REGISTRYINDEX, lr->params);
             free(lr);
         }
         lf->problems++;

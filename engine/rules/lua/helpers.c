@@ -1,4 +1,5 @@
 #include "rules/lua/lua_int.h"
+#include "rules/ruleset.h"
 
 #include <string.h>
 
@@ -67,6 +68,48 @@ static int l_parse_time(lua_State *L)
     return 1;
 }
 
+bool cw__lua_tracing(cw_luafile *lf)
+{
+    return lf->in_check && lf->ctx != NULL && cw__host.tracing(lf->ctx);
+}
+
+void cw__lua_trace_age(cw_luafile *lf, const char *who, cw_day birth, cw_time t, int years)
+{
+    char b[16], on[16];
+    int by, bm, bd, oy, om, od;
+    cw_day day = cw_time_day(t, lf->rs->tz);
+
+    cw_day_format(birth, b, sizeof b);
+    cw_day_format(day, on, sizeof on);
+    cw_day_to_civil(birth, &by, &bm, &bd);
+    cw_day_to_civil(day, &oy, &om, &od);
+    cw__host.trace(lf->ctx, 0, "age", "%s%s出生于 %s, 至 %s 为 %d 周岁 (%s)%s", who ? who : "",
+                   who && who[0] ? " " : "", b, on, years, cw_age_from_words(lf->rs->age_from),
+                   bm == om && bd == od && oy > by ? "; 当日为其生日" : "");
+}
+
+/* explain(label, value): value unchanged; while the case is being
+ * explained, "label: value" is one step of the rule's reasoning. */
+static int l_explain(lua_State *L)
+{
+    cw_luafile *lf = cw__lua_lf(L);
+    const char *label = luaL_checkstring(L, 1);
+
+    if (cw__lua_tracing(lf)) {
+        if (lua_type(L, 2) == LUA_TBOOLEAN) {
+            cw__host.trace(lf->ctx, 0, "condition", "%s: %s", label, lua_toboolean(L, 2) ? "是" : "否");
+        } else if (lua_isnoneornil(L, 2)) {
+            cw__host.trace(lf->ctx, 0, "condition", "%s: (无)", label);
+        } else {
+            const char *v = luaL_tolstring(L, 2, NULL);
+            cw__host.trace(lf->ctx, 0, "condition", "%s: %s", label, v);
+            lua_pop(L, 1);
+        }
+    }
+    lua_settop(L, 2);
+    return 1;
+}
+
 /* age(birth_date "YYYY-MM-DD", t): completed years at time t, counted as
  * the ruleset's age_from says (law/age.h). */
 static int l_age(lua_State *L)
@@ -76,10 +119,15 @@ static int l_age(lua_State *L)
     cw_time t = cw__lua_check_time(L, 2);
     cw_day birth;
 
+    int years;
+
     if (cw_day_parse(s, len, &birth) < 0)
         return luaL_error(L, "age: '%s' is not a date YYYY-MM-DD", s);
-    lua_pushinteger(L, cw_age_years(birth, cw_time_day(t, cw__lua_tz(cw__lua_lf(L))),
-                                    cw__lua_lf(L)->rs->age_from));
+    years = cw_age_years(birth, cw_time_day(t, cw__lua_tz(cw__lua_lf(L))),
+                         cw__lua_lf(L)->rs->age_from);
+    if (cw__lua_tracing(cw__lua_lf(L)))
+        cw__lua_trace_age(cw__lua_lf(L), NULL, birth, t, years);
+    lua_pushinteger(L, years);
     return 1;
 }
 
@@ -169,5 +217,5 @@ const luaL_Reg cw__lua_helper_fns[] = {
     { "date", l_date }, { "datetime", l_datetime }, { "parse_time", l_parse_time },
     { "age", l_age }, { "age_convention", l_age_convention }, { "has", l_has }, { "set_of", l_set_of }, { "add_days", l_add_days },
     { "add_months", l_add_months }, { "add_workdays", l_add_workdays },
-    { "is_workday", l_is_workday }, { NULL, NULL },
+    { "is_workday", l_is_workday }, { "explain", l_explain }, { NULL, NULL },
 };

@@ -16,6 +16,8 @@
 #ifndef CW_LUAHOST_H
 #define CW_LUAHOST_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "base/err.h"
@@ -35,6 +37,18 @@ const char *cw_lua_path(const cw_luafile *lf);
 
 /* Bytes a file's state holds now. */
 size_t cw_lua_memory(const cw_luafile *lf);
+
+/* Record the lines that run in files loaded from now on (casewarden test
+ * --coverage; a line hook, off in every other run). */
+void cw_lua_set_coverage(bool on);
+/* For a file loaded with coverage: can[l] and hit[l] for lines 1..n-1
+ * (a line that ran counts as one that can). false without coverage. */
+bool cw_lua_coverage(const cw_luafile *lf, const uint8_t **can, const uint8_t **hit, int *n);
+
+/* A copy of the Lua check rule inst whose params table has the values
+ * of set over its own (severity and enabled left out): the rule an
+ * override makes (rules/overrides.yaml). Released like inst. */
+void *cw__lua_variant(const void *inst, const cw_value *set);
 
 /* The model behind Lua check rules (rule{...}). */
 extern const cw_model cw_lua_model;

@@ -66,12 +66,17 @@ struct cw_luafile {
     struct slab *slabs;
     char *carve, *carve_end;
     cw_luafile *self;
+    /* casewarden test --coverage: the lines that can run and those that
+     * ran, by line number; NULL otherwise */
+    uint8_t *cov_can, *cov_hit;
+    int cov_n;
 };
 
 typedef struct luarule {
     cw_luafile *lf;
     int fn;                     /* registry ref of check */
     int advise;                 /* registry ref of advise, or LUA_NOREF */
+    int params;                 /* registry ref of its params table, or LUA_NOREF */
 } luarule;
 
 /* A read-only view of an event: the current one (rec NULL) or one of a
@@ -105,6 +110,9 @@ void cw__lua_failure(cw_luafile *lf, int rc, char *buf, size_t size);
 int cw__lua_tz(cw_luafile *lf);
 cw_time cw__lua_check_time(lua_State *L, int i);
 extern const luaL_Reg cw__lua_helper_fns[];
+/* explain: whether the check under way is traced, and its age step. */
+bool cw__lua_tracing(cw_luafile *lf);
+void cw__lua_trace_age(cw_luafile *lf, const char *who, cw_day birth, cw_time t, int years);
 
 /* declare.c */
 int cw__lua_key_cmp(const void *a, const void *b);

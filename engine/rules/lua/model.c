@@ -1,4 +1,5 @@
 #include "rules/lua/lua_int.h"
+#include "rules/ruleset.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +296,24 @@ static int l_found(lua_State *L)
     return 1;
 }
 
+/* param(name): the value of one of the rule's params = {...}, as the
+ * rule's override for the case's unit sets it (rules/overrides.yaml). */
+static int l_param(lua_State *L)
+{
+    cw_luafile *lf = cw__lua_lf(L);
+    const char *k = luaL_checkstring(L, 1);
+    const luarule *lr = lf->rule != NULL && lf->rule->model == &cw_lua_model ? lf->rule->inst : NULL;
+
+    if (lr == NULL)
+        return luaL_error(L, "param: only inside a check");
+    if (lr->params == LUA_NOREF)
+        return luaL_error(L, "param: rule %s declares no params", lf->rule->info.id);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lr->params);
+    if (lua_getfield(L, -1, k) == LUA_TNIL)
+        return luaL_error(L, "param: rule %s has no parameter '%s'", lf->rule->info.id, k);
+    return 1;
+}
+
 static int l_now(lua_State *L)
 {
     cw_luafile *lf = cw__lua_lf(L);
@@ -500,6 +519,35 @@ static void lua_release(void *inst)
     free(lr);
 }
 
+void *cw__lua_variant(const void *inst, const cw_value *set)
+{
+    const luarule *base = inst;
+    luarule *lr = cw_xcalloc(1, sizeof *lr);
+    lua_State *L = base->lf->L;
+
+    *lr = *base;
+    luaL_checkstack(L, 8, "override");
+    lua_newtable(L);
+    if (base->params != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, base->params);
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, -5);
+        }
+        lua_pop(L, 1);
+    }
+    for (size_t i = 0; i < set->n; i++) {
+        if (strcmp(set->keys[i], "severity") == 0 || strcmp(set->keys[i], "enabled") == 0)
+            continue;
+        push_value(L, &set->items[i], 0);
+        lua_setfield(L, -2, set->keys[i]);
+    }
+    lr->params = luaL_ref(L, LUA_REGISTRYINDEX);
+    return lr;
+}
+
 const cw_model cw_lua_model = {
     .struct_size = sizeof(cw_model),
     .name = "rule",
@@ -514,6 +562,6 @@ const cw_model cw_lua_model = {
 
 const luaL_Reg cw__lua_model_fns[] = {
     { "report", l_report }, { "obligation", l_obligation }, { "withdraw", l_withdraw },
-    { "find", l_find }, { "case_of", l_case_of }, { "found", l_found }, { "now", l_now },
+    { "find", l_find }, { "case_of", l_case_of }, { "found", l_found }, { "now", l_now }, { "param", l_param },
     { NULL, NULL },
 };

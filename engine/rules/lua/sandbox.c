@@ -118,9 +118,33 @@ static void note_where(lua_State *L, cw_luafile *lf)
         snprintf(lf->where, sizeof lf->where, "%s", lf->path);
 }
 
+static bool coverage;
+
+void cw_lua_set_coverage(bool on)
+{
+    coverage = on;
+}
+
+bool cw_lua_coverage(const cw_luafile *lf, const uint8_t **can, const uint8_t **hit, int *n)
+{
+    if (lf->cov_hit == NULL)
+        return false;
+    for (int i = 0; i < lf->cov_n; i++)
+        if (lf->cov_hit[i])
+            lf->cov_can[i] = 1;
+    *can = lf->cov_can;
+    *hit = lf->cov_hit;
+    *n = lf->cov_n;
+    return true;
+}
+
 static void hook(lua_State *L, lua_Debug *ar)
 {
     cw_luafile *lf = cw__lua_lf(L);
+
+    if (ar->event == LUA_HOOKLINE && lf->cov_hit != NULL && ar->currentline > 0 &&
+        ar->currentline < lf->cov_n)
+        lf->cov_hit[ar->currentline] = 1;
 
     if (ar->event == LUA_HOOKCOUNT && !lf->budget_hit) {
         lf->used += HOOK_STEP;
@@ -143,7 +167,50 @@ void cw__lua_arm(cw_luafile *lf)
     lf->budget_hit = false;
     lf->mem_hit = false;
     lf->where[0] = '\0';
-    lua_sethook(lf->L, hook, LUA_MASKCOUNT, HOOK_STEP);
+    lua_sethook(lf->L, hook, LUA_MASKCOUNT | (lf->cov_hit ? LUA_MASKLINE : 0), HOOK_STEP);
+}
+
+/* Coverage: mark the lines of the function or table on top of the stack,
+ * and of what its upvalues or fields reach (pops it). seen: a table of
+ * what was walked. */
+static void cov_walk(lua_State *L, cw_luafile *lf, int seen, int depth)
+{
+    int t = lua_gettop(L);
+
+    if (depth > 16 || !(lua_isfunction(L, t) || lua_istable(L, t)) || !lua_checkstack(L, 8)) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pushvalue(L, t);
+    if (lua_rawget(L, seen) != LUA_TNIL) {
+        lua_pop(L, 2);
+        return;
+    }
+    lua_pop(L, 1);
+    lua_pushvalue(L, t);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, seen);
+    if (lua_isfunction(L, t) && !lua_iscfunction(L, t)) {
+        lua_Debug ar;
+        lua_pushvalue(L, t);
+        if (lua_getinfo(L, ">L", &ar) && lua_istable(L, -1)) {
+            lua_pushnil(L);
+            while (lua_next(L, -2)) {
+                lua_Integer ln = lua_tointeger(L, -2);
+                if (ln > 0 && ln < lf->cov_n)
+                    lf->cov_can[ln] = 1;
+                lua_pop(L, 1);
+            }
+        }
+        lua_pop(L, 1);
+        for (int i = 1; lua_getupvalue(L, t, i) != NULL; i++)
+            cov_walk(L, lf, seen, depth + 1);
+    } else if (lua_istable(L, t)) {
+        lua_pushnil(L);
+        while (lua_next(L, t))
+            cov_walk(L, lf, seen, depth + 1);
+    }
+    lua_settop(L, t - 1);
 }
 
 void cw__lua_disarm(cw_luafile *lf)
@@ -316,6 +383,14 @@ static int load_body(lua_State *L)
     lua_setmetatable(L, -2);                       /* api env */
     if ((rc = cw_read_file(lf->path, &buf, &len)) < 0)
         return luaL_error(L, "%s: %s", lf->path, strerror(-rc));
+    if (coverage) {
+        lf->cov_n = 2;
+        for (size_t i = 0; i < len; i++)
+            lf->cov_n += buf[i] == '\n';
+        lf->cov_can = cw_xcalloc((size_t)lf->cov_n, 1);
+        lf->cov_hit = cw_xcalloc((size_t)lf->cov_n, 1);
+        cw__lua_arm(lf);
+    }
     rc = luaL_loadbufferx(L, buf, len, lua_pushfstring(L, "@%s", lf->path), "t");
     free(buf);
     lua_remove(L, -2);                             /* the chunk name */
@@ -323,7 +398,33 @@ static int load_body(lua_State *L)
         return lua_error(L);
     lua_pushvalue(L, -2);
     lua_setupvalue(L, -2, 1);                      /* _ENV of the chunk */
-    lua_call(L, 0, 0);
+    if (coverage) {
+        int top = lua_gettop(L);
+        lua_newtable(L);
+        lua_pushvalue(L, top);
+        cov_walk(L, lf, top + 1, 0);
+        /* the chunk's functions, reached once it ran: the rules' checks
+         * and what they call */
+        lua_pushvalue(L, top);
+        lua_call(L, 0, 0);
+        for (size_t i = 0; i < lf->rs->nrules; i++) {
+            const cw_rule *r = lf->rs->rules[i];
+            const luarule *lr = r->inst;
+            if (r->lua != lf || r->model != &cw_lua_model || lr == NULL)
+                continue;
+            lua_rawgeti(L, LUA_REGISTRYINDEX, lr->fn);
+            cov_walk(L, lf, top + 1, 0);
+            if (lr->advise != LUA_NOREF) {
+                lua_rawgeti(L, LUA_REGISTRYINDEX, lr->advise);
+                cov_walk(L, lf, top + 1, 0);
+            }
+        }
+        lua_pushvalue(L, top - 1);                 /* the env: global functions */
+        cov_walk(L, lf, top + 1, 0);
+        lua_settop(L, top - 1);
+    } else {
+        lua_call(L, 0, 0);
+    }
     /* after loading, globals stay as they are */
     lua_getmetatable(L, -1);
     lua_pushcfunction(L, env_newindex);
@@ -376,6 +477,8 @@ void cw_lua_close(cw_luafile *lf)
         lf->slabs = next;
     }
     free(lf->scratch);
+    free(lf->cov_can);
+    free(lf->cov_hit);
     free(lf->path);
     free(lf);
 }

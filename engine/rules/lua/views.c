@@ -551,8 +551,12 @@ static int case_age(lua_State *L)
 
     if (sid == UINT32_MAX || t == CW_TIME_NONE || !person_birth(lf, cv->c, sid, &birth))
         lua_pushnil(L);
-    else
-        lua_pushinteger(L, cw_age_years(birth, cw_time_day(t, lf->rs->tz), lf->rs->age_from));
+    else {
+        int years = cw_age_years(birth, cw_time_day(t, lf->rs->tz), lf->rs->age_from);
+        if (cw__lua_tracing(lf))
+            cw__lua_trace_age(lf, id, birth, t, years);
+        lua_pushinteger(L, years);
+    }
     return 1;
 }
 
