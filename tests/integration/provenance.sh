@@ -12,7 +12,7 @@ set -uo pipefail
 T=2026-06-01T00:00:00+08:00
 ex=$top/examples/events.jsonl
 "$cw" migrate --config "$cfg" >/dev/null 2>&1 || { echo "FAIL: migrate"; finish; exit 1; }
-[ "$(sql "SELECT MAX(version) FROM cw_schema")" = 6 ] && ok || bad "schema version 6"
+[ "$(sql "SELECT COUNT(*) FROM cw_schema WHERE version = 6")" = 1 ] && ok || bad "schema version 6 applied"
 load_sql "$ex"
 start_serve --now "$T" || { finish; exit 1; }
 wait_checkpoint "$(wc -l <"$ex")" && ok || bad "engine did not catch up"
