@@ -94,7 +94,7 @@ done
 echo "== tsan build"
 if bdir=$("$top/scripts/build.sh" tsan); then
     tsan_dir=$(mktemp -d)
-    for t in api loop; do
+    for t in api loop notify; do
         echo "-- integration: $t (tsan)"
         run "tsan $t" env TSAN_OPTIONS="halt_on_error=0 log_path=$tsan_dir/report" \
             "$top/tests/integration/$t.sh" "$bdir/casewarden"
