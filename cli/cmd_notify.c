@@ -145,6 +145,11 @@ static int run_test(const char *dir, const char *finding, const char *trname, cw
         printf("  %-20s %s  route %s:%d", r->name, r->url, n->path, hits[i].route->line);
         if (hits[i].route->group_by)
             printf("  group %s (group_wait %s)", hits[i].group, wait);
+        if (hits[i].route->repeat_s > 0) {
+            char every[32];
+            duration(hits[i].route->repeat_s, every, sizeof every);
+            printf("  again every %s while open", every);
+        }
         printf("  %s%s\n", when, r->quiet ? " (quiet hours)" : "");
     }
     printf("\nescalation ladders:\n");

@@ -15,7 +15,7 @@
 #include "notify/notify_int.h"
 
 static const char *const trnames[CW_TR_NTRANS] = {
-    "raised", "overdue", "late", "cleared", "reopened", "escalated",
+    "raised", "overdue", "late", "cleared", "reopened", "escalated", "repeated",
 };
 static const char *const condnames[] = { "still_overdue", "not_acknowledged", "not_assigned", NULL };
 static const char *const gnames[] = { "unit", "rule", "case", "severity", "state", "transition", NULL };
@@ -215,7 +215,7 @@ static void read_match(rd *r, const cw_ynode *m, cw_notify_match *out)
         char **t = strings(r, v, "match.transition", &nt);
         for (size_t i = 0; i < nt; i++) {
             int tr = cw_notify_transition_find(t[i]);
-            if (tr < 0 || tr == CW_TR_ESCALATED)
+            if (tr < 0 || tr >= CW_TR_ESCALATED)
                 bad(r, v, "match.transition: '%s' is not raised, overdue, late, cleared or reopened", t[i]);
             else
                 out->transitions |= 1u << tr;
@@ -402,7 +402,7 @@ static void read_route(rd *r, const cw_ynode *m, cw_notify_route *rt, const cw_n
                        int depth)
 {
     static const char *const keys[] = { "match", "receiver", "receivers", "continue", "group_by",
-                                        "group_wait", "group_interval", "routes", NULL };
+                                        "group_wait", "group_interval", "repeat_interval", "routes", NULL };
     const cw_ynode *v;
 
     rt->line = m->line;
@@ -422,6 +422,7 @@ static void read_route(rd *r, const cw_ynode *m, cw_notify_route *rt, const cw_n
         rt->group_by = parent->group_by;
         rt->group_wait_ms = parent->group_wait_ms;
         rt->group_interval_ms = parent->group_interval_ms;
+        rt->repeat_s = parent->repeat_s;
         if (parent->nreceivers) {
             rt->receivers = cw_xmalloc(parent->nreceivers * sizeof *rt->receivers);
             memcpy(rt->receivers, parent->receivers, parent->nreceivers * sizeof *rt->receivers);
@@ -461,6 +462,11 @@ static void read_route(rd *r, const cw_ynode *m, cw_notify_route *rt, const cw_n
         rt->group_wait_ms = duration(r, v, "group_wait");
     if ((v = cw_ymap_get(m, "group_interval")))
         rt->group_interval_ms = duration(r, v, "group_interval");
+    if ((v = cw_ymap_get(m, "repeat_interval"))) {
+        rt->repeat_s = duration(r, v, "repeat_interval") / 1000;
+        if (r->rc == 0 && rt->repeat_s < 1)
+            bad(r, v, "repeat_interval must be at least 1s (or absent: no reminders)");
+    }
     if ((v = cw_ymap_get(m, "routes"))) {
         if (v->type != CW_Y_SEQ) {
             bad(r, v, "routes must be a list of routes");

@@ -27,6 +27,7 @@ enum {
     CW_TR_CLEARED,           /* ... cleared */
     CW_TR_REOPENED,          /* its review became reopened */
     CW_TR_ESCALATED,         /* a level of an escalation ladder (not routed) */
+    CW_TR_REPEATED,          /* a reminder of a finding still open (repeat_interval; not routed) */
     CW_TR_NTRANS
 };
 const char *cw_notify_transition_name(int tr);
@@ -80,6 +81,7 @@ typedef struct cw_notify_route {
     bool cont;
     unsigned group_by;       /* CW_G_* bits; 0: one message per finding */
     int64_t group_wait_ms, group_interval_ms;
+    int64_t repeat_s;        /* remind again while the finding is open; 0: never */
     struct cw_notify_route *kids;
     size_t nkids;
     int line;
@@ -150,6 +152,10 @@ cw_time cw_notify_release_at(const cw_notify *n, const cw_notify_receiver *r, cw
                              bool high);
 /* Whether a severity goes out in quiet hours. */
 bool cw_notify_is_high(const char *severity);
+/* Whether f is still open: a judgement that needs doing something
+ * (warning, overdue, violation, anomaly), a review not closed, no
+ * exemption. Reminders go while it is. */
+bool cw_notify_is_open(const cw_notify_finding *f);
 /* Whether escalation condition c still holds for f. */
 bool cw_notify_condition_holds(int c, const cw_notify_finding *f);
 

@@ -132,6 +132,19 @@ cw_time cw_notify_release_at(const cw_notify *n, const cw_notify_receiver *r, cw
     return now;
 }
 
+bool cw_notify_is_open(const cw_notify_finding *f)
+{
+    static const char *const states[] = { "warning", "overdue", "violation", "anomaly", NULL };
+    static const char *const reviews[] = { "open", "acknowledged", "assigned", "reopened", NULL };
+    bool st = false, rv = false;
+
+    for (int i = 0; states[i] && f->state; i++)
+        st |= strcmp(f->state, states[i]) == 0;
+    for (int i = 0; reviews[i] && f->review; i++)
+        rv |= strcmp(f->review, reviews[i]) == 0;
+    return st && rv && !f->exempted;
+}
+
 bool cw_notify_condition_holds(int c, const cw_notify_finding *f)
 {
     bool open = f->review && (strcmp(f->review, "open") == 0 || strcmp(f->review, "reopened") == 0);

@@ -301,6 +301,10 @@ static int route_row(cw_notifier *nt, cw_store_ntx *t, const orow *r, int64_t no
             rc = cw_store_ntx_item(t, &it, &added);
             *queued += added;
             free(body);
+            /* reminders while it stays open, counted from this message */
+            if (rc == 0 && hits[h].route->repeat_s > 0 && cw_notify_is_open(&r->f.f))
+                rc = cw_store_ntx_repeat_set(t, f.id, rcv->name, hits[h].route->repeat_s,
+                                             now + hits[h].route->repeat_s, 0);
         }
         for (size_t l = 0; l < n->nladders && rc == 0; l++) {
             const cw_notify_ladder *L = &n->ladders[l];
@@ -413,6 +417,101 @@ static int climb(cw_notifier *nt, cw_time now, int64_t now_ms, cw_err *err)
     }
     rc = rc < 0 ? rc : (int)ls.n;
     lrows_free(&ls);
+    return rc;
+}
+
+/* ---- reminders (repeat_interval) ------------------------------------------------------------ */
+
+typedef struct prow {
+    int64_t finding_id, every_s;
+    char *receiver;
+    cw_time next_at;
+    int sent;
+    ofinding f;
+} prow;
+
+typedef struct prows {
+    prow *v;
+    size_t n, cap;
+} prows;
+
+static int take_prow(void *ud, const cw_store_repeat *x)
+{
+    prows *o = ud;
+    prow *p;
+
+    CW_GROW(o->v, o->cap, o->n + 1);
+    p = &o->v[o->n++];
+    p->finding_id = x->finding_id;
+    p->every_s = x->every_s;
+    p->receiver = cw_xstrdup(x->receiver);
+    p->next_at = x->next_at;
+    p->sent = x->sent;
+    ofinding_set(&p->f, &x->f);
+    return 0;
+}
+
+static void prows_free(prows *o)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        free(o->v[i].receiver);
+        ofinding_free(&o->v[i].f);
+    }
+    free(o->v);
+}
+
+/* Reminders due: sent while the finding is open, else dropped. */
+static int remind(cw_notifier *nt, cw_time now, int64_t now_ms, cw_err *err)
+{
+    prows ps = { 0 };
+    cw_store_ntx *t;
+    uint64_t queued = 0;
+    int rc;
+
+    if ((rc = cw_store_repeats_due(nt->db, now, ROUTE_BATCH, take_prow, &ps, err)) < 0 || ps.n == 0) {
+        prows_free(&ps);
+        return rc;
+    }
+    if ((t = cw_store_ntx_begin(nt->db, err)) == NULL) {
+        prows_free(&ps);
+        return err->code;
+    }
+    for (size_t i = 0; i < ps.n && rc == 0; i++) {
+        prow *p = &ps.v[i];
+        size_t ri = nt->n ? cw_notify_receiver_find(nt->n, p->receiver) : SIZE_MAX;
+        char key[192];
+        bool added;
+        cw_time next = p->next_at + p->every_s;
+        if (ri == SIZE_MAX || !cw_notify_is_open(&p->f.f)) {
+            rc = cw_store_ntx_repeat_stop(t, p->finding_id, p->receiver);
+            continue;
+        }
+        snprintf(key, sizeof key, "%lld:repeated%d:%s", (long long)p->finding_id, p->sent + 1, p->receiver);
+        cw_store_nitem it = { key, p->receiver, "", NULL, 0, p->finding_id,
+                              cw_notify_transition_name(CW_TR_REPEATED), now_ms, now_ms, 0, NULL, NULL,
+                              CW_TIME_NONE };
+        char *body = render_alone(nt, ri, &p->f.f, CW_TR_REPEATED, key, "", NULL, 0, now, &it.status,
+                                  &it.not_before);
+        it.body = body;
+        rc = cw_store_ntx_item(t, &it, &added);
+        queued += added;
+        free(body);
+        /* a service that was down does not send the missed ones in a burst */
+        if (next <= now)
+            next = now + p->every_s;
+        if (rc == 0)
+            rc = cw_store_ntx_repeat_set(t, p->finding_id, p->receiver, p->every_s, next, p->sent + 1);
+    }
+    if (rc < 0) {
+        cw_store_ntx_commit(t, NULL);
+        prows_free(&ps);
+        return rc;
+    }
+    rc = cw_store_ntx_commit(t, err);
+    if (rc == 0)
+        count(nt, &nt->st.queued, queued);
+    rc = rc < 0 ? rc : (int)ps.n;
+    prows_free(&ps);
     return rc;
 }
 
@@ -769,6 +868,7 @@ static void *run(void *arg)
         pthread_mutex_unlock(&nt->mu);
         if ((r = record(nt, &err)) < 0 || (r = route_outbox(nt, now_ms, now, &err)) < 0 ||
             (work += r, r = climb(nt, now, now_ms, &err)) < 0 ||
+            (work += r, r = remind(nt, now, now_ms, &err)) < 0 ||
             (work += r, r = gather(nt, now_ms, now, &err)) < 0 ||
             (work += r, r = fetch(nt, now_ms, now, &err)) < 0) {
             struct timespec ts = { backoff / 1000, (long)(backoff % 1000) * 1000000L };

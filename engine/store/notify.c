@@ -219,6 +219,59 @@ int cw_store_ntx_ladder_set(cw_store_ntx *t, int64_t finding_id, const char *lad
                                       " reason = ? WHERE finding_id = ? AND ladder = ?", a, 6, NULL, &t->err);
 }
 
+int cw_store_ntx_repeat_set(cw_store_ntx *t, int64_t finding_id, const char *receiver, int64_t every_s,
+                            cw_time next_at, int sent)
+{
+    if (t->rc < 0)
+        return t->rc;
+    return t->rc = cw_db_pexec(t->db, "INSERT INTO notify_repeats (finding_id, receiver, every_s, next_at, sent)"
+                                      " VALUES (?,?,?,?,?) ON DUPLICATE KEY UPDATE every_s = VALUES(every_s),"
+                                      " next_at = VALUES(next_at), sent = VALUES(sent)",
+                               (cw_dbarg[]){ CW_DBA_I(finding_id), CW_DBA_S(receiver), CW_DBA_I(every_s),
+                                             CW_DBA_I(next_at), CW_DBA_I(sent) }, 5, NULL, &t->err);
+}
+
+int cw_store_ntx_repeat_stop(cw_store_ntx *t, int64_t finding_id, const char *receiver)
+{
+    if (t->rc < 0)
+        return t->rc;
+    return t->rc = cw_db_pexec(t->db, "DELETE FROM notify_repeats WHERE finding_id = ? AND receiver = ?",
+                               (cw_dbarg[]){ CW_DBA_I(finding_id), CW_DBA_S(receiver) }, 2, NULL, &t->err);
+}
+
+typedef struct rread {
+    cw_store_repeat_fn fn;
+    void *ud;
+} rread;
+
+static int repeat_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+{
+    rread *r = ud;
+    cw_store_repeat x;
+
+    (void)lens;
+    if (ncols < 5 + 19)
+        return 0;
+    x.finding_id = i64(row[0]);
+    x.receiver = row[1];
+    x.every_s = i64(row[2]);
+    x.next_at = i64(row[3]);
+    x.sent = (int)i64(row[4]);
+    cw__finding_cols(row + 5, ncols - 5, &x.f);
+    return r->fn(r->ud, &x);
+}
+
+int cw_store_repeats_due(cw_db *db, cw_time now, unsigned limit, cw_store_repeat_fn fn, void *ud,
+                         cw_err *err)
+{
+    rread r = { fn, ud };
+    cw_dbarg a[3] = { CW_DBA_I(now), CW_DBA_I(now), CW_DBA_I(limit) };
+
+    return cw_db_pquery(db, "SELECT p.finding_id, p.receiver, p.every_s, p.next_at, p.sent, " API_COLS
+                            " FROM notify_repeats p JOIN findings f ON f.id = p.finding_id"
+                            " WHERE p.next_at <= ? ORDER BY p.next_at LIMIT ?", a, 3, repeat_row, &r, err);
+}
+
 static void ntx_free(cw_store_ntx *t)
 {
     cw_dbbatch_free(&t->done);

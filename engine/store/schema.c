@@ -369,6 +369,17 @@ static const char *const v7[] = {
     "  PRIMARY KEY (finding_id, ladder),"
     "  KEY notify_escalations_due (status, next_at)"
     ") ENGINE=InnoDB",
+    /* reminders of findings still open (repeat_interval), one per
+     * finding and receiver, on the service's clock */
+    "CREATE TABLE IF NOT EXISTS notify_repeats ("
+    "  finding_id BIGINT UNSIGNED NOT NULL,"
+    "  receiver VARCHAR(64) CHARACTER SET ascii NOT NULL,"
+    "  every_s BIGINT NOT NULL,"
+    "  next_at BIGINT NOT NULL,"
+    "  sent INT NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (finding_id, receiver),"
+    "  KEY notify_repeats_due (next_at)"
+    ") ENGINE=InnoDB",
     NULL,
 };
 
@@ -379,7 +390,7 @@ static const migration migrations[] = {
     { 4, "a gapless, commit-ordered event log (gseq); cases out of the engine's memory; snapshots", v4 },
     { 5, "assignment and rectification due, exemptions, the change log", v5 },
     { 6, "the provenance of findings: rule version, program, per-unit override", v6 },
-    { 7, "notifications: the outbox, items, messages, attempts, escalation ladders", v7 },
+    { 7, "notifications: the outbox, items, messages, attempts, escalation ladders, reminders", v7 },
 };
 
 int cw_store_schema_version(cw_db *db, int *version, cw_err *err)

@@ -384,8 +384,25 @@ int cw_store_ntx_ladder_start(cw_store_ntx *t, int64_t finding_id, const char *l
  * status "running", "done" or "stopped", and why. */
 int cw_store_ntx_ladder_set(cw_store_ntx *t, int64_t finding_id, const char *ladder, int level,
                             cw_time next_at, const char *status, const char *reason);
+/* Remind receiver of a finding every every_s from next_at on (replacing
+ * what was set), or no more (stop). */
+int cw_store_ntx_repeat_set(cw_store_ntx *t, int64_t finding_id, const char *receiver, int64_t every_s,
+                            cw_time next_at, int sent);
+int cw_store_ntx_repeat_stop(cw_store_ntx *t, int64_t finding_id, const char *receiver);
 int cw_store_ntx_commit(cw_store_ntx *t, cw_err *err);
 void cw_store_ntx_abort(cw_store_ntx *t);
+
+/* A reminder due, with its finding as it is now. */
+typedef struct cw_store_repeat {
+    int64_t finding_id, every_s;
+    const char *receiver;
+    cw_time next_at;
+    int sent;
+    cw_store_finding f;
+} cw_store_repeat;
+typedef int (*cw_store_repeat_fn)(void *ud, const cw_store_repeat *r);
+int cw_store_repeats_due(cw_db *db, cw_time now, unsigned limit, cw_store_repeat_fn fn, void *ud,
+                         cw_err *err);
 
 /* A ladder's state, with its finding as it is now. */
 typedef struct cw_store_ladder {

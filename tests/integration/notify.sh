@@ -6,7 +6,8 @@
 # connections retried and dead-lettered; grouping gives one message per
 # group; the API's delivery log and the finding's page; /metrics; a refused
 # reload; escalation driven by the service's clock, stopped by an
-# acknowledgement, and neither lost nor repeated across a SIGKILL; quiet
+# acknowledgement, and neither lost nor repeated across a SIGKILL;
+# reminders (repeat_interval) while a finding is open, none once resolved; quiet
 # hours holding a medium finding on a Friday evening and releasing it on
 # the 调休 Saturday; and a SIGKILL while 2,000 findings are being notified to
 # a flaky receiver: after the restart every notification has arrived at
@@ -94,6 +95,7 @@ receivers:
   - {name: grouped, url: "http://127.0.0.1:$hp/grp", secret: s3cr3t-grp}
   - {name: quiet, url: "http://127.0.0.1:$hp/quiet", quiet_hours: {working_hours: "08:30-17:30"}}
   - {name: esc, url: "http://127.0.0.1:$hp/esc"}
+  - {name: rep, url: "http://127.0.0.1:$hp/rep"}
 route:
   receiver: ok
   routes:
@@ -103,6 +105,7 @@ route:
     - {match: {unit: "3705"}, receiver: grouped, group_by: [unit, rule], group_wait: 1s}
     - {match: {unit: "3706"}, receiver: quiet}
     - {match: {unit: "3707"}, receivers: []}
+    - {match: {unit: "3708"}, receiver: rep, repeat_interval: 2s}
 escalations:
   - name: overdue
     match: {unit: "3707", state: overdue}
@@ -113,7 +116,7 @@ escalations:
 YAML
 }
 write_notify
-check "check accepts notify.yaml" 0 "notify.yaml: 7 receivers, 1 escalation ladders" -- "$cw" check --rules "$tmp/rules"
+check "check accepts notify.yaml" 0 "notify.yaml: 8 receivers, 1 escalation ladders" -- "$cw" check --rules "$tmp/rules"
 
 "$cw" migrate --config "$cfg" >/dev/null 2>&1 || { bad "migrate"; finish; exit 1; }
 printf '/fail 500\n/slow timeout:2\n' > "$tmp/hook.mode"
@@ -252,6 +255,28 @@ done
     bad "escalation: $e2's ladder: $(sql "SELECT status, level FROM notify_escalations WHERE finding_id = $e2")"
 req GET "/v1/findings/$e2" admin-tok
 expect "the finding's page lists its ladder and levels" 200 '.escalations[0].ladder == "overdue" and .escalations[0].status == "done" and ([.notifications[] | .level] | sort == [1,2,3])'
+
+# ---- reminders while a finding stays open (repeat_interval) --------------------------------------
+req GET /v1/whoami admin-tok
+now=$(jq -r .now "$tmp/body")
+events 1 R370801 370801 "$(TZ=Asia/Shanghai date -d "@$(( $(date -d "$now" +%s) - 86400 - 60 ))" +%Y-%m-%dT%H:%M:%S+08:00)" > "$tmp/r.jsonl"
+load_sql "$tmp/r.jsonl"
+until_ 'test -n "$(fid R37080100001)"'
+r1=$(fid R37080100001)
+rep() { jq -s --arg k "$1" '[.[] | select(.path == "/rep" and .key == $k)] | length' "$hooklog"; }
+wait=10 until_ 'test "$(rep "$r1:repeated2:rep")" -ge 1'
+[ "$(rep "$r1:repeated1:rep")$(rep "$r1:repeated2:rep")" = 11 ] && ok ||
+    bad "reminders: $(jq -s -c '[.[] | select(.path == "/rep") | .key]' "$hooklog")"
+jq -se --arg k "$r1:repeated1:rep" '[.[] | select(.key == $k) | .body | fromjson | .findings[0].transition] == ["repeated"]' "$hooklog" >/dev/null &&
+    ok || bad "reminders: the transition is not 'repeated'"
+req POST "/v1/findings/$r1/review" admin-tok '{"action":"resolve","comment":"已移交涉案财物管理中心"}'
+expect "resolve $r1" 200
+sleep 1
+n_rep=$(jq -s '[.[] | select(.path == "/rep")] | length' "$hooklog")
+sleep 3
+[ "$(jq -s '[.[] | select(.path == "/rep")] | length' "$hooklog")" = "$n_rep" ] && ok ||
+    bad "reminders went on after the finding was resolved"
+[ "$(sql "SELECT COUNT(*) FROM notify_repeats WHERE finding_id = $r1")" = 0 ] && ok || bad "reminders: the resolved finding's reminder stays"
 
 # ---- quiet hours on the legal calendar -------------------------------------------------------------
 stop_serve

@@ -42,6 +42,7 @@ static const char good[] =
     "    - match: {unit: \"3702\"}\n"
     "      receiver: legal\n"
     "      group_by: [unit]\n"
+    "      repeat_interval: 1d\n"
     "    - match: {rule: ADM-HANDLING}\n"
     "      routes:\n"
     "        - match: {transition: [late, cleared]}\n"
@@ -99,6 +100,8 @@ static void loads(void **state)
     assert_int_equal(n->ladders[0].levels[0].when, CW_ESC_NOT_ACKNOWLEDGED);
     assert_int_equal(n->ladders[0].levels[2].when, CW_ESC_NOT_ASSIGNED);
     assert_int_equal(n->ladders[0].m.transitions, 1u << CW_TR_OVERDUE);
+    assert_int_equal(n->root.repeat_s, 0);
+    assert_int_equal(n->root.kids[1].repeat_s, 86400);
     cw_notify_free(n);
 }
 
@@ -170,6 +173,8 @@ static void errors(void **state)
             "route: {receiver: a}\n", "ends in another JSON string");
     refused("receivers:\n  - {name: a, url: http://x/}\nroute:\n  receiver: a\n  routes:\n"
             "    - match: {transition: overdu}\n", "notify.yaml:6: match.transition: 'overdu'");
+    refused("receivers:\n  - {name: a, url: http://x/}\nroute: {receiver: a, repeat_interval: 0s}\n",
+            "notify.yaml:3: repeat_interval must be at least 1s");
     refused("receivers:\n  - {name: a, url: http://x/}\nroute: {receiver: a, group_wait: soon}\n",
             "group_wait: 'soon' is not a duration");
     refused("receivers:\n  - {name: a, url: http://x/}\nroute: {receiver: a}\nescalations:\n"
@@ -283,6 +288,19 @@ static void conditions(void **state)
     f.exempted = false;
     f.state = "late";
     assert_false(cw_notify_condition_holds(CW_ESC_STILL_OVERDUE, &f));
+    /* reminders go while a finding is open */
+    f = finding("R", "370102", "medium", "warning");
+    assert_true(cw_notify_is_open(&f));
+    f.review = "assigned";
+    assert_true(cw_notify_is_open(&f));
+    f.review = "resolved";
+    assert_false(cw_notify_is_open(&f));
+    f.review = "open";
+    f.state = "cleared";
+    assert_false(cw_notify_is_open(&f));
+    f.state = "overdue";
+    f.exempted = true;
+    assert_false(cw_notify_is_open(&f));
 }
 
 static void signature(void **state)
