@@ -196,6 +196,13 @@ void cw_api_metrics(req *r, const char *arg)
                     "because an event arrived behind what they had seen.\n"
                     "# TYPE casewarden_case_replays_total counter\n");
     cw_buf_printf(&b, "casewarden_case_replays_total %llu\n", (unsigned long long)st.replays);
+    cw_buf_puts(&b, "# HELP casewarden_reloads_total Rule reloads, by result.\n"
+                    "# TYPE casewarden_reloads_total counter\n");
+    cw_buf_printf(&b, "casewarden_reloads_total{result=\"judged\"} %llu\n"
+                      "casewarden_reloads_total{result=\"unchanged\"} %llu\n"
+                      "casewarden_reloads_total{result=\"refused\"} %llu\n",
+                  (unsigned long long)(st.reloads - st.reloads_unchanged),
+                  (unsigned long long)st.reloads_unchanged, (unsigned long long)st.reload_failures);
     cw_buf_puts(&b, "# HELP casewarden_events_rejected_total Events not applied, by reason.\n"
                     "# TYPE casewarden_events_rejected_total counter\n");
     cw_buf_printf(&b, "casewarden_events_rejected_total{reason=\"invalid\"} %llu\n",

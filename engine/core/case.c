@@ -232,6 +232,10 @@ void cw_engine_store(cw_engine *e, uint32_t case_sid, const uint8_t *rec, cw_cas
     cw__case_put(e, c, rec, in_order);
     if (how == CW_GOT_EVENTS)
         *in_order = false;
+    /* the caller replays it; until then what it concluded is not what its
+     * timeline gives, so it must not leave memory with it */
+    if (!*in_order)
+        c->stale = true;
     *out = c;
 }
 
@@ -373,6 +377,7 @@ void cw__case_reset(cw_engine *e, cw_case *c)
     c->has = 0;
     c->unit = 0;
     c->unit_from = 0;
+    c->stale = false;
 }
 
 void cw__case_free(cw_engine *e, cw_case *c)
@@ -482,7 +487,8 @@ size_t cw__sweep(cw_engine *e)
             continue;
         c->waking = false;
         t = settled_at(e, c);
-        if (t <= e->clock && !c->dirty && c->ngone == 0 && c->proclen == c->len && evict(e, c)) {
+        if (t <= e->clock && !c->dirty && !c->stale && c->ngone == 0 && c->proclen == c->len &&
+            evict(e, c)) {
             n++;
         } else {
             /* not yet; a case not flushed yet is looked at again soon */

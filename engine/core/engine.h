@@ -85,6 +85,8 @@ struct cw_case {
     uint16_t nslots, capslots;
     bool dirty;              /* findings changed since the last flush */
     bool waking;             /* in the engine's heap of cases to look at */
+    bool stale;              /* an event landed behind what it had seen: to be
+                                judged again from its start (stays in memory) */
     uint8_t unit_from;       /* what gave the unit: 1 an event, 2 case.accepted,
                                 3 case.transferred_unit */
     cw_time last_at;         /* its latest event processed */
@@ -130,8 +132,9 @@ uint32_t cw_engine_case_sid(cw_engine *e, const char *id, size_t len);
 /* Store a record into case case_sid (created when new, brought back
  * when it left memory), not processed yet. *c receives the case;
  * *in_order is false when the record landed before the case's horizon,
- * or the case was brought back: it must then be caught up with a replay.
- * A record of a seq the case already has is ignored (*c is still set). */
+ * or the case was brought back: it must then be caught up with a replay,
+ * and it stays in memory until then (other cases' processing may sweep
+ * quiet cases out). A record of a seq the case already has is ignored (*c is still set). */
 void cw_engine_store(cw_engine *e, uint32_t case_sid, const uint8_t *rec, cw_case **c,
                      bool *in_order);
 /* Process the next stored event of c. Returns 1 when one was processed,

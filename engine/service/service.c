@@ -962,6 +962,17 @@ static int reload(cw_service *s, cw_err *err)
         cw_notify_free(s->notify);
         s->notify = notify;
     }
+    /* the same files, plugins and data as the rules in force: nothing
+     * would judge differently, so nothing is judged again */
+    if (rs->digest == s->rs->digest && rs->nrules == s->rs->nrules) {
+        cw_ruleset_free(rs);
+        s->mine.reloads++;
+        s->mine.reloads_unchanged++;
+        cw_log(CW_LOG_INFO, "rules reloaded from %s: unchanged (%zu rules, digest %016llx), "
+               "nothing judged again", s->cfg->rules, s->rs->nrules, (unsigned long long)s->rs->digest);
+        publish(s);
+        return 0;
+    }
     pthread_rwlock_wrlock(&s->cat);
     old = s->rs;
     cw_engine_set_ruleset(s->e, rs);
@@ -970,7 +981,8 @@ static int reload(cw_service *s, cw_err *err)
     cw_engine_replay_all(s->e);
     cw_ruleset_free(old);
     s->mine.reloads++;
-    cw_log(CW_LOG_INFO, "rules reloaded from %s: %zu rules", s->cfg->rules, rs->nrules);
+    cw_log(CW_LOG_INFO, "rules reloaded from %s: %zu rules (digest %016llx, was %016llx)", s->cfg->rules,
+           rs->nrules, (unsigned long long)rs->digest, (unsigned long long)old->digest);
     /* the new rules are in force; what they changed is written now, or by
      * the loop's next round if the database is away at this moment */
     if (flush(s, err) < 0)

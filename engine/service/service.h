@@ -61,6 +61,7 @@ typedef struct cw_service_stats {
     uint64_t cases, memory;      /* in memory */
     uint64_t evicted, loaded;    /* cases that left memory, brought back */
     uint64_t reloads, reload_failures;
+    uint64_t reloads_unchanged;  /* of reloads: the same rules, nothing judged again */
     double rebuild_s;            /* the startup rebuild */
     uint64_t rebuild_events;
     char start[160];             /* "snapshot", or "rebuild: why" */

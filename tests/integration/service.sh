@@ -124,6 +124,14 @@ wait_checkpoint "$(sql "SELECT MAX(gseq) FROM events")"
 [ "$(sql "SELECT FROM_UNIXTIME(due + 28800, '%Y-%m-%d') FROM findings WHERE case_id = 'A-AFTER'")" = 2026-05-21 ] && ok \
     || bad "the rules in force after a refused reload are not the last good ones: $(sql "SELECT due FROM findings WHERE case_id='A-AFTER'")"
 rm "$tmp/rules/zz-broken.lua"
+# the directory is the rules in force again: a reload judges nothing again
+metric() { curl -s "$url/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+replays=$(metric casewarden_case_replays_total)
+code=$(curl -s -o "$tmp/out" -w '%{http_code}' -X POST -H "Authorization: Bearer admin-tok" "$url/v1/rules/reload")
+[ "$code" = 200 ] && [ "$(metric 'casewarden_reloads_total{result="unchanged"}')" = 1 ] &&
+    [ -n "$replays" ] && [ "$(metric casewarden_case_replays_total)" = "$replays" ] && ok ||
+    bad "a reload of the rules in force judged again: $code, replays $replays -> $(metric casewarden_case_replays_total)"
+grep -q "unchanged (.* rules, digest [0-9a-f]*), nothing judged again" "$tmp/serve.log" && ok || bad "no log line for the unchanged reload"
 stop_serve
 grep -q "stopping" "$tmp/serve.log" && ok || bad "SIGTERM did not stop cleanly"
 

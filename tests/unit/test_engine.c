@@ -147,8 +147,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Store one event of case C1 at T0 + off seconds; returns its case. */
-static cw_case *put(fx *x, const char *id, const char *type, cw_time off, bool *in_order)
+/* Store one event of case cid at T0 + off seconds; returns its case. */
+static cw_case *put_in(fx *x, const char *cid, const char *id, const char *type, cw_time off,
+                       bool *in_order)
 {
     char json[512], at[40];
     cw_event_error ee;
@@ -158,14 +159,21 @@ static cw_case *put(fx *x, const char *id, const char *type, cw_time off, bool *
     bool dummy;
 
     cw_time_format(T0 + off, 480, at, sizeof at);
-    snprintf(json, sizeof json, "{\"id\":\"%s\",\"type\":\"%s\",\"case\":\"C1\",\"unit\":\"370102\","
-             "\"at\":\"%s\",\"data\":{%s}}", id, type, at,
+    snprintf(json, sizeof json, "{\"id\":\"%s\",\"type\":\"%s\",\"case\":\"%s\",\"unit\":\"370102\","
+             "\"at\":\"%s\",\"data\":{%s}}", id, type, cid, at,
              strncmp(type, "evidence", 8) == 0 ? "\"item\":\"K1\"" :
              strcmp(type, "case.fasttrack") == 0 ? "\"consent\":true" : "");
     assert_int_equal(cw_evparse(x->parser, x->rs.cat, json, strlen(json), &pe, &ee), 0);
     assert_true(cw_engine_encode(x->e, &pe, ++x->seq, &x->rec, &x->cap, &err) > 0);
-    cw_engine_store(x->e, cw_engine_case_sid(x->e, "C1", 2), x->rec, &c, in_order ? in_order : &dummy);
+    cw_engine_store(x->e, cw_engine_case_sid(x->e, cid, strlen(cid)), x->rec, &c,
+                    in_order ? in_order : &dummy);
     return c;
+}
+
+/* Store one event of case C1. */
+static cw_case *put(fx *x, const char *id, const char *type, cw_time off, bool *in_order)
+{
+    return put_in(x, "C1", id, type, off, in_order);
 }
 
 static int state_at(fx *x, cw_time now, cw_time *raised)
@@ -283,6 +291,82 @@ static int on_remove(void *ud, const char *rule, const char *case_id, const char
     return 0;
 }
 
+/* A loader that keeps the images of the cases that left memory. */
+typedef struct shelf {
+    uint8_t *image;
+    size_t len;
+    int saves, loads;
+} shelf;
+
+static int shelf_save(void *ud, cw_engine *e, const char *case_id, const void *image, size_t len)
+{
+    shelf *sh = ud;
+
+    (void)e;
+    assert_string_equal(case_id, "C1");
+    free(sh->image);
+    sh->image = cw_xmalloc(len ? len : 1);
+    memcpy(sh->image, image, len);
+    sh->len = len;
+    sh->saves++;
+    return 0;
+}
+
+static int shelf_load(void *ud, cw_engine *e, const char *case_id)
+{
+    shelf *sh = ud;
+
+    assert_string_equal(case_id, "C1");
+    sh->loads++;
+    return sh->image ? cw_engine_load_image(e, sh->image, sh->len) : 0;
+}
+
+/* A case that received an event behind what it had seen waits for its
+ * replay in memory: processing other cases in between (a round's other
+ * replays and new events) sweeps quiet cases out, and one that left
+ * before its replay came back as it was, its late event never judged. */
+static void stale_case_stays_until_replayed(void **state)
+{
+    fx *x = *state;
+    shelf sh = { 0 };
+    cw_loader l = { shelf_load, shelf_save, &sh };
+    cw_time raised;
+    bool in_order;
+    cw_case *c;
+
+    cw_engine_set_loader(x->e, &l, HOUR);
+    c = put(x, "b", "evidence.stored", 30 * HOUR, &in_order);
+    assert_true(in_order);
+    cw_engine_catch_up(x->e, c, false);
+    c = put(x, "a", "evidence.seized", 0, &in_order);
+    assert_false(in_order);
+    /* another case moves the clock on, and quiet cases are looked at */
+    cw_engine_catch_up(x->e, put_in(x, "C2", "z", "case.fasttrack", 100 * HOUR, NULL), false);
+    cw__sweep(x->e);
+    assert_int_equal(sh.saves, 0);
+    assert_ptr_equal(cw_engine_case(x->e, "C1"), c);
+    cw_engine_catch_up(x->e, c, true);
+    assert_int_equal(state_at(x, T0 + 100 * HOUR, &raised), CW_ST_LATE);
+    /* replayed and written, it may leave, and comes back as it is */
+    {
+        seen s = { 0 };
+        cw_sink sink = { on_upsert, on_remove, &s };
+        size_t changes;
+        assert_int_equal(cw_engine_flush(x->e, T0 + 100 * HOUR, &sink, &changes), 0);
+        cw_engine_flush_end(x->e, true);
+        assert_string_equal(s.last_state, "late");
+    }
+    cw_engine_catch_up(x->e, put_in(x, "C2", "y", "case.fasttrack", 200 * HOUR, NULL), false);
+    cw__sweep(x->e);
+    assert_int_equal(sh.saves, 1);
+    assert_null(cw_engine_case(x->e, "C1"));
+    c = put(x, "c", "case.fasttrack", 201 * HOUR, &in_order);
+    assert_int_equal(sh.loads, 1);
+    cw_engine_catch_up(x->e, c, !in_order);
+    assert_int_equal(state_at(x, T0 + 300 * HOUR, &raised), CW_ST_LATE);
+    free(sh.image);
+}
+
 /* What was stored is not written again; a flush that did not commit is
  * offered again; a timer moves the warning to overdue at due + 1 s. */
 static void flush_digests_and_timers(void **state)
@@ -362,6 +446,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(met_in_lead_is_cleared, setup, teardown),
         cmocka_unit_test_setup_teardown(met_early_keeps_no_record, setup, teardown),
         cmocka_unit_test_setup_teardown(late_event_replays, setup, teardown),
+        cmocka_unit_test_setup_teardown(stale_case_stays_until_replayed, setup, teardown),
         cmocka_unit_test_setup_teardown(failing_model_is_quarantined, setup, teardown),
         cmocka_unit_test_setup_teardown(flush_digests_and_timers, setup, teardown),
         cmocka_unit_test_setup_teardown(stored_findings_settle, setup, teardown),
