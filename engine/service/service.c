@@ -979,10 +979,10 @@ static int reload(cw_service *s, cw_err *err)
     s->rs = rs;
     pthread_rwlock_unlock(&s->cat);
     cw_engine_replay_all(s->e);
-    cw_ruleset_free(old);
     s->mine.reloads++;
     cw_log(CW_LOG_INFO, "rules reloaded from %s: %zu rules (digest %016llx, was %016llx)", s->cfg->rules,
            rs->nrules, (unsigned long long)rs->digest, (unsigned long long)old->digest);
+    cw_ruleset_free(old);
     /* the new rules are in force; what they changed is written now, or by
      * the loop's next round if the database is away at this moment */
     if (flush(s, err) < 0)
