@@ -69,6 +69,16 @@ rm -f "$dir/webhook.jsonl" "$dir/webhook.port"
 python3 "$top/tests/integration/webhook.py" --print --port "$hook_port" --port-file "$dir/webhook.port" \
     --log "$dir/webhook.jsonl" >"$dir/webhook.log" 2>&1 &
 hook_pid=$!
+for _ in $(seq 1 50); do
+    [ -s "$dir/webhook.port" ] && break
+    kill -0 "$hook_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if [ ! -s "$dir/webhook.port" ]; then
+    echo "demo: the webhook receiver did not start on 127.0.0.1:$hook_port (set CW_DEMO_HOOK_PORT to another):" >&2
+    cat "$dir/webhook.log" >&2
+    exit 1
+fi
 sock=$("$top/scripts/mariadb-start.sh" "$dir/db" | tail -n1)
 # a fresh database each time, so the demo always starts from the examples
 mariadb --no-defaults -S "$sock" -u root -e "DROP DATABASE IF EXISTS casewarden_demo"

@@ -115,7 +115,7 @@ fi
 # README's main command, run once through the commands it prints
 echo "-- the served demo (scripts/demo.sh --check)"
 demo_dir=$(mktemp -d)
-run "demo" env CW_DEMO_DIR="$demo_dir" CW_DEMO_PORT=$((20000 + RANDOM % 20000)) CW_DEMO_HOOK_PORT=$((40000 + RANDOM % 20000)) \
+run "demo" env CW_DEMO_DIR="$demo_dir" CW_DEMO_PORT=$((20000 + RANDOM % 20000)) CW_DEMO_HOOK_PORT=$((10000 + RANDOM % 10000)) \
     "$top/scripts/demo.sh" --check
 rm -rf "$demo_dir"
 
