@@ -354,8 +354,15 @@ void cw_api_post_events(req *r, const char *arg)
         else if (i + 1 == n)
             goto answer;    /* nothing valid to store */
     /* another request may store one of the ids meanwhile: then again */
+    /* and on a Galera cluster, two nodes' inserts into one partition (or
+     * the log's counter) conflict at certification: the transaction again,
+     * after a short wait */
     rc = CW_ECONFLICT;
-    while (rc == CW_ECONFLICT && tries++ < 3) {
+    while ((rc == CW_ECONFLICT || (rc < 0 && cw_db_is_retryable(db))) && tries++ < 8) {
+        if (rc != CW_ECONFLICT) {
+            struct timespec ts = { 0, (2L << tries) * 1000000L };
+            nanosleep(&ts, NULL);
+        }
         for (size_t i = 0; i < n; i++)
             if (items[i].status != ST_INVALID)
                 items[i].status = ST_NEW;
@@ -365,6 +372,9 @@ void cw_api_post_events(req *r, const char *arg)
         if (rc == CW_ECONFLICT)
             cw_api_error(r, 503, "busy", NULL, "the same events are being stored by another request; "
                          "try again");
+        else if (cw_db_is_retryable(db))
+            cw_api_error(r, 503, "busy", NULL, "the database kept refusing the write as conflicting "
+                         "with others (%s); try again", err.msg);
         else
             cw_api_db_failed(r, &err);
         goto out;

@@ -106,6 +106,8 @@ void cw_api_readyz(req *r, const char *arg)
     if (cw_store_max_gseq(db, &max, &err) < 0)
         return cw_api_db_failed(r, &err);
     lag = max > st.checkpoint ? max - st.checkpoint : 0;
+    if (st.clustered)       /* of its own partitions */
+        lag = st.lag;
     /* far behind the log: findings are not to be trusted as current */
     if (lag > r->a->cfg->max_lag)
         return cw_api_error(r, 503, "lagging", NULL, "the engine is %llu events behind the log "
@@ -284,7 +286,28 @@ void cw_api_metrics(req *r, const char *arg)
     }
     cw_buf_printf(&b, "# HELP casewarden_queue_depth Events stored but not yet evaluated.\n"
                       "# TYPE casewarden_queue_depth gauge\ncasewarden_queue_depth %lld\n",
-                  (long long)(max > st.checkpoint ? max - st.checkpoint : 0));
+                  (long long)(st.clustered ? st.lag : max > st.checkpoint ? max - st.checkpoint : 0));
+    if (st.clustered)
+        cw_buf_printf(&b, "# HELP casewarden_partitions Partitions whose lease this engine holds.\n"
+                          "# TYPE casewarden_partitions gauge\ncasewarden_partitions %llu\n"
+                          "# HELP casewarden_cross_case 1 while this engine runs the cross-case rules.\n"
+                          "# TYPE casewarden_cross_case gauge\ncasewarden_cross_case %d\n"
+                          "# HELP casewarden_lease_claims_total Partition leases claimed.\n"
+                          "# TYPE casewarden_lease_claims_total counter\ncasewarden_lease_claims_total %llu\n"
+                          "# HELP casewarden_lease_takeovers_total Expired leases of another engine taken over.\n"
+                          "# TYPE casewarden_lease_takeovers_total counter\n"
+                          "casewarden_lease_takeovers_total %llu\n"
+                          "# HELP casewarden_lease_releases_total Leases given back to rebalance.\n"
+                          "# TYPE casewarden_lease_releases_total counter\n"
+                          "casewarden_lease_releases_total %llu\n"
+                          "# HELP casewarden_stepdowns_total Times this engine lost a lease and stepped down.\n"
+                          "# TYPE casewarden_stepdowns_total counter\ncasewarden_stepdowns_total %llu\n"
+                          "# HELP casewarden_partitions_judge_seconds The last judgement of the partitions held.\n"
+                          "# TYPE casewarden_partitions_judge_seconds gauge\n"
+                          "casewarden_partitions_judge_seconds %.3f\n",
+                      (unsigned long long)st.partitions, st.cross ? 1 : 0,
+                      (unsigned long long)st.claims, (unsigned long long)st.takeovers,
+                      (unsigned long long)st.releases, (unsigned long long)st.stepdowns, st.takeover_s);
     cw_buf_puts(&b, "# HELP casewarden_findings Findings stored, by state.\n"
                     "# TYPE casewarden_findings gauge\n");
     if (cw_store_count_findings(db, NULL, false, metric_row, &b, &err) < 0) {

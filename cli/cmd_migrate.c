@@ -10,7 +10,7 @@
 #include "store/store.h"
 
 static const char help[] =
-    "usage: casewarden migrate [--config FILE] [--status]\n"
+    "usage: casewarden migrate [--config FILE] [--partitions N] [--status]\n"
     "\n"
     "Create the database and its tables, or bring an older schema up to this\n"
     "version. Safe to run again, and from two hosts at once; refuses a database\n"
@@ -21,6 +21,9 @@ static const char help[] =
     "                    docs/SERVICE.md); default: root over the local socket,\n"
     "                    database `casewarden`\n"
     "  --socket PATH     the MariaDB Unix socket (overrides the configuration)\n"
+    "  --partitions N    the number of partitions of the cases, 1-1000 (default\n"
+    "                    256), fixed when the database is created: the unit of\n"
+    "                    work several engines divide (docs/SCALING.md)\n"
     "  --status          only print the schema version in the database\n"
     "\n"
     "exit status: 0 done, 1 the database refused, 2 usage or configuration.\n";
@@ -30,10 +33,13 @@ int cw_cmd_migrate(int argc, char **argv)
     static const struct option longopts[] = {
         { "config", required_argument, NULL, 'c' }, { "socket", required_argument, NULL, 's' },
         { "status", no_argument, NULL, 'S' }, { "help", no_argument, NULL, 'h' },
+        { "partitions", required_argument, NULL, 'p' },
         { NULL, 0, NULL, 0 },
     };
     const char *path = NULL, *socket = NULL;
     bool status = false;
+    unsigned long parts = 0;
+    char *end;
     cw_config *cfg;
     cw_db *db;
     cw_err err = { 0 };
@@ -46,6 +52,11 @@ int cw_cmd_migrate(int argc, char **argv)
         case 'c': path = optarg; break;
         case 's': socket = optarg; break;
         case 'S': status = true; break;
+        case 'p':
+            parts = strtoul(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || parts < 1 || parts > 1000)
+                return cw_cli_usage_error("migrate", "--partitions must be 1 to 1000, not '%s'", optarg);
+            break;
         case 'h': fputs(help, stdout); return CW_EXIT_OK;
         default:
             return cw_cli_usage_error("migrate", "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -65,7 +76,7 @@ int cw_cmd_migrate(int argc, char **argv)
         if (rc == 0)
             printf("schema version %d (this casewarden: %d)\n", version, cw_store_schema_latest());
     } else {
-        rc = cw_store_migrate(db, stdout, &err);
+        rc = cw_store_migrate_parts(db, (unsigned)parts, stdout, &err);
         if (rc == 0 && cw_store_schema_version(db, &version, &err) == 0)
             printf("casewarden migrate: database '%s' at schema version %d\n", cfg->db.name, version);
     }

@@ -544,11 +544,15 @@ static int configure(cw_ctx *ctx, const cw_rule_info *rule, const cw_value *p, v
         for (int i = 0; i < d->nstop; i++)
             if (field_of(ctx, d->stop[i], v, "join", &d->join_fid, err, len) < 0)
                 goto bad;
+        /* both sides kept for good: a completing event may come long
+         * after A, when A's case has left memory, and must still find it;
+         * and A may arrive after its B (another system's clock, a
+         * backlog), when B's case has left memory: the lookup that meets
+         * B's stub brings B's case back, whose B then revisits A */
         for (int i = 0; i < d->nstop; i++)
-            if (H->want_index(ctx, d->stop[i], d->join_fid) < 0)
+            if (H->want_index(ctx, d->stop[i], d->join_fid) < 0 ||
+                H->index_window(ctx, d->stop[i], d->join_fid, 0) < 0)
                 goto bad;
-        /* kept for good: a completing event may come long after A, when A's
-         * case has left memory, and must still find it */
         if (H->want_index(ctx, d->a_type, d->subject_fid) < 0 ||
             H->index_window(ctx, d->a_type, d->subject_fid, 0) < 0)
             goto bad;

@@ -109,6 +109,8 @@ typedef struct pentry {
     cw_time at;
     uint64_t seq;
     int32_t fine, days;
+    uint32_t csid;              /* its case (a string id; by name in snapshots) */
+    uint32_t pad;
 } pentry;
 
 /* A multiset of values as sorted (value, count) pairs: decisions carry
@@ -137,6 +139,7 @@ typedef struct group {
     size_t base, n, cap;
     size_t ms_lo, ms_hi;
     cw_time head;
+    cw_time gone;               /* the newest decision dropped, or CW_TIME_NONE */
     mset fines, days;
 } group;
 
@@ -172,6 +175,7 @@ typedef struct peers {
     uint64_t gen;               /* the run the state belongs to */
     int32_t *scratch;           /* late decisions: the peers' values */
     size_t capscratch;
+    mset rf, rd;                /* re-judging after a late decision */
 } peers;
 
 /* ---- the instance ------------------------------------------------------ */
@@ -1063,6 +1067,7 @@ static group *group_get(peers *pe, uint64_t key)
         abort();
     g->key = key;
     g->head = CW_TIME_NONE;
+    g->gone = CW_TIME_NONE;
     pe->slot[i] = g;
     if (++pe->ngroups * 2 > pe->nslot) {
         size_t n = pe->nslot * 2;
@@ -1185,8 +1190,11 @@ static void advance(disc *d, group *g, cw_time t)
     if (g->ms_lo > g->ms_hi)
         g->ms_hi = g->ms_lo;
     g->head = t;
-    while (g->base < g->ms_lo && g->e[g->base].at < t - d->window - d->late)
+    while (g->base < g->ms_lo && g->e[g->base].at < t - d->window - d->late) {
+        if (g->gone == CW_TIME_NONE || g->e[g->base].at > g->gone)
+            g->gone = g->e[g->base].at;
         forget(&d->pe, g->e[g->base++].seq);
+    }
     if (g->base > 4096 && g->base * 2 > g->n) {
         memmove(g->e, g->e + g->base, (g->n - g->base) * sizeof *g->e);
         g->n -= g->base;
@@ -1194,6 +1202,14 @@ static void advance(disc *d, group *g, cw_time t)
         g->ms_hi -= g->base;
         g->base = 0;
     }
+}
+
+/* Whether the kept entries hold every decision of g in [t - window, t):
+ * within late of the head, or nothing that old was dropped. */
+static bool covers(const disc *d, const group *g, cw_time t)
+{
+    return g->head == CW_TIME_NONE || t >= g->head - d->late ||
+           g->gone == CW_TIME_NONE || g->gone < t - d->window;
 }
 
 /* Index of the first entry in [base, n) with at > t. */
@@ -1336,6 +1352,8 @@ static void peers_free(peers *pe)
     free(pe->r);
     free(pe->v);
     free(pe->scratch);
+    free(pe->rf.a);
+    free(pe->rd.a);
 }
 
 /* Forget what an earlier run of events showed (cw_host.generation). */
@@ -1397,6 +1415,73 @@ static void store_verdict(peers *pe, rec *x, const verdict *v)
     pe->v[x->verdict - 1] = *v;
 }
 
+/* Whether two verdicts read the same (what a finding's message says). */
+static bool same_verdict(const verdict *a, const verdict *b)
+{
+    if (anomalous(a) != anomalous(b))
+        return false;
+    return !anomalous(a) || (a->n == b->n && a->f_lo == b->f_lo && a->f_med == b->f_med &&
+                             a->f_hi == b->f_hi && a->d_lo == b->d_lo && a->d_med == b->d_med &&
+                             a->d_hi == b->d_hi);
+}
+
+/*
+ * A decision at t0 joined g behind decisions already judged: each of
+ * those in (t0, t0 + window] has it as a peer now, as a time-ordered run
+ * gives it. Their bands are worked out again in one pass over the window
+ * (two multisets sliding along), and the cases of those whose verdict
+ * changes are judged again from their start; the others keep what they
+ * had. The cost is that of the window, as for judging a late decision.
+ */
+static void rejudge_after(disc *d, cw_ctx *ctx, group *g, cw_time t0)
+{
+    peers *pe = &d->pe;
+    size_t first = upper(g, t0), a, b;
+    cw_time stop = t0 + d->window;
+
+    if (first >= g->n || g->e[first].at > stop)
+        return;
+    pe->rf.n = pe->rf.total = pe->rd.n = pe->rd.total = 0;
+    a = b = lower(g, g->e[first].at - d->window);
+    for (size_t i = first; i < g->n && g->e[i].at <= stop; i++) {
+        const pentry *x = &g->e[i];
+        verdict now, was;
+        const rec *r;
+        uint32_t rk[3];
+        int32_t fo[3], dd[3];
+        for (; b < g->n && g->e[b].at < x->at; b++) {
+            mset_add(&pe->rf, g->e[b].fine);
+            mset_add(&pe->rd, g->e[b].days);
+        }
+        for (; a < b && g->e[a].at < x->at - d->window; a++) {
+            mset_del(&pe->rf, g->e[a].fine);
+            mset_del(&pe->rd, g->e[a].days);
+        }
+        memset(&now, 0, sizeof now);
+        now.fine = x->fine;
+        now.days = x->days;
+        if ((int)pe->rf.total >= d->min_peers) {
+            rk[0] = prank(d->p_lo, pe->rf.total);
+            rk[1] = prank(50, pe->rf.total);
+            rk[2] = prank(d->p_hi, pe->rf.total);
+            mset_ranks(&pe->rf, rk, fo);
+            mset_ranks(&pe->rd, rk, dd);
+            now.n = (int32_t)pe->rf.total;
+            now.f_lo = fo[0];
+            now.f_med = fo[1];
+            now.f_hi = fo[2];
+            now.d_lo = dd[0];
+            now.d_med = dd[1];
+            now.d_hi = dd[2];
+        }
+        memset(&was, 0, sizeof was);
+        if ((r = rec_find(pe, x->seq)) != NULL && r->verdict != 0)
+            was = pe->v[r->verdict - 1];
+        if (!same_verdict(&now, &was))
+            H->revisit_case(ctx, x->csid);
+    }
+}
+
 /* Judge the decision being evaluated against its peers, counting it in
  * as a peer of later ones. Returns its verdict record or NULL. */
 static const verdict *peer_decision(disc *d, cw_ctx *ctx, const cw_case *c,
@@ -1407,7 +1492,7 @@ static const verdict *peer_decision(disc *d, cw_ctx *ctx, const cw_case *c,
     int plen = unit_prefix(d, ctx, k->unit, &pval);
     group *g;
     rec *x;
-    bool replay = false;
+    bool replay = false, judged = false;
 
     memset(out, 0, sizeof *out);
     out->fine = (int32_t)k->fine;
@@ -1433,7 +1518,8 @@ static const verdict *peer_decision(disc *d, cw_ctx *ctx, const cw_case *c,
         replay = true;
     }
     g = group_get(pe, out->gkey);
-    if (g->head == CW_TIME_NONE || k->at >= g->head - d->late) {
+    if (covers(d, g, k->at)) {
+        judged = true;
         judge(d, g, k->at, out->fine, out->days, out);
         /* moving the window may have deleted records, which moves others
          * in the table: find this one again */
@@ -1444,13 +1530,20 @@ static const verdict *peer_decision(disc *d, cw_ctx *ctx, const cw_case *c,
         return x->verdict ? &pe->v[x->verdict - 1] : NULL;
     }
     if (!replay) {
-        pentry e = { k->at, k->seq, out->fine, out->days };
+        pentry e = { k->at, k->seq, out->fine, out->days, ci->id, 0 };
+        bool behind = g->head != CW_TIME_NONE && k->at < g->head;
         x = rec_add(pe, k->seq);
         x->ident = ident;
         if (g->head == CW_TIME_NONE || k->at >= g->head - d->window - d->late) {
             insert(d, g, &e);
             x->windowed = 1;
+        } else if (g->gone == CW_TIME_NONE || k->at > g->gone) {
+            g->gone = k->at;        /* no peer of what is judged from now on */
         }
+        /* decisions judged before it that count it as a peer */
+        if (behind && judged && x->windowed)
+            rejudge_after(d, ctx, g, k->at);
+        /* rejudge_after only reads the table: x is still in its place */
     } else if (!x->windowed || !in_window(g, k->at, k->seq)) {
         return x->verdict ? &pe->v[x->verdict - 1] : NULL;
     }
@@ -2199,7 +2292,7 @@ static int on_event(void *inst, cw_ctx *ctx, const cw_case *c, const cw_event *e
 
 /* ---- the peers' state in a snapshot ------------------------------------- */
 
-#define SNAP_MAGIC 0x31504e53u      /* "SNP1" */
+#define SNAP_MAGIC 0x32504e53u      /* "SNP2": entries name their cases */
 
 static int save(void *inst, cw_ctx *ctx, void (*out)(void *w, const void *p, size_t n), void *w)
 {
@@ -2208,22 +2301,29 @@ static int save(void *inst, cw_ctx *ctx, void (*out)(void *w, const void *p, siz
     uint32_t u = SNAP_MAGIC;
     uint64_t n = pe->ngroups;
 
-    (void)ctx;
     if (d->check != K_PEER)
         return 0;
     out(w, &u, 4);
     out(w, &n, 8);
     for (size_t i = 0; i < pe->nslot; i++) {
         const group *g = pe->slot[i];
-        uint64_t hdr[4];
+        uint64_t hdr[5];
         if (g == NULL)
             continue;
         hdr[0] = g->key;
         hdr[1] = (uint64_t)g->head;
         hdr[2] = g->n - g->base;
         hdr[3] = (uint64_t)(g->ms_lo - g->base) << 32 | (g->ms_hi - g->base);
+        hdr[4] = (uint64_t)g->gone;
         out(w, hdr, sizeof hdr);
         out(w, g->e + g->base, (g->n - g->base) * sizeof *g->e);
+        /* string ids are the process's own: the cases by their numbers */
+        for (size_t k = g->base; k < g->n; k++) {
+            const char *cs = H->str(ctx, g->e[k].csid);
+            uint32_t l = (uint32_t)strlen(cs);
+            out(w, &l, 4);
+            out(w, cs, l);
+        }
     }
     n = pe->nr;
     out(w, &n, 8);
@@ -2269,16 +2369,25 @@ static int load(void *inst, cw_ctx *ctx, const void *data, size_t len)
         return -1;
     take(&r, &n, 8);
     for (uint64_t i = 0; i < n && !r.bad; i++) {
-        uint64_t hdr[4];
+        uint64_t hdr[5];
         group *g;
         take(&r, hdr, sizeof hdr);
         if (r.bad || hdr[2] > (uint64_t)(r.end - r.p) / sizeof(pentry))
             return -1;
         g = group_get(pe, hdr[0]);
         g->head = (cw_time)hdr[1];
+        g->gone = (cw_time)hdr[4];
         g->n = g->cap = (size_t)hdr[2];
         g->e = xrealloc(NULL, (g->n ? g->n : 1) * sizeof *g->e);
         take(&r, g->e, g->n * sizeof *g->e);
+        for (size_t k = 0; k < g->n && !r.bad; k++) {
+            uint32_t l;
+            take(&r, &l, 4);
+            if (r.bad || l > (size_t)(r.end - r.p))
+                return -1;
+            g->e[k].csid = H->intern(ctx, (const char *)r.p, l);
+            r.p += l;
+        }
         g->ms_lo = (size_t)(hdr[3] >> 32);
         g->ms_hi = (size_t)(hdr[3] & 0xffffffffu);
         if (g->ms_lo > g->ms_hi || g->ms_hi > g->n)
@@ -2597,7 +2706,7 @@ static int32_t band(disc *d, const group *g, cw_time t, verdict *v)
     int32_t n;
     uint32_t r[3];
 
-    if (g->head != CW_TIME_NONE && t < g->head - d->late)
+    if (!covers(d, g, t))
         return -1;
     a = lower(g, t - d->window);
     b = lower(g, t);

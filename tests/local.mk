@@ -6,6 +6,7 @@ CW_UNITS = tests/unit/test_timeutil tests/unit/test_calendar tests/unit/test_yam
 	tests/unit/test_luahost tests/unit/test_plugin tests/unit/test_evjson \
 	tests/unit/test_strtab tests/unit/test_timeline tests/unit/test_timers \
 	tests/unit/test_ruleset tests/unit/test_config tests/unit/test_engine tests/unit/test_age \
+	tests/unit/test_lease tests/unit/test_join \
 	tests/unit/test_crypto tests/unit/test_notify
 check_PROGRAMS += $(CW_UNITS)
 TESTS += $(CW_UNITS)
@@ -53,6 +54,9 @@ tests_unit_test_crypto_LDADD = $(CW_UNIT_LIBS)
 tests_unit_test_notify_SOURCES = tests/unit/test_notify.c
 tests_unit_test_notify_CFLAGS = $(CW_UNIT_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_notify_LDADD = $(CW_UNIT_LIBS) $(JANSSON_LIBS)
+tests_unit_test_join_SOURCES = tests/unit/test_join.c tests/unit/ruledir.h
+tests_unit_test_join_CFLAGS = $(CW_UNIT_CFLAGS)
+tests_unit_test_join_LDADD = $(CW_UNIT_LIBS)
 tests_unit_test_plugin_SOURCES = tests/unit/test_plugin.c
 tests_unit_test_plugin_CFLAGS = $(CW_UNIT_CFLAGS)
 tests_unit_test_plugin_LDADD = $(CW_UNIT_LIBS)
@@ -74,3 +78,7 @@ tests_plugins_noentry_la_LDFLAGS = $(CW_FIXTURE_PLUGIN_LDFLAGS)
 tests_plugins_oldmodel_la_SOURCES = tests/plugins/oldmodel.c
 tests_plugins_oldmodel_la_CPPFLAGS = -I$(top_srcdir)/include
 tests_plugins_oldmodel_la_LDFLAGS = $(CW_FIXTURE_PLUGIN_LDFLAGS)
+# The lease arithmetic links the lease library alone: no database.
+tests_unit_test_lease_SOURCES = tests/unit/test_lease.c
+tests_unit_test_lease_CFLAGS = $(CW_UNIT_CFLAGS)
+tests_unit_test_lease_LDADD = engine/lease/libcwlease.la $(CMOCKA_LIBS)

@@ -24,7 +24,8 @@
     X(ELIMIT,   -10, "limit exceeded")                    \
     X(ECONFLICT,-11, "conflict")                          \
     X(EABI,     -12, "plugin ABI mismatch")               \
-    X(EUNAVAIL, -13, "not available now")
+    X(EUNAVAIL, -13, "not available now")                \
+    X(ELEASE,   -14, "partition lease lost")
 
 enum {
     CW_OK = 0,

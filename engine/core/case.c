@@ -47,6 +47,8 @@ cw_case *cw__case_new(cw_engine *e, uint32_t sid)
     c->idx = idx;
     c->accepted_at = c->offence_at = CW_TIME_NONE;
     c->last_at = CW_TIME_NONE;
+    if (e->foreign != NULL)
+        c->foreign = e->foreign(e->foreign_ud, cw_strtab_str(e->w->strs, sid));
     e->cases[idx] = c;
     CW_GROW_ZEROED(e->case_of, e->ncase_of, sid);
     e->case_of[sid] = idx + 1;

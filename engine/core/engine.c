@@ -61,6 +61,24 @@ static void take_unit(cw_engine *e, cw_case *c, const cw_event *ev)
     }
 }
 
+void cw_engine_set_cross(cw_engine *e, bool on)
+{
+    e->no_cross = !on;
+}
+
+void cw_engine_set_foreign(cw_engine *e, bool (*fn)(void *ud, const char *case_id), void *ud)
+{
+    e->foreign = fn;
+    e->foreign_ud = ud;
+}
+
+bool cw_engine_rule_runs(const cw_engine *e, const cw_rule *r, const cw_case *c)
+{
+    if (r->status != CW_RULE_ACTIVE)
+        return false;
+    return r->cross ? !e->no_cross : !c->foreign;
+}
+
 static void dispatch(cw_engine *e, cw_case *c, const cw_event *ev)
 {
     cw_ruleset *rs = e->rs;
@@ -72,7 +90,7 @@ static void dispatch(cw_engine *e, cw_case *c, const cw_event *ev)
         cw_ctx ctx;
         int rc;
 
-        if (r->status != CW_RULE_ACTIVE || (r->needs & c->has) != r->needs)
+        if (!cw_engine_rule_runs(e, r, c) || (r->needs & c->has) != r->needs)
             continue;
         cw__ctx_init(&ctx, e, rs, r);
         ctx.ev = ev;
@@ -204,7 +222,7 @@ void cw__case_rebuild_states(cw_engine *e, cw_case *c)
         for (uint16_t i = 0; i < rs->nlisten[b->ev.type]; i++) {
             cw_rule *r = rs->rules[rs->listen[b->ev.type][i]];
             cw_ctx ctx;
-            if (r->status != CW_RULE_ACTIVE || cw_model_case_free(r->model) == NULL)
+            if (!cw_engine_rule_runs(e, r, c) || cw_model_case_free(r->model) == NULL)
                 continue;
             cw__ctx_init(&ctx, e, rs, r);
             ctx.ev = &b->ev;

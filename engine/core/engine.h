@@ -84,6 +84,8 @@ struct cw_case {
     cw_cslot *slots;         /* rules' per-case states */
     uint16_t nslots, capslots;
     bool dirty;              /* findings changed since the last flush */
+    bool foreign;            /* of a partition another engine owns: only the
+                                cross-case rules run on it (cw_engine_set_cross) */
     bool waking;             /* in the engine's heap of cases to look at */
     bool stale;              /* an event landed behind what it had seen: to be
                                 judged again from its start (stays in memory) */
@@ -121,6 +123,17 @@ cw_engine *cw_engine_new(cw_world *w, cw_ruleset *rs);
 void cw_engine_free(cw_engine *e);
 cw_world *cw_engine_world(const cw_engine *e);
 cw_ruleset *cw_engine_ruleset(const cw_engine *e);
+
+/* Whether e runs the cross-case rules (cw_rule.cross; the default). With
+ * several engines one runs them over every case, the cases of the others'
+ * partitions marked foreign (cw_case.foreign), and the others run every
+ * rule but those on their own cases only: each finding has one writer. */
+void cw_engine_set_cross(cw_engine *e, bool on);
+/* fn(ud, case number) tells whether a case belongs to another engine's
+ * partition; asked once, when e makes the case. NULL: none does. */
+void cw_engine_set_foreign(cw_engine *e, bool (*fn)(void *ud, const char *case_id), void *ud);
+/* Whether rule r runs on case c in e. */
+bool cw_engine_rule_runs(const cw_engine *e, const cw_rule *r, const cw_case *c);
 
 /* Encode a parsed event as a record (interning its strings) into
  * *buf[0..*len), replacing what was there. Returns the record size, or

@@ -69,6 +69,9 @@ struct cw_engine {
     uint64_t stored, processed, replays, evicted, loaded;
     uint64_t gen;            /* cw_host.generation */
     bool timing;             /* add each rule's time to its nanos */
+    bool no_cross;           /* the cross-case rules run in another engine */
+    bool (*foreign)(void *ud, const char *case_id);    /* cw_engine_set_foreign */
+    void *foreign_ud;
     /* leaving memory */
     cw_time clock;           /* the latest event time processed */
     int64_t idle;            /* seconds a quiet case stays; 0: forever */

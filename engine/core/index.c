@@ -5,8 +5,10 @@
  * memory, and lives as long as its case is in memory or its time is
  * within the spec's window behind the engine's clock; past that an entry
  * of a case out of memory is dropped, or kept as a stub (time, case; no
- * record) for specs that are kept, which only revisiting uses. So an
- * index is sized by its window and the cases in memory, not by history.
+ * record) for specs that are kept: revisiting uses them, and a lookup
+ * that meets one brings its case back to be judged again. So an index is
+ * sized by its window and the cases in memory, not by history (a kept
+ * spec by a stub per event).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -162,8 +164,16 @@ int cw__find_records(cw_engine *e, int type, int fid, uint32_t value, cw_time fr
         const cw_iref *r = &ie->v[i];
         const cw_case *c;
         cw_case standin;
-        if (r->rec == NULL || (only != CW_CASE_GONE && r->csid != only))
+        if (only != CW_CASE_GONE && r->csid != only)
             continue;
+        if (r->rec == NULL) {
+            /* a stub: its case left memory with the record. It comes
+             * back after this event and is judged again, so that rules
+             * that look across cases see this event again from its side */
+            if (!e->rebuilding && cw__case_gone(e, r->csid))
+                cw__defer_revisit(e, r->csid);
+            continue;
+        }
         /* a case out of memory is named by a stand-in with its id */
         if ((c = cw__case_live(e, r->csid)) == NULL) {
             memset(&standin, 0, sizeof standin);

@@ -38,6 +38,8 @@ typedef struct cw_rule {
     char *last_error;
     uint64_t evals, errors;
     uint64_t needs;          /* the case must have these types (ruleset's needbit) */
+    bool cross;              /* sees other cases: runs only in the engine that
+                                runs the cross-case rules (cw_engine_set_cross) */
     uint64_t nanos;          /* time in the rule, when the engine times rules */
     uint32_t states;         /* Lua rule{}: the states it declares (1 << cw_state); 0 none */
     /* per-unit overrides (rules/overrides.yaml): units left to a more

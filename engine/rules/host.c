@@ -272,6 +272,13 @@ static void h_revisit_indexed(cw_ctx *ctx, int type, int fid, uint32_t value)
         cw__revisit_indexed(ctx->e, type, fid, value);
 }
 
+static void h_revisit_case(cw_ctx *ctx, uint32_t case_id)
+{
+    /* a case's state being rebuilt learns nothing new */
+    if (ctx->e != NULL && ctx->e->rebuilding == 0 && case_id != 0)
+        cw__defer_revisit(ctx->e, case_id);
+}
+
 static void h_log(cw_ctx *ctx, int level, const char *fmt, ...)
 {
     char msg[512];
@@ -340,4 +347,5 @@ const cw_host cw__host = {
     .revisit_indexed = h_revisit_indexed,
     .tracing = h_tracing,
     .trace = h_trace,
+    .revisit_case = h_revisit_case,
 };

@@ -22,6 +22,14 @@ cw_config *cw_config_defaults(void)
     c->snapshot_s = 300;
     c->max_lag = 100000;
     c->engine_name = cw_xstrdup("main");
+    c->renew_ms = 1000;
+    {
+        static const char *const cross[] = { "OFFICER-OVERLAP", "SANCTION-PEER", "ALARM-ACCEPT" };
+        c->ncross = sizeof cross / sizeof *cross;
+        c->cross = cw_xcalloc(c->ncross, sizeof *c->cross);
+        for (size_t i = 0; i < c->ncross; i++)
+            c->cross[i] = cw_xstrdup(cross[i]);
+    }
     c->listen_host = cw_xstrdup("127.0.0.1");
     c->listen_port = 8080;
     c->max_body = 4u << 20;
@@ -51,6 +59,9 @@ void cw_config_free(cw_config *c)
     free(c->rules);
     free(c->plugins);
     free(c->engine_name);
+    for (size_t i = 0; i < c->ncross; i++)
+        free(c->cross[i]);
+    free(c->cross);
     free(c->listen_host);
     free(c->console);
     for (size_t i = 0; i < c->ntokens; i++) {
@@ -281,11 +292,46 @@ static void tokens(rd *r, cw_config *c, const cw_ynode *l)
     }
 }
 
+/* cluster: {lease_ms, renew_ms, cross_case: [RULE, ...]} */
+static void cluster(rd *r, cw_config *c, const cw_ynode *v)
+{
+    const cw_ynode *x;
+
+    c->lease_ms = 3000;
+    if ((x = cw_ymap_get(v, "lease_ms")) != NULL)
+        num(r, x, "cluster.lease_ms", 500, 600000, &c->lease_ms);
+    if ((x = cw_ymap_get(v, "renew_ms")) != NULL)
+        num(r, x, "cluster.renew_ms", 50, 600000, &c->renew_ms);
+    if (r->rc == 0 && c->renew_ms * 2 > c->lease_ms)
+        bad(r, x ? x : v, "%s", "cluster.renew_ms must be at most half of cluster.lease_ms, so a lease "
+            "is renewed twice before it expires");
+    if ((x = cw_ymap_get(v, "cross_case")) != NULL) {
+        if (x->type != CW_Y_SEQ) {
+            bad(r, x, "%s", "cluster.cross_case must be a list of rule ids");
+            return;
+        }
+        for (size_t i = 0; i < c->ncross; i++)
+            free(c->cross[i]);
+        free(c->cross);
+        c->cross = cw_xcalloc(x->n + 1, sizeof *c->cross);
+        c->ncross = 0;
+        c->cross_set = true;
+        for (size_t i = 0; i < x->n; i++) {
+            if (x->kids[i]->type != CW_Y_SCALAR) {
+                bad(r, x->kids[i], "%s", "cluster.cross_case: expected a rule id");
+                return;
+            }
+            c->cross[c->ncross++] = cw_xstrdup(x->kids[i]->text);
+        }
+    }
+}
+
 int cw_config_load(cw_config **out, const char *path, cw_err *err)
 {
     static const char *const top[] = {
-        "database", "rules", "plugins", "listen", "engine", "api", "tokens", "log", NULL
+        "database", "rules", "plugins", "listen", "engine", "api", "tokens", "log", "cluster", NULL
     };
+    static const char *const clu[] = { "lease_ms", "renew_ms", "cross_case", NULL };
     static const char *const eng[] = { "poll_ms", "batch", "snapshot_s", "max_lag", "name",
                                        "gap_timeout_s", "tick_ms", NULL };
     static const char *const api[] = {
@@ -354,6 +400,8 @@ int cw_config_load(cw_config **out, const char *path, cw_err *err)
         if ((x = cw_ymap_get(v, "name")) != NULL)
             str(&r, x, "engine.name", &c->engine_name);
     }
+    if ((v = cw_ymap_get(root, "cluster")) != NULL && v->type == CW_Y_MAP && known(&r, v, "cluster", clu))
+        cluster(&r, c, v);
     if ((v = cw_ymap_get(root, "api")) != NULL && v->type == CW_Y_MAP && known(&r, v, "api", api)) {
         const cw_ynode *x;
         unsigned mb = 0;

@@ -45,7 +45,13 @@ typedef struct cw_config {
     unsigned poll_ms, batch;
     unsigned snapshot_s;     /* seconds between snapshots; 0: none */
     unsigned max_lag;        /* events behind the log past which /readyz says not ready */
-    char *engine_name;       /* checkpoint row */
+    char *engine_name;       /* checkpoint row; with cluster, this engine's name */
+    /* cluster: several engines dividing the partitions (docs/SCALING.md) */
+    unsigned lease_ms;       /* a lease's life; 0: this engine is alone (the default) */
+    unsigned renew_ms;       /* how often leases are renewed and looked at */
+    char **cross;            /* the rules that see other cases */
+    size_t ncross;
+    bool cross_set;          /* cross was given (else the default list) */
     /* api */
     char *listen_host;
     unsigned listen_port;

@@ -88,6 +88,18 @@ struct cw_service {
      * notifier thread takes it (cw_service_run) */
     cw_notify *notify;
     cw_notifier *notifier;
+    /* several engines (cluster.lease_ms > 0): the partitions this one owns */
+    bool clustered;
+    unsigned parts;
+    cw_db *lease_db;         /* lease reads wait for the cluster (wsrep_sync_wait) */
+    cw_lease *leases;        /* [parts] as last read */
+    bool *own;               /* [parts] mine */
+    uint64_t *token;         /* [parts] the token of my claim */
+    uint64_t *cur;           /* [parts] read to this pseq */
+    uint64_t *head;          /* [parts] the partition's last pseq, as last read */
+    bool cross_on;           /* holding partition 0: the cross-case rules, over every partition */
+    double next_lease;       /* monotonic seconds: the next lease round */
+    uint64_t lag;            /* events of the partitions read not yet read */
 };
 
 static cw_time wall(void)
@@ -138,6 +150,8 @@ static void publish(cw_service *s)
     s->nrules = s->rs->nrules;
     s->mine.timers = cw_engine_timers(s->e);
     s->mine.cases = cw_engine_live(s->e);
+    s->mine.clustered = s->clustered;
+    s->mine.lag = s->lag;
     s->st = s->mine;
     pthread_mutex_unlock(&s->mu);
 }
@@ -237,6 +251,16 @@ static int u32_cmp(const void *pa, const void *pb)
     return a < b ? -1 : a > b;
 }
 
+/* The place of an event among others, that orders a case's events of the
+ * same time and tells events apart: its place in the log alone, and with
+ * several engines (which read each partition in its own order) its
+ * identity, seq, which `casewarden eval` of the events in seq order
+ * follows as well. */
+static uint64_t event_key(const cw_service *s, const cw_store_event *row)
+{
+    return s->clustered ? row->seq : row->gseq;
+}
+
 /* One new event from the table: parse and store; end_round() processes
  * it (or replays its case when it is older than what the case has seen). */
 static void ingest(cw_service *s, const cw_store_event *row)
@@ -257,7 +281,7 @@ static void ingest(cw_service *s, const cw_store_event *row)
         return;
     }
     /* the engine orders and tells events apart by their place in the log */
-    if ((size = cw_engine_encode(s->e, &pe, row->gseq, &s->rec, &s->reccap, &err)) < 0) {
+    if ((size = cw_engine_encode(s->e, &pe, event_key(s, row), &s->rec, &s->reccap, &err)) < 0) {
         memset(&ee, 0, sizeof ee);
         snprintf(ee.id, sizeof ee.id, "%s", pe.id.p);
         snprintf(ee.field, sizeof ee.field, "data");
@@ -270,7 +294,7 @@ static void ingest(cw_service *s, const cw_store_event *row)
     if (in_order) {
         CW_GROW(s->fresh, s->capfresh, s->nfresh + 1);
         s->fresh[s->nfresh].at = pe.at;
-        s->fresh[s->nfresh].seq = row->gseq;
+        s->fresh[s->nfresh].seq = event_key(s, row);
         s->fresh[s->nfresh].csid = c->id;
         s->nfresh++;
     } else {
@@ -327,10 +351,14 @@ static int take_event(void *ud, const cw_store_event *ev)
 /* The next events of the log: gseq is gapless and commit-ordered, so
  * reading after the last one taken never misses one and never reads one
  * twice. */
+static int read_parts(cw_service *s, unsigned batch, cw_err *err);
+
 static int read_new(cw_service *s, unsigned batch, cw_err *err)
 {
     int r;
 
+    if (s->clustered)
+        return read_parts(s, batch, err);
     s->nread = 0;
     r = cw_store_events_after(s->db, s->low, batch, take_event, s, err);
     /* what was stored is processed, also when the query failed midway */
@@ -378,9 +406,12 @@ static void images_clear(cw_service *s)
     s->nimages = 0;
 }
 
+static int fence(cw_service *s, cw_store_tx *t);
+static int apply_cross(cw_service *s, cw_ruleset *rs, cw_err *err);
+
 /* Write what changed, the problems and the checkpoint, in one
  * transaction. On failure nothing counts as written. */
-static int flush(cw_service *s, cw_err *err)
+static int flush_once(cw_service *s, cw_err *err)
 {
     cw_store_tx *t;
     cw_sink sink = { sink_upsert, sink_remove, NULL };
@@ -396,9 +427,10 @@ static int flush(cw_service *s, cw_err *err)
         goto out;
     }
     sink.ud = t;
-    if ((rc = cw_engine_flush(s->e, cw_service_now(s), &sink, &changes)) < 0 ||
+    if ((rc = fence(s, t)) < 0 ||
+        (rc = cw_engine_flush(s->e, cw_service_now(s), &sink, &changes)) < 0 ||
         (rc = write_problems(s, t)) < 0 ||
-        (rc = cw_store_tx_checkpoint(t, s->cfg->engine_name, ckpt)) < 0) {
+        (!s->clustered && (rc = cw_store_tx_checkpoint(t, s->cfg->engine_name, ckpt)) < 0)) {
         cw_store_tx_commit(t, err);     /* rolls back: rc < 0 is in t */
         goto out;
     }
@@ -424,6 +456,24 @@ out:
     s->mine.replays = cw_engine_replays(s->e);
     s->mine.evicted = cw_engine_evicted(s->e);
     return 0;
+}
+
+/* A flush, tried again while it fails on a deadlock, a lock wait timeout
+ * or (Galera) a certification conflict: the whole transaction again, after
+ * 10, 20, 40 ... ms. */
+static int flush(cw_service *s, cw_err *err)
+{
+    unsigned wait = 10;
+    int rc;
+
+    for (int i = 0;; i++) {
+        if ((rc = flush_once(s, err)) == 0 || i == 6 || !cw_db_is_retryable(s->db))
+            return rc;
+        cw_log(CW_LOG_DEBUG, "flush: %s; again in %u ms", err->msg, wait);
+        struct timespec ts = { 0, (long)wait * 1000000L };
+        nanosleep(&ts, NULL);
+        wait *= 2;
+    }
 }
 
 /* ---- cases coming back ------------------------------------------------------------ */
@@ -527,14 +577,17 @@ static int spool_event(void *ud, const cw_store_event *ev)
     cw_pevent pe;
     cw_err err;
 
-    s->low = ev->gseq;
+    if (!s->clustered)
+        s->low = ev->gseq;
+    else if (ev->part < s->parts && ev->pseq > s->cur[ev->part])
+        s->cur[ev->part] = ev->pseq;
     rb->read++;
     s->mine.events_read++;
     if (cw_evparse(s->p, s->rs->cat, ev->body, ev->len, &pe, &ee) < 0) {
         note_problem(s, ev->seq, &ee);
         return 0;
     }
-    if (cw_engine_encode(s->e, &pe, ev->gseq, &s->rec, &s->reccap, &err) < 0) {
+    if (cw_engine_encode(s->e, &pe, event_key(s, ev), &s->rec, &s->reccap, &err) < 0) {
         memset(&ee, 0, sizeof ee);
         snprintf(ee.id, sizeof ee.id, "%s", pe.id.p);
         snprintf(ee.field, sizeof ee.field, "data");
@@ -546,10 +599,14 @@ static int spool_event(void *ud, const cw_store_event *ev)
     return 0;
 }
 
+static int keep_leases(cw_service *s, cw_err *err);
+
 static void run_flush(void *ud)
 {
     rebuilding *rb = ud;
 
+    if (rb->rc == 0 && rb->s->clustered)
+        rb->rc = keep_leases(rb->s, &rb->err);
     if (rb->rc == 0) {
         cw_engine_tick(rb->s->e, cw_service_now(rb->s));
         rb->rc = flush(rb->s, &rb->err);
@@ -709,6 +766,391 @@ static int catch_up(cw_service *s, cw_err *err)
     return flush(s, err);
 }
 
+/* ---- several engines: partitions and leases -------------------------------------------- */
+
+/* The engines' common clock for leases, microseconds: the wall clock, not
+ * the service's (a test's fixed clock must not stop leases). */
+static int64_t lease_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t lease_ttl(const cw_service *s)
+{
+    return (int64_t)s->cfg->lease_ms * 1000;
+}
+
+/* The engine's question: is this case another engine's? */
+static bool case_foreign(void *ud, const char *case_id)
+{
+    cw_service *s = ud;
+
+    return !s->own[cw_lease_part(case_id, strlen(case_id), s->parts)];
+}
+
+/* Whether this engine reads partition p: its own, and all of them while it
+ * runs the cross-case rules. */
+static bool reads(const cw_service *s, unsigned p)
+{
+    return s->cross_on || s->own[p];
+}
+
+/* The leases held, as the store's statements take them. */
+static size_t held(const cw_service *s, unsigned *parts, uint64_t *tokens, uint64_t *ckpts)
+{
+    size_t n = 0;
+
+    for (unsigned p = 0; p < s->parts; p++)
+        if (s->own[p]) {
+            parts[n] = p;
+            tokens[n] = s->token[p];
+            if (ckpts)
+                ckpts[n] = s->cur[p];
+            n++;
+        }
+    return n;
+}
+
+/* First in every write transaction of a partitioned engine: the leases are
+ * still mine (else CW_ELEASE and nothing is written), with each
+ * partition's checkpoint. */
+static int fence(cw_service *s, cw_store_tx *t)
+{
+    unsigned *parts;
+    uint64_t *tokens, *ckpts;
+    size_t n;
+    int rc;
+
+    if (!s->clustered)
+        return 0;
+    parts = cw_xmalloc((s->parts + 1) * sizeof *parts);
+    tokens = cw_xmalloc((s->parts + 1) * sizeof *tokens);
+    ckpts = cw_xmalloc((s->parts + 1) * sizeof *ckpts);
+    n = held(s, parts, tokens, ckpts);
+    rc = cw_store_tx_fence(t, s->cfg->engine_name, parts, tokens, ckpts, n, lease_now());
+    free(parts);
+    free(tokens);
+    free(ckpts);
+    return rc;
+}
+
+static int apply_cross(cw_service *s, cw_ruleset *rs, cw_err *err)
+{
+    for (size_t i = 0; i < rs->nrules; i++)
+        rs->rules[i]->cross = false;
+    for (size_t i = 0; i < s->cfg->ncross; i++) {
+        cw_rule *r = cw_ruleset_find(rs, s->cfg->cross[i]);
+        if (r != NULL)
+            r->cross = true;
+        else if (s->cfg->cross_set)
+            return cw_err_set(err, CW_ECONFIG, "%s: cluster.cross_case: no rule '%s' in %s", s->cfg->path,
+                              s->cfg->cross[i], s->cfg->rules);
+    }
+    return 0;
+}
+
+static bool rule_is_cross(const cw_service *s, const char *id)
+{
+    const cw_rule *r = cw_ruleset_find(s->rs, id);
+
+    return r != NULL && r->cross;
+}
+
+/* A stored finding this engine writes: its own partitions' findings of
+ * the rules that see one case, and, running the cross-case rules, theirs
+ * in every partition. */
+static int known_part_finding(void *ud, const cw_store_finding *f, unsigned part)
+{
+    cw_service *s = ud;
+
+    if (rule_is_cross(s, f->rule) ? s->cross_on : s->own[part])
+        return known_finding(s, f);
+    return 0;
+}
+
+typedef struct partread {
+    cw_service *s;
+    unsigned n;
+} partread;
+
+static int take_part_event(void *ud, const cw_store_event *ev)
+{
+    partread *r = ud;
+    cw_service *s = r->s;
+
+    r->n++;
+    if (ev->part >= s->parts || ev->pseq <= s->cur[ev->part])
+        return 0;
+    ingest(s, ev);
+    s->cur[ev->part] = ev->pseq;
+    s->nread++;
+    return 0;
+}
+
+static int note_head(void *ud, unsigned part, uint64_t next)
+{
+    cw_service *s = ud;
+
+    if (part < s->parts)
+        s->head[part] = next;
+    return 0;
+}
+
+/* The next events of the partitions read: each one past its cursor, in
+ * its own order (gapless and commit-ordered, like gseq), at most batch in
+ * all; then the round is processed as one. */
+static int read_parts(cw_service *s, unsigned batch, cw_err *err)
+{
+    unsigned left = batch;
+    int rc = 0;
+
+    s->nread = 0;
+    if ((rc = cw_store_partition_heads(s->db, note_head, s, err)) < 0)
+        return rc;
+    for (unsigned p = 0; p < s->parts && left > 0 && rc == 0; p++) {
+        while (reads(s, p) && s->head[p] > s->cur[p] && left > 0) {
+            partread r = { s, 0 };
+            unsigned want = left < REBUILD_PAGE ? left : REBUILD_PAGE;
+            if ((rc = cw_store_partition_events(s->db, p, s->cur[p], want, take_part_event, &r, err)) < 0 ||
+                r.n == 0)
+                break;
+            left -= r.n < left ? r.n : left;
+        }
+    }
+    s->lag = 0;
+    for (unsigned p = 0; p < s->parts; p++)
+        if (reads(s, p) && s->head[p] > s->cur[p])
+            s->lag += s->head[p] - s->cur[p];
+    end_round(s);
+    return rc < 0 ? rc : s->nread;
+}
+
+/* While judging takes long: the heartbeat and the renewal when due, so
+ * the leases outlive a takeover of many events. CW_ELEASE when one is
+ * lost. */
+static int keep_leases(cw_service *s, cw_err *err)
+{
+    unsigned *parts;
+    uint64_t *tokens;
+    size_t n, renewed = 0;
+    int64_t now = lease_now();
+    int rc;
+
+    if (!s->clustered || cw_mono_s() < s->next_lease)
+        return 0;
+    s->next_lease = cw_mono_s() + s->cfg->renew_ms / 1000.0;
+    parts = cw_xmalloc((s->parts + 1) * sizeof *parts);
+    tokens = cw_xmalloc((s->parts + 1) * sizeof *tokens);
+    n = held(s, parts, tokens, NULL);
+    if ((rc = cw_store_member_beat(s->lease_db, s->cfg->engine_name, now + lease_ttl(s), err)) == 0 &&
+        (rc = cw_store_leases_renew(s->lease_db, s->cfg->engine_name, parts, tokens, n, now,
+                                    lease_ttl(s), &renewed, err)) == 0 && renewed != n)
+        rc = cw_err_set(err, CW_ELEASE, "%zu of its %zu partition leases could not be renewed",
+                        n - renewed, n);
+    free(parts);
+    free(tokens);
+    return rc;
+}
+
+/* A new engine for the partitions now held: what the store holds of their
+ * findings, then every event of the partitions read, spooled and judged
+ * in time order across cases as `eval` does (core/run.h), flushing as the
+ * run goes, with the leases renewed meanwhile. Findings of partitions no
+ * longer held are no longer this engine's to write. */
+static int rebuild_parts(cw_service *s, cw_err *err)
+{
+    double t0 = cw_mono_s();
+    rebuilding rb = { s, NULL, 0, 0, { 0 } };
+    size_t nown = 0;
+    int rc;
+
+    cw_engine_free(s->e);
+    s->e = cw_engine_new(s->w, s->rs);
+    cw_engine_set_foreign(s->e, case_foreign, s);
+    cw_engine_set_cross(s->e, s->cross_on);
+    s->nfresh = s->nreplay = 0;
+    s->nprobs = 0;
+    memset(s->cur, 0, s->parts * sizeof *s->cur);
+    for (unsigned p = 0; p < s->parts; p++)
+        nown += s->own[p];
+    s->nknown = 0;
+    if ((rc = cw_store_findings_parts(s->db, s->parts, known_part_finding, s, err)) < 0)
+        return rc;
+    rb.run = cw_run_new(s->e);
+    for (unsigned p = 0; p < s->parts && rc == 0; p++) {
+        uint64_t before;
+        if (!reads(s, p))
+            continue;
+        do {
+            before = rb.read;
+            if ((rc = cw_store_partition_events(s->db, p, s->cur[p], REBUILD_PAGE, spool_event, &rb,
+                                                err)) < 0 ||
+                (rc = keep_leases(s, err)) < 0)
+                break;
+        } while (rb.read - before == REBUILD_PAGE);
+    }
+    if (rc == 0) {
+        s->rebuilding = true;
+        cw_run_process(rb.run, run_flush, &rb, REBUILD_FLUSH);
+        s->rebuilding = false;
+        if ((rc = rb.rc) < 0)
+            *err = rb.err;
+    }
+    cw_run_free(rb.run);
+    if (rc < 0)
+        return rc;
+    cw_engine_settle_stubs(s->e);
+    cw_engine_tick(s->e, cw_service_now(s));
+    if ((rc = keep_leases(s, err)) < 0 || (rc = flush(s, err)) < 0)
+        return rc;
+    s->mine.partitions = nown;
+    s->mine.cross = s->cross_on;
+    s->mine.takeover_s = cw_mono_s() - t0;
+    cw_log(CW_LOG_INFO, "engine %s: %zu partitions%s, %llu events judged in %.2f s (%zu cases)",
+           s->cfg->engine_name, nown, s->cross_on ? " and the cross-case rules" : "",
+           (unsigned long long)rb.read, s->mine.takeover_s, cw_engine_live(s->e));
+    return 0;
+}
+
+/* Lost a lease (fencing refused a write, or a renewal): nothing of this
+ * engine's is written any more; it holds nothing, and claims a share again
+ * at its next lease round. */
+static void step_down(cw_service *s, const char *why)
+{
+    cw_err err;
+
+    cw_log(CW_LOG_WARN, "engine %s steps down: %s", s->cfg->engine_name, why);
+    memset(s->own, 0, s->parts * sizeof *s->own);
+    s->cross_on = false;
+    s->mine.stepdowns++;
+    if (rebuild_parts(s, &err) < 0)
+        cw_log(CW_LOG_ERROR, "%s", err.msg);
+    s->next_lease = 0;
+}
+
+/* Give partition p back, its checkpoint with it. */
+static void release(cw_service *s, unsigned p, cw_err *err)
+{
+    if (cw_store_lease_release(s->lease_db, p, s->cfg->engine_name, s->token[p], s->cur[p], err) < 0)
+        cw_log(CW_LOG_ERROR, "release of partition %u: %s", p, err->msg);
+    s->own[p] = false;
+}
+
+/*
+ * A lease round, every cluster.renew_ms: the heartbeat, the renewal of
+ * what is held (a lease that could not be renewed is lost: step down),
+ * then the leases read as the cluster has them, and the plan of
+ * engine/lease carried out: partitions over the fair share given back
+ * (after a flush), free or expired ones claimed. A change of the
+ * partitions held judges them anew.
+ */
+static int lease_round(cw_service *s, cw_err *err)
+{
+    const char *me = s->cfg->engine_name;
+    int64_t now = lease_now();
+    unsigned *parts = cw_xmalloc((s->parts + 1) * sizeof *parts);
+    uint64_t *tokens = cw_xmalloc((s->parts + 1) * sizeof *tokens);
+    size_t n, renewed = 0;
+    unsigned live = 1;
+    bool changed = false;
+    cw_lease_plan plan = { 0 };
+    int rc;
+
+    s->next_lease = cw_mono_s() + s->cfg->renew_ms / 1000.0;
+    n = held(s, parts, tokens, NULL);
+    if ((rc = cw_store_member_beat(s->lease_db, me, now + lease_ttl(s), err)) < 0 ||
+        (rc = cw_store_leases_renew(s->lease_db, me, parts, tokens, n, now, lease_ttl(s), &renewed,
+                                    err)) < 0)
+        goto out;
+    if (renewed != n) {
+        char why[160];
+        snprintf(why, sizeof why, "%zu of its %zu partition leases could not be renewed", n - renewed, n);
+        step_down(s, why);
+    }
+    if ((rc = cw_store_members_live(s->lease_db, now, &live, err)) < 0 ||
+        (rc = cw_store_leases(s->lease_db, s->leases, s->parts, err)) < 0)
+        goto out;
+    cw_lease_plan_make(s->leases, s->parts, me, live ? live : 1, now, &plan);
+    if (plan.nrelease > 0 && (rc = flush(s, err)) < 0)
+        goto out;
+    for (size_t i = 0; i < plan.nrelease; i++) {
+        release(s, plan.release[i], err);
+        s->mine.releases++;
+        changed = true;
+    }
+    for (size_t i = 0; i < plan.nclaim; i++) {
+        unsigned p = plan.claim[i];
+        const cw_lease *l = &s->leases[p];
+        bool won = false;
+        uint64_t token = 0;
+        if (cw_store_lease_claim(s->lease_db, p, me, l->token, now, lease_ttl(s), &won, &token, err) < 0) {
+            /* another engine's claim won the row meanwhile (certification) */
+            cw_log(CW_LOG_DEBUG, "claim of partition %u: %s", p, err->msg);
+            continue;
+        }
+        if (!won)
+            continue;
+        s->own[p] = true;
+        s->token[p] = token;
+        s->mine.claims++;
+        if (l->owner[0] != '\0' && strcmp(l->owner, me) != 0)
+            s->mine.takeovers++;
+        changed = true;
+    }
+    if (changed) {
+        s->cross_on = s->own[0];
+        rc = rebuild_parts(s, err);
+    }
+out:
+    cw_lease_plan_free(&plan);
+    free(parts);
+    free(tokens);
+    return rc;
+}
+
+/* At a clean stop: everything written, then every lease given back and
+ * the heartbeat removed, so the others take the partitions at once. */
+static void leave(cw_service *s)
+{
+    cw_err err;
+
+    for (unsigned p = 0; p < s->parts; p++)
+        if (s->own[p])
+            release(s, p, &err);
+    if (cw_store_member_leave(s->lease_db, s->cfg->engine_name, &err) < 0)
+        cw_log(CW_LOG_ERROR, "%s", err.msg);
+}
+
+static int start_clustered(cw_service *s, cw_err *err)
+{
+    int rc;
+
+    if ((rc = cw_store_partitions(s->db, &s->parts, err)) < 0 ||
+        (rc = cw_db_connect(&s->lease_db, &s->cfg->db, false, err)) < 0 ||
+        (rc = cw_store_sync_reads(s->lease_db, true, err)) < 0 ||
+        (rc = apply_cross(s, s->rs, err)) < 0)
+        return rc;
+    s->leases = cw_xcalloc(s->parts, sizeof *s->leases);
+    s->own = cw_xcalloc(s->parts, sizeof *s->own);
+    s->token = cw_xcalloc(s->parts, sizeof *s->token);
+    s->cur = cw_xcalloc(s->parts, sizeof *s->cur);
+    s->head = cw_xcalloc(s->parts, sizeof *s->head);
+    snprintf(s->mine.start, sizeof s->mine.start, "partitions: engine %s", s->cfg->engine_name);
+    if ((rc = rebuild_parts(s, err)) < 0)
+        return rc;
+    if ((rc = lease_round(s, err)) == CW_ELEASE)
+        step_down(s, err->msg);
+    else if (rc < 0)
+        return rc;
+    s->mine.ready = true;
+    watch_calendar(s);
+    publish(s);
+    return 0;
+}
+
 static int start(cw_service *s, cw_err *err)
 {
     char why[320];
@@ -716,6 +1158,8 @@ static int start(cw_service *s, cw_err *err)
 
     if ((rc = cw_store_check_schema(s->db, s->cfg->db.name, err)) < 0)
         return rc;
+    if (s->clustered)
+        return start_clustered(s, err);
     s->last_snapshot = cw_mono_s();
     if (restore(s, why, sizeof why)) {
         snprintf(s->mine.start, sizeof s->mine.start, "snapshot");
@@ -760,6 +1204,7 @@ int cw_service_open(cw_service **out, cw_config *cfg, const cw_service_opts *o, 
     s->clock_base = o && o->clock_runs ? wall() : CW_TIME_NONE;
     s->progress = o ? o->progress : NULL;
     s->calendar_day = INT32_MIN;
+    s->clustered = cfg->lease_ms > 0;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_cond_init(&s->done, NULL);
@@ -807,6 +1252,12 @@ void cw_service_close(cw_service *s)
     cw_notify_free(s->notify);
     cw_db_close(s->db);
     cw_db_close(s->ldb);
+    cw_db_close(s->lease_db);
+    free(s->leases);
+    free(s->own);
+    free(s->token);
+    free(s->cur);
+    free(s->head);
     cw_engine_free(s->e);
     cw_ruleset_free(s->rs);
     cw_world_free(s->w);
@@ -956,6 +1407,13 @@ static int reload(cw_service *s, cw_err *err)
         s->mine.reload_failures++;
         return rc;
     }
+    if (s->clustered && (rc = apply_cross(s, rs, err)) < 0) {
+        cw_log(CW_LOG_ERROR, "reload refused, the rules in force stay: %s", err->msg);
+        cw_notify_free(notify);
+        cw_ruleset_free(rs);
+        s->mine.reload_failures++;
+        return rc;
+    }
     if (s->notifier)
         cw_notifier_set(s->notifier, notify);
     else {
@@ -1015,6 +1473,23 @@ int cw_service_reload(cw_service *s, cw_err *err)
     return rc;
 }
 
+/* The lease round when it is due; a lease lost on the way steps down. */
+static int step_leases(cw_service *s, int rc, cw_err *err)
+{
+    if (rc == 0 && cw_mono_s() >= s->next_lease)
+        rc = lease_round(s, err);
+    if (rc == CW_ELEASE) {
+        step_down(s, err->msg);
+        return 0;
+    }
+    if (rc < 0 && cw_db_is_down(s->lease_db)) {
+        cw_err e2;
+        if (cw_db_reconnect(s->lease_db, &e2) == 0)
+            cw_store_sync_reads(s->lease_db, true, &e2);
+    }
+    return rc;
+}
+
 int cw_service_step(cw_service *s, cw_err *err)
 {
     int n, rc;
@@ -1022,7 +1497,10 @@ int cw_service_step(cw_service *s, cw_err *err)
     if ((n = read_new(s, s->cfg->batch, err)) < 0)
         return n;
     cw_engine_tick(s->e, cw_service_now(s));
-    if ((rc = flush(s, err)) < 0)
+    rc = flush(s, err);
+    if (s->clustered)
+        return (rc = step_leases(s, rc, err)) < 0 ? rc : n;
+    if (rc < 0)
         return rc;
     if (s->cfg->snapshot_s > 0 && cw_mono_s() - s->last_snapshot >= s->cfg->snapshot_s &&
         snapshot(s, err) < 0)
@@ -1127,7 +1605,9 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
     /* a last round, so what was read is written, and where it stands */
     if (flush(s, &err) < 0)
         cw_log(CW_LOG_ERROR, "final flush: %s", err.msg);
-    else if (s->cfg->snapshot_s > 0 && snapshot(s, &err) < 0)
+    else if (!s->clustered && s->cfg->snapshot_s > 0 && snapshot(s, &err) < 0)
         cw_log(CW_LOG_ERROR, "snapshot: %s", err.msg);
+    if (s->clustered)
+        leave(s);
     return 0;
 }

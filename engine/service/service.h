@@ -69,6 +69,14 @@ typedef struct cw_service_stats {
     uint64_t snapshots, snapshot_bytes;
     double snapshot_s;           /* the last one's time */
     bool ready;
+    /* several engines (cluster:) */
+    bool clustered;
+    bool cross;                  /* this engine runs the cross-case rules (holds partition 0) */
+    uint64_t partitions;         /* held */
+    uint64_t lag;                /* events of its partitions not read yet */
+    uint64_t claims, takeovers;  /* leases claimed; of those, expired ones of another engine */
+    uint64_t releases, stepdowns;    /* given back to rebalance; lost (fencing) */
+    double takeover_s;           /* the last change of partitions: rebuild time */
     int64_t calendar_days_left;  /* days until the legal calendar ends (INT64_MIN: none) */
 } cw_service_stats;
 

@@ -192,6 +192,13 @@ bool cw_db_is_down(cw_db *db)
     return e >= 2000 && e < 3000;
 }
 
+bool cw_db_is_retryable(cw_db *db)
+{
+    unsigned e = cw_db_errno(db);
+
+    return e == CW_DBERR_LOCK_DEADLOCK || e == CW_DBERR_LOCK_WAIT;
+}
+
 int cw_db_query(cw_db *db, const char *sql, bool stream, cw_db_row_fn fn, void *ud, cw_err *err)
 {
     MYSQL_RES *res;

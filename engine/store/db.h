@@ -23,6 +23,7 @@
 #define CW_DBERR_DUP_ENTRY 1062         /* ER_DUP_ENTRY */
 #define CW_DBERR_LOCK_DEADLOCK 1213     /* ER_LOCK_DEADLOCK (and Galera certification) */
 #define CW_DBERR_SERVER_GONE 2006       /* CR_SERVER_GONE_ERROR */
+#define CW_DBERR_LOCK_WAIT 1205         /* ER_LOCK_WAIT_TIMEOUT */
 
 /* Run one statement that returns no rows. */
 int cw_db_exec(cw_db *db, const char *sql, cw_err *err);

@@ -415,6 +415,34 @@ int cw_store_tx_checkpoint(cw_store_tx *t, const char *engine, uint64_t seq)
     return t->rc;
 }
 
+int cw_store_tx_fence(cw_store_tx *t, const char *me, const unsigned *parts, const uint64_t *tokens,
+                      const uint64_t *ckpts, size_t n, int64_t now)
+{
+    uint64_t changed = 0;
+    cw_dbbatch b;
+
+    if (t->rc < 0)
+        return t->rc;
+    if ((t->rc = cw__leases_touch(t->db, "writes = writes + 1", 0, me, parts, tokens, n, now, &changed,
+                                  &t->err)) < 0)
+        return t->rc;
+    if (changed != n)
+        return t->rc = cw_err_set(&t->err, CW_ELEASE, "%zu of the %zu partition leases of engine %s "
+                                  "are no longer its own: it steps down", n - (size_t)changed, n, me);
+    /* the leases are mine in this transaction: the checkpoints go with it */
+    cw_dbbatch_init(&b, "INSERT INTO partition_leases (part, ckpt) VALUES ", "(?,?)", 2,
+                    " ON DUPLICATE KEY UPDATE ckpt = VALUES(ckpt)");
+    for (size_t i = 0; i < n && t->rc == 0; i++) {
+        cw_dbbatch_int(&b, parts[i]);
+        cw_dbbatch_int(&b, (int64_t)ckpts[i]);
+        t->rc = cw_dbbatch_row(t->db, &b, &t->err);
+    }
+    if (t->rc == 0)
+        t->rc = cw_dbbatch_send(t->db, &b, &t->err);
+    cw_dbbatch_free(&b);
+    return t->rc;
+}
+
 static void tx_free(cw_store_tx *t)
 {
     cw_dbbatch_free(&t->up);

@@ -37,6 +37,13 @@ int cw__finding_row(void *ud, char **row, unsigned long *lens, unsigned ncols);
 /* The same row's first columns into *f; strings borrowed. */
 void cw__finding_cols(char **row, unsigned ncols, cw_store_finding *f);
 
+/* UPDATE partition_leases SET `set` (one optional ? bound to set_v) on the
+ * leases (parts[i], tokens[i]) that are still me's and unexpired at now
+ * (leases.c); *changed counts them. */
+int cw__leases_touch(cw_db *db, const char *set, int64_t set_v, const char *me,
+                     const unsigned *parts, const uint64_t *tokens, size_t n, int64_t now,
+                     uint64_t *changed, cw_err *err);
+
 /* An integer column, or CW_TIME_NONE for NULL. */
 cw_time cw__opt_time(const char *v);
 

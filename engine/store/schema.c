@@ -290,6 +290,79 @@ static const char *const v6[] = {
     NULL,
 };
 
+/*
+ * Partitions, for several engines. A case's partition is a hash of its
+ * number (CRC32 modulo the count fixed at the first migrate, default 256),
+ * stored with each event; within a partition events are numbered by a
+ * counter row of their own (partition_log), taken by the trigger in the
+ * inserting transaction like gseq. The counter's row lock orders the
+ * commits of one partition on one server, and on a Galera cluster two
+ * transactions that take the same counter on two nodes write the same row,
+ * so certification lets one commit and fails the other (error 1213, retried
+ * whole): on every node, the events of a partition become visible in pseq
+ * order without holes, which AUTO_INCREMENT (interleaved by node, 1, 4, 7
+ * here and 2, 5, 8 there, and committed in any order) cannot give. An
+ * engine that owns some partitions reads each one past its own cursor.
+ * partition_leases says who owns which partition (owner, expiry in
+ * microseconds, and a fencing token that grows at every change of owner);
+ * engine_members holds each engine's heartbeat, so engines know how many
+ * share the partitions.
+ */
+static const char *const v7[] = {
+    "CREATE TABLE IF NOT EXISTS partitioning ("
+    "  id TINYINT UNSIGNED NOT NULL PRIMARY KEY,"
+    "  parts INT UNSIGNED NOT NULL"
+    ") ENGINE=InnoDB",
+    "INSERT IGNORE INTO partitioning (id, parts) VALUES (0, COALESCE(@cw_parts, 256))",
+    "CREATE TABLE IF NOT EXISTS partition_log ("
+    "  part INT UNSIGNED NOT NULL PRIMARY KEY,"
+    "  next BIGINT UNSIGNED NOT NULL"
+    ") ENGINE=InnoDB",
+    "CREATE TABLE IF NOT EXISTS partition_leases ("
+    "  part INT UNSIGNED NOT NULL PRIMARY KEY,"
+    "  owner VARCHAR(64) NOT NULL DEFAULT '',"
+    "  expires BIGINT NOT NULL DEFAULT 0,"
+    "  token BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+    "  ckpt BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+    "  writes BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+    "  updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)"
+    ") ENGINE=InnoDB",
+    "CREATE TABLE IF NOT EXISTS engine_members ("
+    "  name VARCHAR(64) NOT NULL PRIMARY KEY,"
+    "  expires BIGINT NOT NULL,"
+    "  updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)"
+    ") ENGINE=InnoDB",
+    "INSERT IGNORE INTO partition_log (part, next) SELECT n, 0 FROM (WITH RECURSIVE s(n) AS "
+    "(SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n + 1 < (SELECT parts FROM partitioning WHERE id = 0)) "
+    "SELECT n FROM s) x",
+    "INSERT IGNORE INTO partition_leases (part) SELECT part FROM partition_log",
+    "ALTER TABLE events ADD COLUMN IF NOT EXISTS part INT UNSIGNED NULL AFTER gseq,"
+    " ADD COLUMN IF NOT EXISTS pseq BIGINT UNSIGNED NULL AFTER part",
+    "DROP TRIGGER IF EXISTS events_no_update",
+    "UPDATE events SET part = CRC32(COALESCE(case_id, '')) % (SELECT parts FROM partitioning WHERE id = 0) "
+    "WHERE part IS NULL",
+    "UPDATE events e JOIN (SELECT seq, ROW_NUMBER() OVER (PARTITION BY part ORDER BY gseq) AS n FROM events) r"
+    " ON r.seq = e.seq SET e.pseq = r.n WHERE e.pseq IS NULL",
+    "UPDATE partition_log l SET next = GREATEST(next, (SELECT COALESCE(MAX(pseq), 0) FROM events e "
+    "WHERE e.part = l.part))",
+    "CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events FOR EACH ROW "
+    "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'events are append-only'",
+    "CREATE UNIQUE INDEX IF NOT EXISTS events_part ON events (part, pseq)",
+    "DROP TRIGGER IF EXISTS events_log_order",
+    "CREATE TRIGGER IF NOT EXISTS events_log_order BEFORE INSERT ON events FOR EACH ROW BEGIN\n"
+    "  DECLARE g, q BIGINT UNSIGNED;\n"
+    "  DECLARE p INT UNSIGNED;\n"
+    "  SELECT next + 1 INTO g FROM event_log WHERE id = 0 FOR UPDATE;\n"
+    "  UPDATE event_log SET next = g WHERE id = 0;\n"
+    "  SELECT CRC32(COALESCE(JSON_VALUE(NEW.body, '$.case'), '')) % parts INTO p FROM partitioning"
+    "   WHERE id = 0;\n"
+    "  SELECT next + 1 INTO q FROM partition_log WHERE part = p FOR UPDATE;\n"
+    "  UPDATE partition_log SET next = q WHERE part = p;\n"
+    "  SET NEW.gseq = g, NEW.part = p, NEW.pseq = q;\n"
+    "END",
+    NULL,
+};
+
 /* Notifications (执法提醒, docs/NOTIFY.md). Every change the change log
  * records also goes, by trigger, into notify_outbox, in the transaction
  * that changed the finding: no finding is stored without its change
@@ -300,7 +373,7 @@ static const char *const v6[] = {
  * to deliver a message is logged. Times named *_ms are the wall clock's
  * milliseconds (delivery: group waits, retries); not_before and the
  * ladders' times are the service's clock in seconds. */
-static const char *const v7[] = {
+static const char *const v8[] = {
     "CREATE TABLE IF NOT EXISTS notify_outbox ("
     "  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
     "  change_id BIGINT UNSIGNED NOT NULL,"
@@ -390,8 +463,30 @@ static const migration migrations[] = {
     { 4, "a gapless, commit-ordered event log (gseq); cases out of the engine's memory; snapshots", v4 },
     { 5, "assignment and rectification due, exemptions, the change log", v5 },
     { 6, "the provenance of findings: rule version, program, per-unit override", v6 },
-    { 7, "notifications: the outbox, items, messages, attempts, escalation ladders, reminders", v7 },
+    { 7, "partitions of the cases (per-partition event order), partition leases, engine members", v7 },
+    { 8, "notifications: the outbox, items, messages, attempts, escalation ladders, reminders", v8 },
 };
+
+/* The number of partitions is fixed by the migrate that creates them
+ * (version 7): asking for another later is refused. */
+static int partitions_asked(cw_db *db, int version, unsigned parts, cw_err *err)
+{
+    int64_t have = 0;
+    int rc;
+
+    if (version >= 7) {
+        if (parts == 0)
+            return 0;
+        if ((rc = cw_db_scalar(db, "SELECT parts FROM partitioning WHERE id = 0", &have, err)) < 0)
+            return rc;
+        if ((unsigned)have != parts)
+            return cw_err_set(err, CW_EDB, "the database has %lld partitions, fixed when it was created; "
+                              "--partitions %u cannot change that", (long long)have, parts);
+        return 0;
+    }
+    return cw_db_pexec(db, "SET @cw_parts = ?", (cw_dbarg[]){ CW_DBA_I(parts ? parts : 256) }, 1, NULL,
+                       err);
+}
 
 int cw_store_schema_version(cw_db *db, int *version, cw_err *err)
 {
@@ -418,6 +513,11 @@ int cw_store_schema_latest(void)
 
 int cw_store_migrate(cw_db *db, FILE *progress, cw_err *err)
 {
+    return cw_store_migrate_parts(db, 0, progress, err);
+}
+
+int cw_store_migrate_parts(cw_db *db, unsigned parts, FILE *progress, cw_err *err)
+{
     int latest = cw_store_schema_latest();
     int64_t got = 0;
     int version, rc;
@@ -434,6 +534,8 @@ int cw_store_migrate(cw_db *db, FILE *progress, cw_err *err)
                              ") ENGINE=InnoDB", err)) < 0)
         goto out;
     if ((rc = cw_store_schema_version(db, &version, err)) < 0)
+        goto out;
+    if ((rc = partitions_asked(db, version, parts, err)) < 0)
         goto out;
     if (version > latest) {
         rc = cw_err_set(err, CW_EDB, "the database schema is version %d, newer than this casewarden "

@@ -36,6 +36,7 @@
 
 #include "base/err.h"
 #include "casewarden/plugin.h"
+#include "lease/lease.h"
 
 typedef struct cw_db cw_db;
 
@@ -60,6 +61,9 @@ int cw_db_reconnect(cw_db *db, cw_err *err);
 /* Whether the last failure was the server going away or not answering
  * (as opposed to a statement it refused). */
 bool cw_db_is_down(cw_db *db);
+/* Whether the last failure is worth the whole transaction again: a
+ * deadlock, a lock wait timeout, or a Galera certification conflict. */
+bool cw_db_is_retryable(cw_db *db);
 int cw_db_begin(cw_db *db, cw_err *err);
 int cw_db_commit(cw_db *db, cw_err *err);
 void cw_db_rollback(cw_db *db);
@@ -74,6 +78,9 @@ int cw_store_schema_latest(void);
  * than this program's. Progress lines go to progress (may be NULL).
  * Safe to run twice, and from two processes at once. */
 int cw_store_migrate(cw_db *db, FILE *progress, cw_err *err);
+/* The same, with the number of partitions of a new database (1-1000; 0:
+ * 256, the default); a database made with another number refuses. */
+int cw_store_migrate_parts(cw_db *db, unsigned parts, FILE *progress, cw_err *err);
 /* CW_EDB with what to do unless the schema is this program's. */
 int cw_store_check_schema(cw_db *db, const char *dbname, cw_err *err);
 
@@ -83,6 +90,8 @@ int cw_store_check_schema(cw_db *db, const char *dbname, cw_err *err);
  * and its body as received. */
 typedef struct cw_store_event {
     uint64_t seq, gseq;
+    unsigned part;           /* its case's partition */
+    uint64_t pseq;           /* its place in the partition (cw_store_partition_events) */
     const char *body;
     size_t len;
 } cw_store_event;
@@ -514,6 +523,47 @@ int cw_store_case_marks(cw_db *db, cw_store_casemark_fn fn, void *ud, cw_err *er
 int cw_store_open_findings(cw_db *db, const char *scope, cw_time now, cw_store_finding_fn fn,
                            void *ud, cw_err *err);
 
+/* ---- partitions and leases (leases.c) ---------------------------------------------- */
+
+/* The number of partitions fixed at migrate. */
+int cw_store_partitions(cw_db *db, unsigned *parts, cw_err *err);
+/* On a Galera node, make this connection's reads wait until the node has
+ * applied every write the cluster committed before them
+ * (wsrep_sync_wait), or stop waiting; nothing on a lone server. */
+int cw_store_sync_reads(cw_db *db, bool on, cw_err *err);
+/* The highest pseq of each partition: fn(part, next). */
+typedef int (*cw_store_head_fn)(void *ud, unsigned part, uint64_t next);
+int cw_store_partition_heads(cw_db *db, cw_store_head_fn fn, void *ud, cw_err *err);
+/* Events of partition part with pseq > after, in pseq order, at most
+ * limit. */
+int cw_store_partition_events(cw_db *db, unsigned part, uint64_t after, unsigned limit,
+                              cw_store_event_fn fn, void *ud, cw_err *err);
+/* Every lease, in partition order, into v[0..parts). */
+int cw_store_leases(cw_db *db, cw_lease *v, unsigned parts, cw_err *err);
+/* An engine's heartbeat (until expires, microseconds), its leaving, and
+ * how many engines are live at now. */
+int cw_store_member_beat(cw_db *db, const char *me, int64_t expires, cw_err *err);
+int cw_store_member_leave(cw_db *db, const char *me, cw_err *err);
+int cw_store_members_live(cw_db *db, int64_t now, unsigned *n, cw_err *err);
+/* cw_lease_claim's transition on the stored row: *won tells whether it
+ * applied; the new token in *token. */
+int cw_store_lease_claim(cw_db *db, unsigned part, const char *me, uint64_t seen, int64_t now,
+                         int64_t ttl, bool *won, uint64_t *token, cw_err *err);
+/* cw_lease_renew on the n leases (parts[i], tokens[i]) at once; *renewed
+ * counts those still mine. */
+int cw_store_leases_renew(cw_db *db, const char *me, const unsigned *parts,
+                          const uint64_t *tokens, size_t n, int64_t now, int64_t ttl,
+                          size_t *renewed, cw_err *err);
+/* cw_lease_release, with the partition's checkpoint (its highest pseq
+ * judged) left for the next owner. */
+int cw_store_lease_release(cw_db *db, unsigned part, const char *me, uint64_t token, uint64_t ckpt,
+                           cw_err *err);
+/* The findings the rules give now (not withdrawn), each with its case's
+ * partition among parts. */
+typedef int (*cw_store_pfinding_fn)(void *ud, const cw_store_finding *f, unsigned part);
+int cw_store_findings_parts(cw_db *db, unsigned parts, cw_store_pfinding_fn fn, void *ud,
+                            cw_err *err);
+
 /* ---- the engine's writes --------------------------------------------------------- */
 
 /* One transaction of the engine's: findings upserted and withdrawn,
@@ -542,6 +592,14 @@ int cw_store_tx_withdraw(cw_store_tx *t, const char *rule, const char *case_id,
 int cw_store_tx_problem(cw_store_tx *t, uint64_t seq, const char *id, const char *field,
                         const char *msg);
 int cw_store_tx_checkpoint(cw_store_tx *t, const char *engine, uint64_t seq);
+/* Fencing, first in a transaction of a partitioned engine: every lease
+ * (parts[i], tokens[i]) must still be me's and unexpired at now
+ * (cw_lease_fence_ok), and each gets its checkpoint ckpts[i]. The rows are
+ * written, so on Galera a takeover committed meanwhile on another node
+ * fails this transaction's certification. CW_ELEASE (nothing else
+ * written) when a lease is no longer mine. */
+int cw_store_tx_fence(cw_store_tx *t, const char *me, const unsigned *parts, const uint64_t *tokens,
+                      const uint64_t *ckpts, size_t n, int64_t now);
 /* A case's image as it leaves the engine's memory (replacing its last),
  * at checkpoint gseq. */
 int cw_store_tx_case_image(cw_store_tx *t, const char *case_id, uint64_t gseq, const void *image,

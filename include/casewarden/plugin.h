@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define CW_ABI_MAJOR 1
-#define CW_ABI_MINOR 3
+#define CW_ABI_MINOR 4
 
 /* Seconds since 1970-01-01T00:00:00Z. */
 typedef int64_t cw_time;
@@ -263,7 +263,11 @@ typedef struct cw_host {
     /* Every event of `type` whose field fid equals (or, for a list field,
      * contains) the string id value, in any case, with from <= at <= to,
      * oldest first (an index asked for with want_index; pass
-     * CW_TIME_NONE and INT64_MAX for all). Same stop rule. */
+     * CW_TIME_NONE and INT64_MAX for all). Same stop rule. An event of a
+     * kept index (index_window 0) whose case has left memory is not
+     * passed to fn: its case is judged again once the event under way is
+     * done, so a model that revisits from the other side (revisit_indexed)
+     * sees the pair then. */
     int (*find_events)(cw_ctx *ctx, int type, int fid, uint32_t value, cw_time from,
                        cw_time to, cw_event_fn fn, void *ud);
     /* The time of the event being evaluated. */
@@ -335,6 +339,12 @@ typedef struct cw_host {
      * is kept when tracing is false. */
     void (*trace)(cw_ctx *ctx, uint32_t subject, const char *kind, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
+    /* Since 1.4. Judge again, from its start and once the event under
+     * way is done, the case whose number is the string id case_id
+     * (cw_case_info.id; brought back to memory when it left it): for a
+     * model with state across cases whose conclusion on that case changed
+     * because of an event of another case (a peer that arrived late). */
+    void (*revisit_case)(cw_ctx *ctx, uint32_t case_id);
 } cw_host;
 
 /* ---- What a plugin exports --------------------------------------------- */

@@ -19,17 +19,18 @@ allowed() {
         engine/core) echo "casewarden base law event" ;;
         engine/rules|engine/rules/lua) echo "casewarden base law event core rules" ;;
         engine/offline) echo "casewarden base law event core rules" ;;
-        engine/store) echo "casewarden base" ;;
+        engine/lease) echo "" ;;
+        engine/store) echo "casewarden base lease" ;;
         engine/notify) echo "casewarden base law" ;;
-        engine/service) echo "casewarden base law event core rules offline store notify" ;;
+        engine/service) echo "casewarden base law event core rules offline store lease notify" ;;
         engine/report) echo "casewarden base store" ;;
-        api) echo "casewarden base law event core rules store service report notify" ;;
+        api) echo "casewarden base law event core rules store lease service report notify" ;;
     esac
 }
 
 cd "$top" || exit 1
 for dir in engine/base engine/law engine/event engine/core engine/rules engine/rules/lua \
-           engine/offline engine/store engine/notify engine/service engine/report api; do
+           engine/offline engine/lease engine/store engine/notify engine/service engine/report api; do
     own=${dir#engine/}
     own=${own%%/*}
     ok_list=" $(allowed "$dir") $own "

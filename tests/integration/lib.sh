@@ -13,7 +13,7 @@ serve_pid=
 cleanup() {
     if [ -n "$serve_pid" ]; then kill -9 "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null; fi
     "$top/scripts/mariadb-stop.sh" "$tmp/db" >/dev/null 2>&1
-    rm -rf "$tmp"
+    [ -n "${KEEP-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
 
 sock=$("$top/scripts/mariadb-start.sh" "$tmp/db" 2>"$tmp/mariadb.log" | tail -n1) || {

@@ -12,7 +12,7 @@ set -uo pipefail
 T=2026-06-01T00:00:00+08:00
 ex=$top/examples/events.jsonl
 "$cw" migrate --config "$cfg" >/dev/null 2>&1 || { echo "FAIL: migrate"; finish; exit 1; }
-[ "$(sql "SELECT COUNT(*) FROM cw_schema WHERE version = 6")" = 1 ] && ok || bad "schema version 6 applied"
+[ "$(sql "SELECT COUNT(*) FROM cw_schema WHERE version = 6")" = 1 ] && ok || bad "schema version 6"
 load_sql "$ex"
 start_serve --now "$T" || { finish; exit 1; }
 wait_checkpoint "$(wc -l <"$ex")" && ok || bad "engine did not catch up"
@@ -27,7 +27,7 @@ prov_db >"$tmp/db.prov"
 prov_eval >"$tmp/eval.prov"
 [ -s "$tmp/db.prov" ] && cmp -s "$tmp/db.prov" "$tmp/eval.prov" && ok ||
     { bad "stored provenance differs from eval's"; diff "$tmp/eval.prov" "$tmp/db.prov" | head; }
-grep -qvP '\t[0-9a-f]{16}\tcasewarden [^\t]+ \(plugin ABI 1\.3\)$' "$tmp/db.prov" && bad "a finding without a version" || ok
+grep -qvP '\t[0-9a-f]{16}\tcasewarden [^\t]+ \(plugin ABI 1\.4\)$' "$tmp/db.prov" && bad "a finding without a version" || ok
 
 # the API shows it
 id=$(sql "SELECT id FROM findings WHERE rule = 'ADM-HANDLING' AND case_id = 'A370103202600003'")

@@ -46,6 +46,35 @@ static void defaults(void **state)
     cw_config_free(c);
 }
 
+static void cluster_keys(void **state)
+{
+    cw_config *c;
+    cw_err err;
+
+    (void)state;
+    c = cw_config_defaults();
+    assert_int_equal(c->lease_ms, 0);            /* one engine alone */
+    assert_int_equal(c->ncross, 3);
+    cw_config_free(c);
+    assert_int_equal(load("cluster:\n  lease_ms: 4000\n  renew_ms: 1000\n"
+                          "  cross_case: [OFFICER-OVERLAP]\n", &c, &err), 0);
+    assert_int_equal(c->lease_ms, 4000);
+    assert_int_equal(c->renew_ms, 1000);
+    assert_int_equal(c->ncross, 1);
+    assert_string_equal(c->cross[0], "OFFICER-OVERLAP");
+    assert_true(c->cross_set);
+    cw_config_free(c);
+    assert_int_equal(load("cluster: {}\n", &c, &err), 0);
+    assert_int_equal(c->lease_ms, 3000);         /* the section alone: leases of 3 s */
+    cw_config_free(c);
+    assert_int_equal(load("cluster:\n  lease_ms: 1000\n  renew_ms: 800\n", &c, &err), CW_ECONFIG);
+    assert_non_null(strstr(err.msg, ":3: cluster.renew_ms must be at most half"));
+    assert_int_equal(load("cluster:\n  cross_case: OFFICER-OVERLAP\n", &c, &err), CW_ECONFIG);
+    assert_non_null(strstr(err.msg, ":2: cluster.cross_case must be a list"));
+    assert_int_equal(load("cluster:\n  leases: 3\n", &c, &err), CW_ECONFIG);
+    assert_non_null(strstr(err.msg, "cluster: unknown key 'leases'"));
+}
+
 static void engine_keys(void **state)
 {
     cw_config *c;
@@ -98,6 +127,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults),
         cmocka_unit_test(engine_keys),
+        cmocka_unit_test(cluster_keys),
         cmocka_unit_test(engine_refusals),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
