@@ -164,6 +164,10 @@ void cw_api_get_backlog(req *r, const char *arg);
 void cw_api_get_stream(req *r, const char *arg);
 void cw_api_get_console(req *r, const char *path);
 void cw_api_get_whoami(req *r, const char *arg);
+void cw_api_get_notifications(req *r, const char *arg);
+/* What was sent about finding id, and its escalation ladders, into f
+ * ("notifications", "escalations"). */
+int cw_api_finding_notifications(req *r, cw_db *db, int64_t id, json_t *f, cw_err *err);
 
 /* The streams' hub: started and stopped with the server. */
 int cw_api_hub_start(cw_api *a, cw_err *err);

@@ -365,7 +365,8 @@ json_t *cw_api_load_finding(req *r, cw_db *db, int64_t id)
     json_object_set_new(o.f, "exemption", json_null());
     json_object_set_new(o.f, "actions", actions_of(o.review));
     if (cw_store_reviews(db, id, append_review, &o, &err) < 0 ||
-        cw_store_exemptions(db, id, append_exemption, &o, &err) < 0) {
+        cw_store_exemptions(db, id, append_exemption, &o, &err) < 0 ||
+        cw_api_finding_notifications(r, db, id, o.f, &err) < 0) {
         cw_api_db_failed(r, &err);
         goto fail;
     }

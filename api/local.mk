@@ -3,7 +3,7 @@
 noinst_LTLIBRARIES += api/libcwapi.la
 api_libcwapi_la_SOURCES = api/api.h api/api_int.h api/server.c api/events.c api/findings.c \
 	api/misc.c api/sanctions.c api/params.c api/exemptions.c api/reports.c api/stream.c \
-	api/console.c api/guard.c api/accept.c
+	api/console.c api/guard.c api/accept.c api/notifications.c
 api_libcwapi_la_LIBADD = $(MHD_LIBS) $(JANSSON_LIBS)
 api_libcwapi_la_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS)
 api_libcwapi_la_CPPFLAGS = $(AM_CPPFLAGS) -DCW_CONSOLEDIR='"$(pkgdatadir)/console"'

@@ -152,6 +152,53 @@ static int metric_row(void *ud, const char *rule, const char *state, uint64_t n)
     return 0;
 }
 
+static int notification_row(void *ud, const char *status, uint64_t n)
+{
+    cw_buf_printf(ud, "casewarden_notifications{status=\"%s\"} %llu\n", status, (unsigned long long)n);
+    return 0;
+}
+
+static void counter(cw_buf *b, const char *name, const char *help, uint64_t v)
+{
+    cw_buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
+                  (unsigned long long)v);
+}
+
+/* The notifier's counters (docs/NOTIFY.md). */
+static void notify_metrics(cw_api *a, cw_buf *b)
+{
+    cw_notify_stats ns;
+    uint64_t cum = 0;
+
+    cw_service_notify_stats(a->s, &ns);
+    counter(b, "casewarden_notifications_queued_total", "Notifications queued: a finding's transition "
+            "routed to a receiver, or an escalation level reached.", ns.queued);
+    counter(b, "casewarden_notifications_sent_total", "Messages delivered (answered 2xx).", ns.sent);
+    counter(b, "casewarden_notifications_failed_total", "Delivery attempts that failed (to be retried or "
+            "dead-lettered).", ns.failed);
+    counter(b, "casewarden_notifications_dead_total", "Messages dead-lettered after their last attempt.",
+            ns.dead);
+    counter(b, "casewarden_notifications_held_total", "Messages held by quiet hours.", ns.held);
+    counter(b, "casewarden_notifications_escalations_total", "Escalation levels reached.", ns.escalations);
+    cw_buf_printf(b, "# HELP casewarden_notifications_inflight Deliveries in flight.\n"
+                     "# TYPE casewarden_notifications_inflight gauge\ncasewarden_notifications_inflight %u\n",
+                  ns.inflight);
+    cw_buf_puts(b, "# HELP casewarden_notification_delivery_seconds From the finding's change written to "
+                   "its message delivered.\n# TYPE casewarden_notification_delivery_seconds histogram\n");
+    for (int i = 0; i < CW_NOTIFY_BUCKETS; i++) {
+        cum = ns.latency[i];
+        if (i == CW_NOTIFY_BUCKETS - 1)
+            cw_buf_printf(b, "casewarden_notification_delivery_seconds_bucket{le=\"+Inf\"} %llu\n",
+                          (unsigned long long)cum);
+        else
+            cw_buf_printf(b, "casewarden_notification_delivery_seconds_bucket{le=\"%g\"} %llu\n",
+                          cw_notify_bucket_s[i], (unsigned long long)cum);
+    }
+    cw_buf_printf(b, "casewarden_notification_delivery_seconds_sum %.6f\n"
+                     "casewarden_notification_delivery_seconds_count %llu\n", ns.latency_sum,
+                  (unsigned long long)ns.latency_count);
+}
+
 void cw_api_metrics(req *r, const char *arg)
 {
     (void)arg;
@@ -261,6 +308,7 @@ void cw_api_metrics(req *r, const char *arg)
         cw_buf_printf(&b, "# HELP casewarden_calendar_days_left Days until the legal calendar ends "
                           "(warned within 60).\n# TYPE casewarden_calendar_days_left gauge\n"
                           "casewarden_calendar_days_left %lld\n", (long long)st.calendar_days_left);
+    notify_metrics(a, &b);
     if ((db = cw_api_db(r)) == NULL) {
         cw_buf_free(&b);
         return;
@@ -296,6 +344,12 @@ void cw_api_metrics(req *r, const char *arg)
     cw_buf_puts(&b, "# HELP casewarden_findings Findings stored, by state.\n"
                     "# TYPE casewarden_findings gauge\n");
     if (cw_store_count_findings(db, NULL, false, metric_row, &b, &err) < 0) {
+        cw_buf_free(&b);
+        return cw_api_db_failed(r, &err);
+    }
+    cw_buf_puts(&b, "# HELP casewarden_notifications Notification messages stored, by status.\n"
+                    "# TYPE casewarden_notifications gauge\n");
+    if (cw_store_notification_counts(db, notification_row, &b, &err) < 0) {
         cw_buf_free(&b);
         return cw_api_db_failed(r, &err);
     }

@@ -302,6 +302,7 @@ static const struct route {
     { "GET", "/v1/rules", INSPECT, false, false, cw_api_get_rules },
     { "POST", "/v1/rules/reload", CW_ROLE_ADMIN, false, false, cw_api_post_reload },
     { "GET", "/v1/events/problems", CW_ROLE_INGEST | CW_ROLE_ADMIN, false, false, cw_api_get_problems },
+    { "GET", "/v1/notifications", CW_ROLE_ADMIN, false, false, cw_api_get_notifications },
     { "GET", "/v1/reports/quality", INSPECT, false, false, cw_api_get_quality },
     { "GET", "/v1/reports/backlog", INSPECT, false, false, cw_api_get_backlog },
     { "GET", "/v1/stream", INSPECT, false, false, cw_api_get_stream },

@@ -22,6 +22,7 @@ int cw_cmd_serve(int argc, char **argv);
 int cw_cmd_migrate(int argc, char **argv);
 int cw_cmd_sanction(int argc, char **argv);
 int cw_cmd_report(int argc, char **argv);
+int cw_cmd_notify(int argc, char **argv);
 int cw_cmd_explain(int argc, char **argv);
 int cw_cmd_export(int argc, char **argv);
 

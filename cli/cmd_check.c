@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "offline/eval.h"
+#include "notify/notify.h"
 #include "base/timeutil.h"
 #include "base/util.h"
 #include "base/value.h"
@@ -19,7 +20,8 @@ static const char help[] =
     "Validate the rules directory DIR: settings, catalogue, calendar, plugins,\n"
     "Lua syntax and declarations (missing id, title, basis or severity,\n"
     "duplicate ids, unknown models, event types and fields), names of event\n"
-    "types and data fields used in Lua code, gaps in the calendar. Every\n"
+    "types and data fields used in Lua code, gaps in the calendar, and\n"
+    "notify.yaml when there is one (receivers, routes, templates, ladders). Every\n"
     "problem is listed as FILE:LINE: what. A calendar that ends within 60\n"
     "days of --now (default today) is warned about (a warning, not a\n"
     "problem). Then the rules are listed.\n"
@@ -175,6 +177,17 @@ int cw_cmd_check(int argc, char **argv)
         printf("%s: not loaded; fix the problems above\n", dir);
         cw_world_free(w);
         return CW_EXIT_FAIL;
+    }
+    {
+        /* notify.yaml is loaded with the rules, so it is checked with them */
+        cw_notify *n = NULL;
+        if (cw_notify_load(&n, dir, rs->tz, &err) < 0) {
+            printf("%s\n", err.msg);
+            problems++;
+        } else if (n != NULL) {
+            printf("%s: %zu receivers, %zu escalation ladders\n", n->path, n->nreceivers, n->nladders);
+        }
+        cw_notify_free(n);
     }
     {
         char warn[400];

@@ -29,6 +29,7 @@ static const struct verb {
     { "serve", cw_cmd_serve, "the service: events from MariaDB, timers, findings, HTTP API" },
     { "migrate", cw_cmd_migrate, "create or upgrade the MariaDB schema" },
     { "report", cw_cmd_report, "quality assessment (考评, 通报) and backlog figures from the database" },
+    { "notify", cw_cmd_notify, "notify test: which receivers and escalation levels a finding reaches" },
 };
 
 static void usage(FILE *f)

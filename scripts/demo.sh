@@ -10,18 +10,22 @@
 #
 # The clock starts at 2026-06-01 00:00 +08:00 (the date examples/README.md
 # judges the file at) and runs on from there, so deadlines move to warning
-# and overdue as they would. CW_DEMO_PORT and CW_DEMO_NOW change the port
-# and the start time; CW_DEMO_DIR the working directory (default _demo).
+# and overdue as they would. Notifications (rules/notify.yaml) go to a
+# webhook receiver the demo runs on 127.0.0.1:9465, which prints what it
+# receives to _demo/webhook.log. CW_DEMO_PORT, CW_DEMO_HOOK_PORT and
+# CW_DEMO_NOW change the ports and the start time; CW_DEMO_DIR the working
+# directory (default _demo).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 check=false
 case "${1:-}" in
     --check) check=true ;;
-    --help|-h) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --help|-h) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     "") ;;
     *) echo "demo: unknown option '$1' (see --help)" >&2; exit 2 ;;
 esac
 port=${CW_DEMO_PORT:-8080}
+hook_port=${CW_DEMO_HOOK_PORT:-9465}
 now=${CW_DEMO_NOW:-2026-06-01T00:00:00+08:00}
 dir=${CW_DEMO_DIR:-$top/_demo}
 url=http://127.0.0.1:$port
@@ -33,10 +37,14 @@ cw=$bdir/casewarden
 
 mkdir -p "$dir"
 serve_pid=
+hook_pid=
 stop() {
     trap - EXIT INT TERM
     if [ -n "$serve_pid" ]; then
         kill -TERM "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+    fi
+    if [ -n "$hook_pid" ]; then
+        kill -TERM "$hook_pid" 2>/dev/null && { wait "$hook_pid" 2>/dev/null || true; }
     fi
     "$top/scripts/mariadb-stop.sh" "$dir/db" >&2 || true
     echo "demo: stopped" >&2
@@ -46,6 +54,29 @@ trap 'exit 0' INT TERM
 
 if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "demo: port $port is taken; set CW_DEMO_PORT to another" >&2
+    exit 1
+fi
+if (exec 3<>"/dev/tcp/127.0.0.1/$hook_port") 2>/dev/null; then
+    echo "demo: port $hook_port is taken; set CW_DEMO_HOOK_PORT to another" >&2
+    exit 1
+fi
+# the rules as shipped, with notify.yaml pointed at the demo's own
+# receiver and console
+rm -rf "$dir/rules" && cp -r "$top/rules" "$dir/rules"
+sed -i -e "s#127.0.0.1:9465#127.0.0.1:$hook_port#" -e "s#127.0.0.1:8080/console#127.0.0.1:$port/console#" \
+    "$dir/rules/notify.yaml"
+rm -f "$dir/webhook.jsonl" "$dir/webhook.port"
+python3 "$top/tests/integration/webhook.py" --print --port "$hook_port" --port-file "$dir/webhook.port" \
+    --log "$dir/webhook.jsonl" >"$dir/webhook.log" 2>&1 &
+hook_pid=$!
+for _ in $(seq 1 50); do
+    [ -s "$dir/webhook.port" ] && break
+    kill -0 "$hook_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if [ ! -s "$dir/webhook.port" ]; then
+    echo "demo: the webhook receiver did not start on 127.0.0.1:$hook_port (set CW_DEMO_HOOK_PORT to another):" >&2
+    cat "$dir/webhook.log" >&2
     exit 1
 fi
 sock=$("$top/scripts/mariadb-start.sh" "$dir/db" | tail -n1)
@@ -64,7 +95,7 @@ database:
   socket: $sock
   user: root
   name: casewarden_demo
-rules: $top/rules
+rules: $dir/rules
 listen: 127.0.0.1:$port
 tokens:
   - {name: case-system, role: ingest, sha256: $(digest "$t_ingest")}
@@ -95,6 +126,15 @@ sleep 0.5
 curl -sf -H "Authorization: Bearer $t_admin" "$url/v1/findings?limit=500" \
     | jq -r '"demo: \(.findings | length) findings: " + ([.findings[].state] | group_by(.) | map("\(length) \(.[0])") | join(", "))' >&2
 
+# the first reminders and escalations reach the demo's receiver
+for _ in $(seq 1 150); do
+    [ "$(grep -c '"transition": "escalated"' "$dir/webhook.log" 2>/dev/null)" -ge 1 ] &&
+        [ "$(grep -c '"state": "overdue"' "$dir/webhook.log" 2>/dev/null)" -ge 2 ] && break
+    sleep 0.1
+done
+echo "demo: $(wc -l < "$dir/webhook.jsonl") notifications received by the webhook on 127.0.0.1:$hook_port" \
+    "(printed in $dir/webhook.log)" >&2
+
 id=$(curl -sf -H "Authorization: Bearer $t_insp" "$url/v1/findings?state=overdue&limit=1" | jq -r '.findings[0].id')
 id2=$(curl -sf -H "Authorization: Bearer $t_insp" "$url/v1/findings?state=late&limit=1" | jq -r '.findings[0].id')
 commands=(
@@ -123,6 +163,11 @@ curl -s -H 'Authorization: Bearer $t_insp2' '$url/v1/findings?limit=5'"
 "# the admin sees the rules and reloads them
 curl -s -H 'Authorization: Bearer $t_admin' $url/v1/rules
 curl -s -X POST -H 'Authorization: Bearer $t_admin' $url/v1/rules/reload"
+"# the notifications sent (receivers of rules/notify.yaml), and where one finding's went
+curl -s -H 'Authorization: Bearer $t_admin' '$url/v1/notifications?limit=5'
+curl -s -H 'Authorization: Bearer $t_admin' '$url/v1/notifications?finding=$id&body=true'"
+"# where a finding would go and what it would say, without sending
+$cw notify test --rules $dir/rules --now 2026-06-01T20:00:00+08:00 --finding '{\"id\":1,\"rule\":\"ADM-HANDLING\",\"case\":\"A370102202600001\",\"unit\":\"370102\",\"severity\":\"medium\",\"state\":\"overdue\",\"message\":\"行政案件办理超期\"}'"
 "# monitoring, from this machine without a token
 curl -s $url/metrics"
 )
@@ -133,6 +178,7 @@ casewarden is serving on $url (clock started at $now)
   console:  $url/console/   (log in with one of the tokens)
   database: $sock (database casewarden_demo)
   log:      $dir/serve.log
+  webhook:  http://127.0.0.1:$hook_port (what it receives: $dir/webhook.log)
   tokens:   ingest     $t_ingest   case-system
             inspector  $t_insp   督察, units 3701*
             inspector  $t_insp2   督察, units 370103*
@@ -158,7 +204,21 @@ if $check; then
             failed=$((failed + 1))
         fi
     done
-    echo "$(( ${#commands[@]} + 1 - failed )) passed, $failed failed"
+    # what the receiver got: a reminder and an escalation
+    for what in reminder escalation; do
+        # a reminder of an overdue finding, and a level of its ladder
+        sel='.body | fromjson | .findings[0] | select(.state == "overdue") | .transition'
+        [ "$what" = reminder ] && sel="$sel | select(. != \"escalated\")" || sel="$sel | select(. == \"escalated\")"
+        if jq -se "any(.[]; [$sel] | length > 0)" "$dir/webhook.jsonl" >/dev/null 2>&1; then
+            echo "demo check: ok: a notification ($what) reached the webhook"
+            jq -sc "[.[] | select([$sel] | length > 0)][0] | {path, key, body: (.body | fromjson)}" \
+                "$dir/webhook.jsonl"
+        else
+            echo "demo check: FAILED: no notification ($what) reached the webhook"
+            failed=$((failed + 1))
+        fi
+    done
+    echo "$(( ${#commands[@]} + 3 - failed )) passed, $failed failed"
     [ "$failed" -eq 0 ]
     exit
 fi

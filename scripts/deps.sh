@@ -8,7 +8,7 @@ set -euo pipefail
 
 pkgs=(build-essential autoconf automake libtool pkg-config
       liblua5.4-dev libyaml-dev libjansson-dev libmariadb-dev libmicrohttpd-dev
-      libcmocka-dev mariadb-server mariadb-client curl jq
+      libcmocka-dev libssl-dev libcurl4-openssl-dev mariadb-server mariadb-client curl jq
       galera-4 rsync                # the Galera cluster of tests/integration/galera.sh
       clips libclips-dev            # the benchmark's CLIPS peer (bench/clips)
       chromium fonts-wqy-microhei   # the console's browser tests, CJK screenshots

@@ -94,7 +94,7 @@ done
 echo "== tsan build"
 if bdir=$("$top/scripts/build.sh" tsan); then
     tsan_dir=$(mktemp -d)
-    for t in api loop; do
+    for t in api loop notify; do
         echo "-- integration: $t (tsan)"
         run "tsan $t" env TSAN_OPTIONS="halt_on_error=0 log_path=$tsan_dir/report" \
             "$top/tests/integration/$t.sh" "$bdir/casewarden"
@@ -119,7 +119,7 @@ run "fuzz" "$top/scripts/fuzz" --suite
 # README's main command, run once through the commands it prints
 echo "-- the served demo (scripts/demo.sh --check)"
 demo_dir=$(mktemp -d)
-run "demo" env CW_DEMO_DIR="$demo_dir" CW_DEMO_PORT=$((20000 + RANDOM % 20000)) \
+run "demo" env CW_DEMO_DIR="$demo_dir" CW_DEMO_PORT=$((20000 + RANDOM % 20000)) CW_DEMO_HOOK_PORT=$((10000 + RANDOM % 10000)) \
     "$top/scripts/demo.sh" --check
 rm -rf "$demo_dir"
 

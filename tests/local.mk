@@ -6,7 +6,8 @@ CW_UNITS = tests/unit/test_timeutil tests/unit/test_calendar tests/unit/test_yam
 	tests/unit/test_luahost tests/unit/test_plugin tests/unit/test_evjson \
 	tests/unit/test_strtab tests/unit/test_timeline tests/unit/test_timers \
 	tests/unit/test_ruleset tests/unit/test_config tests/unit/test_engine tests/unit/test_age \
-	tests/unit/test_lease tests/unit/test_join
+	tests/unit/test_lease tests/unit/test_join \
+	tests/unit/test_crypto tests/unit/test_notify
 check_PROGRAMS += $(CW_UNITS)
 TESTS += $(CW_UNITS)
 tests_unit_test_timeutil_SOURCES = tests/unit/test_timeutil.c
@@ -47,6 +48,12 @@ tests_unit_test_engine_LDADD = $(CW_CORE_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_age_SOURCES = tests/unit/test_age.c
 tests_unit_test_age_CFLAGS = $(CW_UNIT_CFLAGS)
 tests_unit_test_age_LDADD = $(CW_UNIT_LIBS)
+tests_unit_test_crypto_SOURCES = tests/unit/test_crypto.c
+tests_unit_test_crypto_CFLAGS = $(CW_UNIT_CFLAGS)
+tests_unit_test_crypto_LDADD = $(CW_UNIT_LIBS)
+tests_unit_test_notify_SOURCES = tests/unit/test_notify.c
+tests_unit_test_notify_CFLAGS = $(CW_UNIT_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_notify_LDADD = $(CW_UNIT_LIBS) $(JANSSON_LIBS)
 tests_unit_test_join_SOURCES = tests/unit/test_join.c tests/unit/ruledir.h
 tests_unit_test_join_CFLAGS = $(CW_UNIT_CFLAGS)
 tests_unit_test_join_LDADD = $(CW_UNIT_LIBS)

@@ -10,4 +10,5 @@ engine_base_libcwbase_la_SOURCES = \
 	engine/base/value.c engine/base/value.h \
 	engine/base/timeutil.c engine/base/timeutil.h \
 	engine/base/sha256.c engine/base/sha256.h
-engine_base_libcwbase_la_LIBADD = $(YAML_LIBS)
+engine_base_libcwbase_la_LIBADD = $(YAML_LIBS) $(CRYPTO_LIBS)
+engine_base_libcwbase_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)

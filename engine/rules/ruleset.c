@@ -982,6 +982,9 @@ static uint64_t digest_files(uint64_t h, const char *dir, const char *suffix)
         size_t len;
         const char *name = strrchr(paths[i], '/');
         name = name ? name + 1 : paths[i];
+        /* who hears of findings changes no finding: a snapshot stays good */
+        if (strcmp(name, "notify.yaml") == 0)
+            continue;
         h = (h ^ cw_hash(name, strlen(name))) * 0x100000001b3ULL;
         if (cw_read_file(paths[i], &text, &len) == 0) {
             h = (h ^ cw_hash(text, len)) * 0x100000001b3ULL;
@@ -993,7 +996,7 @@ static uint64_t digest_files(uint64_t h, const char *dir, const char *suffix)
 }
 
 /* What the rules directory says, as one number: every *.lua and *.yaml
- * of it and of its subdirectories (tests/ apart), and the plugins' names
+ * of it and of its subdirectories (tests/ and notify.yaml apart), and the plugins' names
  * and versions. A snapshot is read back only under the same digest. */
 static uint64_t mix_str(uint64_t h, const char *s)
 {

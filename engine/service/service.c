@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "store/store.h"
+#include "notify/notify.h"
+#include "service/notifier.h"
 #include "core/engine.h"
 #include "base/clock.h"
 #include "core/run.h"
@@ -82,6 +84,10 @@ struct cw_service {
     double last_snapshot;    /* monotonic seconds */
     bool rebuilding;         /* judging the whole log: no event is done
                                 until all are (checkpoint 0 meanwhile) */
+    /* notifications: notify.yaml as loaded with the rules, until the
+     * notifier thread takes it (cw_service_run) */
+    cw_notify *notify;
+    cw_notifier *notifier;
     /* several engines (cluster.lease_ms > 0): the partitions this one owns */
     bool clustered;
     unsigned parts;
@@ -439,6 +445,8 @@ out:
         return rc;
     }
     cw_engine_flush_end(s->e, true);
+    if (puts + withdrawals > 0)
+        cw_notifier_wake(s->notifier);
     s->nprobs = 0;
     images_clear(s);
     s->mine.checkpoint = ckpt;
@@ -1215,6 +1223,11 @@ int cw_service_open(cw_service **out, cw_config *cfg, const cw_service_opts *o, 
         return rc;
     }
     free(rep);
+    if ((rc = cw_notify_load(&s->notify, cfg->rules, s->rs->tz, err)) < 0) {
+        cw_log(CW_LOG_ERROR, "notifications in %s not loaded: %s", cfg->rules, err->msg);
+        cw_service_close(s);
+        return rc;
+    }
     s->e = cw_engine_new(s->w, s->rs);
     if ((rc = cw_db_connect(&s->db, &cfg->db, false, err)) < 0 ||
         (rc = cw_db_connect(&s->ldb, &cfg->db, false, err)) < 0) {
@@ -1237,6 +1250,8 @@ void cw_service_close(cw_service *s)
 {
     if (s == NULL)
         return;
+    cw_notifier_stop(s->notifier);
+    cw_notify_free(s->notify);
     cw_db_close(s->db);
     cw_db_close(s->ldb);
     cw_db_close(s->lease_db);
@@ -1366,6 +1381,7 @@ static int reload(cw_service *s, cw_err *err)
 {
     cw_load_opts lo = { s->cfg->plugins, NULL };
     cw_ruleset *rs, *old;
+    cw_notify *notify;
     char *rep = NULL;
     size_t replen = 0;
     int rc;
@@ -1386,11 +1402,25 @@ static int reload(cw_service *s, cw_err *err)
         return rc;
     }
     free(rep);
-    if (s->clustered && (rc = apply_cross(s, rs, err)) < 0) {
+    /* notify.yaml goes with the rules: both or neither */
+    if ((rc = cw_notify_load(&notify, s->cfg->rules, rs->tz, err)) < 0) {
         cw_log(CW_LOG_ERROR, "reload refused, the rules in force stay: %s", err->msg);
         cw_ruleset_free(rs);
         s->mine.reload_failures++;
         return rc;
+    }
+    if (s->clustered && (rc = apply_cross(s, rs, err)) < 0) {
+        cw_log(CW_LOG_ERROR, "reload refused, the rules in force stay: %s", err->msg);
+        cw_notify_free(notify);
+        cw_ruleset_free(rs);
+        s->mine.reload_failures++;
+        return rc;
+    }
+    if (s->notifier)
+        cw_notifier_set(s->notifier, notify);
+    else {
+        cw_notify_free(s->notify);
+        s->notify = notify;
     }
     /* the same files, plugins and data as the rules in force: nothing
      * would judge differently, so nothing is judged again */
@@ -1501,6 +1531,16 @@ static void serve_reloads(cw_service *s, bool signalled)
     pthread_mutex_unlock(&s->mu);
 }
 
+static cw_time notifier_clock(void *ud)
+{
+    return cw_service_now(ud);
+}
+
+void cw_service_notify_stats(cw_service *s, cw_notify_stats *out)
+{
+    cw_notifier_stats(s->notifier, out);
+}
+
 /* Answer the reloads asked and not yet done with a refusal (the database
  * is away, or the service stops), so no caller waits without end. */
 static void refuse_reloads(cw_service *s, const char *why)
@@ -1520,6 +1560,13 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
 {
     unsigned backoff = 100;
     cw_err err = { 0 };
+
+    if (s->notifier == NULL) {
+        int rc = cw_notifier_start(&s->notifier, &s->cfg->db, s->notify, notifier_clock, s, &err);
+        s->notify = NULL;       /* taken, even on error */
+        if (rc < 0)
+            return rc;
+    }
 
     while (!*stop) {
         int n = cw_service_step(s, &err);

@@ -24,6 +24,7 @@
 
 #include "law/catalogue.h"
 #include "service/config.h"
+#include "service/notifier.h"
 #include "base/err.h"
 #include "casewarden/plugin.h"
 
@@ -119,5 +120,7 @@ void cw_service_catalogue_release(cw_service *s);
 cw_rule_view *cw_service_rules(cw_service *s, size_t *n);
 void cw_service_stats_get(cw_service *s, cw_service_stats *out);
 int cw_service_tz(cw_service *s);
+/* Any thread: the notifier's counters (all zero before cw_service_run). */
+void cw_service_notify_stats(cw_service *s, cw_notify_stats *out);
 
 #endif

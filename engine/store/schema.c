@@ -363,6 +363,99 @@ static const char *const v7[] = {
     NULL,
 };
 
+/* Notifications (执法提醒, docs/NOTIFY.md). Every change the change log
+ * records also goes, by trigger, into notify_outbox, in the transaction
+ * that changed the finding: no finding is stored without its change
+ * queued. The notifier routes outbox rows into items (one per finding,
+ * transition and receiver, with its idempotency key) gathered into
+ * messages (one per group), the escalation ladders' state beside them,
+ * and deletes the rows it routed in the same transaction. Every attempt
+ * to deliver a message is logged. Times named *_ms are the wall clock's
+ * milliseconds (delivery: group waits, retries); not_before and the
+ * ladders' times are the service's clock in seconds. */
+static const char *const v8[] = {
+    "CREATE TABLE IF NOT EXISTS notify_outbox ("
+    "  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+    "  change_id BIGINT UNSIGNED NOT NULL,"
+    "  finding_id BIGINT UNSIGNED NOT NULL,"
+    "  what VARCHAR(16) CHARACTER SET ascii NOT NULL,"
+    "  from_state VARCHAR(16) CHARACTER SET ascii NULL,"
+    "  to_state VARCHAR(16) CHARACTER SET ascii NOT NULL,"
+    "  from_review VARCHAR(16) CHARACTER SET ascii NULL,"
+    "  to_review VARCHAR(16) CHARACTER SET ascii NOT NULL,"
+    "  at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+    ") ENGINE=InnoDB",
+    "CREATE TRIGGER IF NOT EXISTS finding_changes_outbox AFTER INSERT ON finding_changes FOR EACH ROW "
+    "INSERT INTO notify_outbox (change_id, finding_id, what, from_state, to_state, from_review, to_review) "
+    "VALUES (NEW.id, NEW.finding_id, NEW.what, NEW.from_state, NEW.to_state, NEW.from_review, NEW.to_review)",
+    "CREATE TABLE IF NOT EXISTS notify_messages ("
+    "  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+    "  msg_key VARCHAR(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  receiver VARCHAR(64) CHARACTER SET ascii NOT NULL,"
+    "  group_key VARCHAR(320) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  ladder VARCHAR(48) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,"
+    "  level INT NOT NULL DEFAULT 0,"
+    "  status ENUM('grouping','held','queued','sent','dead') NOT NULL,"
+    "  items INT NOT NULL DEFAULT 0,"
+    "  attempts INT NOT NULL DEFAULT 0,"
+    "  next_ms BIGINT NOT NULL,"
+    "  not_before BIGINT NULL,"
+    "  created_ms BIGINT NOT NULL,"
+    "  sent_ms BIGINT NULL,"
+    "  body LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,"
+    "  http_status INT NULL,"
+    "  last_error TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,"
+    "  UNIQUE KEY notify_messages_key (msg_key),"
+    "  KEY notify_messages_due (status, next_ms),"
+    "  KEY notify_messages_group (receiver, group_key, status),"
+    "  KEY notify_messages_receiver (receiver, id)"
+    ") ENGINE=InnoDB",
+    "CREATE TABLE IF NOT EXISTS notify_items ("
+    "  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+    "  item_key VARCHAR(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  msg_key VARCHAR(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  finding_id BIGINT UNSIGNED NOT NULL,"
+    "  transition VARCHAR(16) CHARACTER SET ascii NOT NULL,"
+    "  created_ms BIGINT NOT NULL,"
+    "  UNIQUE KEY notify_items_key (item_key),"
+    "  KEY notify_items_message (msg_key),"
+    "  KEY notify_items_finding (finding_id, id)"
+    ") ENGINE=InnoDB",
+    "CREATE TABLE IF NOT EXISTS notify_attempts ("
+    "  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+    "  message_id BIGINT UNSIGNED NOT NULL,"
+    "  attempt INT NOT NULL,"
+    "  at_ms BIGINT NOT NULL,"
+    "  http_status INT NULL,"
+    "  error TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,"
+    "  latency_us BIGINT NOT NULL,"
+    "  KEY notify_attempts_message (message_id, id)"
+    ") ENGINE=InnoDB",
+    "CREATE TABLE IF NOT EXISTS notify_escalations ("
+    "  finding_id BIGINT UNSIGNED NOT NULL,"
+    "  ladder VARCHAR(48) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+    "  level INT NOT NULL DEFAULT 0,"
+    "  started BIGINT NOT NULL,"
+    "  next_at BIGINT NULL,"
+    "  status ENUM('running','done','stopped') NOT NULL DEFAULT 'running',"
+    "  reason VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,"
+    "  PRIMARY KEY (finding_id, ladder),"
+    "  KEY notify_escalations_due (status, next_at)"
+    ") ENGINE=InnoDB",
+    /* reminders of findings still open (repeat_interval), one per
+     * finding and receiver, on the service's clock */
+    "CREATE TABLE IF NOT EXISTS notify_repeats ("
+    "  finding_id BIGINT UNSIGNED NOT NULL,"
+    "  receiver VARCHAR(64) CHARACTER SET ascii NOT NULL,"
+    "  every_s BIGINT NOT NULL,"
+    "  next_at BIGINT NOT NULL,"
+    "  sent INT NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (finding_id, receiver),"
+    "  KEY notify_repeats_due (next_at)"
+    ") ENGINE=InnoDB",
+    NULL,
+};
+
 static const migration migrations[] = {
     { 1, "events, findings, reviews, checkpoint", v1 },
     { 2, "findings indexes for inspectors' lists", v2 },
@@ -371,6 +464,7 @@ static const migration migrations[] = {
     { 5, "assignment and rectification due, exemptions, the change log", v5 },
     { 6, "the provenance of findings: rule version, program, per-unit override", v6 },
     { 7, "partitions of the cases (per-partition event order), partition leases, engine members", v7 },
+    { 8, "notifications: the outbox, items, messages, attempts, escalation ladders, reminders", v8 },
 };
 
 /* The number of partitions is fixed by the migrate that creates them

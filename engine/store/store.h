@@ -339,6 +339,148 @@ int cw_store_changes(cw_db *db, int64_t after, const char *scope, cw_time now, u
 /* The highest change id (0: none). */
 int cw_store_changes_max(cw_db *db, int64_t *out, cw_err *err);
 
+/* ---- notifications (notify_outbox, notify_items, notify_messages, ------------------ */
+/* ---- notify_attempts, notify_escalations) ---------------------------------------- */
+
+/* A change waiting in the outbox, with its finding as it is now (f.id 0
+ * when the finding is gone). */
+typedef struct cw_store_outbox_row {
+    int64_t id, change_id;
+    const char *what;        /* "finding", "exempt", "unexempt" */
+    const char *from_state, *to_state, *from_review, *to_review;   /* from_*: NULL when new */
+    int64_t at_ms;           /* when the change was written, wall clock */
+    cw_store_finding f;
+} cw_store_outbox_row;
+typedef int (*cw_store_outbox_fn)(void *ud, const cw_store_outbox_row *r);
+/* The oldest outbox rows, at most limit; now decides exemptions. */
+int cw_store_outbox(cw_db *db, cw_time now, unsigned limit, cw_store_outbox_fn fn, void *ud,
+                    cw_err *err);
+/* How many changes wait in the outbox. */
+int cw_store_outbox_count(cw_db *db, int64_t *n, cw_err *err);
+
+/* One finding's transition for one receiver, as routing queues it. */
+typedef struct cw_store_nitem {
+    const char *key;         /* the idempotency key, unique */
+    const char *receiver, *group;    /* group "": a message of its own */
+    const char *ladder;      /* an escalation's level: its ladder, else NULL */
+    int level;
+    int64_t finding_id;
+    const char *transition;
+    int64_t created_ms;      /* when the change was written */
+    int64_t due_ms;          /* the message's first time to go (group_wait) */
+    int64_t interval_ms;     /* group_interval: after the group's last message */
+    /* a message of its own (group ""), rendered already: its body and
+     * status ("queued", or "held" until not_before); NULL: gathered
+     * later */
+    const char *body, *status;
+    cw_time not_before;
+} cw_store_nitem;
+
+/* One routing transaction: items queued, outbox rows consumed, ladders
+ * moved, all or nothing. */
+typedef struct cw_store_ntx cw_store_ntx;
+cw_store_ntx *cw_store_ntx_begin(cw_db *db, cw_err *err);
+/* Queue an item: into the group's message still gathering, else a new
+ * one. An item whose key is there already is skipped (routed before a
+ * crash): *added false. An item with its own rendered message is written
+ * in a batch at commit (*added true). */
+int cw_store_ntx_item(cw_store_ntx *t, const cw_store_nitem *it, bool *added);
+int cw_store_ntx_outbox_done(cw_store_ntx *t, int64_t outbox_id);
+/* Start a ladder for a finding (nothing when it runs or ran already). */
+int cw_store_ntx_ladder_start(cw_store_ntx *t, int64_t finding_id, const char *ladder, cw_time started,
+                              cw_time next_at);
+/* Move a ladder: levels done, the next level's time (CW_TIME_NONE: none),
+ * status "running", "done" or "stopped", and why. */
+int cw_store_ntx_ladder_set(cw_store_ntx *t, int64_t finding_id, const char *ladder, int level,
+                            cw_time next_at, const char *status, const char *reason);
+/* Remind receiver of a finding every every_s from next_at on (replacing
+ * what was set), or no more (stop). */
+int cw_store_ntx_repeat_set(cw_store_ntx *t, int64_t finding_id, const char *receiver, int64_t every_s,
+                            cw_time next_at, int sent);
+int cw_store_ntx_repeat_stop(cw_store_ntx *t, int64_t finding_id, const char *receiver);
+int cw_store_ntx_commit(cw_store_ntx *t, cw_err *err);
+void cw_store_ntx_abort(cw_store_ntx *t);
+
+/* A reminder due, with its finding as it is now. */
+typedef struct cw_store_repeat {
+    int64_t finding_id, every_s;
+    const char *receiver;
+    cw_time next_at;
+    int sent;
+    cw_store_finding f;
+} cw_store_repeat;
+typedef int (*cw_store_repeat_fn)(void *ud, const cw_store_repeat *r);
+int cw_store_repeats_due(cw_db *db, cw_time now, unsigned limit, cw_store_repeat_fn fn, void *ud,
+                         cw_err *err);
+
+/* A ladder's state, with its finding as it is now. */
+typedef struct cw_store_ladder {
+    int64_t finding_id;
+    const char *ladder, *status, *reason;
+    int level;
+    cw_time started, next_at;
+    cw_store_finding f;
+} cw_store_ladder;
+typedef int (*cw_store_ladder_fn)(void *ud, const cw_store_ladder *l);
+/* Running ladders whose next level is due at now, at most limit. */
+int cw_store_ladders_due(cw_db *db, cw_time now, unsigned limit, cw_store_ladder_fn fn, void *ud,
+                         cw_err *err);
+/* The ladders of a finding (running only, or all). */
+int cw_store_ladders_of(cw_db *db, int64_t finding_id, bool running_only, cw_time now,
+                        cw_store_ladder_fn fn, void *ud, cw_err *err);
+
+/* A message (notification) as stored. */
+typedef struct cw_store_message {
+    int64_t id;
+    const char *key, *receiver, *group, *ladder, *status, *body, *last_error;
+    const char *findings;    /* the ids of its findings, comma-separated */
+    int level, items, attempts;
+    long http_status;        /* 0: none */
+    int64_t next_ms, created_ms, sent_ms;   /* sent_ms 0: not sent */
+    cw_time not_before;      /* CW_TIME_NONE: none */
+} cw_store_message;
+typedef int (*cw_store_message_fn)(void *ud, const cw_store_message *m);
+/* Messages gathering whose time has come (status "grouping"), or ready to
+ * go ("queued" and "held" whose not_before is past), oldest due first. */
+int cw_store_messages_due(cw_db *db, bool gathering, int64_t now_ms, cw_time now, unsigned limit,
+                          cw_store_message_fn fn, void *ud, cw_err *err);
+/* The items of a message with their findings as they are now. */
+typedef int (*cw_store_mitem_fn)(void *ud, const char *key, const char *transition,
+                                 const cw_store_finding *f);
+int cw_store_message_items(cw_db *db, int64_t message_id, cw_time now, cw_store_mitem_fn fn,
+                           void *ud, cw_err *err);
+/* A gathered message's body is rendered: "queued", or "held" until
+ * not_before (quiet hours). */
+int cw_store_message_ready(cw_db *db, int64_t id, const char *body, const char *status,
+                           cw_time not_before, cw_err *err);
+
+/* What one delivery attempt came to. */
+typedef struct cw_store_attempt {
+    int64_t message_id;
+    const char *key;         /* the message's */
+    int attempt;
+    const char *status;      /* the message's status after it: sent, queued (retry), dead */
+    long http_status;        /* 0: no answer */
+    const char *error;       /* "" when none */
+    double seconds;
+    int64_t at_ms, next_ms;
+} cw_store_attempt;
+/* Record attempts (and their messages' new states) in one transaction. */
+int cw_store_attempts_record(cw_db *db, const cw_store_attempt *a, size_t n, cw_err *err);
+
+/* GET /v1/notifications */
+typedef struct cw_notification_query {
+    cw_strs receiver, status;
+    int64_t finding;         /* 0: any */
+    int64_t after_id;        /* the cursor: ids below it (newest first) ; 0: from the newest */
+    unsigned limit;
+} cw_notification_query;
+int cw_store_notifications(cw_db *db, const cw_notification_query *q, cw_store_message_fn fn,
+                           void *ud, cw_err *err);
+int cw_store_notifications_total(cw_db *db, const cw_notification_query *q, uint64_t *n, cw_err *err);
+/* Messages by status, for /metrics. */
+int cw_store_notification_counts(cw_db *db, cw_store_facet_fn fn, void *ud, cw_err *err);
+
 /* ---- problems of events ---------------------------------------------------------------- */
 
 typedef struct cw_store_problem {

@@ -21,15 +21,16 @@ allowed() {
         engine/offline) echo "casewarden base law event core rules" ;;
         engine/lease) echo "" ;;
         engine/store) echo "casewarden base lease" ;;
-        engine/service) echo "casewarden base law event core rules offline store lease" ;;
+        engine/notify) echo "casewarden base law" ;;
+        engine/service) echo "casewarden base law event core rules offline store lease notify" ;;
         engine/report) echo "casewarden base store" ;;
-        api) echo "casewarden base law event core rules store lease service report" ;;
+        api) echo "casewarden base law event core rules store lease service report notify" ;;
     esac
 }
 
 cd "$top" || exit 1
 for dir in engine/base engine/law engine/event engine/core engine/rules engine/rules/lua \
-           engine/offline engine/lease engine/store engine/service engine/report api; do
+           engine/offline engine/lease engine/store engine/notify engine/service engine/report api; do
     own=${dir#engine/}
     own=${own%%/*}
     ok_list=" $(allowed "$dir") $own "

@@ -11,9 +11,9 @@ T=2026-06-01T00:00:00+08:00
 
 # --- migrations ---
 "$cw" migrate --config "$cfg" >"$tmp/out" 2>&1 && grep -q "applying version 1" "$tmp/out" &&
-    grep -q "applying version 2" "$tmp/out" && grep -q "applying version 5" "$tmp/out" && grep -q "applying version 6" "$tmp/out" && grep -q "applying version 7" "$tmp/out" && ok || bad "migrate: $(cat "$tmp/out")"
+    grep -q "applying version 2" "$tmp/out" && grep -q "applying version 5" "$tmp/out" && grep -q "applying version 6" "$tmp/out" && grep -q "applying version 7" "$tmp/out" && grep -q "applying version 8" "$tmp/out" && ok || bad "migrate: $(cat "$tmp/out")"
 "$cw" migrate --config "$cfg" >"$tmp/out" 2>&1 && grep -q "up to date" "$tmp/out" && ok || bad "migrate twice: $(cat "$tmp/out")"
-[ "$(sql "SELECT COUNT(*) FROM cw_schema")" = 7 ] && ok || bad "cw_schema rows"
+[ "$(sql "SELECT COUNT(*) FROM cw_schema")" = 8 ] && ok || bad "cw_schema rows"
 sql "INSERT INTO cw_schema (version, description) VALUES (99, 'from the future')"
 "$cw" migrate --config "$cfg" >"$tmp/out" 2>&1; st=$?
 [ $st -eq 1 ] && grep -q "newer than this casewarden" "$tmp/out" && ok || bad "newer schema not refused ($st): $(cat "$tmp/out")"

@@ -101,6 +101,24 @@ function history(f) {
         r.evidence ? r.evidence.join('; ') : '')))));
 }
 
+const NOTIFY_STATUS = { grouping: '汇总中', held: '非工作时间暂缓', queued: '待发送', sent: '已送达', dead: '发送失败' };
+const LADDER_STATUS = { running: '升级中', done: '已逐级提醒', stopped: '已停止' };
+
+// What was sent about a finding (提醒记录), and its escalation ladders.
+function notifications(f) {
+  const sent = f.notifications || [], ladders = f.escalations || [];
+  if (sent.length === 0 && ladders.length === 0) return el('p', { class: 'hint' }, '尚无提醒');
+  return el('div', { class: 'notifications' },
+    ladders.map((l) => el('p', { class: 'hint' }, `升级 ${l.ladder}: 已提醒 ${l.levels_done} 级, ${LADDER_STATUS[l.status] || l.status}`,
+      l.next_level_at ? `, 下一级 ${show(l.next_level_at)}` : '', l.reason ? ` (${l.reason})` : '')),
+    sent.length ? el('table', { class: 'history' },
+      el('thead', {}, el('tr', {}, ['时间', '接收方', '级别', '状态', '次数', '说明'].map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', {}, sent.map((n) => el('tr', {},
+        el('td', {}, show(n.sent || n.created)), el('td', {}, n.receiver), el('td', {}, n.level ? `升级第 ${n.level} 级` : '提醒'),
+        el('td', {}, NOTIFY_STATUS[n.status] || n.status), el('td', {}, String(n.attempts)),
+        el('td', { class: 'hint' }, n.held_until ? `暂缓至 ${show(n.held_until)}` : n.last_error || ''))))) : null);
+}
+
 // The form of an action: what it needs, checked here and again by the API.
 function actionForm(ctx, f, action, done) {
   const needsComment = ['resolve', 'dismiss', 'reopen'].includes(action);
@@ -213,7 +231,8 @@ function findingCard(ctx, f, selected, reload) {
     el('button', { type: 'button', class: 'quiet', 'data-action': 'explain',
       onclick: async () => clear(area, await explainView(f)) }, '说明理由')),
     area,
-    el('h3', {}, '审核记录'), history(f));
+    el('h3', {}, '审核记录'), history(f),
+    el('h3', {}, '提醒记录'), notifications(f));
   if (!selected) card.addEventListener('click', (ev) => {
     if (ev.target.closest('button, form, a')) return;
     location.hash = `#/case/${encodeURIComponent(f.case)}?finding=${f.id}`;
