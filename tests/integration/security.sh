@@ -39,6 +39,7 @@ DELETE /v1/findings/$fid/exemption - | 403 403 403 403 409 403 409 401 401
 GET /v1/cases/$case_id - | 403 200 404 404 200 403 200 401 401
 GET /v1/rules - | 403 200 200 200 200 403 200 401 401
 POST /v1/rules/reload - | 403 403 403 403 403 403 200 401 401
+GET /v1/notifications - | 403 403 403 403 403 403 200 401 401
 POST /v1/sanctions/suggest SUGGEST | 403 200 200 200 200 200 200 401 401
 GET /v1/reports/quality?from=2026-05-01&to=2026-05-31 - | 403 200 200 200 200 403 200 401 401
 GET /v1/reports/backlog - | 403 200 200 200 200 403 200 401 401
@@ -70,7 +71,7 @@ while IFS= read -r row; do
             bad "$method $path as ${toks[$i]:-nobody}: $code, expected ${want[$i]}: $(head -c 160 "$tmp/body")"
     done
 done <<<"$table"
-[ "$rows" = 21 ] && ok || bad "the table has $rows rows, expected 21"
+[ "$rows" = 22 ] && ok || bad "the table has $rows rows, expected 22"
 # the table covers every route of api/server.c
 for p in $(sed -n 's/^    { "[A-Z]*", "\([^"]*\)".*/\1/p' "$top/api/server.c" | sed 's/{}/[^\/?]+/; s/{\*}//' | sort -u); do
     grep -qE "^[A-Z]+ ${p}[ ?]" <<<"$table" && ok || bad "route $p is not in the table"
