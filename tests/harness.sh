@@ -33,3 +33,31 @@ check() {
     fi
     ok
 }
+
+# example_copies TOTAL ID CASE OUT: TOTAL events made of the example file
+# again and again, copy k with ids ID<k>-, and cases, alarms, officers and
+# sessions CASE<k>- (copies of one officer all at the same hour would be
+# unlike any real feed), in time order (as a case-tracking system sends
+# them: copies interleaved, not one after another months back)
+example_copies() {
+    local total=$1 idp=$2 cp=$3 out=$4 ex=$top/examples/events.jsonl per copies
+    per=$(wc -l <"$ex")
+    copies=$(( (total + per - 1) / per ))
+    awk -v copies="$copies" -v total="$total" -v idp="$idp" -v cp="$cp" '
+        { line[NR] = $0 }
+        END {
+            n = 0
+            for (k = 1; k <= copies; k++)
+                for (i = 1; i <= NR && n < total; i++) {
+                    s = line[i]
+                    gsub(/"id":"evt-/, "\"id\":\"" idp k "-", s)
+                    gsub(/"case":"/, "\"case\":\"" cp k "-", s)
+                    gsub(/"alarm":"/, "\"alarm\":\"" cp k "-", s)
+                    gsub(/"O/, "\"" cp k "-O", s)
+                    gsub(/"session":"/, "\"session\":\"" cp k "-", s)
+                    print s
+                    n++
+                }
+        }' "$ex" | awk '{ match($0, /"at":"[^"]*"/); print substr($0, RSTART, RLENGTH) "\t" NR "\t" $0 }' \
+        | sort -t "$(printf '\t')" -k1,1 -k2,2n | cut -f3- >"$out"
+}

@@ -17,28 +17,7 @@ RANDOM=42
 # The example file again and again, each copy with its own ids and case
 # numbers, in time order (as a case-tracking system sends them: copies
 # interleaved, not one after another months back), in batches of 500 rows.
-ex=$top/examples/events.jsonl
-per=$(wc -l <"$ex")
-copies=$(( (total + per - 1) / per ))
-awk -v copies="$copies" -v total="$total" '
-    { line[NR] = $0 }
-    END {
-        n = 0
-        for (k = 1; k <= copies; k++)
-            for (i = 1; i <= NR && n < total; i++) {
-                s = line[i]
-                gsub(/"id":"evt-/, "\"id\":\"c" k "-", s)
-                gsub(/"case":"/, "\"case\":\"K" k "-", s)
-                gsub(/"alarm":"/, "\"alarm\":\"K" k "-", s)
-                # each copy its own officers and sessions: copies of one
-                # officer all at the same hour would be unlike any real feed
-                gsub(/"O/, "\"K" k "-O", s)
-                gsub(/"session":"/, "\"session\":\"K" k "-", s)
-                print s
-                n++
-            }
-    }' "$ex" | awk '{ match($0, /"at":"[^"]*"/); print substr($0, RSTART, RLENGTH) "\t" NR "\t" $0 }' \
-    | sort -t "$(printf '\t')" -k1,1 -k2,2n | cut -f3- >"$tmp/all.jsonl"
+example_copies "$total" c K "$tmp/all.jsonl"
 [ "$(wc -l <"$tmp/all.jsonl")" = "$total" ] && ok || bad "generated $(wc -l <"$tmp/all.jsonl") events"
 split -l 500 -d -a 4 "$tmp/all.jsonl" "$tmp/chunk."
 

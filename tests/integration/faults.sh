@@ -85,25 +85,7 @@ wait "$curl_pid" 2>/dev/null
 # ---- SIGKILL under load over the API --------------------------------------
 # The example file again and again, each copy its own ids and case
 # numbers, in time order, in batches of 100 per request.
-ex=$top/examples/events.jsonl
-copies=$(( (total + n_ex - 1) / n_ex ))
-awk -v copies="$copies" -v total="$total" '
-    { line[NR] = $0 }
-    END {
-        n = 0
-        for (k = 1; k <= copies; k++)
-            for (i = 1; i <= NR && n < total; i++) {
-                s = line[i]
-                gsub(/"id":"evt-/, "\"id\":\"h" k "-", s)
-                gsub(/"case":"/, "\"case\":\"H" k "-", s)
-                gsub(/"alarm":"/, "\"alarm\":\"H" k "-", s)
-                gsub(/"O/, "\"H" k "-O", s)
-                gsub(/"session":"/, "\"session\":\"H" k "-", s)
-                print s
-                n++
-            }
-    }' "$ex" | awk '{ match($0, /"at":"[^"]*"/); print substr($0, RSTART, RLENGTH) "\t" NR "\t" $0 }' \
-    | sort -t "$(printf '\t')" -k1,1 -k2,2n | cut -f3- >"$tmp/all.jsonl"
+example_copies "$total" h H "$tmp/all.jsonl"
 [ "$(wc -l <"$tmp/all.jsonl")" = "$total" ] && ok || bad "generated $(wc -l <"$tmp/all.jsonl") events"
 mkdir "$tmp/batches" "$tmp/acked"
 split -l 100 -d -a 4 "$tmp/all.jsonl" "$tmp/batches/b."

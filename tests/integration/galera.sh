@@ -133,26 +133,7 @@ echo "galera: three engines share the 256 partitions after ${t:-?} ms: e1 $(held
 
 # The events: the example file again and again, each copy its own ids,
 # cases, officers and sessions, in time order, in chunks of 100.
-ex=$top/examples/events.jsonl
-per=$(wc -l <"$ex")
-copies=$(( (total + per - 1) / per ))
-awk -v copies="$copies" -v total="$total" '
-    { line[NR] = $0 }
-    END {
-        n = 0
-        for (k = 1; k <= copies; k++)
-            for (i = 1; i <= NR && n < total; i++) {
-                s = line[i]
-                gsub(/"id":"evt-/, "\"id\":\"g" k "-", s)
-                gsub(/"case":"/, "\"case\":\"G" k "-", s)
-                gsub(/"alarm":"/, "\"alarm\":\"G" k "-", s)
-                gsub(/"O/, "\"G" k "-O", s)
-                gsub(/"session":"/, "\"session\":\"G" k "-", s)
-                print s
-                n++
-            }
-    }' "$ex" | awk '{ match($0, /"at":"[^"]*"/); print substr($0, RSTART, RLENGTH) "\t" NR "\t" $0 }' \
-    | sort -t "$(printf '\t')" -k1,1 -k2,2n | cut -f3- >"$tmp/all.jsonl"
+example_copies "$total" g G "$tmp/all.jsonl"
 [ "$(wc -l <"$tmp/all.jsonl")" = "$total" ] && ok || bad "generated $(wc -l <"$tmp/all.jsonl") events"
 split -l 100 -d -a 4 "$tmp/all.jsonl" "$tmp/chunk."
 nchunks=$(ls "$tmp"/chunk.* | wc -l)
