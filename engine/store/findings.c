@@ -130,14 +130,6 @@ int cw_store_findings(cw_db *db, const cw_finding_query *q, cw_store_finding_fn 
     return rc;
 }
 
-static int first_int(void *ud, char **row, unsigned long *lens, unsigned ncols)
-{
-    (void)lens;
-    if (ncols > 0 && row[0])
-        *(uint64_t *)ud = strtoull(row[0], NULL, 10);
-    return 0;
-}
-
 int cw_store_findings_total(cw_db *db, const cw_finding_query *q, uint64_t *n, cw_err *err)
 {
     cw__qb b = { 0 };
@@ -146,31 +138,16 @@ int cw_store_findings_total(cw_db *db, const cw_finding_query *q, uint64_t *n, c
     *n = 0;
     cw_buf_puts(&b.sql, "SELECT COUNT(*) FROM findings f WHERE 1");
     where(&b, q);
-    rc = cw_db_pquery(db, b.sql.p, b.a, b.n, first_int, n, err);
+    rc = cw_db_pquery(db, b.sql.p, b.a, b.n, cw__count_row, n, err);
     cw__qb_free(&b);
     return rc;
-}
-
-typedef struct facet {
-    cw_store_facet_fn fn;
-    void *ud;
-} facet;
-
-static int facet_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
-{
-    facet *f = ud;
-
-    (void)lens;
-    if (ncols < 2)
-        return 0;
-    return f->fn(f->ud, row[0] ? row[0] : "", strtoull(row[1], NULL, 10));
 }
 
 int cw_store_findings_facet(cw_db *db, const cw_finding_query *q, const char *by,
                             cw_store_facet_fn fn, void *ud, cw_err *err)
 {
     static const char *const cols[] = { "rule", "unit", "state", "review", "severity", NULL };
-    facet f = { fn, ud };
+    cw__facet f = { fn, ud };
     cw__qb b = { 0 };
     int i, rc;
 
@@ -182,7 +159,7 @@ int cw_store_findings_facet(cw_db *db, const cw_finding_query *q, const char *by
     cw_buf_printf(&b.sql, "SELECT f.%s, COUNT(*) FROM findings f WHERE 1", cols[i]);
     where(&b, q);
     cw_buf_printf(&b.sql, " GROUP BY f.%s ORDER BY f.%s", cols[i], cols[i]);
-    rc = cw_db_pquery(db, b.sql.p, b.a, b.n, facet_row, &f, err);
+    rc = cw_db_pquery(db, b.sql.p, b.a, b.n, cw__facet_row, &f, err);
     cw__qb_free(&b);
     return rc;
 }

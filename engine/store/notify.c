@@ -561,14 +561,6 @@ int cw_store_notifications(cw_db *db, const cw_notification_query *q, cw_store_m
     return rc;
 }
 
-static int count_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
-{
-    (void)lens;
-    if (ncols > 0 && row[0])
-        *(uint64_t *)ud = strtoull(row[0], NULL, 10);
-    return 0;
-}
-
 int cw_store_notifications_total(cw_db *db, const cw_notification_query *q, uint64_t *n, cw_err *err)
 {
     cw__qb b = { 0 };
@@ -577,30 +569,15 @@ int cw_store_notifications_total(cw_db *db, const cw_notification_query *q, uint
     *n = 0;
     cw_buf_puts(&b.sql, "SELECT COUNT(*) FROM notify_messages m WHERE 1");
     nwhere(&b, q);
-    rc = cw_db_pquery(db, b.sql.p, b.a, b.n, count_row, n, err);
+    rc = cw_db_pquery(db, b.sql.p, b.a, b.n, cw__count_row, n, err);
     cw__qb_free(&b);
     return rc;
 }
 
-typedef struct facet {
-    cw_store_facet_fn fn;
-    void *ud;
-} facet;
-
-static int facet_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
-{
-    facet *f = ud;
-
-    (void)lens;
-    if (ncols < 2)
-        return 0;
-    return f->fn(f->ud, row[0] ? row[0] : "", strtoull(row[1], NULL, 10));
-}
-
 int cw_store_notification_counts(cw_db *db, cw_store_facet_fn fn, void *ud, cw_err *err)
 {
-    facet f = { fn, ud };
+    cw__facet f = { fn, ud };
 
     return cw_db_query(db, "SELECT status, COUNT(*) FROM notify_messages GROUP BY status", false,
-                       facet_row, &f, err);
+                       cw__facet_row, &f, err);
 }

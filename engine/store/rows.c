@@ -88,3 +88,21 @@ void cw__qb_free(cw__qb *b)
     free(b->a);
     cw_buf_free(&b->sql);
 }
+
+int cw__count_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+{
+    (void)lens;
+    if (ncols > 0 && row[0])
+        *(uint64_t *)ud = strtoull(row[0], NULL, 10);
+    return 0;
+}
+
+int cw__facet_row(void *ud, char **row, unsigned long *lens, unsigned ncols)
+{
+    cw__facet *f = ud;
+
+    (void)lens;
+    if (ncols < 2)
+        return 0;
+    return f->fn(f->ud, row[0] ? row[0] : "", strtoull(row[1], NULL, 10));
+}

@@ -64,4 +64,13 @@ void cw__qb_prefix(cw__qb *b, const char *col, const char *prefix);
 void cw__qb_prefix_arg(cw__qb *b, const char *prefix);
 void cw__qb_free(cw__qb *b);
 
+/* Row readers shared by the queries: the first column as a count into
+ * the uint64_t at ud; a (value, count) row to the cw__facet at ud. */
+int cw__count_row(void *ud, char **row, unsigned long *lens, unsigned ncols);
+typedef struct cw__facet {
+    cw_store_facet_fn fn;
+    void *ud;
+} cw__facet;
+int cw__facet_row(void *ud, char **row, unsigned long *lens, unsigned ncols);
+
 #endif
