@@ -48,6 +48,8 @@ static size_t rss_peak(void)
 /* Does case c hold a deadline still running at now? */
 static int is_open(const cw_case *c, cw_time now)
 {
+    if (c == NULL)          /* a case that left memory holds nothing open */
+        return 0;
     for (uint32_t i = 0; i < c->nfr; i++) {
         const cw_frec *r = &c->fr[i];
         if (r->mode == CW_FM_DEADLINE && r->met == CW_TIME_NONE && r->due >= now)
