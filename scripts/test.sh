@@ -32,12 +32,13 @@ count() {   # count cmocka's summary lines or our own "N passed, N failed"
 }
 
 run() {   # run NAME CMD...: show its output, count its results; a crash counts as a failure
-    local name=$1 out rc
+    local name=$1 out rc t0=$SECONDS
     shift
     out=$(mktemp)
     "$@" >"$out" 2>&1
     rc=$?
     cat "$out"
+    echo "time: $name $((SECONDS - t0)) s"
     count "$out"
     if [ $rc -ne 0 ] && ! grep -qE '\[  FAILED  \]|^[0-9]+ passed, [1-9][0-9]* failed$' "$out"; then
         echo "test: $name exited with status $rc"
@@ -124,5 +125,6 @@ run "demo" env CW_DEMO_DIR="$demo_dir" CW_DEMO_PORT=$((20000 + RANDOM % 20000)) 
 rm -rf "$demo_dir"
 
 echo
+echo "time: all $SECONDS s"
 echo "all: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
