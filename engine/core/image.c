@@ -159,33 +159,42 @@ static void put_body(imgw *w, const cw_case *c)
     }
 }
 
-void cw__case_image(const cw_engine *e, const cw_case *c, cw_buf *out)
+/* The image: its magic, the names and strings it uses (local ids in the
+ * body), then the body; the writer's tables and body are freed. */
+static void put_image(imgw *w, cw_buf *out)
 {
-    imgw w = { e, { 0 }, { 0 }, { 0 } };
+    const cw_engine *e = w->e;
     uint32_t n;
 
-    ltab_put(&w.strs, 0);           /* "" is local 0 as it is global 0 */
-    put_body(&w, c);
     cw_buf_put(out, MAGIC, 4);
-    n = (uint32_t)w.names.n;
+    n = (uint32_t)w->names.n;
     PUT(out, n);
-    for (size_t i = 0; i < w.names.n; i++) {
-        const char *s = cw_strtab_str(e->w->names, w.names.ids[i]);
+    for (size_t i = 0; i < w->names.n; i++) {
+        const char *s = cw_strtab_str(e->w->names, w->names.ids[i]);
         uint16_t len = (uint16_t)strlen(s);
         PUT(out, len);
         put(out, s, len);
     }
-    n = (uint32_t)w.strs.n;
+    n = (uint32_t)w->strs.n;
     PUT(out, n);
-    for (size_t i = 0; i < w.strs.n; i++) {
-        uint32_t len = (uint32_t)cw_strtab_len(e->w->strs, w.strs.ids[i]);
+    for (size_t i = 0; i < w->strs.n; i++) {
+        uint32_t len = (uint32_t)cw_strtab_len(e->w->strs, w->strs.ids[i]);
         PUT(out, len);
-        put(out, cw_strtab_str(e->w->strs, w.strs.ids[i]), len);
+        put(out, cw_strtab_str(e->w->strs, w->strs.ids[i]), len);
     }
-    put(out, w.body.p, w.body.n);
-    cw_buf_free(&w.body);
-    ltab_free(&w.names);
-    ltab_free(&w.strs);
+    put(out, w->body.p, w->body.n);
+    cw_buf_free(&w->body);
+    ltab_free(&w->names);
+    ltab_free(&w->strs);
+}
+
+void cw__case_image(const cw_engine *e, const cw_case *c, cw_buf *out)
+{
+    imgw w = { e, { 0 }, { 0 }, { 0 } };
+
+    ltab_put(&w.strs, 0);           /* "" is local 0 as it is global 0 */
+    put_body(&w, c);
+    put_image(&w, out);
 }
 
 /* ---- reading an image --------------------------------------------------------- */
@@ -419,26 +428,7 @@ void cw__records_image(const cw_engine *e, const uint8_t *const *recs, size_t n,
         put(&w.body, recs[i], size);
         cw_rec_map_ids((uint8_t *)w.body.p + at, local_name, local_str, &w);
     }
-    cw_buf_put(out, MAGIC, 4);
-    u = (uint32_t)w.names.n;
-    PUT(out, u);
-    for (size_t i = 0; i < w.names.n; i++) {
-        const char *s = cw_strtab_str(e->w->names, w.names.ids[i]);
-        uint16_t len = (uint16_t)strlen(s);
-        PUT(out, len);
-        put(out, s, len);
-    }
-    u = (uint32_t)w.strs.n;
-    PUT(out, u);
-    for (size_t i = 0; i < w.strs.n; i++) {
-        uint32_t len = (uint32_t)cw_strtab_len(e->w->strs, w.strs.ids[i]);
-        PUT(out, len);
-        put(out, cw_strtab_str(e->w->strs, w.strs.ids[i]), len);
-    }
-    put(out, w.body.p, w.body.n);
-    cw_buf_free(&w.body);
-    ltab_free(&w.names);
-    ltab_free(&w.strs);
+    put_image(&w, out);
 }
 
 int cw__records_from_image(cw_engine *e, const uint8_t *p, size_t n,
