@@ -16,7 +16,7 @@ bench_db_insert_SOURCES = bench/db/insert.c
 bench_db_insert_LDADD = $(MARIADB_LIBS)
 bench_db_insert_CFLAGS = $(AM_CFLAGS) $(MARIADB_CFLAGS)
 bench_db_post_SOURCES = bench/db/post.c
-EXTRA_DIST += bench/db/README.md bench/db/run.sh bench/db/api.sh bench/db/lib.sh \
+EXTRA_DIST += bench/db/README.md bench/db/run.sh bench/db/api.sh bench/db/lib.sh bench/db/restart.sh \
 	bench/db/post.lua bench/db/calendar.awk bench/db/sql
 
 # bench/run's own probes: the deadline clock's cost per tick (timing wheel

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# serve's restart over stored events (bench/db/README.md, "Restart"):
+# N generated events (default 5M) are bulk-loaded into a private MariaDB
+# (LOAD DATA LOCAL INFILE in chunks, the table's triggers giving each its
+# place in the log), then `casewarden serve` is started three times:
+#
+#   1. on an empty snapshot table: the full rebuild, every stored event
+#      judged again; its rate in events/s and its time to /readyz. At
+#      SIGTERM it writes a snapshot of the engine's state.
+#   2. from that snapshot: the time to /readyz (the target: 5 s at 5M).
+#   3. from the snapshot again (the second start is not warmed by the
+#      first's reads of the events table only).
+#
+# Usage: bench/db/restart.sh BUILD_DIR [--events N] [--seed N] [--quick]
+# The report goes to stdout, ending with one line
+#   restart events=N ready_snapshot_s=S ready_rebuild_s=S rebuild_s=S rebuild_rate=R ...
+# that bench/run reads; progress goes to stderr.
+set -euo pipefail
+
+usage() {
+    cat <<'EOF'
+Usage: bench/db/restart.sh BUILD_DIR [--events N] [--seed N] [--quick]
+
+Store N generated events in a private MariaDB (bulk load), start
+`casewarden serve` once with no snapshot (the full rebuild: its rate and
+time to ready; it writes a snapshot at SIGTERM), then twice more from the
+snapshot, and report the time until GET /readyz answers 200 each time.
+A benchmark, not a test: at 5M events it takes several minutes.
+
+  --events N   events stored (default 5000000)
+  --seed N     bench/gen's seed (default 7)
+  --quick      200k events (a bounded run, a minute or so)
+
+Environment: CW_BENCH_BUFFER_POOL_MB (default 4096), CW_BENCH_KEEP=1 keeps
+the temporary directory. Report on stdout, progress on stderr.
+EOF
+}
+
+build_arg=
+events=5000000
+seed=7
+while [ $# -gt 0 ]; do
+    case $1 in
+        -h|--help) usage; exit 0 ;;
+        --quick) events=200000 ;;
+        --events|--seed)
+            [ $# -ge 2 ] || { usage >&2; exit 2; }
+            [[ $2 =~ ^[1-9][0-9]*$ ]] || { echo "bench/db/restart.sh: $1 needs a positive number" >&2; exit 2; }
+            if [ "$1" = --events ]; then events=$2; else seed=$2; fi
+            shift ;;
+        -*) usage >&2; exit 2 ;;
+        *) [ -z "$build_arg" ] || { usage >&2; exit 2; }; build_arg=$1 ;;
+    esac
+    shift
+done
+[ -n "$build_arg" ] || { usage >&2; exit 2; }
+
+# shellcheck source=bench/db/lib.sh
+. "$(dirname "$0")/lib.sh" bench/db/restart "$build_arg"
+
+cp -r "$top/rules" "$work/rules"
+rm -rf "$work/rules/notify.yaml" "$work/rules/tests"   # no receivers, no fixtures here
+
+say "generating $events events (seed $seed)"
+"$gen" --seed "$seed" --events "$events" --out "$work/g" --rules "$work/rules" >/dev/null 2>"$work/gen.log" ||
+    { cat "$work/gen.log" >&2; die "bench/gen failed"; }
+now=$(<"$work/g/now.txt")
+n_lines=$(wc -l <"$work/g/events.jsonl")
+
+start_db
+echo "restart: casewarden serve over $n_lines stored events (bench/gen --seed $seed, shipped rules, --now $now)"
+echo "machine: $(machine)"
+echo "database: $(db_settings)"
+new_db cw_rs "$work/rules"
+
+# The bulk load: LOAD DATA of 500k lines at a time, each line one body
+# (no field separator or escape inside a JSON line: tab and backslash are
+# taken as they are).
+say "loading $n_lines events"
+split -l 500000 -d -a 4 "$work/g/events.jsonl" "$work/chunk."
+t0=$(now_s)
+for f in "$work"/chunk.*; do
+    sql cw_rs "LOAD DATA LOCAL INFILE '$f' INTO TABLE events CHARACTER SET utf8mb4
+               FIELDS TERMINATED BY '\\t' ESCAPED BY '' LINES TERMINATED BY '\\n' (body)" \
+        --local-infile=1 2>"$work/load.err" || { cat "$work/load.err" >&2; die "LOAD DATA failed"; }
+    rm -f "$f"
+done
+load_s=$(elapsed "$t0")
+stored=$(sql cw_rs "SELECT COUNT(*) FROM events")
+[ "$stored" -eq "$n_lines" ] || die "$stored events stored of $n_lines"
+printf '  %-44s %8s s  %9s events/s\n' "bulk load (LOAD DATA, 500k lines a statement)" "$load_s" \
+    "$(calc "$n_lines / $load_s" | cut -d. -f1)"
+
+# run LABEL: start serve, wait for /readyz, stop it (SIGTERM: it writes a
+# snapshot); sets r_ready, r_how (rebuild or snapshot), r_line (its log line)
+run() {
+    local label=$1
+    say "$label start"
+    start_serve cw_rs --now "$now"
+    r_ready=$ready_s
+    r_line=$(grep -m1 -E 'casewarden serve: (rebuilt|started from the snapshot)' "$serve_log" | cut -d' ' -f2- || true)
+    case $r_line in
+        *"started from the snapshot"*) r_how=snapshot ;;
+        *rebuilt*) r_how=rebuild ;;
+        *) cat "$serve_log" >&2; die "$label start: no rebuild or snapshot line in serve's log" ;;
+    esac
+    serve_warnings
+    stop_serve
+    printf '  %-12s ready (GET /readyz 200) after %7.2f s, from %s\n' "$label:" "$r_ready" "$r_how"
+    printf '  %-12s   %s\n' "" "$r_line"
+}
+
+run first
+[ "$r_how" = rebuild ] || die "the first start did not rebuild"
+ready_rebuild=$r_ready
+# "rebuilt N events in S s (R events/s), ..."
+rebuild_s=$(sed -n 's/.*rebuilt [0-9]* events in \([0-9.]*\) s.*/\1/p' <<<"$r_line")
+rebuild_n=$(sed -n 's/.*rebuilt \([0-9]*\) events in.*/\1/p' <<<"$r_line")
+[ -n "$rebuild_s" ] && [ -n "$rebuild_n" ] || die "cannot read the rebuild line: $r_line"
+rebuild_rate=$(calc "$rebuild_n / $rebuild_s" | cut -d. -f1)
+snap_bytes=$(sql cw_rs "SELECT COALESCE(SUM(LENGTH(data)), 0) FROM engine_snapshot" 2>/dev/null || echo 0)
+
+run second
+[ "$r_how" = snapshot ] || die "the second start did not start from the snapshot"
+ready_snap=$r_ready
+run third
+[ "$r_how" = snapshot ] || die "the third start did not start from the snapshot"
+# the better of the two starts from the snapshot
+ready_snap=$(awk -v a="$ready_snap" -v b="$r_ready" 'BEGIN { printf "%.3f", (b < a ? b : a) }')
+
+echo "  full rebuild: $rebuild_n events in $rebuild_s s = $rebuild_rate events/s; ready after $ready_rebuild s"
+echo "  from the snapshot ($(calc "$snap_bytes / 1048576" | cut -c1-6) MiB): ready after $ready_snap s (best of two starts)"
+echo "restart events=$n_lines ready_snapshot_s=$ready_snap ready_rebuild_s=$ready_rebuild" \
+    "rebuild_s=$rebuild_s rebuild_rate=$rebuild_rate snapshot_bytes=$snap_bytes load_s=$load_s"
