@@ -152,15 +152,6 @@ void cw_buf_reserve(cw_buf *b, size_t n)
     }
 }
 
-void cw_buf_put(cw_buf *b, const void *s, size_t n)
-{
-    cw_buf_reserve(b, n);
-    if (n > 0)                  /* s may be NULL then */
-        memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
 void cw_buf_printf(cw_buf *b, const char *fmt, ...)
 {
     va_list ap;

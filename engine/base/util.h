@@ -64,7 +64,17 @@ typedef struct cw_buf {
 
 /* Room for n more bytes and the terminating NUL. */
 void cw_buf_reserve(cw_buf *b, size_t n);
-void cw_buf_put(cw_buf *b, const void *s, size_t n);
+/* Append s[0..n) (s may be NULL when n is 0). Inline: most calls append a
+ * few bytes to a buffer with room, and a call per field was measured. */
+static inline void cw_buf_put(cw_buf *b, const void *s, size_t n)
+{
+    if (b->cap - b->n < n + 1)
+        cw_buf_reserve(b, n);
+    if (n > 0)
+        memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
 static inline void cw_buf_puts(cw_buf *b, const char *s)
 {
     cw_buf_put(b, s, strlen(s));
