@@ -185,9 +185,11 @@ static inline uint64_t special(uint64_t w)
 /*
  * A string at r->s (on the opening quote), decoded into scratch. When
  * `raw` is set the string is copied as written (quotes and escapes kept),
- * for compact copies of values the catalogue does not describe.
+ * for compact copies of values the catalogue does not describe. string()
+ * below takes the common case (plain ASCII, no escape) inline and comes
+ * here for the rest.
  */
-static int string(rd *r, cw_slice *out, bool raw)
+__attribute__((noinline)) static int string_any(rd *r, cw_slice *out, bool raw)
 {
     cw_evparser *p = r->p;
     char *o = p->scratch + p->used, *o0 = o;
@@ -313,6 +315,43 @@ static int string(rd *r, cw_slice *out, bool raw)
     p->used += (size_t)(o - o0) + (raw ? 0 : 1);
     r->s = s;
     return 0;
+}
+
+/* A string as string_any decodes it; a string of plain ASCII bytes (no
+ * escape, no control or multi-byte character) that ends at least 8 bytes
+ * before the input does is copied here, a word at a time, without a call. */
+static inline int string(rd *r, cw_slice *out, bool raw)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    cw_evparser *p = r->p;
+    char *o = p->scratch + p->used, *o0 = o;
+    const char *s = r->s + 1;
+
+    if (raw)
+        return string_any(r, out, raw);
+    while (r->end - s >= 8) {
+        uint64_t w, m;
+        size_t n;
+        memcpy(&w, s, 8);
+        memcpy(o, &w, 8);
+        if ((m = special(w)) == 0) {
+            s += 8;
+            o += 8;
+            continue;
+        }
+        n = (size_t)__builtin_ctzll(m) / 8;
+        if (s[n] != '"')
+            break;
+        o += n;
+        *o = '\0';
+        out->p = o0;
+        out->len = (uint32_t)(o - o0);
+        p->used += (size_t)(o - o0) + 1;
+        r->s = s + n + 1;
+        return 0;
+    }
+#endif
+    return string_any(r, out, raw);
 }
 
 /* A number; *is_int when it is an integer that fits int64. */
