@@ -855,7 +855,9 @@ int cw_evparse(cw_evparser *p, const cw_catalogue *cat, const char *json, size_t
     rd r = { json, json + len, json, p, e };
     int rc;
 
-    memset(e, 0, sizeof *e);
+    /* the error's strings empty (not the whole struct: most events have none) */
+    e->id[0] = e->field[0] = e->msg[0] = '\0';
+    e->offset = 0;
     memset(env, 0, sizeof env);
     memset(out, 0, sizeof *out);
     /* Decoded text never exceeds the input, plus one NUL per string. */
