@@ -320,18 +320,30 @@ int cw__case_events(cw_engine *e, const cw_case *c, const int *types, size_t nty
                     cw_event_fn fn, void *ud)
 {
     cw_evbuf *b = cw__evbuf_push(e);
+    uint64_t mask = 0;          /* the types below 64 asked for, as bits */
+    bool high = false;          /* a type of 64 or more is asked for */
     int rc = 0;
 
     if (b == NULL)
         return -1;
+    for (size_t i = 0; types != NULL && i < ntypes; i++) {
+        if (types[i] >= 0 && types[i] < 64)
+            mask |= 1ull << types[i];
+        else
+            high = true;
+    }
     for (size_t off = 0; off < c->proclen && rc == 0; off += cw_rec_size(c->tl + off)) {
         if (types != NULL) {
             int t = cw_rec_type(c->tl + off);
             size_t i;
-            for (i = 0; i < ntypes && types[i] != t; i++)
-                ;
-            if (i == ntypes)
+            if (t < 64 && !((mask >> t) & 1))
                 continue;
+            if (t >= 64) {
+                for (i = 0; high && i < ntypes && types[i] != t; i++)
+                    ;
+                if (!high || i == ntypes)
+                    continue;
+            }
         }
         cw_rec_decode(c->tl + off, b);
         b->ev.case_id = c->id;
