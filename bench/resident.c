@@ -157,6 +157,7 @@ int main(int argc, char **argv)
     cw_eval *ev;
     size_t heap0, heap1, heap2, rss1, eng1, eng2, live1, live2, open = 0, changes, cases;
     uint64_t gone1;
+    int rc = 0;
 
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--rules") == 0)
@@ -231,25 +232,31 @@ int main(int argc, char **argv)
     cases = live1 + (size_t)gone1;
     if (s.bad) {
         fprintf(stderr, "resident: the image store failed\n");
-        return 2;
+        rc = 2;
+    } else if (heap0 == 0 || heap1 <= heap0 || heap2 == 0) {
+        /* mallinfo2 counts nothing under another allocator (ASan's) */
+        fprintf(stderr, "resident: the heap in use cannot be read here (mallinfo2 gave %zu, %zu, %zu)\n",
+                heap0, heap1, heap2);
+        rc = 2;
     }
-    printf("resident events=%zu cases=%zu live=%zu gone=%llu open=%zu left_live=%zu "
-           "heap_base=%zu heap_end=%zu heap_closed=%zu rss_end=%zu engine_end=%zu "
-           "engine_closed=%zu open_case=%.0f closed_case=%.0f saves=%llu loads=%llu "
-           "image_bytes=%llu strings=%u strings_bytes=%zu index_bytes=%zu case_table_bytes=%zu "
-           "read_s=%.2f rules_s=%.2f\n",
-           st.accepted, cases, live1, (unsigned long long)gone1, open, live2, heap0, heap1,
-           heap2, rss1, eng1, eng2,
-           live1 > live2 ? ((double)heap1 - (double)heap2) / (double)(live1 - live2) : 0.0,
-           cases > live2 ? ((double)heap2 - (double)heap0) / (double)(cases - live2) : 0.0,
-           (unsigned long long)s.saves, (unsigned long long)s.loads,
-           (unsigned long long)s.bytes, cw_strtab_count(w->strs), cw_strtab_bytes(w->strs),
-           cw__index_memory(e), e->ncase_of * sizeof *e->case_of + e->capcases * sizeof *e->cases,
-           st.read_s, st.process_s);
+    if (rc == 0)
+        printf("resident events=%zu cases=%zu live=%zu gone=%llu open=%zu left_live=%zu "
+               "heap_base=%zu heap_end=%zu heap_closed=%zu rss_end=%zu engine_end=%zu "
+               "engine_closed=%zu open_case=%.0f closed_case=%.0f saves=%llu loads=%llu "
+               "image_bytes=%llu strings=%u strings_bytes=%zu index_bytes=%zu case_table_bytes=%zu "
+               "read_s=%.2f rules_s=%.2f\n",
+               st.accepted, cases, live1, (unsigned long long)gone1, open, live2, heap0, heap1,
+               heap2, rss1, eng1, eng2,
+               live1 > live2 ? ((double)heap1 - (double)heap2) / (double)(live1 - live2) : 0.0,
+               cases > live2 ? ((double)heap2 - (double)heap0) / (double)(cases - live2) : 0.0,
+               (unsigned long long)s.saves, (unsigned long long)s.loads,
+               (unsigned long long)s.bytes, cw_strtab_count(w->strs), cw_strtab_bytes(w->strs),
+               cw__index_memory(e), e->ncase_of * sizeof *e->case_of + e->capcases * sizeof *e->cases,
+               st.read_s, st.process_s);
     cw_engine_free(e);
     cw_ruleset_free(rs);
     cw_world_free(w);
     munmap(s.idx, (size_t)STORE_SLOTS * sizeof *s.idx);
     close(s.fd);
-    return 0;
+    return rc;
 }
