@@ -186,7 +186,10 @@ void cw_engine_stored(cw_engine *e, const char *rule, const char *case_id, const
 
     if (r != NULL && e->loading != NULL && e->loading->id == sid)
         c = e->loading;
-    else if (r != NULL && !cw__case_gone(e, sid))
+    else if (r != NULL && cw__case_gone(e, sid))
+        return;     /* its image holds its record of this finding, digest included:
+                       compared when the case comes back (not an orphan) */
+    else if (r != NULL)
         c = cw__case_get(e, sid, &how);
     if (c == NULL) {
         /* nothing here gives it: withdrawn at the next flush */
