@@ -46,9 +46,16 @@ rule {
   check = function(case, ev)
     local ft = case:first("case.fasttrack")
     if not ft then return end
+    -- a later person.added updates the person: one who is no longer a
+    -- suspect (or no longer excluded, below) has no finding
+    if ev.type == "person.added" and #concerned(case, ev) == 0 then
+      withdraw(ev.data.person)
+    end
     for _, person in ipairs(concerned(case, ev)) do
       local why = excluded_why(case:age(person.id), person.flags)
-      if #why > 0 then
+      if #why == 0 then
+        withdraw(person.id)
+      else
         -- the latest person.added of the suspect: when we learnt who they are
         local added = case:last("person.added", "person", person.id)
         report {
