@@ -228,6 +228,10 @@ rule {
   params = { lead_hours = 6 },   -- the warning before the 48 hours end (rules/overrides.yaml may change it per unit)
   check = function(case, ev)
     if not case:first("case.fasttrack") then return end
+    -- a person later recorded as no suspect is no longer judged
+    if ev.type == "person.added" and #concerned(case, ev) == 0 then
+      withdraw(ev.data.person)
+    end
     for _, person in ipairs(concerned(case, ev)) do
       -- when the suspect arrived: the first summons of that person
       local arrived = case:first("summons.started", "person", person.id)
