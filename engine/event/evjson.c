@@ -637,7 +637,19 @@ const char *cw_check_id(const char *s, size_t len)
         return "must not be empty";
     if (len > CW_ID_MAX)
         return "longer than 64 characters";
-    for (size_t i = 0; i < len; i++)
+    /* eight bytes at a time: b - 0x20 borrows for a byte below 0x20 and
+     * b + 1 carries into the high bit from 0x7f up, so a high bit in any
+     * of w, w - 0x20.., w + 0x01.. means a byte out of 0x20..0x7e (or a
+     * borrow or carry from one); the bytes then say which */
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (((w | (w - ones * 0x20) | (w + ones)) & high) != 0)
+            break;
+    }
+    for (; i < len; i++)
         if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
             return "must be printable ASCII";
     return NULL;
