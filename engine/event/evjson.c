@@ -863,7 +863,8 @@ int cw_evparse(cw_evparser *p, const cw_catalogue *cat, const char *json, size_t
 {
     cw_pfield env[K_N];
     bool seen[K_N] = { false }, data_object_seen = false;
-    const char *why;
+    const char *why, *id_why = NULL;   /* id_why: the id's check as it was read */
+    bool id_checked = false;
     rd r = { json, json + len, json, p, e };
     int rc;
 
@@ -917,8 +918,11 @@ int cw_evparse(cw_evparser *p, const cw_catalogue *cat, const char *json, size_t
                 if ((rc = value(&r, &env[k])) < 0)
                     return rc;
                 env[k].key = key;
-                if (k == K_ID && env[k].kind == CW_V_STR && cw_check_id(env[k].s.p, env[k].s.len) == NULL)
-                    memcpy(e->id, env[k].s.p, env[k].s.len + 1);
+                if (k == K_ID && env[k].kind == CW_V_STR) {
+                    id_checked = true;
+                    if ((id_why = cw_check_id(env[k].s.p, env[k].s.len)) == NULL)
+                        memcpy(e->id, env[k].s.p, env[k].s.len + 1);
+                }
             } else {
                 cw_pfield skip;
                 if ((rc = value(&r, &skip)) < 0)
@@ -946,7 +950,8 @@ int cw_evparse(cw_evparser *p, const cw_catalogue *cat, const char *json, size_t
      * problem reported does not depend on key order. */
     if ((rc = env_string(&env[K_ID], "id", e)) < 0)
         return rc;
-    if ((why = cw_check_id(env[K_ID].s.p, env[K_ID].s.len)) != NULL)
+    why = id_checked ? id_why : cw_check_id(env[K_ID].s.p, env[K_ID].s.len);
+    if (why != NULL)
         return fail(e, "id", "%s", why);
     out->id = env[K_ID].s;
     if ((rc = env_string(&env[K_TYPE], "type", e)) < 0)
