@@ -32,8 +32,7 @@ int cw_store_sync_reads(cw_db *db, bool on, cw_err *err)
 
     if ((rc = cw_db_scalar(db, "SELECT @@wsrep_on", &wsrep, err)) < 0 || wsrep == 0)
         return rc;
-    return cw_db_exec(db, on ? "SET SESSION wsrep_sync_wait = 1" : "SET SESSION wsrep_sync_wait = 0",
-                      err);
+    return cw_db_sync_wait(db, on, err);
 }
 
 typedef struct headread {

@@ -40,24 +40,44 @@
 
 typedef struct cw_db cw_db;
 
+/* One server of the database: a Unix socket, or host:port. */
+typedef struct cw_db_node {
+    char *socket;            /* NULL for host:port */
+    char *host;
+    unsigned port;
+} cw_db_node;
+
 /* Where the database is (the service configuration's `database:`). */
 typedef struct cw_db_params {
     char *socket;            /* a Unix socket, or NULL for host:port */
     char *host;
     unsigned port;
+    /* database.nodes: several servers of one cluster (Galera), tried in
+     * turn; when there are any, socket/host/port are not used */
+    cw_db_node *nodes;
+    size_t nnodes;
     char *user, *password;   /* password may be NULL */
     char *name;
 } cw_db_params;
 
 /* ---- connections ------------------------------------------------------ */
 
+/* Free p's node list (nodes, nnodes: none after). */
+void cw_db_nodes_free(cw_db_params *p);
+
 /* Connect (Unix socket when given, utf8mb4, timeouts); p is borrowed
  * for the connection's life. With create, a missing database is
- * created. */
+ * created. With several nodes, they are tried in the order given and
+ * the first that answers and is a ready member of its cluster
+ * (wsrep_ready) is taken. */
 int cw_db_connect(cw_db **out, const cw_db_params *p, bool create, cw_err *err);
 void cw_db_close(cw_db *db);
-/* Reconnect after a lost connection. */
+/* Reconnect after a lost connection: with several nodes, the one after
+ * the node of the lost connection first, then the others round the list
+ * (the node that failed last). */
 int cw_db_reconnect(cw_db *db, cw_err *err);
+/* The node of the connection (its socket or host:port), into out. */
+const char *cw_db_node_name(cw_db *db, char *out, size_t size);
 /* Whether the last failure was the server going away or not answering
  * (as opposed to a statement it refused). */
 bool cw_db_is_down(cw_db *db);

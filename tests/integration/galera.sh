@@ -48,7 +48,8 @@ if ! "$top/scripts/galera-start.sh" "$tmp/gal" 3 >"$tmp/nodes" 2>"$tmp/galera.lo
 fi
 ok
 sockof() { awk -v n="$1" '$1 == n { print $3 }' "$tmp/nodes"; }
-sql() { mariadb --no-defaults -S "$(sockof "${2:-1}")" -u root -N -B casewarden -e "$1"; }
+# reads wait for what the cluster committed before them (wsrep_sync_wait)
+sql() { mariadb --no-defaults -S "$(sockof "${2:-1}")" -u root -N -B casewarden -e "SET SESSION wsrep_sync_wait = 1; $1"; }
 digest() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 now_us() { echo $(( ${EPOCHREALTIME/[.,]/} )); }
 
@@ -65,9 +66,11 @@ for i in 1 2 3; do
     taken="$taken$p "
     port[i]=$p
     url[i]=http://127.0.0.1:$p
+    # its own node first, then the others: the engine goes to the next
+    # one when its node dies
     cat >"$tmp/e$i.yaml" <<YAML
 database:
-  socket: $(sockof "$i")
+  nodes: [$(sockof "$i"), $(sockof $((i % 3 + 1))), $(sockof $(((i + 1) % 3 + 1)))]
   user: root
   name: casewarden
 rules: $tmp/rules
