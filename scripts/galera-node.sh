@@ -47,23 +47,30 @@ d=$dir/node$n
 export PATH=$PATH:/usr/sbin:/sbin
 
 now_ms() { echo $(( ${EPOCHREALTIME/[.,]/} / 1000 )); }
-# the pid of node n's mariadbd: the one whose --defaults-file is its my.cnf
+# the pid of node n's mariadbd: the one of its pid file (left behind by a
+# kill) if it still runs with node n's --defaults-file, else the one
+# whose command line has it (a node still starting)
+is_node() {   # is_node PID
+    { tr '\0' '\n' <"/proc/$1/cmdline"; } 2>/dev/null | grep -qx -- "--defaults-file=$d/my.cnf"
+}
 server() {
     local p pid
+    pid=$(cat "$d/mysqld.pid" 2>/dev/null || true)
+    if [[ $pid =~ ^[0-9]+$ ]] && is_node "$pid"; then echo "$pid"; return 0; fi
     for p in /proc/[0-9]*; do
         pid=${p#/proc/}
-        { tr '\0' '\n' <"$p/cmdline"; } 2>/dev/null | grep -qx -- "--defaults-file=$d/my.cnf" || continue
+        is_node "$pid" || continue
         case $(tr '\0' '\n' <"$p/cmdline" 2>/dev/null | head -n1) in
             *mariadbd|*mysqld) echo "$pid"; return 0 ;;
         esac
     done
     return 1
 }
-gone() {   # gone SECONDS: until node n's server is no more
+gone() {   # gone PID SECONDS: until PID is no more
     local i
-    for ((i = 0; i < $1 * 10; i++)); do
-        server >/dev/null || return 0
-        sleep 0.1
+    for ((i = 0; i < $2 * 50; i++)); do
+        is_node "$1" || return 0
+        sleep 0.02
     done
     return 1
 }
@@ -77,7 +84,7 @@ kill|stop)
     pid=$(server) || die "node $n is not running"
     t0=$(now_ms)
     if [ "$action" = kill ]; then kill -KILL "$pid"; limit=10; else kill -TERM "$pid"; limit=60; fi
-    gone "$limit" || die "node $n (pid $pid) is still there after $limit s"
+    gone "$pid" "$limit" || die "node $n (pid $pid) is still there after $limit s"
     say "node $n ${action/stop/stopp}ed after $(( $(now_ms) - t0 )) ms"
     ;;
 start)

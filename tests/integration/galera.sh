@@ -6,10 +6,14 @@
 # be) while one engine is killed with SIGKILL (its partitions must be taken
 # over within the lease's life plus a stated bound) and another is paused
 # with SIGSTOP past its lease and resumed (its writes are refused by the
-# fencing token and it steps down, then rejoins). At the end every
-# acknowledged event is stored once and the stored findings equal those of
-# one `casewarden eval` over the stored events. A cluster that cannot start
-# fails the test.
+# fencing token and it steps down, then rejoins). Galera node 3 is killed
+# with SIGKILL while events come (the engine on it goes on through another
+# node of its `database.nodes`) and started again (scripts/galera-node.sh:
+# it must rejoin by IST). Findings are assigned and resolved through the
+# three APIs meanwhile. At the end every acknowledged event is stored once
+# on every node, every review answered is in the audit trail once, and the
+# stored findings equal those of one `casewarden eval` over the stored
+# events. A cluster that cannot start fails the test.
 # Usage: galera.sh PATH/TO/casewarden [EVENTS]   Ends with "N passed, N failed".
 set -uo pipefail
 cw=${1:?usage: $0 CASEWARDEN [EVENTS]}
@@ -35,6 +39,7 @@ cleanup() {
         fi
     done
     [ -n "${poster_pid-}" ] && kill "$poster_pid" 2>/dev/null
+    [ -n "${reviewer_pid-}" ] && kill "$reviewer_pid" 2>/dev/null
     "$top/scripts/galera-stop.sh" "$tmp/gal" >/dev/null 2>&1
     [ -n "${KEEP-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
@@ -173,6 +178,48 @@ echo 0 >"$tmp/posted"
 poster &
 poster_pid=$!
 posted() { cat "$tmp/posted"; }
+
+# reviewer: open findings assigned (through one API) and resolved (through
+# the next), one after another, while events come, engines die and a node
+# dies. Every answer is logged "FINDING ACTION HTTP-CODE" in $tmp/reviews.
+# A resolve not answered 200 or 409 is tried again on the next API; an
+# assign is not (a second assign is allowed, so a retry of one that was
+# applied after all would be a second): the resolve follows either way.
+review() {   # review FINDING ACTION API
+    local f=$1 a=$2 api=$3 tries=0 code body
+    case $a in
+        assign) body='{"action":"assign","assignee":{"kind":"unit","id":"3701"},"due":"2030-06-30","comment":"限期整改"}' ;;
+        resolve) body='{"action":"resolve","comment":"已整改, 销号"}' ;;
+    esac
+    while [ "$tries" -lt 30 ]; do
+        code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer admin-tok" \
+            -H "Content-Type: application/json" --data-binary "$body" "${url[api]}/v1/findings/$f/review")
+        echo "$f $a $code" >>"$tmp/reviews"
+        case $code in 200|409) return 0 ;; esac
+        [ "$a" = assign ] && return 0
+        tries=$((tries + 1))
+        api=$((api % 3 + 1))
+        sleep 0.2
+    done
+}
+reviewer() {
+    local k=0 f api
+    while [ ! -e "$tmp/reviews.stop" ] && [ "$k" -lt 40 ]; do
+        api=$((k % 3 + 1))
+        f=$(curl -s -m 5 -H "Authorization: Bearer admin-tok" "${url[api]}/v1/findings?review=open&limit=100" |
+            jq -r '.findings[].id' 2>/dev/null | grep -vxF -f "$tmp/reviewed" | head -n1)
+        if [ -z "$f" ]; then sleep 0.3; continue; fi
+        echo "$f" >>"$tmp/reviewed"
+        review "$f" assign "$api"
+        review "$f" resolve $(((k + 1) % 3 + 1))
+        k=$((k + 1))
+        sleep 0.3
+    done
+}
+: >"$tmp/reviews"
+: >"$tmp/reviewed"
+reviewer &
+reviewer_pid=$!
 at_least() { [ "$(posted)" -ge "$1" ]; }
 
 # 1. kill -9 e2 a quarter of the way; e1 and e3 take its partitions over
@@ -186,6 +233,28 @@ echo "galera: e2 (${e2_had} partitions) killed; e1 and e3 hold all 256 after ${t
 takeovers() { echo $(( $(metric 1 casewarden_lease_takeovers_total || echo 0) + $(metric 3 casewarden_lease_takeovers_total || echo 0) )); }
 counted() { [ "$(takeovers)" -ge "$e2_had" ]; }
 wait_until 10 counted >/dev/null && ok || bad "takeovers counted: $(takeovers), e2 had $e2_had"
+
+# 1b. kill -9 Galera node 3 (e3's) while events come: e3 goes on through
+# another node of its list; the node starts again and catches up by IST
+wait_until 60 at_least $((nchunks * 3 / 8)) >/dev/null || bad "posting stalled at $(posted) chunks"
+again() { grep -c "connected again, to node .*/node[12]/mysqld.sock" "$tmp/e3.log"; }
+before=$(again)
+moved() { [ "$(again)" -gt "$before" ]; }
+since() { echo $(( ($(now_us) - $1) / 1000 )); }   # since T0: ms
+k0=$(posted)
+t0=$(now_us)
+"$top/scripts/galera-node.sh" "$tmp/gal" kill 3 2>>"$tmp/galera.log" && ok || bad "galera-node.sh kill 3 failed"
+wait_until 20 moved >/dev/null && ok || bad "e3 did not connect to another node after node 3 died"
+t_moved=$(since "$t0")
+wait_until 30 at_least $((k0 + 3)) >/dev/null && ok || bad "posting did not go on after node 3 died: $(posted) chunks"
+t_posts=$(since "$t0")
+wait_until 30 balanced e1 e3 >/dev/null && ok || bad "e1 and e3 do not hold the partitions after node 3 died: e1 $(held e1), e3 $(held e3)"
+echo "galera: node 3 killed; from the kill: e3 on another node after $t_moved ms, 3 more chunks acknowledged after $t_posts ms, all 256 partitions held after $(since "$t0") ms"
+if out=$("$top/scripts/galera-node.sh" "$tmp/gal" start 3 2>>"$tmp/galera.log"); then ok; else bad "node 3 did not start again: $(tail -5 "$tmp/galera.log")"; fi
+echo "galera: $out"
+case $out in *"by IST"*) ok ;; *) bad "node 3 did not rejoin by IST: $out" ;; esac
+[ "$(sql "SHOW GLOBAL STATUS LIKE 'wsrep_cluster_size'" | cut -f2)" = 3 ] && ok || bad "the cluster is not three nodes again"
+[ "$(sql "SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'" 3 | cut -f2)" = Synced ] && ok || bad "node 3 is not Synced"
 
 # 2. SIGSTOP e3 past its lease while events keep coming; e1 takes all
 wait_until 60 at_least $((nchunks / 2)) >/dev/null || bad "posting stalled at $(posted) chunks"
@@ -207,6 +276,9 @@ start_engine 2
 wait_ready 2 && ok || bad "e2 did not start again"
 wait "$poster_pid" && ok || { bad "the poster gave up: $(tail -3 "$tmp/poster.log")"; }
 poster_pid=
+touch "$tmp/reviews.stop"
+wait "$reviewer_pid"
+reviewer_pid=
 t=$(wait_until 40 balanced e1 e2 e3) && ok || bad "not rebalanced after e2 came back: e1 $(held e1), e2 $(held e2), e3 $(held e3)"
 echo "galera: $(wc -l <"$tmp/poster.log" 2>/dev/null || echo 0) posts tried again; rebalanced after ${t:-?} ms: e1 $(held e1), e2 $(held e2), e3 $(held e3)"
 
@@ -237,6 +309,31 @@ sort -u "$tmp/acked" | cmp -s - "$tmp/stored.ids" && ok || bad "the stored ids a
 [ "$(sql "SELECT COUNT(*) FROM (SELECT part FROM events GROUP BY part HAVING COUNT(*) <> MAX(pseq) OR MIN(pseq) <> 1) x")" = 0 ] && ok ||
     bad "a partition's order has holes"
 [ "$(sql "SELECT COUNT(*) - COUNT(DISTINCT rule, case_id, subject) FROM findings")" = 0 ] && ok || bad "a finding stored twice"
+
+# every review answered 200 is in the audit trail once, on every node; a
+# row beyond those is only allowed for an answer lost on the way (no
+# answer, or 503 after a connection lost at COMMIT): at most one each
+nrev=$(wc -l <"$tmp/reviewed")
+[ "$nrev" -ge 10 ] && ok || bad "only $nrev findings reviewed"
+for n in 1 2 3; do
+    sql "SELECT finding_id, action, COUNT(*) FROM finding_reviews WHERE action IN ('assign', 'resolve') GROUP BY 1, 2" "$n" |
+        sort >"$tmp/audit.$n"
+done
+cmp -s "$tmp/audit.1" "$tmp/audit.2" && cmp -s "$tmp/audit.1" "$tmp/audit.3" && ok || bad "the audit trail differs between nodes"
+awk -v OFS='\t' 'NR == FNR { rows[$1 " " $2] = $3; next }
+    { k = $1 " " $2; if ($3 == 200) good[k]++; else if ($3 != 409) lost[k]++; seen[k] = 1 }
+    END {
+        for (k in seen) { r = rows[k] + 0
+            if (r < good[k] + 0) print "lost", k, "rows " r, "answered 200: " good[k] + 0
+            if (r > good[k] + lost[k]) print "doubled", k, "rows " r, "answered 200: " good[k] + 0 ", unanswered " lost[k] + 0
+            split(k, f, " "); if (f[2] == "resolve" && r > 1) print "doubled", k, "rows " r }
+        for (k in rows) if (!(k in seen)) print "unasked", k, "rows " rows[k] }' \
+    <(tr '\t' ' ' <"$tmp/audit.1" | awk '{ print $1, $2, $3 }') "$tmp/reviews" >"$tmp/reviews.bad"
+[ ! -s "$tmp/reviews.bad" ] && ok || { bad "reviews lost or doubled:"; head -5 "$tmp/reviews.bad"; }
+resolved=$(awk '$2 == "resolve" && ($3 == 200 || $3 == 409) { print $1 }' "$tmp/reviews" | sort -u | wc -l)
+[ "$(sql "SELECT COUNT(*) FROM findings WHERE review = 'resolved'")" = "$resolved" ] && ok ||
+    bad "$(sql "SELECT COUNT(*) FROM findings WHERE review = 'resolved'") findings resolved, $resolved answered"
+echo "galera: $nrev findings reviewed: $(grep -c ' 200$' "$tmp/reviews") answers 200, $(grep -vc ' 200$\| 409$' "$tmp/reviews") unanswered or 503 (tried again on another API), $(awk '{ s += $3 } END { print s + 0 }' "$tmp/audit.1") audit rows"
 
 # the findings equal one engine's eval of the stored events
 sql "SELECT rule, case_id, IF(subject='','-',subject), state, COALESCE(due,'-'), raised FROM findings WHERE state <> 'withdrawn'" |
