@@ -51,21 +51,24 @@ static void node_name(const cw_db_node *nd, char *out, size_t size)
 
 /* A Galera node that is not a ready member of a primary component (cut
  * off, joining) accepts connections but refuses statements (error 1047):
- * it is not taken. A server without Galera has no wsrep_ready. */
+ * it is not taken. A server without Galera (wsrep_on 0) is ready. */
 static bool node_ready(MYSQL *m, char *why, size_t size)
 {
     MYSQL_RES *res;
     MYSQL_ROW row;
     bool ready = true;
 
-    if (mysql_query(m, "SHOW GLOBAL STATUS LIKE 'wsrep_ready'") != 0) {
+    if (mysql_query(m, "SELECT @@wsrep_on, (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                       "WHERE VARIABLE_NAME = 'WSREP_READY')") != 0) {
         snprintf(why, size, "%s", mysql_error(m));
         return false;
     }
     if ((res = mysql_store_result(m)) == NULL)
         return true;
-    if ((row = mysql_fetch_row(res)) != NULL && row[1] != NULL && strcmp(row[1], "ON") != 0) {
-        snprintf(why, size, "the node is not a ready member of its cluster (wsrep_ready %s)", row[1]);
+    if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL && strcmp(row[0], "0") != 0 &&
+        (row[1] == NULL || strcmp(row[1], "ON") != 0)) {
+        snprintf(why, size, "the node is not a ready member of its cluster (wsrep_ready %s)",
+                 row[1] ? row[1] : "unknown");
         ready = false;
     }
     mysql_free_result(res);
