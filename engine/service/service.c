@@ -1521,8 +1521,12 @@ int cw_service_step(cw_service *s, cw_err *err)
         return n;
     cw_engine_tick(s->e, cw_service_now(s));
     rc = flush(s, err);
-    if (s->clustered)
-        return (rc = step_leases(s, rc, err)) < 0 ? rc : n;
+    if (s->clustered) {
+        rc = step_leases(s, rc, err);
+        /* the notifications go with partition 0 */
+        cw_notifier_gate(s->notifier, s->own[0] ? s->token[0] : 0);
+        return rc < 0 ? rc : n;
+    }
     if (rc < 0)
         return rc;
     if (s->cfg->snapshot_s > 0 && cw_mono_s() - s->last_snapshot >= s->cfg->snapshot_s &&
@@ -1583,7 +1587,8 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
     cw_err err = { 0 };
 
     if (s->notifier == NULL) {
-        int rc = cw_notifier_start(&s->notifier, &s->cfg->db, s->notify, notifier_clock, s, &err);
+        int rc = cw_notifier_start(&s->notifier, &s->cfg->db, s->notify,
+                                   s->clustered ? s->cfg->engine_name : NULL, notifier_clock, s, &err);
         s->notify = NULL;       /* taken, even on error */
         if (rc < 0)
             return rc;
@@ -1598,8 +1603,10 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
                               "ask again when it is back");
             struct timespec ts = { backoff / 1000, (long)(backoff % 1000) * 1000000L };
             nanosleep(&ts, NULL);
-            if (s->clustered)
+            if (s->clustered) {
                 leases_ran_out(s);
+                cw_notifier_gate(s->notifier, s->own[0] ? s->token[0] : 0);
+            }
             if (cw_db_reconnect(s->db, &err) < 0)
                 cw_log(CW_LOG_ERROR, "%s", err.msg);
             backoff = backoff < 5000 ? backoff * 2 : 5000;
@@ -1632,7 +1639,9 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
         cw_log(CW_LOG_ERROR, "final flush: %s", err.msg);
     else if (!s->clustered && s->cfg->snapshot_s > 0 && snapshot(s, &err) < 0)
         cw_log(CW_LOG_ERROR, "snapshot: %s", err.msg);
-    if (s->clustered)
+    if (s->clustered) {
+        cw_notifier_gate(s->notifier, 0);
         leave(s);
+    }
     return 0;
 }

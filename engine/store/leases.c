@@ -262,3 +262,13 @@ int cw_store_findings_parts(cw_db *db, unsigned parts, cw_store_pfinding_fn fn, 
     return cw_db_pquery(db, "SELECT " FINDING_COLS ", CRC32(case_id) % ? FROM findings"
                             " WHERE state <> 'withdrawn'", &a, 1, pfinding_row, &r, err);
 }
+
+int cw_store_lease_fence(cw_db *db, const char *me, unsigned part, uint64_t token, int64_t now,
+                         bool *held, cw_err *err)
+{
+    uint64_t changed = 0;
+    int rc = cw__leases_touch(db, "writes = writes + 1", 0, me, &part, &token, 1, now, &changed, err);
+
+    *held = rc == 0 && changed == 1;
+    return rc;
+}

@@ -400,6 +400,10 @@ typedef struct cw_store_nitem {
  * moved, all or nothing. */
 typedef struct cw_store_ntx cw_store_ntx;
 cw_store_ntx *cw_store_ntx_begin(cw_db *db, cw_err *err);
+/* With several engines: the transaction's first write, partition part's
+ * lease still me's under token (cw_store_lease_fence); CW_ELEASE, and
+ * nothing written at the commit, when it is not. */
+int cw_store_ntx_fence(cw_store_ntx *t, const char *me, unsigned part, uint64_t token, int64_t now);
 /* Queue an item: into the group's message still gathering, else a new
  * one. An item whose key is there already is skipped (routed before a
  * crash): *added false. An item with its own rendered message is written
@@ -618,6 +622,12 @@ int cw_store_tx_checkpoint(cw_store_tx *t, const char *engine, uint64_t seq);
  * written, so on Galera a takeover committed meanwhile on another node
  * fails this transaction's certification. CW_ELEASE (nothing else
  * written) when a lease is no longer mine. */
+/* Whether partition part's lease is me's, unexpired at now (wall µs),
+ * under token: a write of its row, in the transaction open on db if
+ * there is one, so that on Galera a takeover committed meanwhile on
+ * another node fails its certification. */
+int cw_store_lease_fence(cw_db *db, const char *me, unsigned part, uint64_t token, int64_t now,
+                         bool *held, cw_err *err);
 int cw_store_tx_fence(cw_store_tx *t, const char *me, const unsigned *parts, const uint64_t *tokens,
                       const uint64_t *ckpts, size_t n, int64_t now);
 /* A case's image as it leaves the engine's memory (replacing its last),

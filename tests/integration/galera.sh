@@ -13,7 +13,11 @@
 # three APIs meanwhile. At the end every acknowledged event is stored once
 # on every node, every review answered is in the audit trail once, and the
 # stored findings equal those of one `casewarden eval` over the stored
-# events. A cluster that cannot start fails the test.
+# events. The notifications go through a real webhook receiver
+# (tests/integration/webhook.py), each engine's to a path of its own: every
+# message is delivered, and none by two engines unless the second became
+# the holder of partition 0 (the notifier's) in between. A cluster that
+# cannot start fails the test.
 # Usage: galera.sh PATH/TO/casewarden [EVENTS]   Ends with "N passed, N failed".
 set -uo pipefail
 cw=${1:?usage: $0 CASEWARDEN [EVENTS]}
@@ -40,6 +44,7 @@ cleanup() {
     done
     [ -n "${poster_pid-}" ] && kill "$poster_pid" 2>/dev/null
     [ -n "${reviewer_pid-}" ] && kill "$reviewer_pid" 2>/dev/null
+    [ -n "${hook_pid-}" ] && { kill "$hook_pid" 2>/dev/null; wait "$hook_pid" 2>/dev/null; }
     "$top/scripts/galera-stop.sh" "$tmp/gal" >/dev/null 2>&1
     [ -n "${KEEP-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
@@ -59,6 +64,23 @@ digest() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 now_us() { echo $(( ${EPOCHREALTIME/[.,]/} )); }
 
 cp -r "$top/rules" "$tmp/rules"
+# the webhook receiver; each engine's rules post to /eI, so the receiver
+# knows which engine delivered
+python3 "$top/tests/integration/webhook.py" --port-file "$tmp/hook.port" --log "$tmp/hook.jsonl" \
+    2>"$tmp/hook.err" &
+hook_pid=$!
+for _ in $(seq 1 50); do [ -s "$tmp/hook.port" ] && break; sleep 0.1; done
+hp=$(cat "$tmp/hook.port" 2>/dev/null) || { bad "the webhook receiver did not start: $(cat "$tmp/hook.err")"; finish; exit 1; }
+for i in 1 2 3; do
+    cp -r "$tmp/rules" "$tmp/rules$i"
+    cat >"$tmp/rules$i/notify.yaml" <<YAML
+delivery: {concurrency: 8, max_attempts: 10, backoff: 200ms, backoff_max: 1s}
+receivers:
+  - {name: hook, url: "http://127.0.0.1:$hp/e$i", secret: s3cr3t}
+route:
+  receiver: hook
+YAML
+done
 declare -a port url
 taken=" "
 for i in 1 2 3; do
@@ -78,7 +100,7 @@ database:
   nodes: [$(sockof "$i"), $(sockof $((i % 3 + 1))), $(sockof $(((i + 1) % 3 + 1)))]
   user: root
   name: casewarden
-rules: $tmp/rules
+rules: $tmp/rules$i
 listen: 127.0.0.1:${port[i]}
 engine: {poll_ms: 50, name: e$i}
 cluster: {lease_ms: $LEASE_MS, renew_ms: $RENEW_MS}
@@ -292,6 +314,12 @@ caught_up() {
     balanced e1 e2 e3
 }
 wait_until 60 caught_up >/dev/null && ok || bad "the engines did not catch up"
+# and every notification routed and sent
+delivered_all() {
+    [ "$(sql "SELECT (SELECT COUNT(*) FROM notify_outbox) + (SELECT COUNT(*) FROM notify_messages WHERE status <> 'sent')")" = 0 ]
+}
+wait_until 60 delivered_all >/dev/null && ok ||
+    bad "notifications not all delivered: $(sql "SELECT COUNT(*) FROM notify_outbox") in the outbox, $(sql "SELECT status, COUNT(*) FROM notify_messages GROUP BY status" | tr '\n\t' '; ')"
 sleep 1
 for i in 1 2 3; do kill -TERM "${pids[i]}"; done
 for i in 1 2 3; do wait "${pids[i]}" 2>/dev/null; pids[i]=0; done
@@ -334,6 +362,44 @@ resolved=$(awk '$2 == "resolve" && ($3 == 200 || $3 == 409) { print $1 }' "$tmp/
 [ "$(sql "SELECT COUNT(*) FROM findings WHERE review = 'resolved'")" = "$resolved" ] && ok ||
     bad "$(sql "SELECT COUNT(*) FROM findings WHERE review = 'resolved'") findings resolved, $resolved answered"
 echo "galera: $nrev findings reviewed: $(grep -c ' 200$' "$tmp/reviews") answers 200, $(grep -vc ' 200$\| 409$' "$tmp/reviews") unanswered or 503 (tried again on another API), $(awk '{ s += $3 } END { print s + 0 }' "$tmp/audit.1") audit rows"
+
+# every message sent arrived, under its key; none delivered by two
+# engines unless the second took partition 0 (the notifier's) in between
+sql "SELECT msg_key FROM notify_messages WHERE status = 'sent'" | sort >"$tmp/sent.keys"
+jq -r 'select(.status == 200) | .key' "$tmp/hook.jsonl" | sort -u >"$tmp/hook.keys"
+nsent=$(wc -l <"$tmp/sent.keys")
+[ "$nsent" -ge 100 ] && ok || bad "only $nsent notifications sent"
+[ "$(comm -23 "$tmp/sent.keys" "$tmp/hook.keys" | wc -l)" = 0 ] && ok ||
+    bad "$(comm -23 "$tmp/sent.keys" "$tmp/hook.keys" | wc -l) messages marked sent never arrived"
+[ "$(sql "SELECT COUNT(*) - COUNT(DISTINCT item_key) FROM notify_items")" = 0 ] && ok || bad "an item routed twice"
+grep -h "notifications: routed and delivered by engine" "$tmp"/e[123].log >"$tmp/handovers"
+python3 - "$tmp/hook.jsonl" "$tmp/handovers" >"$tmp/hook.twice" <<'PY'
+import json, sys, datetime
+first = {}                      # key -> {engine: first arrival}
+for line in open(sys.argv[1], encoding="utf-8"):
+    r = json.loads(line)
+    e = r["path"].strip("/")
+    first.setdefault(r["key"], {}).setdefault(e, r["at"])
+took = []                       # (time, engine) partition 0's notifier taken
+for line in open(sys.argv[2], encoding="utf-8"):
+    t = datetime.datetime.strptime(line.split()[0], "%Y-%m-%dT%H:%M:%S%z").timestamp()
+    took.append((t, line.split()[-1]))
+twice = by_takeover = 0
+for k, es in first.items():
+    if len(es) < 2:
+        continue
+    twice += 1
+    (e1, t1), (e2, t2) = sorted(es.items(), key=lambda x: x[1])[:2]
+    if any(e == e2 and t1 - 1 <= t <= t2 + 1 for t, e in took):
+        by_takeover += 1
+    else:
+        print("twice", k, e1, t1, e2, t2)
+print("summary", len(first), twice, by_takeover)
+PY
+read -r _ nkeys ntwice nby < <(grep '^summary' "$tmp/hook.twice")
+[ -z "$(grep -v '^summary' "$tmp/hook.twice")" ] && ok ||
+    { bad "notifications delivered by two engines without a takeover between:"; grep -v '^summary' "$tmp/hook.twice" | head -5; }
+echo "galera: $nsent messages sent, $nkeys keys arrived ($(wc -l <"$tmp/hook.jsonl") requests), $ntwice by two engines, all $nby after partition 0 changed hands ($(wc -l <"$tmp/handovers") handovers)"
 
 # the findings equal one engine's eval of the stored events
 sql "SELECT rule, case_id, IF(subject='','-',subject), state, COALESCE(due,'-'), raised FROM findings WHERE state <> 'withdrawn'" |
