@@ -1482,15 +1482,17 @@ int cw_service_reload(cw_service *s, cw_err *err)
 /* Leases that could not be renewed (the database away, its node gone)
  * and have run out are another engine's to take: this one holds nothing
  * until a lease round claims again. */
-static void leases_ran_out(cw_service *s)
+static void leases_ran_out(cw_service *s, const cw_err *err)
 {
     bool any = false;
+    char why[640];
 
     for (unsigned p = 0; p < s->parts && !any; p++)
         any = s->own[p];
-    if (any && lease_now() >= s->renewed_to)
-        step_down(s, "its partition leases could not be renewed before they ran out "
-                     "(the database could not be reached)");
+    if (!any || lease_now() < s->renewed_to)
+        return;
+    snprintf(why, sizeof why, "its partition leases could not be renewed before they ran out (%s)", err->msg);
+    step_down(s, why);
 }
 
 /* The lease round when it is due; a lease lost on the way steps down. */
@@ -1503,7 +1505,7 @@ static int step_leases(cw_service *s, int rc, cw_err *err)
         return 0;
     }
     if (rc < 0) {
-        leases_ran_out(s);
+        leases_ran_out(s, err);
         if (cw_db_is_down(s->lease_db)) {
             cw_err e2;
             if (cw_db_reconnect(s->lease_db, &e2) == 0)
@@ -1604,7 +1606,7 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
             struct timespec ts = { backoff / 1000, (long)(backoff % 1000) * 1000000L };
             nanosleep(&ts, NULL);
             if (s->clustered) {
-                leases_ran_out(s);
+                leases_ran_out(s, &err);
                 cw_notifier_gate(s->notifier, s->own[0] ? s->token[0] : 0);
             }
             if (cw_db_reconnect(s->db, &err) < 0)
