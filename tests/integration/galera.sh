@@ -83,9 +83,13 @@ YAML
 done
 declare -a port url
 taken=" "
+eph=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[[ $eph =~ ^[0-9]+$ ]] && [ "$eph" -gt 12000 ] || eph=32768
 for i in 1 2 3; do
     while :; do
-        p=$((20000 + RANDOM % 40000))
+        # below the ephemeral range: an engine started again finds its
+        # port free (no outgoing connection took it meanwhile)
+        p=$((10000 + RANDOM % (eph - 10000)))
         case $taken in *" $p "*) continue ;; esac
         ss -Hltn "sport = :$p" 2>/dev/null | grep -q . && continue
         break
@@ -225,16 +229,19 @@ review() {   # review FINDING ACTION API
     done
 }
 reviewer() {
-    local k=0 f api
-    # until the events are all posted, and at least 12 findings
-    while [ "$k" -lt 40 ] && { [ ! -e "$tmp/reviews.stop" ] || [ "$k" -lt 12 ]; }; do
-        api=$((k % 3 + 1))
+    local k=0 f api round=0
+    # until the events are all posted, and at least 12 findings; at most
+    # 300 rounds (an API that does not answer is one, the next asks
+    # another)
+    while [ "$k" -lt 40 ] && [ "$round" -lt 300 ] && { [ ! -e "$tmp/reviews.stop" ] || [ "$k" -lt 12 ]; }; do
+        round=$((round + 1))
+        api=$((round % 3 + 1))
         f=$(curl -s -m 5 -H "Authorization: Bearer admin-tok" "${url[api]}/v1/findings?review=open&limit=100" |
             jq -r '.findings[].id' 2>/dev/null | grep -vxF -f "$tmp/reviewed" | head -n1)
         if [ -z "$f" ]; then sleep 0.3; continue; fi
         echo "$f" >>"$tmp/reviewed"
         review "$f" assign "$api"
-        review "$f" resolve $(((k + 1) % 3 + 1))
+        review "$f" resolve $((api % 3 + 1))
         k=$((k + 1))
         sleep 0.2
     done
