@@ -1,0 +1,57 @@
+/*
+ * A threaded evaluation (casewarden eval --threads N): the same findings
+ * as one cw_eval, from N engines in N threads.
+ *
+ * Cases are divided as the engines of a cluster divide them
+ * (docs/SCALING.md): a case's partition is CRC32 of its case number
+ * modulo CW_PEVAL_PARTS (cw_lease_part), and thread k owns the partitions
+ * p with p % N == k. Thread 0, the owner of partition 0, also runs the
+ * rules marked cross-case (cw_rule.cross) over every event, the other
+ * threads' cases marked foreign (cw_engine_set_foreign); the other
+ * threads run every other rule on their own cases. Each finding has one
+ * writer.
+ *
+ * The calling thread reads and parses the file once: it checks every
+ * line (errors, duplicates and conflicts reported in line order, as
+ * cw_eval_read does), numbers the events, and hands each one, parsed, to
+ * the threads that judge its case through bounded queues. Each thread
+ * owns its world and ruleset (string tables and Lua states are not
+ * shareable); they share only the catalogue of the first ruleset, which
+ * the reader parses with and which nobody writes. The findings are
+ * merged into output order (case, rule, subject) at the end.
+ */
+#ifndef CW_PEVAL_H
+#define CW_PEVAL_H
+
+#include "offline/eval.h"
+
+#define CW_PEVAL_PARTS 256   /* as `migrate` chooses by default */
+#define CW_PEVAL_MAX 64      /* threads */
+
+typedef struct cw_peval cw_peval;
+
+/*
+ * n threads (2..CW_PEVAL_MAX), thread k with world w[k] and ruleset rs[k]
+ * (borrowed; loaded from the same rules directory, the cross-case rules
+ * marked in each). The threads start at once and wait for events.
+ */
+cw_peval *cw_peval_new(unsigned n, cw_world *const *w, cw_ruleset *const *rs);
+/* Stops the threads if cw_peval_run did not, and frees everything. */
+void cw_peval_free(cw_peval *pv);
+
+/* As cw_eval_read. */
+int cw_peval_read(cw_peval *pv, const char *path, const cw_eval_opts *o, cw_eval_stats *st,
+                  cw_err *err);
+/* As cw_eval_run, every thread at once; then the findings of all threads
+ * in output order, into out (cw_findings_free; they borrow the worlds and
+ * rulesets, which must outlive them). process_s is the wall time of the
+ * run. Returns 0, or CW_ELIMIT when a thread could not store an event the
+ * reader accepted (it says which on o->errors). */
+int cw_peval_run(cw_peval *pv, const cw_eval_opts *o, cw_eval_stats *st, cw_findings *out);
+
+/* Cases of the threads' engines (their own, not the foreign ones) and the
+ * bytes their engines and the reader hold. */
+size_t cw_peval_ncases(const cw_peval *pv);
+size_t cw_peval_memory(const cw_peval *pv);
+
+#endif
