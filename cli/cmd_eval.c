@@ -207,6 +207,13 @@ static int eval_threaded(unsigned n, const char *rules, const char *plugins, con
                 st.read_s, st.process_s, total > 0 ? (double)st.accepted / total : 0.0,
                 cw_peval_ncases(pv), (double)cw_peval_memory(pv) / 1048576.0,
                 (double)cw_cli_peak_rss() / 1048576.0, n);
+        fprintf(stderr, "casewarden eval: reader: CPU %.3f s\n", cw_peval_read_cpu(pv));
+        for (unsigned k = 0; k < n; k++) {
+            double store_s, run_s, cpu_s;
+            cw_peval_thread_times(pv, k, &store_s, &run_s, &cpu_s);
+            fprintf(stderr, "casewarden eval: thread %u%s: storing %.3f s, rules %.3f s, "
+                    "CPU %.3f s\n", k, k == 0 ? " (cross-case rules)" : "", store_s, run_s, cpu_s);
+        }
     }
     rc = CW_EXIT_OK;
 out:

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/clock.h"
 #include "base/strtab.h"
@@ -64,11 +65,14 @@ typedef struct worker {
     cw_eval_stats st;
     cw_findings out;
     size_t failed;           /* events it could not store */
+    double store_s;          /* storing what it was given */
+    double cpu_s;            /* the thread's CPU time, all told */
     cw_err err;
 } worker;
 
 struct cw_peval {
     unsigned n;
+    bool cross;              /* some rule is cross-case: thread 0 runs them */
     worker *w;
     bool done;               /* the end of input was sent */
     /* the reader */
@@ -81,7 +85,10 @@ struct cw_peval {
     uint32_t *line;          /* the line that had it */
     uint64_t *body;          /* its body digest */
     size_t capline, capbody;
+    uint8_t *owner;          /* by case string id in rw: its thread + 1; 0 not known yet */
+    size_t capowner;
     uint64_t nev;            /* events accepted */
+    double read_cpu_s;       /* the reader's CPU time */
 };
 
 /* ---- queues ----------------------------------------------------------------------- */
@@ -246,12 +253,22 @@ static cw_pevent *unpack(packed *h)
 
 /* ---- the threads -------------------------------------------------------------------- */
 
+/* The thread that owns a case: by its partition. With cross-case rules,
+ * thread 0 runs them over every case, which is the largest share of the
+ * work of the shipped rules, and owns no partition itself. */
+static unsigned owner_of(const cw_peval *pv, const char *case_id, size_t len)
+{
+    unsigned p = cw_lease_part(case_id, len, CW_PEVAL_PARTS);
+
+    return pv->cross ? 1 + p % (pv->n - 1) : p % pv->n;
+}
+
 /* Thread 0's question: is this case another thread's? */
 static bool case_foreign(void *ud, const char *case_id)
 {
     const worker *w = ud;
 
-    return cw_lease_part(case_id, strlen(case_id), CW_PEVAL_PARTS) % w->pv->n != w->k;
+    return owner_of(w->pv, case_id, strlen(case_id)) != w->k;
 }
 
 /* Output order, as offline/results.c gives it: case number, rule id, subject. */
@@ -267,12 +284,21 @@ static int finding_cmp(const void *pa, const void *pb)
     return strcmp(a->subject, b->subject);
 }
 
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void *work(void *ud)
 {
     worker *w = ud;
     batch *b;
 
     while ((b = q_pop(&w->q)) != NULL) {
+        double t0 = cw_mono_s();
         for (size_t at = 0; at < b->n;) {
             packed *h = (packed *)(b->p + at);
             cw_pevent *pe = unpack(h);
@@ -281,9 +307,11 @@ static void *work(void *ud)
             at += h->size;
         }
         batch_free(b);
+        w->store_s += cw_mono_s() - t0;
     }
     cw_eval_run(w->ev, &w->o, &w->st);
     cw_eval_findings(w->ev, &w->out);
+    w->cpu_s = thread_cpu_s();
     return NULL;
 }
 
@@ -292,6 +320,8 @@ cw_peval *cw_peval_new(unsigned n, cw_world *const *wd, cw_ruleset *const *rs)
     cw_peval *pv = cw_xcalloc(1, sizeof *pv);
 
     pv->n = n;
+    for (size_t i = 0; i < rs[0]->nrules; i++)
+        pv->cross = pv->cross || rs[0]->rules[i]->cross;
     pv->w = cw_xcalloc(n, sizeof *pv->w);
     pv->cat = rs[0]->cat;
     pv->p = cw_evparser_new();
@@ -365,6 +395,7 @@ void cw_peval_free(cw_peval *pv)
     cw_strtab_free(pv->ids);
     free(pv->line);
     free(pv->body);
+    free(pv->owner);
     free(pv);
 }
 
@@ -445,9 +476,12 @@ static int read_line(void *ud, const char *json, size_t len, const char *name, s
     pv->line[id] = (uint32_t)line;
     pv->body[id] = body;
     pv->nev++;
-    owner = cw_lease_part(pe.case_id.p, pe.case_id.len, CW_PEVAL_PARTS) % pv->n;
+    CW_GROW_ZEROED(pv->owner, pv->capowner, csid);
+    if (pv->owner[csid] == 0)
+        pv->owner[csid] = (uint8_t)(owner_of(pv, pe.case_id.p, pe.case_id.len) + 1);
+    owner = pv->owner[csid] - 1u;
     send(pv, owner, &pe, pv->nev);
-    if (owner != 0)
+    if (owner != 0 && pv->cross)
         send(pv, 0, &pe, pv->nev);
     st->accepted++;
     return 0;
@@ -456,7 +490,16 @@ static int read_line(void *ud, const char *json, size_t len, const char *name, s
 int cw_peval_read(cw_peval *pv, const char *path, const cw_eval_opts *o, cw_eval_stats *st,
                   cw_err *err)
 {
-    return cw_eval_lines(path, read_line, pv, o, st, err);
+    double t0 = thread_cpu_s();
+    int rc = cw_eval_lines(path, read_line, pv, o, st, err);
+
+    pv->read_cpu_s += thread_cpu_s() - t0;
+    return rc;
+}
+
+double cw_peval_read_cpu(const cw_peval *pv)
+{
+    return pv->read_cpu_s;
 }
 
 /* ---- running ------------------------------------------------------------------------ */
@@ -511,11 +554,19 @@ size_t cw_peval_ncases(const cw_peval *pv)
     return n;
 }
 
+void cw_peval_thread_times(const cw_peval *pv, unsigned k, double *store_s, double *run_s,
+                           double *cpu_s)
+{
+    *store_s = pv->w[k].store_s;
+    *run_s = pv->w[k].st.process_s;
+    *cpu_s = pv->w[k].cpu_s;
+}
+
 size_t cw_peval_memory(const cw_peval *pv)
 {
     size_t n = cw_strtab_bytes(pv->rw->strs) + cw_strtab_bytes(pv->rw->names) +
                cw_strtab_bytes(pv->ids) + pv->capline * sizeof *pv->line +
-               pv->capbody * sizeof *pv->body;
+               pv->capbody * sizeof *pv->body + pv->capowner;
 
     for (unsigned k = 0; k < pv->n; k++)
         n += cw_engine_memory(pv->w[k].e) + cw_eval_memory(pv->w[k].ev);

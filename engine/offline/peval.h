@@ -52,6 +52,12 @@ int cw_peval_run(cw_peval *pv, const cw_eval_opts *o, cw_eval_stats *st, cw_find
 /* Cases of the threads' engines (their own, not the foreign ones) and the
  * bytes their engines and the reader hold. */
 size_t cw_peval_ncases(const cw_peval *pv);
+/* The CPU seconds the reader spent in cw_peval_read. */
+double cw_peval_read_cpu(const cw_peval *pv);
+/* The seconds thread k spent storing the events it was given and then
+ * judging them, and its CPU time all told (after cw_peval_run). */
+void cw_peval_thread_times(const cw_peval *pv, unsigned k, double *store_s, double *run_s,
+                           double *cpu_s);
 size_t cw_peval_memory(const cw_peval *pv);
 
 #endif
