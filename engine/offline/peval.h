@@ -4,12 +4,14 @@
  *
  * Cases are divided as the engines of a cluster divide them
  * (docs/SCALING.md): a case's partition is CRC32 of its case number
- * modulo CW_PEVAL_PARTS (cw_lease_part), and thread k owns the partitions
- * p with p % N == k. Thread 0, the owner of partition 0, also runs the
- * rules marked cross-case (cw_rule.cross) over every event, the other
- * threads' cases marked foreign (cw_engine_set_foreign); the other
- * threads run every other rule on their own cases. Each finding has one
- * writer.
+ * modulo CW_PEVAL_PARTS (cw_lease_part). Thread 0 runs the rules marked
+ * cross-case (cw_rule.cross) over every event, as the holder of
+ * partition 0 does, the other threads' cases marked foreign
+ * (cw_engine_set_foreign); since these rules are the largest share of
+ * the work it owns no partition itself, and thread k >= 1 owns the
+ * partitions p with 1 + p % (N - 1) == k, running every other rule on
+ * their cases. Without cross-case rules thread k owns p % N == k. Each
+ * finding has one writer.
  *
  * The calling thread reads and parses the file once: it checks every
  * line (errors, duplicates and conflicts reported in line order, as
