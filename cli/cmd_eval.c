@@ -153,7 +153,11 @@ static int eval_threaded(unsigned n, const char *rules, const char *plugins, con
             goto out;
         }
     }
-    pv = cw_peval_new(n, t.w, t.rs);
+    if ((pv = cw_peval_new(n, t.w, t.rs)) == NULL) {
+        fprintf(stderr, "casewarden eval: cannot start %u threads (%s)\n", n, strerror(errno));
+        rc = CW_EXIT_USAGE;
+        goto out;
+    }
     rc = cw_peval_read(pv, events, o, &st, &err);
     if (rc < 0 && err.code == CW_EIO) {
         fprintf(stderr, "casewarden eval: %s\n", err.msg);

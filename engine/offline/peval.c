@@ -14,6 +14,7 @@
  */
 #include "offline/peval.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,7 @@ struct cw_peval {
     bool cross;              /* some rule is cross-case: thread 0 runs them */
     worker *w;
     bool done;               /* the end of input was sent */
+    bool abandon;            /* ... without a run: the threads judge nothing */
     /* the reader */
     const cw_catalogue *cat;
     cw_evparser *p;
@@ -309,6 +311,8 @@ static void *work(void *ud)
         batch_free(b);
         w->store_s += cw_mono_s() - t0;
     }
+    if (w->pv->abandon)
+        return NULL;
     cw_eval_run(w->ev, &w->o, &w->st);
     cw_eval_findings(w->ev, &w->out);
     w->cpu_s = thread_cpu_s();
@@ -343,8 +347,15 @@ cw_peval *cw_peval_new(unsigned n, cw_world *const *wd, cw_ruleset *const *rs)
         w->ev = cw_eval_new(w->e);
         q_init(&w->q);
     }
-    for (unsigned k = 0; k < n; k++)
-        pv->w[k].started = pthread_create(&pv->w[k].tid, NULL, work, &pv->w[k]) == 0;
+    for (unsigned k = 0; k < n; k++) {
+        int e = pthread_create(&pv->w[k].tid, NULL, work, &pv->w[k]);
+        pv->w[k].started = e == 0;
+        if (!pv->w[k].started) {
+            cw_peval_free(pv);
+            errno = e;
+            return NULL;
+        }
+    }
     return pv;
 }
 
@@ -378,6 +389,8 @@ void cw_peval_free(cw_peval *pv)
 {
     if (pv == NULL)
         return;
+    if (!pv->done)
+        pv->abandon = true;  /* seen by each thread after the end of its input */
     finish(pv);
     for (unsigned k = 0; k < pv->n; k++) {
         worker *w = &pv->w[k];
@@ -515,11 +528,6 @@ int cw_peval_run(cw_peval *pv, const cw_eval_opts *o, cw_eval_stats *st, cw_find
     finish(pv);
     for (unsigned k = 0; k < pv->n; k++) {
         worker *w = &pv->w[k];
-        if (!w->started) {
-            if (o->errors)
-                fprintf(o->errors, "thread %u could not be started\n", k);
-            rc = CW_ELIMIT;
-        }
         if (w->failed > 0) {
             if (o->errors)
                 fprintf(o->errors, "thread %u: %zu events not stored: %s\n", k, w->failed,

@@ -36,9 +36,11 @@ typedef struct cw_peval cw_peval;
  * n threads (2..CW_PEVAL_MAX), thread k with world w[k] and ruleset rs[k]
  * (borrowed; loaded from the same rules directory, the cross-case rules
  * marked in each). The threads start at once and wait for events.
+ * Returns NULL when a thread cannot be started.
  */
 cw_peval *cw_peval_new(unsigned n, cw_world *const *w, cw_ruleset *const *rs);
-/* Stops the threads if cw_peval_run did not, and frees everything. */
+/* Stops the threads (without judging, if cw_peval_run did not run) and
+ * frees everything. */
 void cw_peval_free(cw_peval *pv);
 
 /* As cw_eval_read. */
