@@ -199,7 +199,8 @@ static int eval_threaded(unsigned n, const char *rules, const char *plugins, con
         for (size_t i = 0; i < t.rs[0]->nrules; i++)
             for (unsigned k = 0; k < n; k++)
                 if (t.rs[k]->rules[i]->status == CW_RULE_QUARANTINED) {
-                    fprintf(stderr, "casewarden eval: rule %s quarantined: %s\n",
+                    fprintf(stderr, "casewarden eval: rule %s quarantined: %s (only in the "
+                            "threads where it failed: its findings may differ from one thread's)\n",
                             t.rs[k]->rules[i]->info.id, t.rs[k]->rules[i]->last_error);
                     break;
                 }
