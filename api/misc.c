@@ -337,10 +337,20 @@ void cw_api_metrics(req *r, const char *arg)
                           "# TYPE casewarden_stepdowns_total counter\ncasewarden_stepdowns_total %llu\n"
                           "# HELP casewarden_partitions_judge_seconds The last judgement of the partitions held.\n"
                           "# TYPE casewarden_partitions_judge_seconds gauge\n"
-                          "casewarden_partitions_judge_seconds %.3f\n",
+                          "casewarden_partitions_judge_seconds %.3f\n"
+                          "# HELP casewarden_partitions_judged_total Partitions judged when taken, from "
+                          "their snapshot or from their first event.\n"
+                          "# TYPE casewarden_partitions_judged_total counter\n"
+                          "casewarden_partitions_judged_total{from=\"snapshot\"} %llu\n"
+                          "casewarden_partitions_judged_total{from=\"start\"} %llu\n"
+                          "# HELP casewarden_partition_snapshots_total Partition snapshots written.\n"
+                          "# TYPE casewarden_partition_snapshots_total counter\n"
+                          "casewarden_partition_snapshots_total %llu\n",
                       (unsigned long long)st.partitions, st.cross ? 1 : 0,
                       (unsigned long long)st.claims, (unsigned long long)st.takeovers,
-                      (unsigned long long)st.releases, (unsigned long long)st.stepdowns, st.takeover_s);
+                      (unsigned long long)st.releases, (unsigned long long)st.stepdowns, st.takeover_s,
+                      (unsigned long long)st.parts_from_snapshot, (unsigned long long)st.parts_from_start,
+                      (unsigned long long)st.part_snapshots);
     cw_buf_puts(&b, "# HELP casewarden_findings Findings stored, by state.\n"
                     "# TYPE casewarden_findings gauge\n");
     if (cw_store_count_findings(db, NULL, false, metric_row, &b, &err) < 0) {

@@ -1146,12 +1146,15 @@ static void obl_finding(walk *w, obl *o, cw_finding_in *fi, const char **fids, c
 
     if (d->join_fid >= 0 && !o->done) {
         joined j = { CW_TIME_NONE, "" };
+        /* B at or after A, as in a case (DOMAIN.md: after event A, event
+         * B must happen within T): an acceptance timed before the alarm
+         * does not meet it */
         for (int s = 0; s < d->nstop; s++)
-            H->find_events(w->ctx, d->stop[s], d->join_fid, o->subject, CW_TIME_NONE, INT64_MAX,
+            H->find_events(w->ctx, d->stop[s], d->join_fid, o->subject, o->start, INT64_MAX,
                            earliest, &j);
         if (j.at != CW_TIME_NONE) {
             o->done = true;
-            o->met = j.at > o->start ? j.at : o->start;
+            o->met = j.at;
             copy_id(o->b_id, j.id);
         }
     }

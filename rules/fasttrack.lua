@@ -46,9 +46,16 @@ rule {
   check = function(case, ev)
     local ft = case:first("case.fasttrack")
     if not ft then return end
+    -- a later person.added updates the person: one who is no longer a
+    -- suspect (or no longer excluded, below) has no finding
+    if ev.type == "person.added" and #concerned(case, ev) == 0 then
+      withdraw(ev.data.person)
+    end
     for _, person in ipairs(concerned(case, ev)) do
       local why = excluded_why(case:age(person.id), person.flags)
-      if #why > 0 then
+      if #why == 0 then
+        withdraw(person.id)
+      else
         -- the latest person.added of the suspect: when we learnt who they are
         local added = case:last("person.added", "person", person.id)
         report {
@@ -221,6 +228,10 @@ rule {
   params = { lead_hours = 6 },   -- the warning before the 48 hours end (rules/overrides.yaml may change it per unit)
   check = function(case, ev)
     if not case:first("case.fasttrack") then return end
+    -- a person later recorded as no suspect is no longer judged
+    if ev.type == "person.added" and #concerned(case, ev) == 0 then
+      withdraw(ev.data.person)
+    end
     for _, person in ipairs(concerned(case, ev)) do
       -- when the suspect arrived: the first summons of that person
       local arrived = case:first("summons.started", "person", person.id)

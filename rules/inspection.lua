@@ -7,9 +7,13 @@
 -- Add one offending interrogation to the rule's finding on the case:
 -- the finding names every occurrence, raised at the first. found() gives
 -- what is there, so a check never walks the whole case again.
+local function occurrence(ev, why)
+  return "讯问/询问 " .. ev.data.session .. " (" .. datetime(ev.at) .. ", " .. why .. ")"
+end
+
 local function add_occurrence(what, ev, why)
   local f = found()
-  local part = "讯问/询问 " .. ev.data.session .. " (" .. datetime(ev.at) .. ", " .. why .. ")"
+  local part = occurrence(ev, why)
   local events, raised, message = {}, ev.at, what .. ": " .. part
   if f then
     for _, id in ipairs(f.events) do
@@ -68,19 +72,34 @@ rule {
   on = { "interrogation.started", "person.added" },
   needs = "interrogation.started",
   check = function(case, ev)
-    local function look(s)
+    -- why session s breaks the rule, or nil
+    local function why(s)
       local age = case:age(s.data.person)
       if age and age < 18 and s.data.guardian_present ~= true then
-        add_occurrence("询问未成年人时监护人未到场", s,
-                       s.data.person .. " " .. age .. " 周岁 (" .. age_convention() ..
-                       "), 监护人未到场")
+        return s.data.person .. " " .. age .. " 周岁 (" .. age_convention() .. "), 监护人未到场"
       end
     end
+    local what = "询问未成年人时监护人未到场"
     if ev.type == "interrogation.started" then
-      look(ev)
+      local w = why(ev)
+      if w then add_occurrence(what, ev, w) end
+      return
+    end
+    -- a person.added gives or corrects a birth date: the case is judged
+    -- again whole, so a corrected one withdraws what the earlier gave
+    local events, parts = {}, {}
+    for s in case:events("interrogation.started") do
+      local w = why(s)
+      if w then
+        events[#events + 1] = s
+        parts[#parts + 1] = occurrence(s, w)
+      end
+    end
+    if #events == 0 then
+      withdraw()
     else
-      -- a birth date learnt later: the person's sessions so far
-      for s in case:events("interrogation.started", "person", ev.data.person) do look(s) end
+      report { message = what .. ": " .. table.concat(parts, "; "), events = events,
+               raised = events[1].at }
     end
   end,
 }

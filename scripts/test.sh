@@ -118,7 +118,7 @@ else
     failed=$((failed + 1))
 fi
 
-# the libFuzzer targets, bounded (20 s each with CI=true, else 5 s)
+# the libFuzzer targets, bounded (8 s each with CI=true, else 5 s; an hour each by hand)
 echo "-- fuzzing, bounded (scripts/fuzz --suite)"
 run "fuzz" "$top/scripts/fuzz" --suite
 

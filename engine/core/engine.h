@@ -343,6 +343,21 @@ int cw_engine_snapshot(cw_engine *e, struct cw_buf *out);
  * judges the log again in a new engine. */
 int cw_engine_restore(cw_engine *e, const void *data, size_t n);
 
+/* The cases in memory that keep() takes, each as its image, to fn: the
+ * per-case part of the state (a partition's cases, for the engine that
+ * takes the partition over; the cross-case indexes and the models' states
+ * are not in it). Only right after a flush that stored everything (else
+ * CW_EINVAL). */
+int cw_engine_case_images(cw_engine *e, bool (*keep)(void *ud, const char *case_id),
+                          void (*fn)(void *ud, const char *case_id, const void *image, size_t len),
+                          void *ud);
+/* One case from its image, into a running engine that does not hold it:
+ * its rules' states rebuilt from its timeline, its timers armed at the
+ * next flush. CW_EINVAL when the engine holds the case already, CW_EPARSE
+ * for a damaged image (the engine is then not to be used further: the
+ * caller judges the log again in a new one). */
+int cw_engine_add_image(cw_engine *e, const void *image, size_t len);
+
 /* Bytes held by cases, timelines, findings and indexes. */
 size_t cw_engine_memory(const cw_engine *e);
 /* Cases replayed from their start because an event arrived behind. */

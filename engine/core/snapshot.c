@@ -338,3 +338,47 @@ int cw_engine_restore(cw_engine *e, const void *data, size_t n)
     }
     return 0;
 }
+
+/* ---- a partition's cases ----------------------------------------------------- */
+
+int cw_engine_case_images(cw_engine *e, bool (*keep)(void *ud, const char *case_id),
+                          void (*fn)(void *ud, const char *case_id, const void *image, size_t len),
+                          void *ud)
+{
+    cw_buf img = { 0 };
+
+    if (e->ndirty > 0 || e->norphans > 0)
+        return CW_EINVAL;
+    for (size_t i = 0; i < e->ncases; i++) {
+        const cw_case *c = e->cases[i];
+        const char *id;
+        if (c == NULL || c->nev == 0)
+            continue;
+        id = cw_strtab_str(e->w->strs, c->id);
+        if (!keep(ud, id))
+            continue;
+        img.n = 0;
+        cw__case_image(e, c, &img);
+        fn(ud, id, img.p, img.n);
+    }
+    cw_buf_free(&img);
+    return 0;
+}
+
+int cw_engine_add_image(cw_engine *e, const void *image, size_t len)
+{
+    uint32_t sid = cw__image_case(e, image, len);
+    cw_case *c;
+
+    if (sid == UINT32_MAX)
+        return CW_EPARSE;
+    if (cw__case_live(e, sid) != NULL)
+        return CW_EINVAL;
+    c = cw__case_new(e, sid);
+    if (cw__case_from_image(e, c, image, len) < 0)
+        return CW_EPARSE;
+    cw__case_rebuild_states(e, c);
+    cw__case_touch(e, c);
+    cw__mark_dirty(e, c);
+    return 0;
+}

@@ -94,6 +94,8 @@ struct cw_service {
     cw_db *lease_db;         /* lease reads wait for the cluster (wsrep_sync_wait) */
     cw_lease *leases;        /* [parts] as last read */
     bool *own;               /* [parts] mine */
+    bool *taking;            /* [parts] judged by the judge_parts under way */
+    uint64_t *snapped;       /* [parts] the cursor of my last snapshot (UINT64_MAX: none) */
     uint64_t *token;         /* [parts] the token of my claim */
     uint64_t *cur;           /* [parts] read to this pseq */
     uint64_t *head;          /* [parts] the partition's last pseq, as last read */
@@ -868,7 +870,7 @@ static int known_part_finding(void *ud, const cw_store_finding *f, unsigned part
 {
     cw_service *s = ud;
 
-    if (rule_is_cross(s, f->rule) ? s->cross_on : s->own[part])
+    if (part < s->parts && (rule_is_cross(s, f->rule) ? s->cross_on : s->own[part] && s->taking[part]))
         return known_finding(s, f);
     return 0;
 }
@@ -957,34 +959,195 @@ static int keep_leases(cw_service *s, cw_err *err)
     return rc;
 }
 
-/* A new engine for the partitions now held: what the store holds of their
- * findings, then every event of the partitions read, spooled and judged
- * in time order across cases as `eval` does (core/run.h), flushing as the
- * run goes, with the leases renewed meanwhile. Findings of partitions no
- * longer held are no longer this engine's to write. */
-static int rebuild_parts(cw_service *s, cw_err *err)
+/* ---- partition snapshots (several engines) ------------------------------------ */
+
+#define PART_MAGIC "CWP1"       /* then (u32 len, case image) for each case */
+
+typedef struct partimgs {
+    cw_service *s;
+    cw_buf *b;               /* [parts] */
+} partimgs;
+
+static bool own_case(void *ud, const char *case_id)
+{
+    const cw_service *s = ((const partimgs *)ud)->s;
+
+    return s->own[cw_lease_part(case_id, strlen(case_id), s->parts)];
+}
+
+static void bucket_image(void *ud, const char *case_id, const void *image, size_t len)
+{
+    partimgs *pi = ud;
+    cw_buf *b = &pi->b[cw_lease_part(case_id, strlen(case_id), pi->s->parts)];
+    uint32_t n = (uint32_t)len;
+
+    if (b->n == 0)
+        cw_buf_put(b, PART_MAGIC, 4);
+    cw_buf_put(b, &n, sizeof n);
+    cw_buf_put(b, image, len);
+}
+
+/*
+ * The cases of the partitions held (of partition `only` alone when it is
+ * below parts), each partition's at its cursor, so that whoever takes one
+ * over reads its cases back and only the events after: right after a
+ * flush that stored everything, fenced by each lease. The engine that
+ * runs the cross-case rules writes none: its cases' images carry those
+ * rules' records, which an engine without them must not inherit.
+ */
+static int snapshot_parts(cw_service *s, unsigned only, cw_err *err)
+{
+    enum { BATCH = 32 };        /* partitions a transaction */
+    cw_store_partsnap v[BATCH];
+    cw_store_snapmeta m = { .rules_digest = s->rs->digest };
+    partimgs pi = { s, NULL };
+    size_t written = 0, bytes = 0, nv = 0;
+    double t0 = cw_mono_s();
+    int rc;
+
+    s->last_snapshot = cw_mono_s();
+    if (s->cross_on || s->rebuilding || cw_engine_dirty(s->e) > 0)
+        return 0;
+    program_version(m.program, sizeof m.program);
+    pi.b = cw_xcalloc(s->parts, sizeof *pi.b);
+    rc = cw_engine_case_images(s->e, own_case, bucket_image, &pi);
+    for (unsigned p = 0; p <= s->parts && rc == 0; p++) {
+        /* the partitions held whose cursor moved since their last one */
+        if (p < s->parts && s->own[p] && s->snapped[p] != s->cur[p] && (only >= s->parts || p == only)) {
+            if (pi.b[p].n == 0)
+                cw_buf_put(&pi.b[p], PART_MAGIC, 4);    /* no case yet: still a checkpoint */
+            m.gseq = s->cur[p];
+            v[nv++] = (cw_store_partsnap){ p, s->token[p], m, pi.b[p].p, pi.b[p].n };
+        }
+        if (nv == BATCH || (p == s->parts && nv > 0)) {
+            if ((rc = cw_store_part_snapshots_write(s->db, s->cfg->engine_name, lease_now(), v, nv, err)) < 0)
+                break;
+            for (size_t i = 0; i < nv; i++) {
+                s->snapped[v[i].part] = v[i].m.gseq;
+                bytes += v[i].len;
+            }
+            written += nv;
+            nv = 0;
+        }
+    }
+    for (unsigned p = 0; p < s->parts; p++)
+        cw_buf_free(&pi.b[p]);
+    free(pi.b);
+    s->mine.part_snapshots += written;
+    if (written > 0) {
+        s->mine.snapshot_bytes = bytes;
+        s->mine.snapshot_s = cw_mono_s() - t0;
+        cw_log(CW_LOG_DEBUG, "engine %s: %zu partition snapshots, %zu bytes in %.2f s", s->cfg->engine_name,
+               written, bytes, s->mine.snapshot_s);
+    }
+    return rc;
+}
+
+/* Partition p's cases from its snapshot into the engine, its cursor at the
+ * snapshot's checkpoint: 1 when read; 0 when there is none for these
+ * rules and this program (p is judged from its start); CW_EPARSE when it
+ * was damaged halfway (the engine holds part of p: judge anew without). */
+static int take_snapshot(cw_service *s, unsigned p)
+{
+    char name[32], prog[64];
+    cw_store_snapmeta m;
+    void *data = NULL;
+    size_t len = 0;
+    bool found = false;
+    const uint8_t *q, *end;
+    cw_err err;
+    int rc = 1;
+
+    cw_store_part_snapshot_name(p, name, sizeof name);
+    if (cw_store_snapshot_read(s->db, name, &m, &data, &len, &found, &err) < 0) {
+        cw_log(CW_LOG_WARN, "the snapshot of partition %u could not be read (%s): judged from its start", p,
+               err.msg);
+        return 0;
+    }
+    program_version(prog, sizeof prog);
+    if (!found || strcmp(m.program, prog) != 0 || m.rules_digest != s->rs->digest || len < 4 ||
+        memcmp(data, PART_MAGIC, 4) != 0) {
+        free(data);
+        return 0;
+    }
+    q = (const uint8_t *)data + 4;
+    end = (const uint8_t *)data + len;
+    while (q < end && rc == 1) {
+        uint32_t n;
+        if (end - q < 4) {
+            rc = CW_EPARSE;
+            break;
+        }
+        memcpy(&n, q, sizeof n);
+        q += sizeof n;
+        if ((size_t)(end - q) < n || cw_engine_add_image(s->e, q, n) < 0)
+            rc = CW_EPARSE;
+        q += (size_t)(end - q) < n ? (size_t)(end - q) : n;
+    }
+    if (rc == 1)
+        s->cur[p] = s->snapped[p] = m.gseq;
+    else
+        cw_log(CW_LOG_WARN, "the snapshot of partition %u is damaged: its partitions are judged anew from "
+               "their start", p);
+    free(data);
+    return rc;
+}
+
+/*
+ * Judge the partitions marked in taking: with anew, a new engine for all
+ * those now read (the others' state goes); without, into the engine as it
+ * is (new partitions taken, nothing given back, the cross-case rules not
+ * concerned). Each partition starts from its snapshot when it has one (an
+ * engine without the cross-case rules), then what the store holds of its
+ * findings, then every event after its cursor, spooled and judged in time
+ * order across cases as `eval` does (core/run.h), flushing as the run
+ * goes, with the leases renewed meanwhile. Findings of partitions no
+ * longer held are no longer this engine's to write.
+ */
+static int judge_parts(cw_service *s, bool anew, cw_err *err)
 {
     double t0 = cw_mono_s();
     rebuilding rb = { s, NULL, 0, 0, { 0 } };
-    size_t nown = 0;
+    size_t nown = 0, ntake = 0, nsnap = 0;
+    bool snaps = !s->cross_on;
     int rc;
 
-    cw_engine_free(s->e);
-    s->e = cw_engine_new(s->w, s->rs);
-    cw_engine_set_foreign(s->e, case_foreign, s);
-    cw_engine_set_cross(s->e, s->cross_on);
-    s->nfresh = s->nreplay = 0;
-    s->nprobs = 0;
-    memset(s->cur, 0, s->parts * sizeof *s->cur);
-    for (unsigned p = 0; p < s->parts; p++)
+again:
+    if (anew) {
+        cw_engine_free(s->e);
+        s->e = cw_engine_new(s->w, s->rs);
+        cw_engine_set_foreign(s->e, case_foreign, s);
+        cw_engine_set_cross(s->e, s->cross_on);
+        s->nfresh = s->nreplay = 0;
+        s->nprobs = 0;
+        s->nknown = 0;
+        memset(s->cur, 0, s->parts * sizeof *s->cur);
+        memset(s->snapped, 0xff, s->parts * sizeof *s->snapped);
+        for (unsigned p = 0; p < s->parts; p++)
+            s->taking[p] = reads(s, p);
+    }
+    nsnap = ntake = 0;
+    for (unsigned p = 0; p < s->parts; p++) {
         nown += s->own[p];
-    s->nknown = 0;
+        if (!s->taking[p])
+            continue;
+        ntake++;
+        if (snaps && s->own[p]) {
+            if ((rc = take_snapshot(s, p)) < 0) {
+                anew = true;
+                snaps = false;
+                nown = 0;
+                goto again;
+            }
+            nsnap += (size_t)rc;
+        }
+    }
     if ((rc = cw_store_findings_parts(s->db, s->parts, known_part_finding, s, err)) < 0)
         return rc;
     rb.run = cw_run_new(s->e);
     for (unsigned p = 0; p < s->parts && rc == 0; p++) {
         uint64_t before;
-        if (!reads(s, p))
+        if (!s->taking[p])
             continue;
         do {
             before = rb.read;
@@ -1002,6 +1165,7 @@ static int rebuild_parts(cw_service *s, cw_err *err)
             *err = rb.err;
     }
     cw_run_free(rb.run);
+    memset(s->taking, 0, s->parts * sizeof *s->taking);
     if (rc < 0)
         return rc;
     cw_engine_settle_stubs(s->e);
@@ -1011,10 +1175,18 @@ static int rebuild_parts(cw_service *s, cw_err *err)
     s->mine.partitions = nown;
     s->mine.cross = s->cross_on;
     s->mine.takeover_s = cw_mono_s() - t0;
-    cw_log(CW_LOG_INFO, "engine %s: %zu partitions%s, %llu events judged in %.2f s (%zu cases)",
-           s->cfg->engine_name, nown, s->cross_on ? " and the cross-case rules" : "",
-           (unsigned long long)rb.read, s->mine.takeover_s, cw_engine_live(s->e));
+    s->mine.parts_from_snapshot += nsnap;
+    s->mine.parts_from_start += ntake - nsnap;
+    cw_log(CW_LOG_INFO, "engine %s: %zu partitions%s; %s%zu judged (%zu from their snapshots), %llu events "
+           "in %.2f s (%zu cases)", s->cfg->engine_name, nown, s->cross_on ? " and the cross-case rules" : "",
+           anew ? "all " : "", ntake, nsnap, (unsigned long long)rb.read, s->mine.takeover_s,
+           cw_engine_live(s->e));
     return 0;
+}
+
+static int rebuild_parts(cw_service *s, cw_err *err)
+{
+    return judge_parts(s, true, err);
 }
 
 /* Lost a lease (fencing refused a write, or a renewal): nothing of this
@@ -1057,7 +1229,7 @@ static int lease_round(cw_service *s, cw_err *err)
     uint64_t *tokens = cw_xmalloc((s->parts + 1) * sizeof *tokens);
     size_t n, renewed = 0;
     unsigned live = 1;
-    bool changed = false;
+    bool changed = false, anew = false;
     cw_lease_plan plan = { 0 };
     int rc;
 
@@ -1076,12 +1248,14 @@ static int lease_round(cw_service *s, cw_err *err)
         (rc = cw_store_leases(s->lease_db, s->leases, s->parts, err)) < 0)
         goto out;
     cw_lease_plan_make(s->leases, s->parts, me, live ? live : 1, now, &plan);
-    if (plan.nrelease > 0 && (rc = flush(s, err)) < 0)
+    /* what is given back goes with its snapshot, and what stays is judged
+     * anew from its own */
+    if (plan.nrelease > 0 && ((rc = flush(s, err)) < 0 || (rc = snapshot_parts(s, s->parts, err)) < 0))
         goto out;
     for (size_t i = 0; i < plan.nrelease; i++) {
         release(s, plan.release[i], err);
         s->mine.releases++;
-        changed = true;
+        changed = anew = true;
     }
     for (size_t i = 0; i < plan.nclaim; i++) {
         unsigned p = plan.claim[i];
@@ -1096,6 +1270,8 @@ static int lease_round(cw_service *s, cw_err *err)
         if (!won)
             continue;
         s->own[p] = true;
+        s->taking[p] = true;
+        s->snapped[p] = UINT64_MAX;
         s->token[p] = token;
         s->mine.claims++;
         if (l->owner[0] != '\0' && strcmp(l->owner, me) != 0)
@@ -1103,10 +1279,17 @@ static int lease_round(cw_service *s, cw_err *err)
         changed = true;
     }
     if (changed) {
-        s->cross_on = s->own[0];
-        rc = rebuild_parts(s, err);
+        /* partitions only taken, by an engine without the cross-case
+         * rules before and after: into the engine as it is */
+        if (!anew && !s->cross_on && !s->own[0])
+            rc = judge_parts(s, false, err);
+        else {
+            s->cross_on = s->own[0];
+            rc = rebuild_parts(s, err);
+        }
     }
 out:
+    memset(s->taking, 0, s->parts * sizeof *s->taking);
     cw_lease_plan_free(&plan);
     free(parts);
     free(tokens);
@@ -1119,6 +1302,8 @@ static void leave(cw_service *s)
 {
     cw_err err;
 
+    if (s->cfg->snapshot_s > 0 && snapshot_parts(s, s->parts, &err) < 0)
+        cw_log(CW_LOG_ERROR, "partition snapshots: %s", err.msg);
     for (unsigned p = 0; p < s->parts; p++)
         if (s->own[p])
             release(s, p, &err);
@@ -1137,6 +1322,9 @@ static int start_clustered(cw_service *s, cw_err *err)
         return rc;
     s->leases = cw_xcalloc(s->parts, sizeof *s->leases);
     s->own = cw_xcalloc(s->parts, sizeof *s->own);
+    s->taking = cw_xcalloc(s->parts, sizeof *s->taking);
+    s->snapped = cw_xmalloc(s->parts * sizeof *s->snapped);
+    memset(s->snapped, 0xff, s->parts * sizeof *s->snapped);
     s->token = cw_xcalloc(s->parts, sizeof *s->token);
     s->cur = cw_xcalloc(s->parts, sizeof *s->cur);
     s->head = cw_xcalloc(s->parts, sizeof *s->head);
@@ -1257,6 +1445,8 @@ void cw_service_close(cw_service *s)
     cw_db_close(s->lease_db);
     free(s->leases);
     free(s->own);
+    free(s->taking);
+    free(s->snapped);
     free(s->token);
     free(s->cur);
     free(s->head);
@@ -1439,6 +1629,8 @@ static int reload(cw_service *s, cw_err *err)
     s->rs = rs;
     pthread_rwlock_unlock(&s->cat);
     cw_engine_replay_all(s->e);
+    if (s->clustered)           /* the partitions' snapshots are of the rules before */
+        memset(s->snapped, 0xff, s->parts * sizeof *s->snapped);
     s->mine.reloads++;
     cw_log(CW_LOG_INFO, "rules reloaded from %s: %zu rules (digest %016llx, was %016llx)", s->cfg->rules,
            rs->nrules, (unsigned long long)rs->digest, (unsigned long long)old->digest);
@@ -1500,8 +1692,14 @@ int cw_service_step(cw_service *s, cw_err *err)
         return n;
     cw_engine_tick(s->e, cw_service_now(s));
     rc = flush(s, err);
-    if (s->clustered)
-        return (rc = step_leases(s, rc, err)) < 0 ? rc : n;
+    if (s->clustered) {
+        if ((rc = step_leases(s, rc, err)) < 0)
+            return rc;
+        if (s->cfg->snapshot_s > 0 && cw_mono_s() - s->last_snapshot >= s->cfg->snapshot_s &&
+            snapshot_parts(s, s->parts, err) < 0)
+            cw_log(CW_LOG_ERROR, "partition snapshots: %s", err->msg);
+        return n;
+    }
     if (rc < 0)
         return rc;
     if (s->cfg->snapshot_s > 0 && cw_mono_s() - s->last_snapshot >= s->cfg->snapshot_s &&

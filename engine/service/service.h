@@ -77,6 +77,8 @@ typedef struct cw_service_stats {
     uint64_t claims, takeovers;  /* leases claimed; of those, expired ones of another engine */
     uint64_t releases, stepdowns;    /* given back to rebalance; lost (fencing) */
     double takeover_s;           /* the last change of partitions: rebuild time */
+    uint64_t part_snapshots;     /* partition snapshots written */
+    uint64_t parts_from_snapshot, parts_from_start;  /* partitions judged: from a snapshot, from the start */
     int64_t calendar_days_left;  /* days until the legal calendar ends (INT64_MIN: none) */
 } cw_service_stats;
 

@@ -1,47 +1,98 @@
 /*
  * Snapshots of the engine's state (core/snapshot.c writes and reads the
  * bytes), in parts small enough for one statement each, replaced in one
- * transaction so that a restart finds the last whole one.
+ * transaction so that a restart finds the last whole one. An engine that
+ * shares the partitions with others writes one per partition it holds.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/db.h"
+#include "store/rows.h"
 
 #define PART (4u << 20)         /* bytes a row: under max_allowed_packet */
 
-int cw_store_snapshot_write(cw_db *db, const char *name, const cw_store_snapmeta *m,
-                            const void *data, size_t len, cw_err *err)
+/* The parts and the meta row of snapshot `name`, replacing its last, in
+ * the transaction open on db. */
+static int put_snapshot(cw_db *db, const char *name, const cw_store_snapmeta *m, const void *data,
+                        size_t len, cw_err *err)
 {
     unsigned parts = (unsigned)((len + PART - 1) / PART);
     cw_dbarg key = CW_DBA_S(name);
     int rc;
 
-    if ((rc = cw_db_begin(db, err)) < 0)
-        return rc;
     if ((rc = cw_db_pexec(db, "DELETE FROM engine_snapshot WHERE name = ?", &key, 1, NULL, err)) < 0)
-        goto fail;
+        return rc;
     for (unsigned i = 0; i < parts; i++) {
         size_t off = (size_t)i * PART, n = len - off < PART ? len - off : PART;
         cw_dbarg a[3] = { CW_DBA_S(name), CW_DBA_I(i), { .kind = CW_DBA_BLOB,
                           .s = (const char *)data + off, .len = n } };
         if ((rc = cw_db_pexec(db, "INSERT INTO engine_snapshot (name, part, data) VALUES (?,?,?)", a, 3,
                               NULL, err)) < 0)
-            goto fail;
+            return rc;
     }
     {
         cw_dbarg a[6] = { CW_DBA_S(name), CW_DBA_S(m->program), CW_DBA_U(m->rules_digest),
                           CW_DBA_I(m->gseq), CW_DBA_I(parts), CW_DBA_I(len) };
-        if ((rc = cw_db_pexec(db, "INSERT INTO engine_snapshot_meta (name, program, rules_digest, gseq, "
-                                  "parts, bytes) VALUES (?,?,?,?,?,?) ON DUPLICATE KEY UPDATE "
-                                  "program = VALUES(program), rules_digest = VALUES(rules_digest), "
-                                  "gseq = VALUES(gseq), parts = VALUES(parts), bytes = VALUES(bytes)",
-                              a, 6, NULL, err)) < 0)
-            goto fail;
+        rc = cw_db_pexec(db, "INSERT INTO engine_snapshot_meta (name, program, rules_digest, gseq, "
+                             "parts, bytes) VALUES (?,?,?,?,?,?) ON DUPLICATE KEY UPDATE "
+                             "program = VALUES(program), rules_digest = VALUES(rules_digest), "
+                             "gseq = VALUES(gseq), parts = VALUES(parts), bytes = VALUES(bytes)",
+                         a, 6, NULL, err);
+    }
+    return rc;
+}
+
+int cw_store_snapshot_write(cw_db *db, const char *name, const cw_store_snapmeta *m,
+                            const void *data, size_t len, cw_err *err)
+{
+    int rc;
+
+    if ((rc = cw_db_begin(db, err)) < 0)
+        return rc;
+    if ((rc = put_snapshot(db, name, m, data, len, err)) < 0) {
+        cw_db_rollback(db);
+        return rc;
     }
     return cw_db_commit(db, err);
-fail:
-    cw_db_rollback(db);
+}
+
+void cw_store_part_snapshot_name(unsigned part, char *buf, size_t size)
+{
+    snprintf(buf, size, "partition/%u", part);
+}
+
+int cw_store_part_snapshots_write(cw_db *db, const char *me, int64_t now, const cw_store_partsnap *v,
+                                  size_t n, cw_err *err)
+{
+    unsigned *parts = cw_xmalloc((n + 1) * sizeof *parts);
+    uint64_t *tokens = cw_xmalloc((n + 1) * sizeof *tokens);
+    uint64_t changed = 0;
+    char name[32];
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        parts[i] = v[i].part;
+        tokens[i] = v[i].token;
+    }
+    if ((rc = cw_db_begin(db, err)) < 0)
+        goto out;
+    /* fenced as the findings are: the lease rows are written first */
+    if ((rc = cw__leases_touch(db, "writes = writes + 1", 0, me, parts, tokens, n, now, &changed, err)) == 0 &&
+        changed != n)
+        rc = cw_err_set(err, CW_ELEASE, "%zu of the %zu partition leases of engine %s are no longer its own",
+                        n - (size_t)changed, n, me);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        cw_store_part_snapshot_name(v[i].part, name, sizeof name);
+        rc = put_snapshot(db, name, &v[i].m, v[i].data, v[i].len, err);
+    }
+    if (rc < 0)
+        cw_db_rollback(db);
+    else
+        rc = cw_db_commit(db, err);
+out:
+    free(parts);
+    free(tokens);
     return rc;
 }
 

@@ -153,6 +153,22 @@ typedef struct cw_store_snapmeta {
 /* Replace engine name's snapshot with data[0..len) in one transaction. */
 int cw_store_snapshot_write(cw_db *db, const char *name, const cw_store_snapmeta *m,
                             const void *data, size_t len, cw_err *err);
+/* Partition snapshots (several engines): the cases of one partition at
+ * its checkpoint m.gseq (a pseq), under the name this gives, read back
+ * with cw_store_snapshot_read. Several are written in one transaction,
+ * fenced as the findings are (every lease (part, token) must still be
+ * me's at now): CW_ELEASE, nothing written, when one is not. */
+typedef struct cw_store_partsnap {
+    unsigned part;
+    uint64_t token;
+    cw_store_snapmeta m;
+    const void *data;
+    size_t len;
+} cw_store_partsnap;
+
+void cw_store_part_snapshot_name(unsigned part, char *buf, size_t size);
+int cw_store_part_snapshots_write(cw_db *db, const char *me, int64_t now, const cw_store_partsnap *v,
+                                  size_t n, cw_err *err);
 /* Engine name's snapshot: *found false when there is none; *data is
  * malloc'd (the caller frees it). */
 int cw_store_snapshot_read(cw_db *db, const char *name, cw_store_snapmeta *m, void **data,

@@ -426,6 +426,87 @@ static void stored_findings_settle(void **state)
     assert_non_null(strstr(s.removed, "PROBE/C1/gone;"));
 }
 
+/* A partition's cases move to another engine by their images: the case
+ * comes back with its deadline and its timers, nothing of the cases left
+ * behind comes with it, and what the store holds is not written again. */
+typedef struct moved {
+    uint8_t *image;
+    size_t len;
+    int n;
+} moved;
+
+static bool keep_c1(void *ud, const char *case_id)
+{
+    (void)ud;
+    return strcmp(case_id, "C1") == 0;
+}
+
+static void take_image(void *ud, const char *case_id, const void *image, size_t len)
+{
+    moved *m = ud;
+
+    assert_string_equal(case_id, "C1");
+    m->image = cw_xmalloc(len);
+    memcpy(m->image, image, len);
+    m->len = len;
+    m->n++;
+}
+
+static void case_images_move_a_case(void **state)
+{
+    fx *x = *state;
+    moved m = { 0 };
+    seen s = { 0 };
+    cw_sink sink = { on_upsert, on_remove, &s };
+    size_t changes;
+    cw_engine *b;
+    cw_case *c;
+    cw_time raised;
+    uint32_t i;
+    uint64_t digest;
+
+    cw_engine_catch_up(x->e, put(x, "a", "evidence.seized", 0, NULL), false);
+    assert_int_equal(cw_engine_flush(x->e, T0 + 21 * HOUR, &sink, &changes), 0);
+    cw_engine_flush_end(x->e, true);
+    assert_int_equal(s.upserts, 1);
+    digest = s.last_digest;
+    cw_engine_catch_up(x->e, put_in(x, "C2", "b", "evidence.seized", 0, NULL), false);
+    /* only what is stored moves */
+    assert_int_equal(cw_engine_case_images(x->e, keep_c1, take_image, &m), CW_EINVAL);
+    assert_int_equal(cw_engine_flush(x->e, T0 + 21 * HOUR, &sink, &changes), 0);
+    cw_engine_flush_end(x->e, true);
+    assert_int_equal(s.upserts, 2);
+    assert_int_equal(cw_engine_case_images(x->e, keep_c1, take_image, &m), 0);
+    assert_int_equal(m.n, 1);
+
+    b = cw_engine_new(x->w, &x->rs);
+    assert_int_equal(cw_engine_add_image(b, "XXXXnot an image", 16), CW_EPARSE);
+    assert_int_equal(cw_engine_add_image(b, m.image, m.len), 0);
+    assert_int_equal(cw_engine_add_image(b, m.image, m.len), CW_EINVAL);
+    assert_null(cw_engine_case(b, "C2"));
+    c = cw_engine_case(b, "C1");
+    assert_non_null(c);
+    i = cw__frec_find(c, 0, 0, NULL);
+    assert_int_not_equal(i, UINT32_MAX);
+    assert_int_equal(cw_frec_state(&c->fr[i], T0 + 21 * HOUR, &raised), CW_ST_WARNING);
+    /* the store holds the warning: the flush writes nothing, then the
+     * timer armed by it turns the warning overdue one second after due */
+    cw_engine_stored(b, "PROBE", "C1", "", digest);
+    s = (seen){ 0 };
+    assert_int_equal(cw_engine_flush(b, T0 + 21 * HOUR, &sink, &changes), 0);
+    cw_engine_flush_end(b, true);
+    assert_int_equal(s.upserts, 0);
+    assert_int_equal(s.removes, 0);
+    cw_engine_tick(b, T0 + 24 * HOUR + 1);
+    assert_int_equal(cw_engine_dirty(b), 1);
+    assert_int_equal(cw_engine_flush(b, T0 + 24 * HOUR + 1, &sink, &changes), 0);
+    cw_engine_flush_end(b, true);
+    assert_int_equal(s.upserts, 1);
+    assert_string_equal(s.last_state, "overdue");
+    cw_engine_free(b);
+    free(m.image);
+}
+
 /* The digest covers every stored column. */
 static void digest_covers_columns(void **state)
 {
@@ -450,6 +531,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(failing_model_is_quarantined, setup, teardown),
         cmocka_unit_test_setup_teardown(flush_digests_and_timers, setup, teardown),
         cmocka_unit_test_setup_teardown(stored_findings_settle, setup, teardown),
+        cmocka_unit_test_setup_teardown(case_images_move_a_case, setup, teardown),
         cmocka_unit_test(digest_covers_columns),
     };
 
