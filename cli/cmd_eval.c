@@ -293,7 +293,7 @@ int cw_cmd_eval(int argc, char **argv)
     }
     o.errors = stderr;
     o.progress = isatty(2) && !quiet ? stderr : NULL;
-    if (threads > 1)
+    if (threads > 1 && !o.parse_only)     /* reading alone is the reader's */
         return eval_threaded(threads, rules, plugins, cross, events, format, stats, quiet, &o);
     if (cw_cli_load_rules("eval", rules, plugins, &w, &rs) < 0)
         return CW_EXIT_USAGE;
