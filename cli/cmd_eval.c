@@ -9,6 +9,8 @@
 
 #include "cli/cli.h"
 #include "offline/eval.h"
+#include "offline/peval.h"
+#include "service/config.h"
 #include "base/timeutil.h"
 #include "base/util.h"
 
@@ -30,6 +32,12 @@ static const char help[] =
     "  --stats           print timings and memory on stderr\n"
     "  --quiet           no summary line on stderr\n"
     "  --plugins PATH    extra plugin directories (colon-separated)\n"
+    "  --threads N       judge with N threads (1 to 64, or auto: one per core;\n"
+    "                    default 1). Cases are divided by partition as between the\n"
+    "                    engines of a cluster; the findings are the same as with 1.\n"
+    "  --cross-case IDS  with threads: the rules that look across cases (comma-\n"
+    "                    separated), run by one thread over every case; default\n"
+    "                    OFFICER-OVERLAP,SANCTION-PEER,ALARM-ACCEPT (cluster.cross_case)\n"
     "\n"
     "exit status: 0 done (with or without findings), 1 a bad line with --strict,\n"
     "2 usage, unreadable files or rules that do not load.\n";
@@ -53,6 +61,174 @@ static int write_json(void *ud, const cw_finding *f)
     return 0;
 }
 
+/* --threads: 1..CW_PEVAL_MAX, or auto (the cores online). */
+static int parse_threads(const char *s, unsigned *n)
+{
+    char *end;
+    long v;
+
+    if (strcmp(s, "auto") == 0) {
+        v = sysconf(_SC_NPROCESSORS_ONLN);
+        *n = v < 1 ? 1 : v > CW_PEVAL_MAX ? CW_PEVAL_MAX : (unsigned)v;
+        return 0;
+    }
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != 0 || v < 1 || v > CW_PEVAL_MAX)
+        return -1;
+    *n = (unsigned)v;
+    return 0;
+}
+
+/* Mark the cross-case rules of rs: those of the comma-separated list, or
+ * the cluster's default (cluster.cross_case). A name no rule has is
+ * refused only when the list was given. */
+static int mark_cross(cw_ruleset *rs, const char *list, const char *dir)
+{
+    cw_config *c = cw_config_defaults();
+    char *copy = list ? cw_xstrdup(list) : NULL, *save = NULL;
+    int rc = 0;
+
+    for (size_t i = 0; i < rs->nrules; i++)
+        rs->rules[i]->cross = false;
+    if (copy == NULL) {
+        for (size_t i = 0; i < c->ncross; i++) {
+            cw_rule *r = cw_ruleset_find(rs, c->cross[i]);
+            if (r != NULL)
+                r->cross = true;
+        }
+    } else {
+        for (char *id = strtok_r(copy, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
+            cw_rule *r;
+            if (*id == 0)
+                continue;
+            if ((r = cw_ruleset_find(rs, id)) == NULL) {
+                cw_cli_usage_error("eval", "--cross-case: no rule '%s' in %s", id, dir);
+                rc = -1;
+                break;
+            }
+            r->cross = true;
+        }
+    }
+    free(copy);
+    cw_config_free(c);
+    return rc;
+}
+
+typedef struct threaded {
+    unsigned n;
+    cw_world *w[CW_PEVAL_MAX];
+    cw_ruleset *rs[CW_PEVAL_MAX];
+} threaded;
+
+static void threaded_free(threaded *t)
+{
+    for (unsigned k = 0; k < t->n; k++) {
+        cw_ruleset_free(t->rs[k]);
+        cw_world_free(t->w[k]);
+    }
+    t->n = 0;
+}
+
+/* eval --threads N (N > 1): the rules loaded once per thread. */
+static int eval_threaded(unsigned n, const char *rules, const char *plugins, const char *cross,
+                         const char *events, const char *format, bool stats, bool quiet,
+                         cw_eval_opts *o)
+{
+    threaded t = { 0 };
+    cw_eval_stats st = { 0 };
+    cw_findings fs = { 0 };
+    cw_peval *pv = NULL;
+    cw_err err = { 0 };
+    int rc;
+
+    for (unsigned k = 0; k < n; k++) {
+        if (cw_cli_load_rules("eval", rules, plugins, &t.w[k], &t.rs[k]) < 0) {
+            rc = CW_EXIT_USAGE;
+            goto out;
+        }
+        t.n = k + 1;
+        if (mark_cross(t.rs[k], cross, rules) < 0) {
+            rc = CW_EXIT_USAGE;
+            goto out;
+        }
+    }
+    if ((pv = cw_peval_new(n, t.w, t.rs)) == NULL) {
+        fprintf(stderr, "casewarden eval: cannot start %u threads (%s)\n", n, strerror(errno));
+        rc = CW_EXIT_USAGE;
+        goto out;
+    }
+    rc = cw_peval_read(pv, events, o, &st, &err);
+    if (rc < 0 && err.code == CW_EIO) {
+        fprintf(stderr, "casewarden eval: %s\n", err.msg);
+        rc = CW_EXIT_USAGE;
+        goto out;
+    }
+    if (!quiet)
+        fprintf(stderr, "casewarden eval: %zu events read, %zu accepted, %zu duplicate, %zu rejected\n",
+                st.lines, st.accepted, st.duplicates, st.rejected);
+    if (st.future > 0 && !quiet)
+        fprintf(stderr, "casewarden eval: %zu events after --now left out\n", st.future);
+    if (rc < 0) {
+        fprintf(stderr, "casewarden eval: stopped: %s\n", err.msg);
+        rc = CW_EXIT_FAIL;
+        goto out;
+    }
+    if (!o->parse_only) {
+        if (cw_peval_run(pv, o, &st, &fs) < 0) {
+            fprintf(stderr, "casewarden eval: the threads did not judge every event\n");
+            rc = CW_EXIT_FAIL;
+            goto out;
+        }
+        if (strcmp(format, "table") == 0) {
+            cw_findings_write_table(&fs, t.rs[0]->tz, stdout);
+        } else {
+            cw_buf b = { 0 };
+            for (size_t i = 0; i < fs.n; i++) {
+                cw_finding_json(&fs.v[i], t.rs[0]->tz, &b);
+                cw_buf_put(&b, "\n", 1);
+                if (b.n >= (1u << 16)) {
+                    fwrite(b.p, 1, b.n, stdout);
+                    b.n = 0;
+                }
+            }
+            fwrite(b.p ? b.p : "", 1, b.n, stdout);
+            cw_buf_free(&b);
+        }
+        /* a rule quarantined in any thread, once, as one engine says it */
+        for (size_t i = 0; i < t.rs[0]->nrules; i++)
+            for (unsigned k = 0; k < n; k++)
+                if (t.rs[k]->rules[i]->status == CW_RULE_QUARANTINED) {
+                    fprintf(stderr, "casewarden eval: rule %s quarantined: %s (only in the "
+                            "threads where it failed: its findings may differ from one thread's)\n",
+                            t.rs[k]->rules[i]->info.id, t.rs[k]->rules[i]->last_error);
+                    break;
+                }
+    }
+    if (stats) {
+        double total = st.read_s + st.process_s;
+        fprintf(stderr, "casewarden eval: read %.3f s, rules %.3f s, %.0f events/s overall; "
+                "%zu cases, engine memory %.1f MiB, peak RSS %.1f MiB; %u threads\n",
+                st.read_s, st.process_s, total > 0 ? (double)st.accepted / total : 0.0,
+                cw_peval_ncases(pv), (double)cw_peval_memory(pv) / 1048576.0,
+                (double)cw_cli_peak_rss() / 1048576.0, n);
+        fprintf(stderr, "casewarden eval: reader: CPU %.3f s\n", cw_peval_read_cpu(pv));
+        for (unsigned k = 0; k < n; k++) {
+            double store_s, run_s, cpu_s;
+            cw_peval_thread_times(pv, k, &store_s, &run_s, &cpu_s);
+            fprintf(stderr, "casewarden eval: thread %u%s: storing %.3f s, rules %.3f s, "
+                    "CPU %.3f s\n", k, k == 0 ? " (cross-case rules)" : "", store_s, run_s, cpu_s);
+        }
+    }
+    rc = CW_EXIT_OK;
+out:
+    fflush(stdout);
+    cw_findings_free(&fs);
+    cw_peval_free(pv);
+    threaded_free(&t);
+    return rc;
+}
+
 int cw_cmd_eval(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -61,9 +237,12 @@ int cw_cmd_eval(int argc, char **argv)
         { "strict", no_argument, NULL, 's' }, { "parse-only", no_argument, NULL, 'p' },
         { "stats", no_argument, NULL, 'S' }, { "quiet", no_argument, NULL, 'q' },
         { "plugins", required_argument, NULL, 'P' }, { "help", no_argument, NULL, 'h' },
+        { "threads", required_argument, NULL, 't' }, { "cross-case", required_argument, NULL, 'c' },
         { NULL, 0, NULL, 0 },
     };
     const char *rules = NULL, *events = NULL, *now_s = NULL, *format = "json", *plugins = NULL;
+    const char *cross = NULL;
+    unsigned threads = 1;
     bool stats = false, quiet = false;
     cw_eval_opts o = { 0 };
     cw_eval_stats st = { 0 };
@@ -88,6 +267,12 @@ int cw_cmd_eval(int argc, char **argv)
         case 'S': stats = true; break;
         case 'q': quiet = true; break;
         case 'P': plugins = optarg; break;
+        case 'c': cross = optarg; break;
+        case 't':
+            if (parse_threads(optarg, &threads) < 0)
+                return cw_cli_usage_error("eval", "--threads must be 1 to %d or auto, not '%s'",
+                                          CW_PEVAL_MAX, optarg);
+            break;
         case 'h': fputs(help, stdout); return CW_EXIT_OK;
         default:
             return cw_cli_usage_error("eval", "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -106,6 +291,10 @@ int cw_cmd_eval(int argc, char **argv)
         fprintf(stderr, "casewarden eval: %s: cannot read (%s)\n", events, strerror(errno));
         return CW_EXIT_USAGE;
     }
+    o.errors = stderr;
+    o.progress = isatty(2) && !quiet ? stderr : NULL;
+    if (threads > 1 && !o.parse_only)     /* reading alone is the reader's */
+        return eval_threaded(threads, rules, plugins, cross, events, format, stats, quiet, &o);
     if (cw_cli_load_rules("eval", rules, plugins, &w, &rs) < 0)
         return CW_EXIT_USAGE;
     e = cw_engine_new(w, rs);

@@ -94,6 +94,7 @@ int cw_cli_config(const char *verb, const char *path, const char *socket, cw_con
     if (socket != NULL) {
         free((*out)->db.socket);
         (*out)->db.socket = cw_xstrdup(socket);
+        cw_db_nodes_free(&(*out)->db);      /* --socket is the one server */
     }
     return 0;
 }

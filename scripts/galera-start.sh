@@ -67,12 +67,17 @@ while p=$(dirname "$p") && [ "$p" != / ]; do
     [ "${perm:9:1}" = x ] || [ "${perm:9:1}" = t ] || chmod o+x "$p"
 done
 
-# Ports: random, free now, none twice in this cluster.
+# Ports: random, free now, none twice in this cluster, and below the
+# kernel's ephemeral range (ip_local_port_range), so that no outgoing
+# connection takes the port of a node stopped and started again
+# (galera-node.sh).
 taken=" "
+eph=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[[ $eph =~ ^[0-9]+$ ]] && [ "$eph" -gt 12000 ] || eph=32768
 pick() {   # pick: a port into $got
     local i
     for ((i = 0; i < 200; i++)); do
-        got=$((20000 + RANDOM % 40000))
+        got=$((10000 + RANDOM % (eph - 10000)))
         case $taken in *" $got "*) continue ;; esac
         ss -Hltn "sport = :$got" 2>/dev/null | grep -q . && continue
         taken="$taken$got "

@@ -91,7 +91,8 @@ for flavour in release asan; do
 done
 
 # ThreadSanitizer where the HTTP threads meet the engine's loop: the API
-# and the loop tests (streams, reloads, reviews while events arrive)
+# and the loop tests (streams, reloads, reviews while events arrive); and
+# eval's threads
 echo "== tsan build"
 if bdir=$("$top/scripts/build.sh" tsan); then
     tsan_dir=$(mktemp -d)
@@ -100,6 +101,10 @@ if bdir=$("$top/scripts/build.sh" tsan); then
         run "tsan $t" env TSAN_OPTIONS="halt_on_error=0 log_path=$tsan_dir/report" \
             "$top/tests/integration/$t.sh" "$bdir/casewarden"
     done
+    # eval --threads: the reader, the queues and N engines, on a smaller feed
+    echo "-- cli: threads (tsan)"
+    run "tsan threads" env THREADS_EVENTS=12000 TSAN_OPTIONS="halt_on_error=0 log_path=$tsan_dir/report" \
+        "$top/tests/cli/threads.sh" "$bdir/casewarden"
     if ls "$tsan_dir"/report* >/dev/null 2>&1; then
         echo "FAIL: ThreadSanitizer reported:"; head -n 60 "$tsan_dir"/report*
         failed=$((failed + 1))

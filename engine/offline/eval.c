@@ -107,7 +107,7 @@ static seen *id_slot(cw_eval *ev, uint64_t h, const char *id)
     return &ev->ids[j];
 }
 
-static void report_to(const cw_eval_opts *o, const char *name, size_t line, const cw_event_error *e)
+void cw_eval_report(const cw_eval_opts *o, const char *name, size_t line, const cw_event_error *e)
 {
     char msg[512];
 
@@ -130,7 +130,7 @@ static int refused(const cw_eval_opts *o, const char *name, size_t line, const c
     snprintf(ee.field, sizeof ee.field, "data");
     snprintf(ee.msg, sizeof ee.msg, "%s", err->msg);
     st->rejected++;
-    report_to(o, name, line, &ee);
+    cw_eval_report(o, name, line, &ee);
     return o->strict ? cw_err_set(err, CW_EEVENT, "%s:%zu: bad event", name, line) : CW_EEVENT;
 }
 
@@ -153,7 +153,7 @@ static int seen_before(cw_eval *ev, const seen *s, uint64_t body, const char *id
     snprintf(ee.msg, sizeof ee.msg, "conflicts with line %u (same id, different content)",
              ev->line[s->evno]);
     st->rejected++;
-    report_to(o, name, line, &ee);
+    cw_eval_report(o, name, line, &ee);
     return o->strict ? cw_err_set(err, CW_ECONFLICT, "%s:%zu: conflicting event", name, line)
                      : CW_ECONFLICT;
 }
@@ -172,7 +172,7 @@ int cw_eval_add(cw_eval *ev, const char *json, size_t len, const char *name, siz
     cw_evparser_set_now(ev->p, o->now);
     if ((rc = cw_evparse(ev->p, ev->e->rs->cat, json, len, &pe, &ee)) < 0) {
         st->rejected++;
-        report_to(o, name, line, &ee);
+        cw_eval_report(o, name, line, &ee);
         return o->strict ? cw_err_set(err, rc, "%s:%zu: bad event", name, line) : rc;
     }
     if (o->parse_only) {
@@ -208,8 +208,31 @@ int cw_eval_add(cw_eval *ev, const char *json, size_t len, const char *name, siz
     return 0;
 }
 
+int cw_eval_add_checked(cw_eval *ev, const cw_pevent *pe, uint64_t seq, cw_err *err)
+{
+    uint32_t csid;
+
+    if (cw_engine_encode(ev->e, pe, seq, &ev->rec, &ev->reccap, err) < 0)
+        return CW_ELIMIT;
+    csid = cw_engine_case_sid(ev->e, pe->case_id.p, pe->case_id.len);
+    cw_run_add(ev->run, ev->rec, csid);
+    return 0;
+}
+
+static int add_line(void *ud, const char *json, size_t len, const char *name, size_t line,
+                    const cw_eval_opts *o, cw_eval_stats *st, cw_err *err)
+{
+    return cw_eval_add(ud, json, len, name, line, o, st, err);
+}
+
 int cw_eval_read(cw_eval *ev, const char *path, const cw_eval_opts *o, cw_eval_stats *st,
                  cw_err *err)
+{
+    return cw_eval_lines(path, add_line, ev, o, st, err);
+}
+
+int cw_eval_lines(const char *path, cw_eval_line_fn *fn, void *ud, const cw_eval_opts *o,
+                  cw_eval_stats *st, cw_err *err)
 {
     const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
     int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
@@ -254,7 +277,7 @@ int cw_eval_read(cw_eval *ev, const char *path, const cw_eval_opts *o, cw_eval_s
                 while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
                     i++;
                 if (i < len) {
-                    rc = cw_eval_add(ev, line, len, name, lineno, o, st, err);
+                    rc = fn(ud, line, len, name, lineno, o, st, err);
                     if (rc < 0 && o->strict)
                         goto out;
                     rc = 0;
@@ -275,7 +298,7 @@ int cw_eval_read(cw_eval *ev, const char *path, const cw_eval_opts *o, cw_eval_s
                 cw_event_error ee;
                 memset(&ee, 0, sizeof ee);
                 snprintf(ee.msg, sizeof ee.msg, "line longer than %u bytes", MAX_LINE);
-                report_to(o, name, lineno + 1, &ee);
+                cw_eval_report(o, name, lineno + 1, &ee);
                 st->lines++;
                 st->rejected++;
                 if (o->strict) {

@@ -57,6 +57,23 @@ int cw_eval_read(cw_eval *ev, const char *path, const cw_eval_opts *o, cw_eval_s
 int cw_eval_add(cw_eval *ev, const char *json, size_t len, const char *name, size_t line,
                 const cw_eval_opts *o, cw_eval_stats *st, cw_err *err);
 
+/* An event parsed and checked by someone else (the reader of a threaded
+ * evaluation, offline/peval.h), stored as event number seq (1, 2, ... in
+ * the order of the lines, as cw_eval_add numbers them). Returns 0 or
+ * CW_ELIMIT (the record limits: the reader checks them first). */
+int cw_eval_add_checked(cw_eval *ev, const cw_pevent *pe, uint64_t seq, cw_err *err);
+
+/* The line reader under cw_eval_read: fn gets every non-blank line of
+ * path ("-" = stdin) in order, its number counted from 1; an overlong
+ * line is reported (and counted in st) without reaching fn. A negative
+ * return from fn with o->strict stops the read. */
+typedef int cw_eval_line_fn(void *ud, const char *json, size_t len, const char *name, size_t line,
+                            const cw_eval_opts *o, cw_eval_stats *st, cw_err *err);
+int cw_eval_lines(const char *path, cw_eval_line_fn *fn, void *ud, const cw_eval_opts *o,
+                  cw_eval_stats *st, cw_err *err);
+/* One bad event, as cw_eval_read reports it ("NAME:LINE: what"). */
+void cw_eval_report(const cw_eval_opts *o, const char *name, size_t line, const cw_event_error *e);
+
 /* Process everything read, in time order across cases, as of o->now. */
 void cw_eval_run(cw_eval *ev, const cw_eval_opts *o, cw_eval_stats *st);
 

@@ -52,6 +52,7 @@ void cw_config_free(cw_config *c)
     free(c->path);
     free(c->db.socket);
     free(c->db.host);
+    cw_db_nodes_free(&c->db);
     free(c->db.user);
     if (c->db.password)
         memset(c->db.password, 0, strlen(c->db.password));
@@ -168,10 +169,49 @@ static char *rel(const char *cfgpath, const char *p)
     return out;
 }
 
+/* database.nodes: a list of sockets (a path: it holds a '/') and
+ * host:port (port 3306 when left out), tried in turn. */
+static void nodes(rd *r, cw_config *c, const cw_ynode *l)
+{
+    if (l->type != CW_Y_SEQ || l->n == 0) {
+        bad(r, l, "%s", "database: 'nodes' must be a list of sockets or host:port, at least one");
+        return;
+    }
+    c->db.nodes = cw_xcalloc(l->n, sizeof *c->db.nodes);
+    for (size_t i = 0; i < l->n && r->rc == 0; i++) {
+        const cw_ynode *v = l->kids[i];
+        cw_db_node *nd = &c->db.nodes[c->db.nnodes];
+        const char *colon;
+        char *end;
+        unsigned long port = 3306;
+        if (v->type != CW_Y_SCALAR || v->len == 0) {
+            bad(r, v, "%s", "database.nodes: each node must be a socket path or host:port");
+            return;
+        }
+        c->db.nnodes++;
+        if (strchr(v->text, '/') != NULL) {
+            nd->socket = rel(c->path, v->text);
+            continue;
+        }
+        colon = strrchr(v->text, ':');
+        if (colon != NULL && (port = strtoul(colon + 1, &end, 10), *end || colon[1] == '\0' ||
+                              port == 0 || port > 65535)) {
+            bad(r, v, "database.nodes: '%s' is not host:port (a port from 1 to 65535)", v->text);
+            return;
+        }
+        if (colon == v->text) {
+            bad(r, v, "database.nodes: '%s' has no host", v->text);
+            return;
+        }
+        nd->host = colon ? cw_xstrndup(v->text, (size_t)(colon - v->text)) : cw_xstrdup(v->text);
+        nd->port = (unsigned)port;
+    }
+}
+
 static void database(rd *r, cw_config *c, const cw_ynode *m)
 {
     static const char *const keys[] = {
-        "socket", "host", "port", "user", "password", "password_env", "name", NULL
+        "socket", "host", "port", "nodes", "user", "password", "password_env", "name", NULL
     };
     const cw_ynode *v;
 
@@ -181,6 +221,17 @@ static void database(rd *r, cw_config *c, const cw_ynode *m)
     }
     if (!known(r, m, "database", keys))
         return;
+    if ((v = cw_ymap_get(m, "nodes")) != NULL) {
+        const char *other = cw_ymap_get(m, "socket") ? "socket"
+                            : cw_ymap_get(m, "host") ? "host"
+                            : cw_ymap_get(m, "port") ? "port" : NULL;
+        if (other != NULL) {
+            bad(r, cw_ymap_get(m, other), "database: '%s' and 'nodes' together (give every node in 'nodes')",
+                other);
+            return;
+        }
+        nodes(r, c, v);
+    }
     if ((v = cw_ymap_get(m, "socket")) != NULL) {
         char *s = NULL;
         str(r, v, "socket", &s);

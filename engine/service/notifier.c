@@ -45,7 +45,41 @@ struct cw_notifier {
     char **res_err, **res_key;
     size_t nres, capres, caperr, capkey;
     uint64_t seed;
+    /* with several engines: only the holder of partition 0's lease
+     * routes and delivers, every write of it fenced by that lease */
+    char *gate;              /* this engine's name; NULL: alone, no gate */
+    uint64_t token;          /* under mu: partition 0's token; 0: not held */
+    uint64_t round_token;    /* the thread's: token as at the round's start */
 };
+
+static int64_t lease_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The first write of a routing transaction: partition 0's lease still
+ * this engine's (with a gate). */
+static int ntx_fence(cw_notifier *nt, cw_store_ntx *t)
+{
+    return nt->gate ? cw_store_ntx_fence(t, nt->gate, 0, nt->round_token, lease_now()) : 0;
+}
+
+/* Before a write outside a routing transaction (a group's body, the
+ * messages about to be sent): the lease still this engine's. */
+static int fence(cw_notifier *nt, cw_err *err)
+{
+    bool held = false;
+    int rc;
+
+    if (nt->gate == NULL)
+        return 0;
+    if ((rc = cw_store_lease_fence(nt->db, nt->gate, 0, nt->round_token, lease_now(), &held, err)) < 0)
+        return rc;
+    return held ? 0 : cw_err_set(err, CW_ELEASE, "the lease of partition 0 is no longer engine %s's", nt->gate);
+}
 
 static int64_t wall_ms(void)
 {
@@ -335,6 +369,11 @@ static int route_outbox(cw_notifier *nt, int64_t now_ms, cw_time now, cw_err *er
         orows_free(&o);
         return err->code;
     }
+    if ((rc = ntx_fence(nt, t)) < 0) {
+        cw_store_ntx_commit(t, err);    /* rolls back, with the fence's error */
+        orows_free(&o);
+        return rc;
+    }
     for (size_t i = 0; i < o.n && rc == 0; i++) {
         if (nt->n)
             rc = route_row(nt, t, &o.v[i], now_ms, now, &queued, err);
@@ -370,6 +409,11 @@ static int climb(cw_notifier *nt, cw_time now, int64_t now_ms, cw_err *err)
     if ((t = cw_store_ntx_begin(nt->db, err)) == NULL) {
         lrows_free(&ls);
         return err->code;
+    }
+    if ((rc = ntx_fence(nt, t)) < 0) {
+        cw_store_ntx_commit(t, err);
+        lrows_free(&ls);
+        return rc;
     }
     for (size_t i = 0; i < ls.n && rc == 0; i++) {
         lrow *l = &ls.v[i];
@@ -475,6 +519,11 @@ static int remind(cw_notifier *nt, cw_time now, int64_t now_ms, cw_err *err)
     if ((t = cw_store_ntx_begin(nt->db, err)) == NULL) {
         prows_free(&ps);
         return err->code;
+    }
+    if ((rc = ntx_fence(nt, t)) < 0) {
+        cw_store_ntx_commit(t, err);
+        prows_free(&ps);
+        return rc;
     }
     for (size_t i = 0; i < ps.n && rc == 0; i++) {
         prow *p = &ps.v[i];
@@ -596,7 +645,7 @@ static int gather(cw_notifier *nt, int64_t now_ms, cw_time now, cw_err *err)
     int rc;
 
     if ((rc = cw_store_messages_due(nt->db, true, now_ms, now, GATHER_BATCH, take_mrow, &ms, err)) < 0 ||
-        ms.n == 0) {
+        ms.n == 0 || (rc = fence(nt, err)) < 0) {
         mrows_free(&ms);
         return rc;
     }
@@ -681,7 +730,8 @@ static int fetch(cw_notifier *nt, int64_t now_ms, cw_time now, cw_err *err)
         nt->ready.n = nt->ready_head = 0;
     }
     if ((rc = cw_store_messages_due(nt->db, false, now_ms, now, 4 * limit + (unsigned)(waiting + nt->nfl),
-                                    take_mrow, &ms, err)) < 0) {
+                                    take_mrow, &ms, err)) < 0 ||
+        (ms.n > 0 && (rc = fence(nt, err)) < 0)) {
         mrows_free(&ms);
         return rc;
     }
@@ -717,12 +767,44 @@ static void result(cw_notifier *nt, cw_store_attempt a, char *why, char *key)
 }
 
 /* Start deliveries from the ready queue up to the concurrency. */
+/* Whether this engine may deliver now: alone, or partition 0's lease
+ * as at the round's start still held. */
+static bool gate_open(cw_notifier *nt)
+{
+    uint64_t token;
+
+    if (nt->gate == NULL)
+        return true;
+    pthread_mutex_lock(&nt->mu);
+    token = nt->token;
+    pthread_mutex_unlock(&nt->mu);
+    return token != 0 && token == nt->round_token;
+}
+
+/* Messages read ahead and not started are forgotten (the holder of the
+ * lease reads them again). */
+static void ready_clear(cw_notifier *nt)
+{
+    for (size_t i = 0; i < nt->ready.n; i++) {
+        free(nt->ready.v[i].key);
+        free(nt->ready.v[i].receiver);
+        free(nt->ready.v[i].group);
+        free(nt->ready.v[i].ladder);
+        free(nt->ready.v[i].body);
+    }
+    nt->ready.n = nt->ready_head = 0;
+}
+
 static int launch(cw_notifier *nt)
 {
     unsigned limit = nt->n ? nt->n->concurrency : 1;
     int64_t now_ms = wall_ms();
     int started = 0;
 
+    if (nt->ready_head < nt->ready.n && !gate_open(nt)) {
+        ready_clear(nt);
+        return 0;
+    }
     while (nt->n && nt->ready_head < nt->ready.n && cw_notify_http_inflight(nt->http) < limit) {
         mrow *m = &nt->ready.v[nt->ready_head++];
         size_t ri = cw_notify_receiver_find(nt->n, m->receiver);
@@ -850,7 +932,7 @@ static void *run(void *arg)
         int64_t now_ms = wall_ms();
         cw_time now = nt->clock(nt->clock_ud);
         int work = 0, r;
-        bool idle;
+        bool idle, active;
 
         pthread_mutex_lock(&nt->mu);
         if (nt->stop) {
@@ -865,13 +947,32 @@ static void *run(void *arg)
             nt->st.configured = nt->n != NULL;
         }
         nt->wake = false;
+        active = nt->gate == NULL || nt->token != 0;
+        nt->round_token = nt->token;
         pthread_mutex_unlock(&nt->mu);
-        if ((r = record(nt, &err)) < 0 || (r = route_outbox(nt, now_ms, now, &err)) < 0 ||
+        if (!active) {
+            /* another engine's to route and deliver: what is in flight
+             * ends and its attempts are written, nothing new starts */
+            ready_clear(nt);
+            if (record(nt, &err) < 0)
+                cw_log(CW_LOG_ERROR, "notifications: %s", err.msg);
+            r = 0;
+        } else if ((r = record(nt, &err)) < 0 || (r = route_outbox(nt, now_ms, now, &err)) < 0 ||
             (work += r, r = climb(nt, now, now_ms, &err)) < 0 ||
             (work += r, r = remind(nt, now, now_ms, &err)) < 0 ||
             (work += r, r = gather(nt, now_ms, now, &err)) < 0 ||
             (work += r, r = fetch(nt, now_ms, now, &err)) < 0) {
             struct timespec ts = { backoff / 1000, (long)(backoff % 1000) * 1000000L };
+            if (err.code == CW_ELEASE) {
+                /* the fence refused: the lease went to another engine */
+                cw_log(CW_LOG_WARN, "notifications: %s: it stops delivering", err.msg);
+                pthread_mutex_lock(&nt->mu);
+                if (nt->token == nt->round_token)
+                    nt->token = 0;
+                pthread_mutex_unlock(&nt->mu);
+                ready_clear(nt);
+                continue;
+            }
             cw_log(CW_LOG_ERROR, "notifications: %s; retrying in %u ms", err.msg, backoff);
             count(nt, &nt->st.errors, 1);
             nanosleep(&ts, NULL);
@@ -905,8 +1006,8 @@ static void *run(void *arg)
     return NULL;
 }
 
-int cw_notifier_start(cw_notifier **out, const cw_db_params *db, cw_notify *n, cw_notifier_clock clock,
-                      void *clock_ud, cw_err *err)
+int cw_notifier_start(cw_notifier **out, const cw_db_params *db, cw_notify *n, const char *gate,
+                      cw_notifier_clock clock, void *clock_ud, cw_err *err)
 {
     cw_notifier *nt = cw_xcalloc(1, sizeof *nt);
     int rc;
@@ -918,6 +1019,7 @@ int cw_notifier_start(cw_notifier **out, const cw_db_params *db, cw_notify *n, c
         return rc;
     }
     nt->n = n;
+    nt->gate = gate ? cw_xstrdup(gate) : NULL;
     nt->st.configured = n != NULL;
     nt->clock = clock;
     nt->clock_ud = clock_ud;
@@ -993,7 +1095,23 @@ void cw_notifier_stop(cw_notifier *nt)
     cw_db_close(nt->db);
     cw_notify_free(nt->n);
     cw_notify_free(nt->pending);
+    free(nt->gate);
     pthread_mutex_destroy(&nt->mu);
     pthread_cond_destroy(&nt->cv);
     free(nt);
+}
+
+void cw_notifier_gate(cw_notifier *nt, uint64_t token)
+{
+    if (nt == NULL || nt->gate == NULL)
+        return;
+    pthread_mutex_lock(&nt->mu);
+    if (nt->token != token) {
+        cw_log(CW_LOG_INFO, "notifications: %s by engine %s", token ? "routed and delivered" : "no longer routed",
+               nt->gate);
+        nt->token = token;
+        nt->wake = true;
+        pthread_cond_signal(&nt->cv);
+    }
+    pthread_mutex_unlock(&nt->mu);
 }

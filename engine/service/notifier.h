@@ -40,9 +40,15 @@ typedef struct cw_notify_stats {
 typedef cw_time (*cw_notifier_clock)(void *ud);
 
 /* Start the thread on a connection of its own; n (may be NULL: changes
- * are consumed, nothing is sent) is taken, even on error. */
-int cw_notifier_start(cw_notifier **out, const cw_db_params *db, cw_notify *n, cw_notifier_clock clock,
-                      void *clock_ud, cw_err *err);
+ * are consumed, nothing is sent) is taken, even on error. With gate (the
+ * engine's name, several engines), it routes and delivers only while
+ * cw_notifier_gate says this engine holds partition 0's lease, every
+ * write fenced by that lease; without, always. */
+int cw_notifier_start(cw_notifier **out, const cw_db_params *db, cw_notify *n, const char *gate,
+                      cw_notifier_clock clock, void *clock_ud, cw_err *err);
+/* Any thread: the token of partition 0's lease this engine holds, 0 for
+ * none (nothing with no gate). */
+void cw_notifier_gate(cw_notifier *nt, uint64_t token);
 /* Any thread: use n from now on (takes it; NULL: none). */
 void cw_notifier_set(cw_notifier *nt, cw_notify *n);
 /* Any thread: look at the outbox now. */

@@ -101,6 +101,7 @@ struct cw_service {
     uint64_t *head;          /* [parts] the partition's last pseq, as last read */
     bool cross_on;           /* holding partition 0: the cross-case rules, over every partition */
     double next_lease;       /* monotonic seconds: the next lease round */
+    int64_t renewed_to;      /* wall µs: the leases held last renewed up to this */
     uint64_t lag;            /* events of the partitions read not yet read */
 };
 
@@ -954,6 +955,8 @@ static int keep_leases(cw_service *s, cw_err *err)
                                     lease_ttl(s), &renewed, err)) == 0 && renewed != n)
         rc = cw_err_set(err, CW_ELEASE, "%zu of its %zu partition leases could not be renewed",
                         n - renewed, n);
+    if (rc == 0)
+        s->renewed_to = now + lease_ttl(s);
     free(parts);
     free(tokens);
     return rc;
@@ -1239,6 +1242,7 @@ static int lease_round(cw_service *s, cw_err *err)
         (rc = cw_store_leases_renew(s->lease_db, me, parts, tokens, n, now, lease_ttl(s), &renewed,
                                     err)) < 0)
         goto out;
+    s->renewed_to = now + lease_ttl(s);
     if (renewed != n) {
         char why[160];
         snprintf(why, sizeof why, "%zu of its %zu partition leases could not be renewed", n - renewed, n);
@@ -1667,6 +1671,22 @@ int cw_service_reload(cw_service *s, cw_err *err)
     return rc;
 }
 
+/* Leases that could not be renewed (the database away, its node gone)
+ * and have run out are another engine's to take: this one holds nothing
+ * until a lease round claims again. */
+static void leases_ran_out(cw_service *s, const cw_err *err)
+{
+    bool any = false;
+    char why[640];
+
+    for (unsigned p = 0; p < s->parts && !any; p++)
+        any = s->own[p];
+    if (!any || lease_now() < s->renewed_to)
+        return;
+    snprintf(why, sizeof why, "its partition leases could not be renewed before they ran out (%s)", err->msg);
+    step_down(s, why);
+}
+
 /* The lease round when it is due; a lease lost on the way steps down. */
 static int step_leases(cw_service *s, int rc, cw_err *err)
 {
@@ -1676,10 +1696,13 @@ static int step_leases(cw_service *s, int rc, cw_err *err)
         step_down(s, err->msg);
         return 0;
     }
-    if (rc < 0 && cw_db_is_down(s->lease_db)) {
-        cw_err e2;
-        if (cw_db_reconnect(s->lease_db, &e2) == 0)
-            cw_store_sync_reads(s->lease_db, true, &e2);
+    if (rc < 0) {
+        leases_ran_out(s, err);
+        if (cw_db_is_down(s->lease_db)) {
+            cw_err e2;
+            if (cw_db_reconnect(s->lease_db, &e2) == 0)
+                cw_store_sync_reads(s->lease_db, true, &e2);
+        }
     }
     return rc;
 }
@@ -1693,7 +1716,10 @@ int cw_service_step(cw_service *s, cw_err *err)
     cw_engine_tick(s->e, cw_service_now(s));
     rc = flush(s, err);
     if (s->clustered) {
-        if ((rc = step_leases(s, rc, err)) < 0)
+        rc = step_leases(s, rc, err);
+        /* the notifications go with partition 0 */
+        cw_notifier_gate(s->notifier, s->own[0] ? s->token[0] : 0);
+        if (rc < 0)
             return rc;
         if (s->cfg->snapshot_s > 0 && cw_mono_s() - s->last_snapshot >= s->cfg->snapshot_s &&
             snapshot_parts(s, s->parts, err) < 0)
@@ -1760,7 +1786,8 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
     cw_err err = { 0 };
 
     if (s->notifier == NULL) {
-        int rc = cw_notifier_start(&s->notifier, &s->cfg->db, s->notify, notifier_clock, s, &err);
+        int rc = cw_notifier_start(&s->notifier, &s->cfg->db, s->notify,
+                                   s->clustered ? s->cfg->engine_name : NULL, notifier_clock, s, &err);
         s->notify = NULL;       /* taken, even on error */
         if (rc < 0)
             return rc;
@@ -1775,6 +1802,10 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
                               "ask again when it is back");
             struct timespec ts = { backoff / 1000, (long)(backoff % 1000) * 1000000L };
             nanosleep(&ts, NULL);
+            if (s->clustered) {
+                leases_ran_out(s, &err);
+                cw_notifier_gate(s->notifier, s->own[0] ? s->token[0] : 0);
+            }
             if (cw_db_reconnect(s->db, &err) < 0)
                 cw_log(CW_LOG_ERROR, "%s", err.msg);
             backoff = backoff < 5000 ? backoff * 2 : 5000;
@@ -1807,7 +1838,9 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
         cw_log(CW_LOG_ERROR, "final flush: %s", err.msg);
     else if (!s->clustered && s->cfg->snapshot_s > 0 && snapshot(s, &err) < 0)
         cw_log(CW_LOG_ERROR, "snapshot: %s", err.msg);
-    if (s->clustered)
+    if (s->clustered) {
+        cw_notifier_gate(s->notifier, 0);
         leave(s);
+    }
     return 0;
 }

@@ -12,6 +12,8 @@ struct cw_db {
     MYSQL *m;
     const cw_db_params *cfg;
     bool create;
+    bool sync_wait;          /* cw_db_sync_wait: kept over reconnects */
+    size_t at;               /* the node of the connection, or of the last try */
     int consecutive;         /* cw_db_consecutive_ids: 0 not asked yet */
     unsigned last_errno;     /* of the last failure, statement or connection */
     uint64_t last_insert;    /* AUTO_INCREMENT of the last INSERT */
@@ -24,14 +26,67 @@ static int fail(cw_db *db, cw_err *err, const char *what)
                       mysql_errno(db->m));
 }
 
-static int open_conn(cw_db *db, cw_err *err)
+static size_t nnodes(const cw_db_params *c)
+{
+    return c->nnodes > 0 ? c->nnodes : 1;
+}
+
+/* Node i of the configuration (the single socket or host:port when there
+ * is no list). */
+static cw_db_node node(const cw_db_params *c, size_t i)
+{
+    if (c->nnodes > 0)
+        return c->nodes[i];
+    return (cw_db_node){ .socket = c->socket, .host = c->host, .port = c->port };
+}
+
+/* A node's name in messages: its socket, or host:port. */
+static void node_name(const cw_db_node *nd, char *out, size_t size)
+{
+    if (nd->socket)
+        snprintf(out, size, "%s", nd->socket);
+    else
+        snprintf(out, size, "%s:%u", nd->host, nd->port);
+}
+
+/* A Galera node that is not a ready member of a primary component (cut
+ * off, joining) accepts connections but refuses statements (error 1047):
+ * it is not taken. A server without Galera (wsrep_on 0) is ready. */
+static bool node_ready(MYSQL *m, char *why, size_t size)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    bool ready = true;
+
+    if (mysql_query(m, "SELECT @@wsrep_on, (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                       "WHERE VARIABLE_NAME = 'WSREP_READY')") != 0) {
+        snprintf(why, size, "%s", mysql_error(m));
+        return false;
+    }
+    if ((res = mysql_store_result(m)) == NULL)
+        return true;
+    if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL && strcmp(row[0], "0") != 0 &&
+        (row[1] == NULL || strcmp(row[1], "ON") != 0)) {
+        snprintf(why, size, "the node is not a ready member of its cluster (wsrep_ready %s)",
+                 row[1] ? row[1] : "unknown");
+        ready = false;
+    }
+    mysql_free_result(res);
+    return ready;
+}
+
+/* Connect to node i; on failure *why says what went wrong there. */
+static int open_node(cw_db *db, size_t i, char *why, size_t size)
 {
     const cw_db_params *c = db->cfg;
-    unsigned timeout = 10, rw = 60;
+    cw_db_node nd = node(c, i);
+    unsigned timeout = nnodes(c) > 1 ? 3 : 10, rw = 60;
     MYSQL *m = mysql_init(NULL);
 
-    if (m == NULL)
-        return cw_err_set(err, CW_ENOMEM, "mysql_init failed");
+    if (m == NULL) {
+        snprintf(why, size, "mysql_init failed");
+        return -1;
+    }
     mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
     mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &rw);
@@ -40,15 +95,30 @@ static int open_conn(cw_db *db, cw_err *err)
      * but TIMESTAMP columns then read back unambiguously. */
     mysql_optionsv(m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,"
                                           "NO_ENGINE_SUBSTITUTION'");
-    if (mysql_real_connect(m, c->socket ? NULL : c->host, c->user, c->password, NULL,
-                           c->socket ? 0 : c->port, c->socket, CLIENT_MULTI_STATEMENTS) == NULL) {
-        int rc = cw_err_set(err, CW_EDB, "cannot connect to MariaDB at %s: %s",
-                            c->socket ? c->socket : c->host, mysql_error(m));
+    if (mysql_real_connect(m, nd.socket ? NULL : nd.host, c->user, c->password, NULL,
+                           nd.socket ? 0 : nd.port, nd.socket, CLIENT_MULTI_STATEMENTS) == NULL) {
+        snprintf(why, size, "%s", mysql_error(m));
         db->last_errno = mysql_errno(m);
         mysql_close(m);
-        return rc;
+        return -1;
+    }
+    if (!node_ready(m, why, size)) {
+        db->last_errno = CW_DBERR_WSREP_NOT_READY;
+        mysql_close(m);
+        return -1;
     }
     db->m = m;
+    db->at = i;
+    return 0;
+}
+
+/* The database of the configuration on the connection: created when
+ * asked, selected, and the session's settings. */
+static int use_database(cw_db *db, cw_err *err)
+{
+    const cw_db_params *c = db->cfg;
+    MYSQL *m = db->m;
+
     if (db->create) {
         cw_buf b = { 0 };
         cw_buf_puts(&b, "CREATE DATABASE IF NOT EXISTS `");
@@ -64,7 +134,54 @@ static int open_conn(cw_db *db, cw_err *err)
     if (mysql_select_db(m, c->name) != 0)
         return cw_err_set(err, CW_EDB, "database '%s': %s (run `casewarden migrate` first)",
                           c->name, mysql_error(m));
+    if (db->sync_wait && mysql_query(m, "SET SESSION wsrep_sync_wait = 1") != 0)
+        return fail(db, err, "wsrep_sync_wait");
     return 0;
+}
+
+/* Connect to the first node that answers, from node `first` round the
+ * list. */
+static int open_conn(cw_db *db, size_t first, cw_err *err)
+{
+    const cw_db_params *c = db->cfg;
+    size_t n = nnodes(c);
+    cw_buf tried = { 0 };
+    int rc;
+
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (first + k) % n;
+        cw_db_node nd = node(c, i);
+        char name[300], why[300];
+        node_name(&nd, name, sizeof name);
+        if (open_node(db, i, why, sizeof why) == 0) {
+            if (k > 0)
+                cw_log(CW_LOG_WARN, "database: connected to node %s after %s", name, tried.p);
+            cw_buf_free(&tried);
+            return use_database(db, err);
+        }
+        cw_buf_puts(&tried, k > 0 ? "; " : "");
+        cw_buf_puts(&tried, name);
+        cw_buf_puts(&tried, ": ");
+        cw_buf_puts(&tried, why);
+    }
+    db->at = first;
+    if (n == 1)
+        rc = cw_err_set(err, CW_EDB, "cannot connect to MariaDB at %s", tried.p);
+    else
+        rc = cw_err_set(err, CW_EDB, "cannot connect to any of the %zu database nodes: %s", n, tried.p);
+    cw_buf_free(&tried);
+    return rc;
+}
+
+void cw_db_nodes_free(cw_db_params *p)
+{
+    for (size_t i = 0; i < p->nnodes; i++) {
+        free(p->nodes[i].socket);
+        free(p->nodes[i].host);
+    }
+    free(p->nodes);
+    p->nodes = NULL;
+    p->nnodes = 0;
 }
 
 int cw_db_connect(cw_db **out, const cw_db_params *c, bool create, cw_err *err)
@@ -75,7 +192,7 @@ int cw_db_connect(cw_db **out, const cw_db_params *c, bool create, cw_err *err)
     *out = NULL;
     db->cfg = c;
     db->create = create;
-    if ((rc = open_conn(db, err)) < 0) {
+    if ((rc = open_conn(db, 0, err)) < 0) {
         if (db->m)
             mysql_close(db->m);
         free(db);
@@ -87,11 +204,37 @@ int cw_db_connect(cw_db **out, const cw_db_params *c, bool create, cw_err *err)
 
 int cw_db_reconnect(cw_db *db, cw_err *err)
 {
+    /* the node of the connection lost (or of the last try, refused)
+     * comes last: a node gone is not waited for first */
+    size_t first = (db->at + 1) % nnodes(db->cfg);
+    int rc;
+
     if (db->m)
         mysql_close(db->m);
     db->m = NULL;
     db->consecutive = 0;
-    return open_conn(db, err);
+    if ((rc = open_conn(db, first, err)) < 0)
+        return rc;
+    if (nnodes(db->cfg) > 1) {
+        char name[300];
+        cw_log(CW_LOG_INFO, "database: connected again, to node %s", cw_db_node_name(db, name, sizeof name));
+    }
+    return 0;
+}
+
+int cw_db_sync_wait(cw_db *db, bool on, cw_err *err)
+{
+    db->sync_wait = on;
+    return cw_db_exec(db, on ? "SET SESSION wsrep_sync_wait = 1" : "SET SESSION wsrep_sync_wait = 0",
+                      err);
+}
+
+const char *cw_db_node_name(cw_db *db, char *out, size_t size)
+{
+    cw_db_node nd = node(db->cfg, db->at);
+
+    node_name(&nd, out, size);
+    return out;
 }
 
 void cw_db_close(cw_db *db)
@@ -103,12 +246,13 @@ void cw_db_close(cw_db *db)
     free(db);
 }
 
-/* After a failed reconnect there is no handle: try once more first. */
+/* After a failed reconnect there is no handle: try once more first
+ * (from the node after the one that failed). */
 static int connected(cw_db *db, cw_err *err)
 {
     if (db->m != NULL)
         return 0;
-    return open_conn(db, err);
+    return open_conn(db, (db->at + 1) % nnodes(db->cfg), err);
 }
 
 int cw_db_execn(cw_db *db, const char *sql, size_t len, cw_err *err)
@@ -188,8 +332,10 @@ bool cw_db_is_down(cw_db *db)
 {
     unsigned e = cw_db_errno(db);
 
-    /* client-side errors (2000-2999): no connection, lost, timed out */
-    return e >= 2000 && e < 3000;
+    /* client-side errors (2000-2999): no connection, lost, timed out;
+     * a Galera node out of its primary component (1047) is as good as
+     * gone: another node is wanted */
+    return (e >= 2000 && e < 3000) || e == CW_DBERR_WSREP_NOT_READY;
 }
 
 bool cw_db_is_retryable(cw_db *db)

@@ -24,6 +24,11 @@
 #define CW_DBERR_LOCK_DEADLOCK 1213     /* ER_LOCK_DEADLOCK (and Galera certification) */
 #define CW_DBERR_LOCK_WAIT 1205         /* ER_LOCK_WAIT_TIMEOUT */
 #define CW_DBERR_SERVER_GONE 2006       /* CR_SERVER_GONE_ERROR */
+#define CW_DBERR_WSREP_NOT_READY 1047   /* ER_UNKNOWN_COM_ERROR: a Galera node not ready */
+
+/* Make this connection's reads wait for the cluster's writes
+ * (wsrep_sync_wait = 1), or not; kept over reconnects. */
+int cw_db_sync_wait(cw_db *db, bool on, cw_err *err);
 
 /* Run one statement that returns no rows. */
 int cw_db_exec(cw_db *db, const char *sql, cw_err *err);

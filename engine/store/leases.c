@@ -32,8 +32,7 @@ int cw_store_sync_reads(cw_db *db, bool on, cw_err *err)
 
     if ((rc = cw_db_scalar(db, "SELECT @@wsrep_on", &wsrep, err)) < 0 || wsrep == 0)
         return rc;
-    return cw_db_exec(db, on ? "SET SESSION wsrep_sync_wait = 1" : "SET SESSION wsrep_sync_wait = 0",
-                      err);
+    return cw_db_sync_wait(db, on, err);
 }
 
 typedef struct headread {
@@ -262,4 +261,14 @@ int cw_store_findings_parts(cw_db *db, unsigned parts, cw_store_pfinding_fn fn, 
     /* the same hash as the events' trigger */
     return cw_db_pquery(db, "SELECT " FINDING_COLS ", CRC32(case_id) % ? FROM findings"
                             " WHERE state <> 'withdrawn'", &a, 1, pfinding_row, &r, err);
+}
+
+int cw_store_lease_fence(cw_db *db, const char *me, unsigned part, uint64_t token, int64_t now,
+                         bool *held, cw_err *err)
+{
+    uint64_t changed = 0;
+    int rc = cw__leases_touch(db, "writes = writes + 1", 0, me, &part, &token, 1, now, &changed, err);
+
+    *held = rc == 0 && changed == 1;
+    return rc;
 }

@@ -85,6 +85,19 @@ cw_store_ntx *cw_store_ntx_begin(cw_db *db, cw_err *err)
     return t;
 }
 
+int cw_store_ntx_fence(cw_store_ntx *t, const char *me, unsigned part, uint64_t token, int64_t now)
+{
+    bool held = false;
+
+    if (t->rc < 0)
+        return t->rc;
+    if ((t->rc = cw_store_lease_fence(t->db, me, part, token, now, &held, &t->err)) < 0)
+        return t->rc;
+    if (!held)
+        t->rc = cw_err_set(&t->err, CW_ELEASE, "the lease of partition %u is no longer engine %s's", part, me);
+    return t->rc;
+}
+
 static int first_str(void *ud, char **row, unsigned long *lens, unsigned ncols)
 {
     (void)lens;

@@ -40,24 +40,44 @@
 
 typedef struct cw_db cw_db;
 
+/* One server of the database: a Unix socket, or host:port. */
+typedef struct cw_db_node {
+    char *socket;            /* NULL for host:port */
+    char *host;
+    unsigned port;
+} cw_db_node;
+
 /* Where the database is (the service configuration's `database:`). */
 typedef struct cw_db_params {
     char *socket;            /* a Unix socket, or NULL for host:port */
     char *host;
     unsigned port;
+    /* database.nodes: several servers of one cluster (Galera), tried in
+     * turn; when there are any, socket/host/port are not used */
+    cw_db_node *nodes;
+    size_t nnodes;
     char *user, *password;   /* password may be NULL */
     char *name;
 } cw_db_params;
 
 /* ---- connections ------------------------------------------------------ */
 
+/* Free p's node list (nodes, nnodes: none after). */
+void cw_db_nodes_free(cw_db_params *p);
+
 /* Connect (Unix socket when given, utf8mb4, timeouts); p is borrowed
  * for the connection's life. With create, a missing database is
- * created. */
+ * created. With several nodes, they are tried in the order given and
+ * the first that answers and is a ready member of its cluster
+ * (wsrep_ready) is taken. */
 int cw_db_connect(cw_db **out, const cw_db_params *p, bool create, cw_err *err);
 void cw_db_close(cw_db *db);
-/* Reconnect after a lost connection. */
+/* Reconnect after a lost connection: with several nodes, the one after
+ * the node of the lost connection first, then the others round the list
+ * (the node that failed last). */
 int cw_db_reconnect(cw_db *db, cw_err *err);
+/* The node of the connection (its socket or host:port), into out. */
+const char *cw_db_node_name(cw_db *db, char *out, size_t size);
 /* Whether the last failure was the server going away or not answering
  * (as opposed to a statement it refused). */
 bool cw_db_is_down(cw_db *db);
@@ -396,6 +416,10 @@ typedef struct cw_store_nitem {
  * moved, all or nothing. */
 typedef struct cw_store_ntx cw_store_ntx;
 cw_store_ntx *cw_store_ntx_begin(cw_db *db, cw_err *err);
+/* With several engines: the transaction's first write, partition part's
+ * lease still me's under token (cw_store_lease_fence); CW_ELEASE, and
+ * nothing written at the commit, when it is not. */
+int cw_store_ntx_fence(cw_store_ntx *t, const char *me, unsigned part, uint64_t token, int64_t now);
 /* Queue an item: into the group's message still gathering, else a new
  * one. An item whose key is there already is skipped (routed before a
  * crash): *added false. An item with its own rendered message is written
@@ -614,6 +638,12 @@ int cw_store_tx_checkpoint(cw_store_tx *t, const char *engine, uint64_t seq);
  * written, so on Galera a takeover committed meanwhile on another node
  * fails this transaction's certification. CW_ELEASE (nothing else
  * written) when a lease is no longer mine. */
+/* Whether partition part's lease is me's, unexpired at now (wall µs),
+ * under token: a write of its row, in the transaction open on db if
+ * there is one, so that on Galera a takeover committed meanwhile on
+ * another node fails its certification. */
+int cw_store_lease_fence(cw_db *db, const char *me, unsigned part, uint64_t token, int64_t now,
+                         bool *held, cw_err *err);
 int cw_store_tx_fence(cw_store_tx *t, const char *me, const unsigned *parts, const uint64_t *tokens,
                       const uint64_t *ckpts, size_t n, int64_t now);
 /* A case's image as it leaves the engine's memory (replacing its last),

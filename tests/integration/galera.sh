@@ -6,10 +6,18 @@
 # be) while one engine is killed with SIGKILL (its partitions must be taken
 # over within the lease's life plus a stated bound) and another is paused
 # with SIGSTOP past its lease and resumed (its writes are refused by the
-# fencing token and it steps down, then rejoins). At the end every
-# acknowledged event is stored once and the stored findings equal those of
-# one `casewarden eval` over the stored events. A cluster that cannot start
-# fails the test.
+# fencing token and it steps down, then rejoins). Galera node 3 is killed
+# with SIGKILL while events come (the engine on it goes on through another
+# node of its `database.nodes`) and started again (scripts/galera-node.sh:
+# it must rejoin by IST). Findings are assigned and resolved through the
+# three APIs meanwhile. At the end every acknowledged event is stored once
+# on every node, every review answered is in the audit trail once, and the
+# stored findings equal those of one `casewarden eval` over the stored
+# events. The notifications go through a real webhook receiver
+# (tests/integration/webhook.py), each engine's to a path of its own: every
+# message is delivered, and none by two engines unless the second became
+# the holder of partition 0 (the notifier's) in between. A cluster that
+# cannot start fails the test.
 # Usage: galera.sh PATH/TO/casewarden [EVENTS]   Ends with "N passed, N failed".
 set -uo pipefail
 cw=${1:?usage: $0 CASEWARDEN [EVENTS]}
@@ -35,6 +43,8 @@ cleanup() {
         fi
     done
     [ -n "${poster_pid-}" ] && kill "$poster_pid" 2>/dev/null
+    [ -n "${reviewer_pid-}" ] && kill "$reviewer_pid" 2>/dev/null
+    [ -n "${hook_pid-}" ] && { kill "$hook_pid" 2>/dev/null; wait "$hook_pid" 2>/dev/null; }
     "$top/scripts/galera-stop.sh" "$tmp/gal" >/dev/null 2>&1
     [ -n "${KEEP-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
@@ -48,16 +58,38 @@ if ! "$top/scripts/galera-start.sh" "$tmp/gal" 3 >"$tmp/nodes" 2>"$tmp/galera.lo
 fi
 ok
 sockof() { awk -v n="$1" '$1 == n { print $3 }' "$tmp/nodes"; }
-sql() { mariadb --no-defaults -S "$(sockof "${2:-1}")" -u root -N -B casewarden -e "$1"; }
+# reads wait for what the cluster committed before them (wsrep_sync_wait)
+sql() { mariadb --no-defaults -S "$(sockof "${2:-1}")" -u root -N -B casewarden -e "SET SESSION wsrep_sync_wait = 1; $1"; }
 digest() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 now_us() { echo $(( ${EPOCHREALTIME/[.,]/} )); }
 
 cp -r "$top/rules" "$tmp/rules"
+# the webhook receiver; each engine's rules post to /eI, so the receiver
+# knows which engine delivered
+python3 "$top/tests/integration/webhook.py" --port-file "$tmp/hook.port" --log "$tmp/hook.jsonl" \
+    2>"$tmp/hook.err" &
+hook_pid=$!
+for _ in $(seq 1 50); do [ -s "$tmp/hook.port" ] && break; sleep 0.1; done
+hp=$(cat "$tmp/hook.port" 2>/dev/null) || { bad "the webhook receiver did not start: $(cat "$tmp/hook.err")"; finish; exit 1; }
+for i in 1 2 3; do
+    cp -r "$tmp/rules" "$tmp/rules$i"
+    cat >"$tmp/rules$i/notify.yaml" <<YAML
+delivery: {concurrency: 8, max_attempts: 10, backoff: 200ms, backoff_max: 1s}
+receivers:
+  - {name: hook, url: "http://127.0.0.1:$hp/e$i", secret: s3cr3t}
+route:
+  receiver: hook
+YAML
+done
 declare -a port url
 taken=" "
+eph=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[[ $eph =~ ^[0-9]+$ ]] && [ "$eph" -gt 12000 ] || eph=32768
 for i in 1 2 3; do
     while :; do
-        p=$((20000 + RANDOM % 40000))
+        # below the ephemeral range: an engine started again finds its
+        # port free (no outgoing connection took it meanwhile)
+        p=$((10000 + RANDOM % (eph - 10000)))
         case $taken in *" $p "*) continue ;; esac
         ss -Hltn "sport = :$p" 2>/dev/null | grep -q . && continue
         break
@@ -65,12 +97,14 @@ for i in 1 2 3; do
     taken="$taken$p "
     port[i]=$p
     url[i]=http://127.0.0.1:$p
+    # its own node first, then the others: the engine goes to the next
+    # one when its node dies
     cat >"$tmp/e$i.yaml" <<YAML
 database:
-  socket: $(sockof "$i")
+  nodes: [$(sockof "$i"), $(sockof $((i % 3 + 1))), $(sockof $(((i + 1) % 3 + 1)))]
   user: root
   name: casewarden
-rules: $tmp/rules
+rules: $tmp/rules$i
 listen: 127.0.0.1:${port[i]}
 engine: {poll_ms: 50, name: e$i, snapshot_s: 1}
 cluster: {lease_ms: $LEASE_MS, renew_ms: $RENEW_MS}
@@ -170,6 +204,52 @@ echo 0 >"$tmp/posted"
 poster &
 poster_pid=$!
 posted() { cat "$tmp/posted"; }
+
+# reviewer: open findings assigned (through one API) and resolved (through
+# the next), one after another, while events come, engines die and a node
+# dies. Every answer is logged "FINDING ACTION HTTP-CODE" in $tmp/reviews.
+# A resolve not answered 200 or 409 is tried again on the next API; an
+# assign is not (a second assign is allowed, so a retry of one that was
+# applied after all would be a second): the resolve follows either way.
+review() {   # review FINDING ACTION API
+    local f=$1 a=$2 api=$3 tries=0 code body
+    case $a in
+        assign) body='{"action":"assign","assignee":{"kind":"unit","id":"3701"},"due":"2030-06-30","comment":"限期整改"}' ;;
+        resolve) body='{"action":"resolve","comment":"已整改, 销号"}' ;;
+    esac
+    while [ "$tries" -lt 30 ]; do
+        code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer admin-tok" \
+            -H "Content-Type: application/json" --data-binary "$body" "${url[api]}/v1/findings/$f/review")
+        echo "$f $a $code" >>"$tmp/reviews"
+        case $code in 200|409) return 0 ;; esac
+        [ "$a" = assign ] && return 0
+        tries=$((tries + 1))
+        api=$((api % 3 + 1))
+        sleep 0.2
+    done
+}
+reviewer() {
+    local k=0 f api round=0
+    # until the events are all posted, and at least 12 findings; at most
+    # 300 rounds (an API that does not answer is one, the next asks
+    # another)
+    while [ "$k" -lt 40 ] && [ "$round" -lt 300 ] && { [ ! -e "$tmp/reviews.stop" ] || [ "$k" -lt 12 ]; }; do
+        round=$((round + 1))
+        api=$((round % 3 + 1))
+        f=$(curl -s -m 5 -H "Authorization: Bearer admin-tok" "${url[api]}/v1/findings?review=open&limit=100" |
+            jq -r '.findings[].id' 2>/dev/null | grep -vxF -f "$tmp/reviewed" | head -n1)
+        if [ -z "$f" ]; then sleep 0.3; continue; fi
+        echo "$f" >>"$tmp/reviewed"
+        review "$f" assign "$api"
+        review "$f" resolve $((api % 3 + 1))
+        k=$((k + 1))
+        sleep 0.2
+    done
+}
+: >"$tmp/reviews"
+: >"$tmp/reviewed"
+reviewer &
+reviewer_pid=$!
 at_least() { local n; n=$(posted); [[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge "$1" ]; }
 
 # 1. kill -9 e2 a quarter of the way; e1 and e3 take its partitions over
@@ -189,6 +269,28 @@ from_snap=$(metric 3 'casewarden_partitions_judged_total{from="snapshot"}')
 [ -n "$from_snap" ] && [ "$from_snap" -gt 0 ] && ok || bad "e3 took no partition from a snapshot (${from_snap:-no metric})"
 grep -q "judged ([1-9][0-9]* from their snapshots)" "$tmp/e3.log" && ok || bad "e3's log does not say it read snapshots"
 grep "from their snapshots" "$tmp/e3.log" | tail -n 1 | sed 's/.*casewarden: [a-z]*: /galera: e3: /'
+
+# 1b. kill -9 Galera node 3 (e3's) while events come: e3 goes on through
+# another node of its list; the node starts again and catches up by IST
+wait_until 60 at_least $((nchunks * 3 / 8)) >/dev/null || bad "posting stalled at $(posted) chunks"
+again() { grep -c "connected again, to node .*/node[12]/mysqld.sock" "$tmp/e3.log"; }
+before=$(again)
+moved() { [ "$(again)" -gt "$before" ]; }
+since() { echo $(( ($(now_us) - $1) / 1000 )); }   # since T0: ms
+k0=$(posted)
+t0=$(now_us)
+"$top/scripts/galera-node.sh" "$tmp/gal" kill 3 2>>"$tmp/galera.log" && ok || bad "galera-node.sh kill 3 failed"
+wait_until 20 moved >/dev/null && ok || bad "e3 did not connect to another node after node 3 died"
+t_moved=$(since "$t0")
+wait_until 30 at_least $((k0 + 3)) >/dev/null && ok || bad "posting did not go on after node 3 died: $(posted) chunks"
+t_posts=$(since "$t0")
+wait_until 30 balanced e1 e3 >/dev/null && ok || bad "e1 and e3 do not hold the partitions after node 3 died: e1 $(held e1), e3 $(held e3)"
+echo "galera: node 3 killed; from the kill: e3 on another node after $t_moved ms, 3 more chunks acknowledged after $t_posts ms, all 256 partitions held after $(since "$t0") ms"
+if out=$("$top/scripts/galera-node.sh" "$tmp/gal" start 3 2>>"$tmp/galera.log"); then ok; else bad "node 3 did not start again: $(tail -5 "$tmp/galera.log")"; fi
+echo "galera: $out"
+case $out in *"by IST"*) ok ;; *) bad "node 3 did not rejoin by IST: $out" ;; esac
+[ "$(sql "SHOW GLOBAL STATUS LIKE 'wsrep_cluster_size'" | cut -f2)" = 3 ] && ok || bad "the cluster is not three nodes again"
+[ "$(sql "SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'" 3 | cut -f2)" = Synced ] && ok || bad "node 3 is not Synced"
 
 # 2. SIGSTOP e3 past its lease while events keep coming; e1 takes all
 wait_until 60 at_least $((nchunks / 2)) >/dev/null || bad "posting stalled at $(posted) chunks"
@@ -210,6 +312,9 @@ start_engine 2
 wait_ready 2 && ok || bad "e2 did not start again"
 wait "$poster_pid" && ok || { bad "the poster gave up: $(tail -3 "$tmp/poster.log")"; }
 poster_pid=
+touch "$tmp/reviews.stop"
+wait "$reviewer_pid"
+reviewer_pid=
 t=$(wait_until 40 balanced e1 e2 e3) && ok || bad "not rebalanced after e2 came back: e1 $(held e1), e2 $(held e2), e3 $(held e3)"
 echo "galera: $(wc -l <"$tmp/poster.log" 2>/dev/null || echo 0) posts tried again; rebalanced after ${t:-?} ms: e1 $(held e1), e2 $(held e2), e3 $(held e3)"
 
@@ -223,6 +328,12 @@ caught_up() {
     balanced e1 e2 e3
 }
 wait_until 60 caught_up >/dev/null && ok || bad "the engines did not catch up"
+# and every notification routed and sent
+delivered_all() {
+    [ "$(sql "SELECT (SELECT COUNT(*) FROM notify_outbox) + (SELECT COUNT(*) FROM notify_messages WHERE status <> 'sent')")" = 0 ]
+}
+wait_until 60 delivered_all >/dev/null && ok ||
+    bad "notifications not all delivered: $(sql "SELECT COUNT(*) FROM notify_outbox") in the outbox, $(sql "SELECT status, COUNT(*) FROM notify_messages GROUP BY status" | tr '\n\t' '; ')"
 sleep 1
 for i in 1 2 3; do kill -TERM "${pids[i]}"; done
 for i in 1 2 3; do wait "${pids[i]}" 2>/dev/null; pids[i]=0; done
@@ -240,6 +351,69 @@ sort -u "$tmp/acked" | cmp -s - "$tmp/stored.ids" && ok || bad "the stored ids a
 [ "$(sql "SELECT COUNT(*) FROM (SELECT part FROM events GROUP BY part HAVING COUNT(*) <> MAX(pseq) OR MIN(pseq) <> 1) x")" = 0 ] && ok ||
     bad "a partition's order has holes"
 [ "$(sql "SELECT COUNT(*) - COUNT(DISTINCT rule, case_id, subject) FROM findings")" = 0 ] && ok || bad "a finding stored twice"
+
+# every review answered 200 is in the audit trail once, on every node; a
+# row beyond those is only allowed for an answer lost on the way (no
+# answer, or 503 after a connection lost at COMMIT): at most one each
+nrev=$(wc -l <"$tmp/reviewed")
+[ "$nrev" -ge 10 ] && ok || bad "only $nrev findings reviewed"
+for n in 1 2 3; do
+    sql "SELECT finding_id, action, COUNT(*) FROM finding_reviews WHERE action IN ('assign', 'resolve') GROUP BY 1, 2" "$n" |
+        sort >"$tmp/audit.$n"
+done
+cmp -s "$tmp/audit.1" "$tmp/audit.2" && cmp -s "$tmp/audit.1" "$tmp/audit.3" && ok || bad "the audit trail differs between nodes"
+awk -v OFS='\t' 'NR == FNR { rows[$1 " " $2] = $3; next }
+    { k = $1 " " $2; if ($3 == 200) good[k]++; else if ($3 != 409) lost[k]++; seen[k] = 1 }
+    END {
+        for (k in seen) { r = rows[k] + 0
+            if (r < good[k] + 0) print "lost", k, "rows " r, "answered 200: " good[k] + 0
+            if (r > good[k] + lost[k]) print "doubled", k, "rows " r, "answered 200: " good[k] + 0 ", unanswered " lost[k] + 0
+            split(k, f, " "); if (f[2] == "resolve" && r > 1) print "doubled", k, "rows " r }
+        for (k in rows) if (!(k in seen)) print "unasked", k, "rows " rows[k] }' \
+    <(tr '\t' ' ' <"$tmp/audit.1" | awk '{ print $1, $2, $3 }') "$tmp/reviews" >"$tmp/reviews.bad"
+[ ! -s "$tmp/reviews.bad" ] && ok || { bad "reviews lost or doubled:"; head -5 "$tmp/reviews.bad"; }
+resolved=$(awk '$2 == "resolve" && ($3 == 200 || $3 == 409) { print $1 }' "$tmp/reviews" | sort -u | wc -l)
+[ "$(sql "SELECT COUNT(*) FROM findings WHERE review = 'resolved'")" = "$resolved" ] && ok ||
+    bad "$(sql "SELECT COUNT(*) FROM findings WHERE review = 'resolved'") findings resolved, $resolved answered"
+echo "galera: $nrev findings reviewed: $(grep -c ' 200$' "$tmp/reviews") answers 200, $(grep -vc ' 200$\| 409$' "$tmp/reviews") unanswered or 503 (tried again on another API), $(awk '{ s += $3 } END { print s + 0 }' "$tmp/audit.1") audit rows"
+
+# every message sent arrived, under its key; none delivered by two
+# engines unless the second took partition 0 (the notifier's) in between
+sql "SELECT msg_key FROM notify_messages WHERE status = 'sent'" | sort >"$tmp/sent.keys"
+jq -r 'select(.status == 200) | .key' "$tmp/hook.jsonl" | sort -u >"$tmp/hook.keys"
+nsent=$(wc -l <"$tmp/sent.keys")
+[ "$nsent" -ge 100 ] && ok || bad "only $nsent notifications sent"
+[ "$(comm -23 "$tmp/sent.keys" "$tmp/hook.keys" | wc -l)" = 0 ] && ok ||
+    bad "$(comm -23 "$tmp/sent.keys" "$tmp/hook.keys" | wc -l) messages marked sent never arrived"
+[ "$(sql "SELECT COUNT(*) - COUNT(DISTINCT item_key) FROM notify_items")" = 0 ] && ok || bad "an item routed twice"
+grep -h "notifications: routed and delivered by engine" "$tmp"/e[123].log >"$tmp/handovers"
+python3 - "$tmp/hook.jsonl" "$tmp/handovers" >"$tmp/hook.twice" <<'PY'
+import json, sys, datetime
+first = {}                      # key -> {engine: first arrival}
+for line in open(sys.argv[1], encoding="utf-8"):
+    r = json.loads(line)
+    e = r["path"].strip("/")
+    first.setdefault(r["key"], {}).setdefault(e, r["at"])
+took = []                       # (time, engine) partition 0's notifier taken
+for line in open(sys.argv[2], encoding="utf-8"):
+    t = datetime.datetime.strptime(line.split()[0], "%Y-%m-%dT%H:%M:%S%z").timestamp()
+    took.append((t, line.split()[-1]))
+twice = by_takeover = 0
+for k, es in first.items():
+    if len(es) < 2:
+        continue
+    twice += 1
+    (e1, t1), (e2, t2) = sorted(es.items(), key=lambda x: x[1])[:2]
+    if any(e == e2 and t1 - 1 <= t <= t2 + 1 for t, e in took):
+        by_takeover += 1
+    else:
+        print("twice", k, e1, t1, e2, t2)
+print("summary", len(first), twice, by_takeover)
+PY
+read -r _ nkeys ntwice nby < <(grep '^summary' "$tmp/hook.twice")
+[ -z "$(grep -v '^summary' "$tmp/hook.twice")" ] && ok ||
+    { bad "notifications delivered by two engines without a takeover between:"; grep -v '^summary' "$tmp/hook.twice" | head -5; }
+echo "galera: $nsent messages sent, $nkeys keys arrived ($(wc -l <"$tmp/hook.jsonl") requests), $ntwice by two engines, all $nby after partition 0 changed hands ($(wc -l <"$tmp/handovers") handovers)"
 
 # the findings equal one engine's eval of the stored events
 sql "SELECT rule, case_id, IF(subject='','-',subject), state, COALESCE(due,'-'), raised FROM findings WHERE state <> 'withdrawn'" |

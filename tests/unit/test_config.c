@@ -122,6 +122,39 @@ static void engine_refusals(void **state)
     refused("engine:\n  poll_ms: 5\n  pollms: 5\n", ":3: engine: unknown key 'pollms'");
 }
 
+/* database.nodes: sockets and host:port tried in turn; the single form
+ * still works; the two forms together are refused. */
+static void database_nodes(void **state)
+{
+    cw_config *c;
+    cw_err err;
+
+    (void)state;
+    assert_int_equal(load("database:\n  nodes:\n    - /run/a.sock\n    - db2.example:3307\n"
+                          "    - db3\n    - run/b.sock\n", &c, &err), 0);
+    assert_int_equal(c->db.nnodes, 4);
+    assert_string_equal(c->db.nodes[0].socket, "/run/a.sock");
+    assert_null(c->db.nodes[1].socket);
+    assert_string_equal(c->db.nodes[1].host, "db2.example");
+    assert_int_equal(c->db.nodes[1].port, 3307);
+    assert_string_equal(c->db.nodes[2].host, "db3");
+    assert_int_equal(c->db.nodes[2].port, 3306);
+    /* relative to the file, as every path */
+    assert_string_equal(c->db.nodes[3].socket, "/tmp/run/b.sock");
+    cw_config_free(c);
+    assert_int_equal(load("database:\n  socket: /run/x.sock\n", &c, &err), 0);
+    assert_int_equal(c->db.nnodes, 0);
+    assert_string_equal(c->db.socket, "/run/x.sock");
+    cw_config_free(c);
+    refused("database:\n  nodes: []\n", ":2: database: 'nodes' must be a list");
+    refused("database:\n  nodes: /run/a.sock\n", ":2: database: 'nodes' must be a list");
+    refused("database:\n  nodes:\n    - db1:3306\n    - db2:99999\n",
+            ":4: database.nodes: 'db2:99999' is not host:port");
+    refused("database:\n  nodes:\n    - \"db1:\"\n", ":3: database.nodes: 'db1:' is not host:port");
+    refused("database:\n  nodes:\n    - :3306\n", ":3: database.nodes: ':3306' has no host");
+    refused("database:\n  nodes: [db1, db2]\n  host: db1\n", ":3: database: 'host' and 'nodes' together");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -129,6 +162,7 @@ int main(void)
         cmocka_unit_test(engine_keys),
         cmocka_unit_test(cluster_keys),
         cmocka_unit_test(engine_refusals),
+        cmocka_unit_test(database_nodes),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
