@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -686,12 +687,15 @@ static char *find_plugin(const char *name, const char *path)
     return found;
 }
 
+static pthread_mutex_t plugin_init_mu = PTHREAD_MUTEX_INITIALIZER;
+
 /* Load one plugin: the entry symbol, the ABI check, init. */
 int cw_plugin_open(const char *path, cw_plugin_handle *h, cw_err *err)
 {
     cw_plugin_entry_fn entry;
     const cw_plugin *p;
     char msg[256] = "";
+    int refused;
 
     memset(h, 0, sizeof *h);
     h->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -724,7 +728,12 @@ int cw_plugin_open(const char *path, cw_plugin_handle *h, cw_err *err)
             dlclose(h->dl);
             return cw_err_set(err, CW_EABI, "plugin %s: model %zu is incomplete", path, i);
         }
-    if (p->init != NULL && p->init(&cw__host, msg, sizeof msg) != 0) {
+    /* one init at a time in the process: rulesets loaded in several
+     * threads (serve --threads) share the library and its statics */
+    pthread_mutex_lock(&plugin_init_mu);
+    refused = p->init != NULL && p->init(&cw__host, msg, sizeof msg) != 0;
+    pthread_mutex_unlock(&plugin_init_mu);
+    if (refused) {
         dlclose(h->dl);
         return cw_err_set(err, CW_EABI, "plugin %s: refused to start: %s", path, msg);
     }

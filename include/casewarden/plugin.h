@@ -426,7 +426,10 @@ typedef const cw_plugin *(*cw_plugin_entry_fn)(void);
  *
  * defines cw_plugin_entry, and an init that keeps the host table in H and
  * refuses a host of another major version, or one too old to have every
- * member this header declares. Needs <stdio.h>.
+ * member this header declares. Needs <stdio.h>. The host calls init once
+ * per ruleset loaded, at one time, and always with the same table: H is
+ * written the first time only, so that a second ruleset loaded while the
+ * first one's rules run (serve --threads) writes nothing they read.
  */
 #define CW_PLUGIN_DEFINE(host_var, pname, pversion, ...)                                   \
     static const cw_model *const cw__models[] = { __VA_ARGS__ };                          \
@@ -437,7 +440,8 @@ typedef const cw_plugin *(*cw_plugin_entry_fn)(void);
                      host->abi_minor, CW_ABI_MAJOR, CW_ABI_MINOR);                        \
             return -1;                                                                    \
         }                                                                                 \
-        host_var = host;                                                                  \
+        if (host_var != host)                                                             \
+            host_var = host;                                                              \
         return 0;                                                                         \
     }                                                                                     \
     static const cw_plugin cw__plugin = {                                                 \
