@@ -67,6 +67,8 @@ struct cw_service {
     pthread_cond_t cv;       /* the service waits here */
     pthread_cond_t done;     /* reload requesters wait here */
     bool wake;
+    bool halt;               /* cw_service_stop: the loop ends */
+    bool *own_pub;           /* [parts] own as last published (cw_service_owns) */
     uint64_t reload_asked, reload_done;
     struct asking *asks;     /* suggestions waiting for the service's thread */
     bool stopping;
@@ -155,6 +157,9 @@ static void publish(cw_service *s)
     s->mine.cases = cw_engine_live(s->e);
     s->mine.clustered = s->clustered;
     s->mine.lag = s->lag;
+    s->mine.rules_digest = s->rs->digest;
+    if (s->clustered)
+        memcpy(s->own_pub, s->own, s->parts * sizeof *s->own);
     s->st = s->mine;
     pthread_mutex_unlock(&s->mu);
 }
@@ -176,6 +181,36 @@ void cw_service_stats_get(cw_service *s, cw_service_stats *out)
     pthread_mutex_lock(&s->mu);
     *out = s->st;
     pthread_mutex_unlock(&s->mu);
+}
+
+bool cw_service_owns(cw_service *s, const char *case_id)
+{
+    bool mine;
+
+    if (!s->clustered)
+        return true;
+    pthread_mutex_lock(&s->mu);
+    mine = s->own_pub[cw_lease_part(case_id, strlen(case_id), s->parts)];
+    pthread_mutex_unlock(&s->mu);
+    return mine;
+}
+
+void cw_service_stop(cw_service *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->halt = true;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static bool halted(cw_service *s)
+{
+    bool h;
+
+    pthread_mutex_lock(&s->mu);
+    h = s->halt;
+    pthread_mutex_unlock(&s->mu);
+    return h;
 }
 
 void cw_service_notify(cw_service *s)
@@ -1332,6 +1367,7 @@ static int start_clustered(cw_service *s, cw_err *err)
     s->token = cw_xcalloc(s->parts, sizeof *s->token);
     s->cur = cw_xcalloc(s->parts, sizeof *s->cur);
     s->head = cw_xcalloc(s->parts, sizeof *s->head);
+    s->own_pub = cw_xcalloc(s->parts, sizeof *s->own_pub);
     snprintf(s->mine.start, sizeof s->mine.start, "partitions: engine %s", s->cfg->engine_name);
     if ((rc = rebuild_parts(s, err)) < 0)
         return rc;
@@ -1449,6 +1485,7 @@ void cw_service_close(cw_service *s)
     cw_db_close(s->lease_db);
     free(s->leases);
     free(s->own);
+    free(s->own_pub);
     free(s->taking);
     free(s->snapped);
     free(s->token);
@@ -1793,7 +1830,7 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
             return rc;
     }
 
-    while (!*stop) {
+    while (!*stop && !halted(s)) {
         int n = cw_service_step(s, &err);
         if (n < 0) {
             /* the database went away: keep everything, try again */
@@ -1820,7 +1857,7 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
         if ((unsigned)n >= s->cfg->batch)
             continue;
         pthread_mutex_lock(&s->mu);
-        if (!s->wake && !*stop && s->reload_asked == s->reload_done && s->asks == NULL) {
+        if (!s->wake && !*stop && !s->halt && s->reload_asked == s->reload_done && s->asks == NULL) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_nsec += (long)(s->cfg->poll_ms % 1000) * 1000000L;
@@ -1831,6 +1868,14 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
         s->wake = false;
         pthread_mutex_unlock(&s->mu);
     }
+    cw_service_finish(s);
+    return 0;
+}
+
+void cw_service_finish(cw_service *s)
+{
+    cw_err err = { 0 };
+
     serve_asks(s, true);
     refuse_reloads(s, "the service is stopping");
     /* a last round, so what was read is written, and where it stands */
@@ -1842,5 +1887,4 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
         cw_notifier_gate(s->notifier, 0);
         leave(s);
     }
-    return 0;
 }

@@ -80,6 +80,7 @@ typedef struct cw_service_stats {
     uint64_t part_snapshots;     /* partition snapshots written */
     uint64_t parts_from_snapshot, parts_from_start;  /* partitions judged: from a snapshot, from the start */
     int64_t calendar_days_left;  /* days until the legal calendar ends (INT64_MIN: none) */
+    uint64_t rules_digest;       /* of the rules in force (cw_ruleset's digest) */
 } cw_service_stats;
 
 /* Connect, load the rules, rebuild from the events table. */
@@ -90,12 +91,22 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
 /* One round: new events, timers, a flush. Returns the number of events
  * taken, or a negative error. For tests and benches. */
 int cw_service_step(cw_service *s, cw_err *err);
+/* The end of cw_service_run, for a service driven by cw_service_step: the
+ * questions waiting refused, a last flush, and with cluster: the
+ * partition snapshots written and the leases given back. */
+void cw_service_finish(cw_service *s);
 void cw_service_close(cw_service *s);
 
 /* Any thread: the current time of the service. */
 cw_time cw_service_now(cw_service *s);
 /* Any thread: wake the service (new events are in the table). */
 void cw_service_notify(cw_service *s);
+/* Any thread: make cw_service_run end as a signal to its stop flag does
+ * (its last flush, the leases given back). */
+void cw_service_stop(cw_service *s);
+/* Any thread: whether case_id's partition is this engine's, as last
+ * published (always true without cluster:). */
+bool cw_service_owns(cw_service *s, const char *case_id);
 /* Any thread: reload the rules now; waits for the result. Returns 0, or
  * an error with why the new rules were refused (the old ones still run). */
 int cw_service_reload(cw_service *s, cw_err *err);
