@@ -10,12 +10,12 @@
 
 #include "service/config.h"
 #include "base/err.h"
-#include "service/service.h"
+#include "service/group.h"
 
 typedef struct cw_api cw_api;
 
 /* Listen on cfg->listen_host:listen_port. */
-int cw_api_start(cw_api **out, cw_service *s, const cw_config *cfg, cw_err *err);
+int cw_api_start(cw_api **out, cw_group *g, const cw_config *cfg, cw_err *err);
 /* Stop accepting, finish the requests under way, close. */
 void cw_api_stop(cw_api *a);
 

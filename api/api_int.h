@@ -29,7 +29,7 @@ typedef struct worker {
 
 struct cw_api {
     struct MHD_Daemon *d;
-    cw_service *s;
+    cw_group *g;             /* the engines (one unless serve --threads) */
     const cw_config *cfg;
     pthread_mutex_t mu;
     worker *idle;

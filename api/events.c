@@ -332,8 +332,8 @@ void cw_api_post_events(req *r, const char *arg)
     if ((db = cw_api_db(r)) == NULL)
         goto out;
     {
-        const cw_catalogue *cat = cw_service_catalogue_acquire(a->s);
-        cw_evparser_set_now(r->w->p, cw_service_now(a->s));
+        const cw_catalogue *cat = cw_group_catalogue_acquire(a->g);
+        cw_evparser_set_now(r->w->p, cw_group_now(a->g));
         for (size_t i = 0; i < n; i++) {
             item *it = &items[i];
             cw_pevent pe;
@@ -349,7 +349,7 @@ void cw_api_post_events(req *r, const char *arg)
             it->id[pe.id.len] = '\0';
             it->status = ST_NEW;
         }
-        cw_service_catalogue_release(a->s);
+        cw_group_catalogue_release(a->g);
     }
     for (size_t i = 0; i < n; i++)
         if (items[i].status == ST_NEW)
@@ -390,7 +390,7 @@ answer:
     atomic_fetch_add(&a->conflicts, counts[ST_CONFLICT]);
     atomic_fetch_add(&a->invalid, counts[ST_INVALID]);
     if (counts[ST_STORED] > 0)
-        cw_service_notify(a->s);
+        cw_group_notify(a->g);
     if (!batch) {
         item *it = &items[0];
         if (it->status == ST_INVALID) {

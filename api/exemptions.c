@@ -47,14 +47,14 @@ void cw_api_post_exemption(req *r, const char *id)
 
     if (!cw_api_finding_id(r, id, &fid) || (body = cw_api_body(r)) == NULL)
         return;
-    in.at = cw_service_now(r->a->s);
+    in.at = cw_group_now(r->a->g);
     in.who = cw_api_who(r);
     expires = json_string_value(json_object_get(body, "expires"));
     scope = json_string_value(json_object_get(body, "scope"));
     if (!text_field(r, body, "reason", 4000, &in.reason) || !text_field(r, body, "approver", 120, &in.approver))
         goto out;
     if (expires && cw_day_parse(expires, strlen(expires), &d) == 0)
-        in.expires = cw_day_end(d, cw_service_tz(r->a->s));
+        in.expires = cw_day_end(d, cw_group_tz(r->a->g));
     else if (expires == NULL || cw_time_parse(expires, strlen(expires), &in.expires, NULL) < 0) {
         cw_api_error(r, 422, "invalid_exemption", "expires", "expires is required: YYYY-MM-DD (the end of that "
                      "day) or an RFC 3339 time");
@@ -101,7 +101,7 @@ void cw_api_delete_exemption(req *r, const char *id)
     }
     if ((db = cw_api_db(r)) == NULL)
         goto out;
-    rc = cw_store_exemption_lift(db, fid, cw_api_scope(r), cw_api_who(r), comment, cw_service_now(r->a->s), &err);
+    rc = cw_store_exemption_lift(db, fid, cw_api_scope(r), cw_api_who(r), comment, cw_group_now(r->a->g), &err);
     answer(r, db, fid, rc, &err, id);
 out:
     json_decref(body);

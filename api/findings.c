@@ -16,14 +16,14 @@ json_t *cw_api_time(req *r, cw_time t)
 
     if (t == CW_TIME_NONE)
         return json_null();
-    cw_time_format(t, cw_service_tz(r->a->s), buf, sizeof buf);
+    cw_time_format(t, cw_group_tz(r->a->g), buf, sizeof buf);
     return json_string(buf);
 }
 
 json_t *cw_api_finding_json(req *r, const cw_store_finding *f)
 {
     json_t *events = json_loads(f->events ? f->events : "[]", 0, NULL);
-    cw_time now = cw_service_now(r->a->s);
+    cw_time now = cw_group_now(r->a->g);
     json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s,s:o,s:s}",
                           "id", (json_int_t)f->id, "rule", f->rule, "case", f->case_id,
                           "subject", f->subject, "unit", f->unit, "severity", f->severity,
@@ -217,7 +217,7 @@ void cw_api_get_findings(req *r, const char *arg)
     q.review = strs(&ls[L_REVIEW]);
     q.severity = strs(&ls[L_SEV]);
     q.assignee = strs(&ls[L_ASSIGNEE]);
-    q.now = cw_service_now(r->a->s);
+    q.now = cw_group_now(r->a->g);
     q.limit = (unsigned)l.limit + 1;
     l.sort = q.sort;
     l.arr = json_array();
@@ -289,7 +289,7 @@ static int append_review(void *ud, const cw_store_review *v)
 static int append_exemption(void *ud, const cw_store_exemption *x)
 {
     one *o = ud;
-    cw_time now = cw_service_now(o->r->a->s);
+    cw_time now = cw_group_now(o->r->a->g);
     bool in_force = x->lifted_at == CW_TIME_NONE && x->expires > now;
     json_t *row = json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:b}", "id", (json_int_t)x->id,
                             "finding", (json_int_t)x->finding_id, "scope", x->subject ? "finding" : "rule",
@@ -338,7 +338,7 @@ json_t *cw_api_load_finding(req *r, cw_db *db, int64_t id)
     size_t n;
 
     o.r = r;
-    if (cw_store_finding_get(db, id, cw_service_now(r->a->s), one_row, &o, &err) < 0) {
+    if (cw_store_finding_get(db, id, cw_group_now(r->a->g), one_row, &o, &err) < 0) {
         cw_api_db_failed(r, &err);
         goto fail;
     }
@@ -409,15 +409,15 @@ void cw_api_get_explain(req *r, const char *id)
     if (!cw_api_finding_id(r, id, &fid) || (db = cw_api_db(r)) == NULL)
         return;
     o.r = r;
-    if (cw_store_finding_get(db, fid, cw_service_now(r->a->s), one_row, &o, &err) < 0)
+    if (cw_store_finding_get(db, fid, cw_group_now(r->a->g), one_row, &o, &err) < 0)
         return cw_api_db_failed(r, &err);
     if (o.f == NULL || !cw_api_in_scope(r, o.unit)) {
         json_decref(o.f);
         return cw_api_error(r, 404, "not_found", NULL, "no finding %lld", (long long)fid);
     }
-    rc = cw_service_explain(r->a->s, json_string_value(json_object_get(o.f, "case")),
-                            json_string_value(json_object_get(o.f, "rule")),
-                            json_string_value(json_object_get(o.f, "subject")), &out, &err);
+    rc = cw_group_explain(r->a->g, json_string_value(json_object_get(o.f, "case")),
+                          json_string_value(json_object_get(o.f, "rule")),
+                          json_string_value(json_object_get(o.f, "subject")), &out, &err);
     if (rc == CW_ENOTFOUND) {
         json_decref(o.f);
         return cw_api_error(r, 404, "not_found", NULL, "%s", err.msg);
@@ -443,7 +443,7 @@ static bool due_value(req *r, const char *v, cw_time *out)
     if (v && cw_time_parse(v, strlen(v), out, NULL) == 0)
         return true;
     if (v && cw_day_parse(v, strlen(v), &d) == 0) {
-        *out = cw_day_end(d, cw_service_tz(r->a->s));
+        *out = cw_day_end(d, cw_group_tz(r->a->g));
         return true;
     }
     cw_api_error(r, 422, "invalid_review", "due", "due is the rectification due date: YYYY-MM-DD (the end of "
@@ -514,7 +514,7 @@ void cw_api_post_review(req *r, const char *id)
     action = json_string_value(json_object_get(body, "action"));
     comment = json_string_value(json_object_get(body, "comment"));
     in.rect_due = CW_TIME_NONE;
-    in.at = cw_service_now(r->a->s);
+    in.at = cw_group_now(r->a->g);
     in.who = cw_api_who(r);
     if ((m = cw_review_move_find(action)) == NULL) {
         cw_api_error(r, 422, "invalid_review", "action", "action must be %s", cw_review_actions());
@@ -704,7 +704,7 @@ void cw_api_get_case(req *r, const char *case_id)
     findings = json_array();
     pair[0] = findings;
     pair[1] = (json_t *)r;
-    if (cw_store_case_findings(db, case_id, cw_service_now(r->a->s), found_row, pair, &err) < 0) {
+    if (cw_store_case_findings(db, case_id, cw_group_now(r->a->g), found_row, pair, &err) < 0) {
         json_decref(events);
         json_decref(findings);
         tl_free(&t);

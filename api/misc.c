@@ -1,6 +1,7 @@
 /*
  * Rules, reload, health, readiness and metrics.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,7 +67,7 @@ void cw_api_get_rules(req *r, const char *arg)
         json_decref(c.by_rule);
         return cw_api_db_failed(r, &err);
     }
-    v = cw_service_rules(r->a->s, &n);
+    v = cw_group_rules(r->a->g, &n);
     arr = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *counts = json_object_get(c.by_rule, v[i].id);
@@ -97,14 +98,14 @@ void cw_api_post_reload(req *r, const char *arg)
     size_t n;
     cw_rule_view *v;
 
-    if (cw_service_reload(r->a->s, &err) < 0) {
+    if (cw_group_reload(r->a->g, &err) < 0) {
         /* passing: the database is away or the service stops */
         if (err.code == CW_EUNAVAIL || err.code == CW_EDB)
             return cw_api_error(r, 503, "unavailable", NULL, "the rules were not reloaded: %s", err.msg);
         return cw_api_error(r, 422, "rules_refused", NULL, "the new rules were refused, the rules in "
                             "force keep running: %s", err.msg);
     }
-    v = cw_service_rules(r->a->s, &n);
+    v = cw_group_rules(r->a->g, &n);
     free(v);
     cw_log(CW_LOG_INFO, "rules reloaded by %s", r->who ? r->who->name : "?");
     cw_api_json(r, 200, json_pack("{s:s,s:I}", "result", "reloaded", "rules", (json_int_t)n));
@@ -123,7 +124,7 @@ void cw_api_readyz(req *r, const char *arg)
     cw_db *db;
     cw_err err;
 
-    cw_service_stats_get(r->a->s, &st);
+    cw_group_stats_get(r->a->g, &st);
     if (!st.ready)
         return cw_api_error(r, 503, "not_ready", NULL, "the engine is still starting");
     if ((db = cw_api_db(r)) == NULL)
@@ -170,7 +171,7 @@ static void notify_metrics(cw_api *a, cw_buf *b)
     cw_notify_stats ns;
     uint64_t cum = 0;
 
-    cw_service_notify_stats(a->s, &ns);
+    cw_group_notify_stats(a->g, &ns);
     counter(b, "casewarden_notifications_queued_total", "Notifications queued: a finding's transition "
             "routed to a receiver, or an escalation level reached.", ns.queued);
     counter(b, "casewarden_notifications_sent_total", "Messages delivered (answered 2xx).", ns.sent);
@@ -199,6 +200,54 @@ static void notify_metrics(cw_api *a, cw_buf *b)
                   (unsigned long long)ns.latency_count);
 }
 
+/* serve --threads N (N > 1): each engine thread's own figures, labelled
+ * thread="1" ... (the unlabelled series are their sums). */
+static const struct {
+    const char *name, *type, *help;
+    size_t off;                 /* a uint64_t of cw_service_stats */
+} per_thread[] = {
+    { "casewarden_thread_events_read_total", "counter", "Events each engine thread took from the events "
+      "table (the holder of partition 0 reads every partition's).", offsetof(cw_service_stats, events_read) },
+    { "casewarden_thread_findings_written_total", "counter", "Findings each engine thread wrote.",
+      offsetof(cw_service_stats, findings_written) },
+    { "casewarden_thread_partitions", "gauge", "Partitions whose lease each engine thread holds.",
+      offsetof(cw_service_stats, partitions) },
+    { "casewarden_thread_lag", "gauge", "Events of each engine thread's partitions not read yet.",
+      offsetof(cw_service_stats, lag) },
+    { "casewarden_thread_cases", "gauge", "Cases each engine thread holds in memory.",
+      offsetof(cw_service_stats, cases) },
+};
+
+static void thread_metrics(cw_api *a, cw_buf *b)
+{
+    unsigned n = cw_group_size(a->g);
+    cw_service_stats *st;
+
+    if (n < 2)
+        return;
+    st = cw_xcalloc(n, sizeof *st);
+    for (unsigned k = 0; k < n; k++)
+        cw_service_stats_get(cw_group_service(a->g, k), &st[k]);
+    for (size_t i = 0; i < sizeof per_thread / sizeof *per_thread; i++) {
+        cw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", per_thread[i].name, per_thread[i].help,
+                      per_thread[i].name, per_thread[i].type);
+        for (unsigned k = 0; k < n; k++) {
+            uint64_t v;
+            memcpy(&v, (const char *)&st[k] + per_thread[i].off, sizeof v);
+            cw_buf_printf(b, "%s{thread=\"%u\"} %llu\n", per_thread[i].name, k + 1, (unsigned long long)v);
+        }
+    }
+    cw_buf_puts(b, "# HELP casewarden_thread_ready 1 when the engine thread has judged its partitions.\n"
+                   "# TYPE casewarden_thread_ready gauge\n");
+    for (unsigned k = 0; k < n; k++)
+        cw_buf_printf(b, "casewarden_thread_ready{thread=\"%u\"} %d\n", k + 1, st[k].ready ? 1 : 0);
+    cw_buf_puts(b, "# HELP casewarden_thread_cross_case 1 while the engine thread runs the cross-case rules.\n"
+                   "# TYPE casewarden_thread_cross_case gauge\n");
+    for (unsigned k = 0; k < n; k++)
+        cw_buf_printf(b, "casewarden_thread_cross_case{thread=\"%u\"} %d\n", k + 1, st[k].cross ? 1 : 0);
+    free(st);
+}
+
 void cw_api_metrics(req *r, const char *arg)
 {
     (void)arg;
@@ -212,7 +261,7 @@ void cw_api_metrics(req *r, const char *arg)
     cw_db *db;
     cw_err err;
 
-    cw_service_stats_get(a->s, &st);
+    cw_group_stats_get(a->g, &st);
     cw_buf_puts(&b, "# HELP casewarden_events_ingested_total Events stored through POST /v1/events.\n"
                     "# TYPE casewarden_events_ingested_total counter\n");
     cw_buf_printf(&b, "casewarden_events_ingested_total %llu\n", (unsigned long long)a->stored);
@@ -238,7 +287,7 @@ void cw_api_metrics(req *r, const char *arg)
                   (unsigned long long)a->conflicts);
     cw_buf_printf(&b, "casewarden_events_rejected_total{reason=\"duplicate\"} %llu\n",
                   (unsigned long long)a->duplicates);
-    v = cw_service_rules(a->s, &n);
+    v = cw_group_rules(a->g, &n);
     /* versions of a rule (the same id for other periods) are one series */
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n;)
@@ -351,6 +400,7 @@ void cw_api_metrics(req *r, const char *arg)
                       (unsigned long long)st.releases, (unsigned long long)st.stepdowns, st.takeover_s,
                       (unsigned long long)st.parts_from_snapshot, (unsigned long long)st.parts_from_start,
                       (unsigned long long)st.part_snapshots);
+    thread_metrics(a, &b);
     cw_buf_puts(&b, "# HELP casewarden_findings Findings stored, by state.\n"
                     "# TYPE casewarden_findings gauge\n");
     if (cw_store_count_findings(db, NULL, false, metric_row, &b, &err) < 0) {
@@ -373,6 +423,6 @@ void cw_api_get_whoami(req *r, const char *arg)
     (void)arg;
     cw_api_json(r, 200, json_pack("{s:s,s:s,s:s,s:i,s:o}", "name", cw_api_who(r), "role",
                                   r->who ? cw_role_name(r->who->role) : "admin", "unit",
-                                  cw_api_scope(r) ? cw_api_scope(r) : "", "tz", cw_service_tz(r->a->s),
-                                  "now", cw_api_time(r, cw_service_now(r->a->s))));
+                                  cw_api_scope(r) ? cw_api_scope(r) : "", "tz", cw_group_tz(r->a->g),
+                                  "now", cw_api_time(r, cw_group_now(r->a->g))));
 }

@@ -153,7 +153,7 @@ int cw_api_finding_notifications(req *r, cw_db *db, int64_t id, json_t *f, cw_er
     int rc;
 
     if ((rc = cw_store_notifications(db, &q, message_row, &l, err)) < 0 ||
-        (rc = cw_store_ladders_of(db, id, false, cw_service_now(r->a->s), ladder_row, &ls, err)) < 0) {
+        (rc = cw_store_ladders_of(db, id, false, cw_group_now(r->a->g), ladder_row, &ls, err)) < 0) {
         json_decref(l.arr);
         json_decref(ls.arr);
         return rc;

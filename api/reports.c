@@ -46,8 +46,8 @@ static bool common(req *r, cw_report_opts *o, bool *csv)
         return false;
     }
     o->scope = scope;
-    o->now = cw_service_now(r->a->s);
-    o->tz = cw_service_tz(r->a->s);
+    o->now = cw_group_now(r->a->g);
+    o->tz = cw_group_tz(r->a->g);
     o->level = 6;
     if (lv) {
         if (!cw_api_digits(lv, 2) || atoi(lv) < 2 || atoi(lv) > 12) {

@@ -17,7 +17,7 @@ void cw_api_post_suggest(req *r, const char *arg)
     if (r->body.n == 0)
         return cw_api_error(r, 400, "invalid_query", NULL, "send the query as a JSON object "
                             "{cause, circumstance, factors, offence_at, decided_at, unit, person}");
-    rc = cw_service_advise(r->a->s, r->body.p, r->body.n, &out, &err);
+    rc = cw_group_advise(r->a->g, r->body.p, r->body.n, &out, &err);
     if (rc == CW_EINVAL)
         return cw_api_error(r, 400, "invalid_query", NULL, "%s", err.msg);
     if (rc < 0)

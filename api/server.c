@@ -538,13 +538,13 @@ static void on_log(void *cls, const char *fmt, va_list ap)
     cw_api_log_capped(cls, "http", msg);
 }
 
-int cw_api_start(cw_api **out, cw_service *s, const cw_config *cfg, cw_err *err)
+int cw_api_start(cw_api **out, cw_group *g, const cw_config *cfg, cw_err *err)
 {
     cw_api *a = cw_xcalloc(1, sizeof *a);
     struct sockaddr_in sin;
 
     *out = NULL;
-    a->s = s;
+    a->g = g;
     a->cfg = cfg;
     pthread_mutex_init(&a->mu, NULL);
     memset(&sin, 0, sizeof sin);

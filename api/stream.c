@@ -191,7 +191,7 @@ static void fetch(stream *s)
         s->failed = true;
         return;
     }
-    if (cw_store_changes(w->db, s->last, s->scope, cw_service_now(s->a->s), BATCH, change_event, &f, &err) < 0) {
+    if (cw_store_changes(w->db, s->last, s->scope, cw_group_now(s->a->g), BATCH, change_event, &f, &err) < 0) {
         cw_log(CW_LOG_WARN, "stream: %s", err.msg);
         cw_api_worker_drop(w);
         s->failed = true;

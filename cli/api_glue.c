@@ -4,10 +4,10 @@
 #include "api/api.h"
 #include "cli/cli.h"
 
-int cw_cli_api_start(void **api, struct cw_service *s, struct cw_config *cfg, cw_err *err)
+int cw_cli_api_start(void **api, struct cw_group *g, struct cw_config *cfg, cw_err *err)
 {
     cw_api *a;
-    int rc = cw_api_start(&a, s, cfg, err);
+    int rc = cw_api_start(&a, g, cfg, err);
 
     *api = rc == 0 ? a : NULL;
     return rc;

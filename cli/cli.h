@@ -26,11 +26,15 @@ int cw_cmd_notify(int argc, char **argv);
 int cw_cmd_explain(int argc, char **argv);
 int cw_cmd_export(int argc, char **argv);
 
-struct cw_service;
+struct cw_group;
 struct cw_config;
 /* The HTTP API of serve (api/). */
-int cw_cli_api_start(void **api, struct cw_service *s, struct cw_config *cfg, cw_err *err);
+int cw_cli_api_start(void **api, struct cw_group *g, struct cw_config *cfg, cw_err *err);
 void cw_cli_api_stop(void *api);
+
+/* A --threads value: 1 to max, or "auto" (one per core, at most max).
+ * Returns 0, or -1 for anything else. */
+int cw_cli_threads(const char *s, unsigned max, unsigned *n);
 
 /* Print "casewarden VERB: msg" to stderr and return CW_EXIT_USAGE. */
 int cw_cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

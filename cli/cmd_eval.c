@@ -62,24 +62,6 @@ static int write_json(void *ud, const cw_finding *f)
 }
 
 /* --threads: 1..CW_PEVAL_MAX, or auto (the cores online). */
-static int parse_threads(const char *s, unsigned *n)
-{
-    char *end;
-    long v;
-
-    if (strcmp(s, "auto") == 0) {
-        v = sysconf(_SC_NPROCESSORS_ONLN);
-        *n = v < 1 ? 1 : v > CW_PEVAL_MAX ? CW_PEVAL_MAX : (unsigned)v;
-        return 0;
-    }
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != 0 || v < 1 || v > CW_PEVAL_MAX)
-        return -1;
-    *n = (unsigned)v;
-    return 0;
-}
-
 /* Mark the cross-case rules of rs: those of the comma-separated list, or
  * the cluster's default (cluster.cross_case). A name no rule has is
  * refused only when the list was given. */
@@ -269,7 +251,7 @@ int cw_cmd_eval(int argc, char **argv)
         case 'P': plugins = optarg; break;
         case 'c': cross = optarg; break;
         case 't':
-            if (parse_threads(optarg, &threads) < 0)
+            if (cw_cli_threads(optarg, CW_PEVAL_MAX, &threads) < 0)
                 return cw_cli_usage_error("eval", "--threads must be 1 to %d or auto, not '%s'",
                                           CW_PEVAL_MAX, optarg);
             break;

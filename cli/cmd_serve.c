@@ -11,7 +11,7 @@
 #include "cli/cli.h"
 #include "service/config.h"
 #include "base/log.h"
-#include "service/service.h"
+#include "service/group.h"
 #include "base/timeutil.h"
 #include "base/util.h"
 
@@ -33,6 +33,11 @@ static const char help[] =
     "  --clock-from T    start the clock at T and let it run (tests of timers)\n"
     "  --once            rebuild, take the new events once, write, and exit\n"
     "  --no-http         do not serve the HTTP API\n"
+    "  --threads N       judge with N engines in N threads (1 to 64, or auto: one\n"
+    "                    per core; default 1), dividing the partitions through the\n"
+    "                    leases of cluster: as N processes would, named NAME,\n"
+    "                    NAME/t2 ... (engine.name); without a cluster: section its\n"
+    "                    defaults (docs/SCALING.md)\n"
     "\n"
     "exit status: 0 stopped cleanly, 1 could not start, 2 usage or configuration.\n";
 
@@ -56,14 +61,15 @@ int cw_cmd_serve(int argc, char **argv)
         { "config", required_argument, NULL, 'c' }, { "socket", required_argument, NULL, 's' },
         { "rules", required_argument, NULL, 'r' }, { "now", required_argument, NULL, 'n' },
         { "once", no_argument, NULL, 'o' }, { "no-http", no_argument, NULL, 'H' },
-        { "clock-from", required_argument, NULL, 'C' },
+        { "clock-from", required_argument, NULL, 'C' }, { "threads", required_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     const char *path = NULL, *socket = NULL, *rules = NULL, *now_s = NULL;
     bool once = false, http = true;
+    unsigned threads = 1;
     cw_service_opts so = { CW_TIME_NONE, false, stderr };
     struct sigaction sa;
-    cw_service *s;
+    cw_group *g;
     cw_config *cfg;
     cw_err err = { 0 };
     void *api = NULL;
@@ -80,6 +86,11 @@ int cw_cmd_serve(int argc, char **argv)
         case 'C': now_s = optarg; so.clock_runs = true; break;
         case 'o': once = true; break;
         case 'H': http = false; break;
+        case 't':
+            if (cw_cli_threads(optarg, CW_GROUP_MAX, &threads) < 0)
+                return cw_cli_usage_error("serve", "--threads must be 1 to %d or auto, not '%s'",
+                                          CW_GROUP_MAX, optarg);
+            break;
         case 'h': fputs(help, stdout); return CW_EXIT_OK;
         default:
             return cw_cli_usage_error("serve", "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -96,16 +107,16 @@ int cw_cmd_serve(int argc, char **argv)
         cfg->rules = cw_xstrdup(rules);
     }
     cw_log_set(stderr, cfg->log_level, 1);
-    if (cw_service_open(&s, cfg, &so, &err) < 0) {
+    if (cw_group_open(&g, cfg, threads, once, &so, &err) < 0) {
         fprintf(stderr, "casewarden serve: %s\n", err.msg);
         cw_config_free(cfg);
         return CW_EXIT_FAIL;
     }
     if (once) {
-        rc = cw_service_step(s, &err);
+        rc = cw_group_once(g, &err);
         if (rc < 0)
             fprintf(stderr, "casewarden serve: %s\n", err.msg);
-        cw_service_close(s);
+        cw_group_close(g);
         cw_config_free(cfg);
         return rc < 0 ? CW_EXIT_FAIL : CW_EXIT_OK;
     }
@@ -116,9 +127,9 @@ int cw_cmd_serve(int argc, char **argv)
     sa.sa_handler = on_hup;
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (http && cw_cli_api_start(&api, s, cfg, &err) < 0) {
+    if (http && cw_cli_api_start(&api, g, cfg, &err) < 0) {
         fprintf(stderr, "casewarden serve: %s\n", err.msg);
-        cw_service_close(s);
+        cw_group_close(g);
         cw_config_free(cfg);
         return CW_EXIT_FAIL;
     }
@@ -126,10 +137,10 @@ int cw_cmd_serve(int argc, char **argv)
         cw_log(CW_LOG_INFO, "serving on http://%s:%u", cfg->listen_host, cfg->listen_port);
     else
         cw_log(CW_LOG_INFO, "serving");
-    rc = cw_service_run(s, &stop_flag, &hup_flag);
+    rc = cw_group_run(g, &stop_flag, &hup_flag);
     cw_log(CW_LOG_INFO, "stopping");
     cw_cli_api_stop(api);
-    cw_service_close(s);
+    cw_group_close(g);
     cw_config_free(cfg);
     return rc < 0 ? CW_EXIT_FAIL : CW_EXIT_OK;
 }

@@ -1,12 +1,14 @@
 /*
  * casewarden: one binary, one verb per job.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "service/config.h"
@@ -26,7 +28,7 @@ static const struct verb {
     { "diff", cw_cmd_diff, "what a rule change would flag: findings added, removed, changed" },
     { "sanction", cw_cmd_sanction, "智能量罚: the lawful penalty for an act, before it is decided" },
     { "export", cw_cmd_export, "stored events to JSON lines (all, or the cases of a time and unit)" },
-    { "serve", cw_cmd_serve, "the service: events from MariaDB, timers, findings, HTTP API" },
+    { "serve", cw_cmd_serve, "the service: MariaDB events, timers, findings, HTTP API; --threads N" },
     { "migrate", cw_cmd_migrate, "create or upgrade the MariaDB schema" },
     { "report", cw_cmd_report, "quality assessment (考评, 通报) and backlog figures from the database" },
     { "notify", cw_cmd_notify, "notify test: which receivers and escalation levels a finding reaches" },
@@ -106,6 +108,24 @@ int cw_cli_now(const char *s, cw_time *out)
         return 0;
     }
     return cw_time_parse(s, strlen(s), out, NULL);
+}
+
+int cw_cli_threads(const char *s, unsigned max, unsigned *n)
+{
+    char *end;
+    long v;
+
+    if (strcmp(s, "auto") == 0) {
+        v = sysconf(_SC_NPROCESSORS_ONLN);
+        *n = v < 1 ? 1 : v > (long)max ? max : (unsigned)v;
+        return 0;
+    }
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != 0 || v < 1 || v > (long)max)
+        return -1;
+    *n = (unsigned)v;
+    return 0;
 }
 
 size_t cw_cli_peak_rss(void)
