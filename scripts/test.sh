@@ -91,12 +91,12 @@ for flavour in release asan; do
 done
 
 # ThreadSanitizer where the HTTP threads meet the engine's loop: the API
-# and the loop tests (streams, reloads, reviews while events arrive); and
-# eval's threads
+# and the loop tests (streams, reloads, reviews while events arrive);
+# serve's engine threads (serve --threads); and eval's threads
 echo "== tsan build"
 if bdir=$("$top/scripts/build.sh" tsan); then
     tsan_dir=$(mktemp -d)
-    for t in api loop notify; do
+    for t in api loop notify serve-threads; do
         echo "-- integration: $t (tsan)"
         run "tsan $t" env TSAN_OPTIONS="halt_on_error=0 log_path=$tsan_dir/report" \
             "$top/tests/integration/$t.sh" "$bdir/casewarden"

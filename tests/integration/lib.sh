@@ -90,13 +90,14 @@ eval_set() {
         | sort
 }
 
-# load_sql FILE: insert a JSONL file straight into the events table, as
-# the case-tracking system would: one multi-row INSERT
+# load_sql FILE [DATABASE]: insert a JSONL file straight into the events
+# table (of casewarden, or DATABASE), as the case-tracking system would:
+# one multi-row INSERT
 load_sql() {
     { echo "INSERT INTO events (body) VALUES"
       sed -e 's/\\/\\\\/g' -e "s/'/\\\\'/g" -e "s/^/('/" -e "s/\$/'),/" "$1" | sed '$ s/,$/;/'
     } > "$tmp/load.sql"
-    mariadb --no-defaults -S "$sock" -u root casewarden < "$tmp/load.sql"
+    mariadb --no-defaults -S "$sock" -u root "${2:-casewarden}" < "$tmp/load.sql"
 }
 
 
