@@ -58,14 +58,7 @@ done
 # shellcheck source=bench/db/lib.sh
 . "$(dirname "$0")/lib.sh" bench/db/restart "$build_arg"
 
-cp -r "$top/rules" "$work/rules"
-rm -rf "$work/rules/notify.yaml" "$work/rules/tests"   # no receivers, no fixtures here
-
-say "generating $events events (seed $seed)"
-"$gen" --seed "$seed" --events "$events" --out "$work/g" --rules "$work/rules" >/dev/null 2>"$work/gen.log" ||
-    { cat "$work/gen.log" >&2; die "bench/gen failed"; }
-now=$(<"$work/g/now.txt")
-n_lines=$(wc -l <"$work/g/events.jsonl")
+feed "$events" "$seed"
 
 start_db
 echo "restart: casewarden serve over $n_lines stored events (bench/gen --seed $seed, shipped rules, --now $now)"
