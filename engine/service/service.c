@@ -1117,8 +1117,13 @@ static int judge_parts(cw_service *s, bool anew, cw_err *err)
 
 again:
     if (anew) {
+        cw_loader l = { load_case, save_case, s };
         cw_engine_free(s->e);
         s->e = cw_engine_new(s->w, s->rs);
+        /* cases that leave memory go to the store and come back from it,
+         * as a single engine's do (the rebuild's own spool lends its
+         * loader only while the rebuild runs) */
+        cw_engine_set_loader(s->e, &l, s->rs->idle_s);
         cw_engine_set_foreign(s->e, case_foreign, s);
         cw_engine_set_cross(s->e, s->cross_on);
         s->nfresh = s->nreplay = 0;
