@@ -1120,10 +1120,11 @@ again:
         cw_loader l = { load_case, save_case, s };
         cw_engine_free(s->e);
         s->e = cw_engine_new(s->w, s->rs);
-        /* cases that leave memory go to the store and come back from it,
-         * as a single engine's do (the rebuild's own spool lends its
-         * loader only while the rebuild runs) */
-        cw_engine_set_loader(s->e, &l, s->rs->idle_s);
+        /* with leases cases do not leave memory (docs/DESIGN.md): a
+         * loader with no idle time lets none go, and keeps the rebuild's
+         * spool from lending its own, which would take the cases that
+         * left during the rebuild away with it */
+        cw_engine_set_loader(s->e, &l, 0);
         cw_engine_set_foreign(s->e, case_foreign, s);
         cw_engine_set_cross(s->e, s->cross_on);
         s->nfresh = s->nreplay = 0;
