@@ -1804,6 +1804,7 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
 {
     unsigned backoff = 100;
     cw_err err = { 0 };
+    bool hupped;
 
     if (s->notifier == NULL) {
         int rc = cw_notifier_start(&s->notifier, &s->cfg->db, s->notify,
@@ -1832,8 +1833,11 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
             continue;
         }
         backoff = 100;
-        serve_reloads(s, *hup != 0);
+        /* taken before the reload: a SIGHUP that comes while it runs asks
+         * for another */
+        hupped = *hup != 0;
         *hup = 0;
+        serve_reloads(s, hupped);
         watch_calendar(s);
         publish(s);
         serve_asks(s, false);
