@@ -279,6 +279,21 @@ void cw_api_metrics(req *r, const char *arg)
                       "casewarden_reloads_total{result=\"refused\"} %llu\n",
                   (unsigned long long)(st.reloads - st.reloads_unchanged),
                   (unsigned long long)st.reloads_unchanged, (unsigned long long)st.reload_failures);
+    cw_buf_puts(&b, "# HELP casewarden_reload_rules_total Rules of reloads that judged again: "
+                    "judged again over history (their version changed) or kept (their conclusions stand).\n"
+                    "# TYPE casewarden_reload_rules_total counter\n");
+    cw_buf_printf(&b, "casewarden_reload_rules_total{result=\"judged\"} %llu\n"
+                      "casewarden_reload_rules_total{result=\"kept\"} %llu\n",
+                  (unsigned long long)st.reload_judged, (unsigned long long)st.reload_kept);
+    cw_buf_puts(&b, "# HELP casewarden_reload_cases_total Cases judged again by reloads.\n"
+                    "# TYPE casewarden_reload_cases_total counter\n");
+    cw_buf_printf(&b, "casewarden_reload_cases_total %llu\n", (unsigned long long)st.reload_cases);
+    cw_buf_puts(&b, "# HELP casewarden_reload_events_total Events seen again by reloads.\n"
+                    "# TYPE casewarden_reload_events_total counter\n");
+    cw_buf_printf(&b, "casewarden_reload_events_total %llu\n", (unsigned long long)st.reload_events);
+    cw_buf_puts(&b, "# HELP casewarden_reload_seconds Time the last reload that judged again took.\n"
+                    "# TYPE casewarden_reload_seconds gauge\n");
+    cw_buf_printf(&b, "casewarden_reload_seconds %.3f\n", st.reload_seconds);
     cw_buf_puts(&b, "# HELP casewarden_events_rejected_total Events not applied, by reason.\n"
                     "# TYPE casewarden_events_rejected_total counter\n");
     cw_buf_printf(&b, "casewarden_events_rejected_total{reason=\"invalid\"} %llu\n",

@@ -31,20 +31,55 @@ count() {   # count cmocka's summary lines or our own "N passed, N failed"
     failed=$((failed + ${f:-0}))
 }
 
-run() {   # run NAME CMD...: show its output, count its results; a crash counts as a failure
+# report NAME OUT RC SECONDS: show a finished test's output, count its
+# results; a crash counts as a failure
+report() {
+    local name=$1 out=$2 rc=$3
+    cat "$out"
+    echo "time: $name $4 s"
+    count "$out"
+    if [ "$rc" -ne 0 ] && ! grep -qE '\[  FAILED  \]|^[0-9]+ passed, [1-9][0-9]* failed$' "$out"; then
+        echo "test: $name exited with status $rc"
+        failed=$((failed + 1))
+    fi
+    rm -f "$out"
+}
+
+run() {   # run NAME CMD...
     local name=$1 out rc t0=$SECONDS
     shift
     out=$(mktemp)
     "$@" >"$out" 2>&1
     rc=$?
-    cat "$out"
-    echo "time: $name $((SECONDS - t0)) s"
-    count "$out"
-    if [ $rc -ne 0 ] && ! grep -qE '\[  FAILED  \]|^[0-9]+ passed, [1-9][0-9]* failed$' "$out"; then
-        echo "test: $name exited with status $rc"
-        failed=$((failed + 1))
-    fi
-    rm -f "$out"
+    report "$name" "$out" "$rc" $((SECONDS - t0))
+}
+
+# Two tests at a time: each has its own MariaDB, ports and directory, and
+# most of their time is spent waiting on a server, so a second one uses
+# the other core. run_bg LABEL NAME CMD... starts one in the background (after
+# the oldest of two running is reported); run_wait reports the rest, in
+# the order they started. A test that times itself against the machine
+# (a cluster, an outage, a load) goes through run, alone.
+bg_labels=() bg_names=() bg_outs=() bg_pids=() bg_t0=()
+run_oldest() {
+    local rc
+    wait "${bg_pids[0]}"
+    rc=$?
+    echo "-- ${bg_labels[0]}"
+    report "${bg_names[0]}" "${bg_outs[0]}" "$rc" "$(( $(cat "${bg_outs[0]}.end") - bg_t0[0] ))"
+    rm -f "${bg_outs[0]}.end"
+    bg_labels=("${bg_labels[@]:1}") bg_names=("${bg_names[@]:1}") bg_outs=("${bg_outs[@]:1}") bg_pids=("${bg_pids[@]:1}") bg_t0=("${bg_t0[@]:1}")
+}
+run_bg() {   # run_bg LABEL NAME CMD...
+    local label=$1 name=$2 out
+    shift 2
+    [ "${#bg_pids[@]}" -ge 2 ] && run_oldest
+    out=$(mktemp)
+    ( "$@" >"$out" 2>&1 </dev/null; rc=$?; echo "$SECONDS" >"$out.end"; exit $rc ) &
+    bg_labels+=("$label") bg_names+=("$name") bg_outs+=("$out") bg_pids+=($!) bg_t0+=("$SECONDS")
+}
+run_wait() {
+    while [ "${#bg_pids[@]}" -gt 0 ]; do run_oldest; done
 }
 
 for flavour in release asan; do
@@ -80,8 +115,15 @@ for flavour in release asan; do
     # against a private MariaDB each script starts, and always stops
     for t in "$top"/tests/integration/*.sh; do
         [ "$(basename "$t")" = lib.sh ] && continue
-        echo "-- integration: $(basename "$t" .sh) ($flavour)"
-        run "integration $(basename "$t")" "$t" "$bdir/casewarden"
+        case $(basename "$t" .sh) in
+            galera|faults|load) continue ;;     # alone, below
+        esac
+        run_bg "integration: $(basename "$t" .sh) ($flavour)" "integration $(basename "$t")" "$t" "$bdir/casewarden"
+    done
+    run_wait
+    for t in galera faults load; do
+        echo "-- integration: $t ($flavour, alone)"
+        run "integration $t.sh" "$top/tests/integration/$t.sh" "$bdir/casewarden"
     done
     # the console in chromium, once: screenshots in _build/screenshots
     if [ "$flavour" = release ]; then
@@ -97,14 +139,13 @@ echo "== tsan build"
 if bdir=$("$top/scripts/build.sh" tsan); then
     tsan_dir=$(mktemp -d)
     for t in api loop notify serve-threads; do
-        echo "-- integration: $t (tsan)"
-        run "tsan $t" env TSAN_OPTIONS="halt_on_error=0 log_path=$tsan_dir/report" \
+        run_bg "integration: $t (tsan)" "tsan $t" env TSAN_OPTIONS="halt_on_error=0 log_path=$tsan_dir/report" \
             "$top/tests/integration/$t.sh" "$bdir/casewarden"
     done
     # eval --threads: the reader, the queues and N engines, on a smaller feed
-    echo "-- cli: threads (tsan)"
-    run "tsan threads" env THREADS_EVENTS=12000 TSAN_OPTIONS="halt_on_error=0 log_path=$tsan_dir/report" \
-        "$top/tests/cli/threads.sh" "$bdir/casewarden"
+    run_bg "cli: threads (tsan)" "tsan threads" env THREADS_EVENTS=12000 \
+        TSAN_OPTIONS="halt_on_error=0 log_path=$tsan_dir/report" "$top/tests/cli/threads.sh" "$bdir/casewarden"
+    run_wait
     if ls "$tsan_dir"/report* >/dev/null 2>&1; then
         echo "FAIL: ThreadSanitizer reported:"; head -n 60 "$tsan_dir"/report*
         failed=$((failed + 1))

@@ -388,12 +388,18 @@ void cw__case_reset(cw_engine *e, cw_case *c)
     while (c->nfr > 0)
         cw__frec_forget(c, c->nfr - 1);
     cw__mark_dirty(e, c);
+    cw__case_rewind(c);
+    c->stale = false;
+    c->partial = false;
+}
+
+void cw__case_rewind(cw_case *c)
+{
     c->proclen = 0;
     c->nproc = 0;
     c->has = 0;
     c->unit = 0;
     c->unit_from = 0;
-    c->stale = false;
 }
 
 void cw__case_free(cw_engine *e, cw_case *c)

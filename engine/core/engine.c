@@ -90,7 +90,8 @@ static void dispatch(cw_engine *e, cw_case *c, const cw_event *ev)
         cw_ctx ctx;
         int rc;
 
-        if (!cw_engine_rule_runs(e, r, c) || (r->needs & c->has) != r->needs)
+        if (!cw_engine_rule_runs(e, r, c) || (r->needs & c->has) != r->needs ||
+            (c->partial && e->keep[r->index]))
             continue;
         cw__ctx_init(&ctx, e, rs, r);
         ctx.ev = ev;
@@ -148,6 +149,8 @@ int cw_engine_process_next(cw_engine *e, cw_case *c)
     e->depth++;
     dispatch(e, c, &b->ev);
     e->depth--;
+    if (c->partial && c->proclen >= c->len)
+        c->partial = false;     /* every rule has seen all of it */
     cw__evbuf_pop(e);
     cw__case_touch(e, c);
     e->processed++;
@@ -222,8 +225,9 @@ void cw__case_rebuild_states(cw_engine *e, cw_case *c)
         for (uint16_t i = 0; i < rs->nlisten[b->ev.type]; i++) {
             cw_rule *r = rs->rules[rs->listen[b->ev.type][i]];
             cw_ctx ctx;
-            if (!cw_engine_rule_runs(e, r, c) || cw_model_case_free(r->model) == NULL)
-                continue;
+            if (!cw_engine_rule_runs(e, r, c) || cw_model_case_free(r->model) == NULL ||
+                (c->partial && e->keep[r->index]))
+                continue;       /* a kept rule's state comes back when it is asked for */
             cw__ctx_init(&ctx, e, rs, r);
             ctx.ev = &b->ev;
             ctx.now = b->ev.at;
@@ -283,22 +287,20 @@ static int rord_cmp(const void *pa, const void *pb)
     return cw_atseq_cmp(a->at, a->seq, b->at, b->seq);
 }
 
-void cw_engine_replay_all(cw_engine *e)
+/* Process every case's events from where each stands, in time order
+ * across the cases in memory. */
+static void replay_ordered(cw_engine *e)
 {
     rord *v;
     size_t n = 0, k = 0;
 
     for (size_t i = 0; i < e->ncases; i++)
-        if (e->cases[i] != NULL) {
-            cw__case_reset(e, e->cases[i]);
+        if (e->cases[i] != NULL)
             n += e->cases[i]->nev;
-        }
-    /* The indexes are rebuilt as events are seen again. */
-    cw__index_clear(e);
     v = cw_xmalloc((n ? n : 1) * sizeof *v);
     for (size_t i = 0; i < e->ncases; i++) {
         const cw_case *c = e->cases[i];
-        for (size_t off = 0; c != NULL && off < c->len; off += cw_rec_size(c->tl + off)) {
+        for (size_t off = c ? c->proclen : 0; c != NULL && off < c->len; off += cw_rec_size(c->tl + off)) {
             v[k].at = cw_rec_at(c->tl + off);
             v[k].seq = cw_rec_seq(c->tl + off);
             v[k].cidx = (uint32_t)i;
@@ -308,45 +310,248 @@ void cw_engine_replay_all(cw_engine *e)
     qsort(v, k, sizeof *v, rord_cmp);
     e->gen = cw__next_generation();
     for (size_t i = 0; i < k; i++)
-        cw_engine_process_next(e, e->cases[v[i].cidx]);
+        if (e->cases[v[i].cidx] != NULL)
+            cw_engine_process_next(e, e->cases[v[i].cidx]);
     free(v);
+}
+
+void cw_engine_replay_all(cw_engine *e)
+{
+    for (size_t i = 0; i < e->ncases; i++)
+        if (e->cases[i] != NULL)
+            cw__case_reset(e, e->cases[i]);
+    /* The indexes are rebuilt as events are seen again. */
+    cw__index_clear(e);
+    replay_ordered(e);
     e->replays += e->nlive;
+}
+
+/* Whether two rulesets index the same (type, field) pairs, in the same
+ * places and windows: the entries made for one serve the other. */
+static bool same_indexes(const cw_ruleset *a, const cw_ruleset *b)
+{
+    if (a->nidx != b->nidx)
+        return false;
+    for (size_t i = 0; i < a->nidx; i++)
+        if (a->idx[i].type != b->idx[i].type || a->idx[i].fid != b->idx[i].fid ||
+            a->idx[i].window != b->idx[i].window)
+            return false;
+    return true;
+}
+
+static int frec_cmp(const void *pa, const void *pb)
+{
+    const cw_frec *a = pa, *b = pb;
+    uint64_t ka = (uint64_t)a->rule << 32 | a->subject, kb = (uint64_t)b->rule << 32 | b->subject;
+
+    return ka < kb ? -1 : ka > kb;
+}
+
+/*
+ * Records and tombstones name rules by their place in the ruleset. map
+ * (old place -> new place, or UINT16_MAX) says which records stay: those
+ * of rules kept move to their new places; the others are forgotten, and
+ * their stored findings become tombstones, met again or withdrawn when
+ * the case is judged again. Tombstones move to their rule's new place;
+ * those of rules that are gone are withdrawn at the next flush.
+ */
+static void move_case(cw_engine *e, cw_case *c, const cw_ruleset *old, cw_ruleset *rs,
+                      const uint16_t *map)
+{
+    bool forgot = false;
+
+    cw__case_free_slots(e, c);          /* states of the old rules' models */
+    for (uint32_t i = c->nfr; i-- > 0;)
+        if (map == NULL || map[c->fr[i].rule] == UINT16_MAX) {
+            cw__frec_forget(c, i);
+            forgot = true;
+        }
+    for (uint32_t i = 0; i < c->nfr; i++)
+        c->fr[i].rule = map[c->fr[i].rule];
+    if (c->nfr > 1)
+        qsort(c->fr, c->nfr, sizeof *c->fr, frec_cmp);
+    for (uint32_t g = 0; g < c->ngone;) {
+        const char *id = c->gone[g].rule < old->nrules ? old->rules[c->gone[g].rule]->info.id : NULL;
+        cw_rule *r = id ? cw_ruleset_find(rs, id) : NULL;
+        if (r != NULL) {
+            c->gone[g++].rule = r->index;
+            continue;
+        }
+        if (id != NULL) {
+            CW_GROW(e->orphans, e->caporphans, e->norphans + 1);
+            e->orphans[e->norphans].rule = cw_xstrdup(id);
+            e->orphans[e->norphans].case_sid = c->id;
+            e->orphans[e->norphans].subject = c->gone[g].subject;
+            e->norphans++;
+        }
+        c->gone[g] = c->gone[--c->ngone];
+    }
+    if (forgot && map != NULL)
+        cw__mark_dirty(e, c);
+}
+
+static size_t set_ruleset(cw_engine *e, cw_ruleset *rs, bool keep)
+{
+    cw_ruleset *old = e->rs;
+    uint16_t *map = NULL;
+    size_t judge = rs->nrules;
+
+    free(e->keep);
+    e->keep = NULL;
+    e->reindex = false;
+    if (keep) {
+        e->keep = cw_xcalloc(rs->nrules + 1, 1);
+        map = cw_xmalloc((old->nrules + 1) * sizeof *map);
+        for (size_t i = 0; i < old->nrules; i++) {
+            const cw_rule *o = old->rules[i];
+            const cw_rule *r = cw_ruleset_find(rs, o->info.id);
+            map[i] = UINT16_MAX;
+            if (r != NULL && o->status == CW_RULE_ACTIVE && r->status == CW_RULE_ACTIVE &&
+                strcmp(o->version, r->version) == 0 && o->cross == r->cross) {
+                map[i] = r->index;
+                e->keep[r->index] = 1;
+                judge--;
+            }
+        }
+    }
+    for (size_t i = 0; i < e->ncases; i++)
+        if (e->cases[i] != NULL)
+            move_case(e, e->cases[i], old, rs, map);
+    free(map);
+    /* index specs are the ruleset's: their entries go with it, unless the
+     * new one indexes the same */
+    if (!keep || !same_indexes(old, rs)) {
+        cw__index_clear(e);
+        e->reindex = keep;
+    }
+    e->rs = rs;
+    return judge;
 }
 
 void cw_engine_set_ruleset(cw_engine *e, cw_ruleset *rs)
 {
-    cw_ruleset *old = e->rs;
+    set_ruleset(e, rs, false);
+}
 
-    /* Records and tombstones name rules by their place in the ruleset:
-     * forget the records, and move the tombstones to the new places; those
-     * of rules that are gone are withdrawn at the next flush. */
-    for (size_t i = 0; i < e->ncases; i++) {
-        cw_case *c = e->cases[i];
-        if (c == NULL)
-            continue;
-        cw__case_free_slots(e, c);      /* states of the old rules' models */
-        while (c->nfr > 0)
-            cw__frec_forget(c, c->nfr - 1);
-        for (uint32_t g = 0; g < c->ngone;) {
-            const char *id = c->gone[g].rule < old->nrules ? old->rules[c->gone[g].rule]->info.id : NULL;
-            cw_rule *r = id ? cw_ruleset_find(rs, id) : NULL;
-            if (r != NULL) {
-                c->gone[g++].rule = r->index;
-                continue;
-            }
-            if (id != NULL) {
-                CW_GROW(e->orphans, e->caporphans, e->norphans + 1);
-                e->orphans[e->norphans].rule = cw_xstrdup(id);
-                e->orphans[e->norphans].case_sid = c->id;
-                e->orphans[e->norphans].subject = c->gone[g].subject;
-                e->norphans++;
-            }
-            c->gone[g] = c->gone[--c->ngone];
+size_t cw_engine_set_ruleset_keep(cw_engine *e, cw_ruleset *rs)
+{
+    return set_ruleset(e, rs, true);
+}
+
+/* Make c ready to be judged again by the rules not kept: their records
+ * forgotten (a case back from its image holds what they concluded
+ * before), every per-case state dropped (the kept rules' come back when
+ * asked for), its events to be seen again from the start. */
+static void partial_reset(cw_engine *e, cw_case *c)
+{
+    bool forgot = false;
+
+    cw__case_free_slots(e, c);
+    for (uint32_t i = c->nfr; i-- > 0;)
+        if (!e->keep[c->fr[i].rule]) {
+            cw__frec_forget(c, i);
+            forgot = true;
         }
+    if (forgot || c->ngone > 0)
+        cw__mark_dirty(e, c);
+    cw__case_rewind(c);
+    c->partial = c->len > 0;
+    e->replays++;
+}
+
+/* The case of sid, brought back without rebuilding its rules' states:
+ * partial_reset drops them, and the rules judging again rebuild theirs
+ * as they see its events (a rebuild of every rule's would run the kept
+ * rules over a case whose partners in other cases may have left the
+ * indexes). */
+static cw_case *bring_back(cw_engine *e, uint32_t sid, int *how)
+{
+    cw_case *c;
+
+    e->depth++;
+    c = cw__case_get(e, sid, how);
+    e->depth--;
+    for (size_t i = 0; i < e->ndefer; i++)
+        if (e->defer[i].csid == sid && e->defer[i].states_only) {
+            memmove(&e->defer[i], &e->defer[i + 1], (e->ndefer - i - 1) * sizeof *e->defer);
+            e->ndefer--;
+            break;
+        }
+    return c;
+}
+
+size_t cw_engine_replay_changed(cw_engine *e, uint64_t *events, bool *ordered)
+{
+    uint64_t before = e->processed;
+    size_t judge = 0, n = 0, ncase_of = e->ncase_of;
+    bool global = e->reindex;
+    uint8_t *done;
+
+    if (e->keep == NULL)
+        return 0;
+    for (size_t i = 0; i < e->rs->nrules; i++)
+        if (!e->keep[i]) {
+            judge++;
+            if (e->rs->rules[i]->cross && !e->no_cross)
+                global = true;
+        }
+    if (ordered)
+        *ordered = global;
+    if (judge == 0 && !global) {
+        free(e->keep);
+        e->keep = NULL;
+        if (events)
+            *events = 0;
+        return 0;
     }
-    /* index specs are the ruleset's: their entries go with it */
-    cw__index_clear(e);
-    e->rs = rs;
+    if (global) {
+        /* in time order across all cases, as a start would see them */
+        for (uint32_t sid = 0; sid < ncase_of; sid++) {
+            int how;
+            if (e->case_of[sid] == CW_CASE_GONE)
+                bring_back(e, sid, &how);
+        }
+        for (size_t i = 0; i < e->ncases; i++)
+            if (e->cases[i] != NULL) {
+                partial_reset(e, e->cases[i]);
+                n++;
+            }
+        replay_ordered(e);
+    } else {
+        /* case by case: a case judged may leave memory again, and one
+         * that left before its turn comes back for it */
+        done = cw_xcalloc(ncase_of + 1, 1);
+        for (uint32_t sid = 0; sid < ncase_of; sid++) {
+            cw_case *c;
+            int how;
+            if (e->case_of[sid] == 0 || done[sid])
+                continue;
+            done[sid] = 1;
+            if ((c = bring_back(e, sid, &how)) == NULL)
+                continue;
+            if (how == CW_GOT_EVENTS) {
+                cw_engine_catch_up(e, c, true);     /* no image: every rule */
+            } else {
+                /* a case judged to its end may leave memory at once: look
+                 * it up again before each event */
+                partial_reset(e, c);
+                while ((c = cw__case_live(e, sid)) != NULL && c->proclen < c->len)
+                    cw_engine_process_next(e, c);
+            }
+            run_deferred(e);
+            n++;
+        }
+        free(done);
+    }
+    for (size_t i = 0; i < e->ncases; i++)      /* a case with no event */
+        if (e->cases[i] != NULL)
+            e->cases[i]->partial = false;
+    free(e->keep);
+    e->keep = NULL;
+    e->reindex = false;
+    if (events)
+        *events = e->processed - before;
+    return n;
 }
 
 /* ---- engine ---------------------------------------------------------------- */
@@ -394,6 +599,7 @@ void cw_engine_free(cw_engine *e)
     for (int i = 0; i < CW_EVBUF_DEPTH; i++)
         free(e->evbufs[i]);
     free(e->defer);
+    free(e->keep);
     free(e->wake);
     free(e->freeidx);
     free(e->cases);

@@ -89,6 +89,8 @@ struct cw_case {
     bool waking;             /* in the engine's heap of cases to look at */
     bool stale;              /* an event landed behind what it had seen: to be
                                 judged again from its start (stays in memory) */
+    bool partial;            /* judged again by the rules a reload changed only
+                                (cw_engine_replay_changed): the others saw it all */
     uint8_t unit_from;       /* what gave the unit: 1 an event, 2 case.accepted,
                                 3 case.transferred_unit */
     cw_time last_at;         /* its latest event processed */
@@ -265,9 +267,24 @@ void cw_engine_tick(cw_engine *e, cw_time now);
 size_t cw_engine_timers(const cw_engine *e);
 size_t cw_engine_dirty(const cw_engine *e);
 /* Forget every conclusion and process every stored event again, in time
- * order across all cases (startup, rule reload). */
+ * order across all cases in memory (startup). */
 void cw_engine_replay_all(cw_engine *e);
 void cw_engine_set_ruleset(cw_engine *e, cw_ruleset *rs);
+/* A rule reload: put rs in force, keeping what the rules of the same
+ * version concluded (cw_rule.version under the same id, active in both):
+ * their finding records stay; those of the other rules are forgotten,
+ * their stored findings met again or withdrawn once judged again. The
+ * cross-case indexes stay when rs indexes what the rules in force did.
+ * Returns how many rules of rs are to judge history again. */
+size_t cw_engine_set_ruleset_keep(cw_engine *e, cw_ruleset *rs);
+/* After cw_engine_set_ruleset_keep: every case, in memory or not (brought
+ * back through the loader), is judged again by the rules that were not
+ * kept, and only by them. Case by case, letting those judged leave memory
+ * again; in time order across all cases, with every case in memory, when
+ * a rule not kept looks across cases or the indexes were rebuilt.
+ * Returns the cases judged again; *events the events seen, *ordered
+ * whether in time order across all cases (either may be NULL). */
+size_t cw_engine_replay_changed(cw_engine *e, uint64_t *events, bool *ordered);
 /* Give back the room cases' arrays grew ahead of need (after a bulk
  * load: the service's rebuild, eval). */
 void cw_engine_trim(cw_engine *e);

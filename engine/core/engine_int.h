@@ -91,6 +91,11 @@ struct cw_engine {
     struct cw_trace *trace;  /* explain: the case whose reasoning is kept */
     int depth;               /* processing calls under way */
     int rebuilding;          /* per-case states being rebuilt */
+    /* a reload (cw_engine_set_ruleset_keep): keep[i] for rule i of the
+     * ruleset in force, whose earlier conclusions stand; reindex: the
+     * cross-case indexes were emptied and are to be filled again */
+    uint8_t *keep;
+    bool reindex;
 };
 
 /* A stored finding whose rule or case is gone: withdrawn at the next
@@ -157,6 +162,8 @@ void **cw__case_slot(cw_case *c, uint16_t rule);
 void cw__case_free_slots(cw_engine *e, cw_case *c);
 /* Forget what the rules concluded about c (a replay follows). */
 void cw__case_reset(cw_engine *e, cw_case *c);
+/* Make c's events unseen again (what the rules concluded stays). */
+void cw__case_rewind(cw_case *c);
 void cw__case_free(cw_engine *e, cw_case *c);
 /* Note that c changed at event time at, for leaving memory later. */
 void cw__case_touch(cw_engine *e, cw_case *c);

@@ -1152,8 +1152,14 @@ static int judge_parts(cw_service *s, bool anew, cw_err *err)
 
 again:
     if (anew) {
+        cw_loader l = { load_case, save_case, s };
         cw_engine_free(s->e);
         s->e = cw_engine_new(s->w, s->rs);
+        /* with leases cases do not leave memory (docs/DESIGN.md): a
+         * loader with no idle time lets none go, and keeps the rebuild's
+         * spool from lending its own, which would take the cases that
+         * left during the rebuild away with it */
+        cw_engine_set_loader(s->e, &l, 0);
         cw_engine_set_foreign(s->e, case_foreign, s);
         cw_engine_set_cross(s->e, s->cross_on);
         s->nfresh = s->nreplay = 0;
@@ -1614,7 +1620,9 @@ static int reload(cw_service *s, cw_err *err)
     cw_ruleset *rs, *old;
     cw_notify *notify;
     char *rep = NULL;
-    size_t replen = 0;
+    size_t replen = 0, judge, ncases;
+    uint64_t t0, nevents = 0;
+    bool ordered = false;
     int rc;
 
     lo.report = open_memstream(&rep, &replen);
@@ -1664,17 +1672,29 @@ static int reload(cw_service *s, cw_err *err)
         publish(s);
         return 0;
     }
+    t0 = cw_mono_ns();
     pthread_rwlock_wrlock(&s->cat);
     old = s->rs;
-    cw_engine_set_ruleset(s->e, rs);
+    judge = cw_engine_set_ruleset_keep(s->e, rs);
     s->rs = rs;
     pthread_rwlock_unlock(&s->cat);
-    cw_engine_replay_all(s->e);
+    /* only the rules whose version changed judge history again; the
+     * others' conclusions stand */
+    ncases = cw_engine_replay_changed(s->e, &nevents, &ordered);
     if (s->clustered)           /* the partitions' snapshots are of the rules before */
         memset(s->snapped, 0xff, s->parts * sizeof *s->snapped);
     s->mine.reloads++;
-    cw_log(CW_LOG_INFO, "rules reloaded from %s: %zu rules (digest %016llx, was %016llx)", s->cfg->rules,
-           rs->nrules, (unsigned long long)rs->digest, (unsigned long long)old->digest);
+    s->mine.reload_judged += judge;
+    s->mine.reload_kept += rs->nrules - judge;
+    s->mine.reload_cases += ncases;
+    s->mine.reload_events += nevents;
+    s->mine.reload_seconds = (double)(cw_mono_ns() - t0) / 1e9;
+    cw_log(CW_LOG_INFO, "rules reloaded from %s: %zu rules (digest %016llx, was %016llx); "
+           "%zu judged again over %zu cases and %llu events (%s) in %.2f s, %zu kept their conclusions",
+           s->cfg->rules, rs->nrules, (unsigned long long)rs->digest, (unsigned long long)old->digest,
+           judge, ncases, (unsigned long long)nevents,
+           ordered ? "in time order across cases, every case in memory" : "case by case",
+           s->mine.reload_seconds, rs->nrules - judge);
     cw_ruleset_free(old);
     /* the new rules are in force; what they changed is written now, or by
      * the loop's next round if the database is away at this moment */
@@ -1821,6 +1841,7 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
 {
     unsigned backoff = 100;
     cw_err err = { 0 };
+    bool hupped;
 
     if (s->notifier == NULL) {
         int rc = cw_notifier_start(&s->notifier, &s->cfg->db, s->notify,
@@ -1849,8 +1870,11 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
             continue;
         }
         backoff = 100;
-        serve_reloads(s, *hup != 0);
+        /* taken before the reload: a SIGHUP that comes while it runs asks
+         * for another */
+        hupped = *hup != 0;
         *hup = 0;
+        serve_reloads(s, hupped);
         watch_calendar(s);
         publish(s);
         serve_asks(s, false);

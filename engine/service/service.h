@@ -62,6 +62,10 @@ typedef struct cw_service_stats {
     uint64_t evicted, loaded;    /* cases that left memory, brought back */
     uint64_t reloads, reload_failures;
     uint64_t reloads_unchanged;  /* of reloads: the same rules, nothing judged again */
+    uint64_t reload_kept, reload_judged;  /* rules, over every reload: their conclusions
+                                             kept, or judged again over history */
+    uint64_t reload_cases, reload_events; /* cases and events judged again by reloads */
+    double reload_seconds;       /* the last reload that judged anything again */
     double rebuild_s;            /* the startup rebuild */
     uint64_t rebuild_events;
     char start[160];             /* "snapshot", or "rebuild: why" */

@@ -18,7 +18,7 @@ allowed() {
         engine/event) echo "casewarden base law" ;;
         engine/core) echo "casewarden base law event" ;;
         engine/rules|engine/rules/lua) echo "casewarden base law event core rules" ;;
-        engine/offline) echo "casewarden base law event core rules" ;;
+        engine/offline) echo "casewarden base law event core rules lease" ;;
         engine/lease) echo "" ;;
         engine/store) echo "casewarden base lease" ;;
         engine/notify) echo "casewarden base law" ;;

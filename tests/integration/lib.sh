@@ -101,6 +101,26 @@ load_sql() {
 }
 
 
+# same_as_eval LABEL: the findings table equals $tmp/eval.set (eval_set's)
+same_as_eval() {
+    findings_set >"$tmp/db.set"
+    if [ -s "$tmp/eval.set" ] && cmp -s "$tmp/db.set" "$tmp/eval.set"; then ok
+    else
+        bad "$1: the findings table differs from eval (< eval only, > table only)"
+        diff "$tmp/eval.set" "$tmp/db.set" | grep '^[<>]' | head -n 10
+    fi
+}
+
+# generated_log SEED N: the schema, then N generated events (bench/gen,
+# about one case per ten events) in $tmp/g/events.jsonl and straight in
+# the events table; a failure ends the test
+generated_log() {
+    "$cw" migrate --config "$cfg" >/dev/null 2>&1 || { bad "migrate"; finish; exit 1; }
+    "$(dirname "$cw")/bench/gen" --seed "$1" --events "$2" --out "$tmp/g" --rules "$tmp/rules" >/dev/null 2>&1 ||
+        { bad "bench/gen"; finish; exit 1; }
+    load_sql "$tmp/g/events.jsonl" || { bad "load"; finish; exit 1; }
+}
+
 # req METHOD PATH TOKEN [BODY [CONTENT-TYPE]]: sets $code, the body in
 # $tmp/body, the headers in $tmp/headers
 req() {

@@ -10,31 +10,17 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh" "$1"
 
-gen=$(dirname "$cw")/bench/gen
 T=2026-12-18T15:00:00+08:00
-"$cw" migrate --config "$cfg" >/dev/null 2>&1 || { echo "FAIL: migrate"; finish; exit 1; }
-"$gen" --seed 5 --events 20000 --out "$tmp/g" --rules "$tmp/rules" >/dev/null 2>&1 ||
-    { bad "bench/gen"; finish; exit 1; }
-load_sql "$tmp/g/events.jsonl" || { bad "load"; finish; exit 1; }
+generated_log 5 20000
 eval_set "$tmp/g/events.jsonl" "$T" >"$tmp/eval.set"
 [ -s "$tmp/eval.set" ] && ok || bad "eval found nothing"
-
-# same LABEL: the findings table equals eval's
-same() {
-    findings_set >"$tmp/db.set"
-    if cmp -s "$tmp/db.set" "$tmp/eval.set"; then ok
-    else
-        bad "$1: the findings table differs from eval (< eval only, > table only)"
-        diff "$tmp/eval.set" "$tmp/db.set" | grep '^[<>]' | head -n 10
-    fi
-}
 
 start_serve --now "$T" || { finish; exit 1; }
 stop_serve
 grep -q "casewarden serve: rebuilt" "$tmp/serve.log" && ok || bad "the first start did not rebuild"
 left=$(sed -n 's/.*casewarden serve: rebuilt .*, \([0-9]*\) left it.*/\1/p' "$tmp/serve.log" | head -n 1)
 [ "${left:-0}" -gt 100 ] && ok || bad "no cases left memory in the rebuild (${left:-none}): nothing tested"
-same "after the rebuild"
+same_as_eval "after the rebuild"
 [ "$(sql "SELECT COUNT(*) FROM engine_snapshot_meta")" -ge 1 ] && ok || bad "no snapshot written at SIGTERM"
 
 for k in 1 2; do
@@ -42,6 +28,6 @@ for k in 1 2; do
     stop_serve
     [ "$(grep -c "casewarden serve: started from the snapshot" "$tmp/serve.log")" -eq "$k" ] && ok ||
         bad "start $((k + 1)) did not start from the snapshot"
-    same "after start $((k + 1)), from the snapshot"
+    same_as_eval "after start $((k + 1)), from the snapshot"
 done
 finish
