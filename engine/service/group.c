@@ -371,7 +371,9 @@ int cw_group_once(cw_group *g, cw_err *err)
         return rc < 0 ? rc : 0;
     }
     /* the threads took the events as they opened and stepped since */
-    return stop_all(g);
+    if ((rc = stop_all(g)) < 0)
+        return cw_err_set(err, rc, "a thread of %u ended with an error: %s", g->n, cw_strerror(rc));
+    return 0;
 }
 
 /* ---- questions ---------------------------------------------------------------- */

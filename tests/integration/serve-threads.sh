@@ -154,6 +154,11 @@ grep -qE "judged \([1-9][0-9]* from their snapshots\)" "$tmp/out" && ok ||
     bad "--once did not start from the partition snapshots: $(grep judged "$tmp/out")"
 [ "$(sql "SELECT COUNT(*), MAX(updated_at) FROM findings")" = "$before" ] && ok || bad "--once rewrote findings"
 [ "$(sql "SELECT COUNT(*) FROM partition_leases WHERE owner <> '' AND expires > $(now_us)")" = 0 ] && ok || bad "--once kept leases"
+# auto: one thread per core
+"$cw" serve --config "$cfg" --threads auto --once --now "$T" >"$tmp/out" 2>&1 && ok || bad "--threads auto: $(tail -3 "$tmp/out")"
+if [ "$(nproc)" -gt 1 ]; then
+    grep -q -- "--threads $(nproc) without a cluster: section" "$tmp/out" && ok || bad "--threads auto is not $(nproc) threads: $(head -3 "$tmp/out")"
+fi
 
 # --- a cluster: section, and threads that judge for longer than a lease:
 # each renews its leases while the others judge (no step-down) ---
