@@ -539,6 +539,7 @@ void cw_group_stats_get(cw_group *g, cw_service_stats *out)
         SUM(evicted); SUM(loaded); SUM(rebuild_events); SUM(snapshots); SUM(snapshot_bytes);
         SUM(partitions); SUM(claims); SUM(takeovers); SUM(releases); SUM(stepdowns);
         SUM(part_snapshots); SUM(parts_from_snapshot); SUM(parts_from_start);
+        SUM(reload_cases); SUM(reload_events);
 #undef SUM
         out->ready = out->ready && st.ready;
         out->cross = out->cross || st.cross;
@@ -551,6 +552,7 @@ void cw_group_stats_get(cw_group *g, cw_service_stats *out)
         out->restore_s = dmax(out->restore_s, st.restore_s);
         out->snapshot_s = dmax(out->snapshot_s, st.snapshot_s);
         out->takeover_s = dmax(out->takeover_s, st.takeover_s);
+        out->reload_seconds = dmax(out->reload_seconds, st.reload_seconds);
     }
 }
 

@@ -85,7 +85,9 @@ void cw_group_catalogue_release(cw_group *g);
  * over every service, quarantined when one has it so. Free with free(). */
 cw_rule_view *cw_group_rules(cw_group *g, size_t *n);
 /* Combined: counters summed, ready when every one is, the checkpoint the
- * lowest, the lag and durations the largest, the reloads of the first. */
+ * lowest, the lag and durations the largest; the reloads and the rules
+ * they kept or judged again (the same in every thread) of the first,
+ * the cases and events they judged again summed. */
 void cw_group_stats_get(cw_group *g, cw_service_stats *out);
 void cw_group_notify_stats(cw_group *g, cw_notify_stats *out);
 
