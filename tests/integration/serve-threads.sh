@@ -9,8 +9,11 @@
 # answers for cases of both threads, a reload (API and SIGHUP) changes the
 # findings of both threads' cases to eval's under the new rules, a broken
 # ruleset is refused by all, SIGTERM stops every thread and gives every
-# lease back, and --once restarts from the partition snapshots writing
-# nothing new. A bad --threads is a usage error.
+# lease back, --once restarts from the partition snapshots writing
+# nothing new, and auto is one thread per core. Then 20,000 generated
+# events under a cluster: section of short leases: no thread steps down
+# while another judges, the findings are eval's. A bad --threads is a
+# usage error.
 # Usage: serve-threads.sh PATH/TO/casewarden    Ends with "N passed, N failed".
 set -uo pipefail
 . "$(dirname "$0")/lib.sh" "$1"
