@@ -520,6 +520,7 @@ size_t cw__sweep(cw_engine *e)
             wake_push(e, c, t > e->clock ? t : e->clock + e->idle / 8 + 1);
         }
     }
-    cw__index_sweep(e);
+    if (!e->noindex)
+        cw__index_sweep(e);
     return n;
 }

@@ -140,7 +140,8 @@ int cw_engine_process_next(cw_engine *e, cw_case *c)
     c->proclen += cw_rec_size(rec);
     c->nproc++;
     take_unit(e, c, &b->ev);
-    cw__index_add(e, c, &b->ev, rec);
+    if (!e->noindex)
+        cw__index_add(e, c, &b->ev, rec);
     if ((size_t)b->ev.type < e->rs->nneedbit && e->rs->needbit[b->ev.type])
         c->has |= 1ull << (e->rs->needbit[b->ev.type] - 1);
     if (c->last_at == CW_TIME_NONE || b->ev.at > c->last_at)
@@ -494,7 +495,12 @@ static size_t judge_one(cw_engine *e, uint32_t sid)
     if ((c = bring_back(e, sid, &how)) == NULL)
         return 0;
     if (how == CW_GOT_EVENTS) {
-        cw_engine_catch_up(e, c, true);     /* no image: every rule */
+        /* no image: every rule, the indexes too */
+        bool noindex = e->noindex;
+        e->noindex = false;
+        cw_engine_catch_up(e, c, true);
+        run_deferred(e);
+        e->noindex = noindex;
     } else {
         /* a case judged to its end may leave memory at once: look it up
          * again before each event */
@@ -569,6 +575,10 @@ size_t cw_engine_replay_changed(cw_engine *e, uint64_t *events, bool *ordered)
          * that left before its turn comes back for it; those out of
          * memory from the loader's pass over the images when it has one */
         size_t ngone = 0;
+        /* no rule judging again looks at other cases: the indexes stay
+         * as they are (a case back from its image leaves its entries
+         * stubs; its records are in its timeline while it is in memory) */
+        e->noindex = true;
         e->judged = cw_xcalloc(ncase_of + 1, 1);
         e->njudged = (uint32_t)ncase_of;
         for (uint32_t sid = 0; sid < ncase_of; sid++) {
@@ -588,6 +598,8 @@ size_t cw_engine_replay_changed(cw_engine *e, uint64_t *events, bool *ordered)
         free(e->judged);
         e->judged = NULL;
         e->njudged = 0;
+        e->noindex = false;
+        cw__index_sweep(e);
     }
     for (size_t i = 0; i < e->ncases; i++)      /* a case with no event */
         if (e->cases[i] != NULL)

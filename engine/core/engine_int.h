@@ -104,6 +104,9 @@ struct cw_engine {
     size_t offered_len;
     uint32_t offered_sid;
     size_t noffered;         /* cases judged from offered images */
+    bool noindex;            /* events seen again add nothing to the indexes,
+                                and the sweeps leave them (a reload's rules
+                                judging again do not look across cases) */
 };
 
 /* A stored finding whose rule or case is gone: withdrawn at the next
