@@ -515,7 +515,18 @@ static size_t judge_one(cw_engine *e, uint32_t sid)
 int cw_engine_offer_image(cw_engine *e, const void *image, size_t len)
 {
     uint32_t sid;
+    int how;
 
+    if (e->gathering) {         /* back to memory only, judged in time order later */
+        if ((sid = cw__image_case(e, image, len)) == UINT32_MAX || !cw__case_gone(e, sid))
+            return 0;
+        e->offered = image;
+        e->offered_len = len;
+        e->offered_sid = sid;
+        bring_back(e, sid, &how);
+        e->offered = NULL;
+        return 0;
+    }
     if (e->judged == NULL)
         return CW_EINVAL;
     sid = cw__image_case(e, image, len);
@@ -558,7 +569,18 @@ size_t cw_engine_replay_changed(cw_engine *e, uint64_t *events, bool *ordered)
         return 0;
     }
     if (global) {
-        /* in time order across all cases, as a start would see them */
+        /* in time order across all cases, as a start would see them:
+         * every case back in memory first, from the loader's pass over
+         * the images when it has one, then one by one */
+        size_t ngone = 0;
+        for (uint32_t sid = 0; sid < ncase_of; sid++)
+            ngone += e->case_of[sid] == CW_CASE_GONE;
+        e->gathering = true;
+        if (ngone > 0 && e->loader.each != NULL && e->loader.each(e->loader.ud, e) < 0)
+            cw_log(CW_LOG_ERROR, "the images of the cases out of memory could not be read in one pass; "
+                   "they come back one by one");
+        e->gathering = false;
+        e->offered = NULL;
         for (uint32_t sid = 0; sid < ncase_of; sid++) {
             int how;
             if (e->case_of[sid] == CW_CASE_GONE)

@@ -290,8 +290,9 @@ size_t cw_engine_set_ruleset_keep(cw_engine *e, cw_ruleset *rs);
  * whether in time order across all cases (either may be NULL). */
 size_t cw_engine_replay_changed(cw_engine *e, uint64_t *events, bool *ordered);
 /* While cw_engine_replay_changed runs the loader's each: a case's image;
- * the case is judged now if it is out of memory and not judged yet
- * (else the image is ignored). 0, or CW_EINVAL outside a replay. */
+ * a case out of memory comes back from it, and is judged now if it is
+ * not judged yet (case by case) or later with all (in time order); other
+ * images are ignored. 0, or CW_EINVAL outside a replay. */
 int cw_engine_offer_image(cw_engine *e, const void *image, size_t len);
 /* Give back the room cases' arrays grew ahead of need (after a bulk
  * load: the service's rebuild, eval). */

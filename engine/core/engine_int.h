@@ -104,6 +104,7 @@ struct cw_engine {
     size_t offered_len;
     uint32_t offered_sid;
     size_t noffered;         /* cases judged from offered images */
+    bool gathering;          /* offered images only bring their cases back */
     bool noindex;            /* events seen again add nothing to the indexes,
                                 and the sweeps leave them (a reload's rules
                                 judging again do not look across cases) */
