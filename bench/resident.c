@@ -148,7 +148,7 @@ int main(int argc, char **argv)
     cw_err err = { 0 };
     cw_sink sink = { null_upsert, null_remove, NULL };
     store s = { 0 };
-    cw_loader l = { st_load, st_save, &s };
+    cw_loader l = { st_load, st_save, &s, NULL };
     char path[4096];
     const char *tmpdir = getenv("TMPDIR");
     cw_world *w;

@@ -173,19 +173,6 @@ wait_checkpoint() {
     done
 }
 
-# feed EVENTS SEED: the shipped rules in $work/rules (no receivers, no
-# fixtures) and bench/gen's feed of them in $work/g; sets $now (the feed's)
-# and $n_lines (its events)
-feed() {
-    cp -r "$top/rules" "$work/rules"
-    rm -rf "$work/rules/notify.yaml" "$work/rules/tests"
-    say "generating $1 events (seed $2)"
-    "$gen" --seed "$2" --events "$1" --out "$work/g" --rules "$work/rules" >/dev/null 2>"$work/gen.log" ||
-        { cat "$work/gen.log" >&2; die "bench/gen failed"; }
-    now=$(<"$work/g/now.txt")
-    n_lines=$(wc -l <"$work/g/events.jsonl")
-}
-
 # machine: one line about the machine and its load now
 machine() {
     local model

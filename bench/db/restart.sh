@@ -36,29 +36,9 @@ the temporary directory. Report on stdout, progress on stderr.
 EOF
 }
 
-build_arg=
-events=5000000
-seed=7
-while [ $# -gt 0 ]; do
-    case $1 in
-        -h|--help) usage; exit 0 ;;
-        --quick) events=200000 ;;
-        --events|--seed)
-            [ $# -ge 2 ] || { usage >&2; exit 2; }
-            [[ $2 =~ ^[1-9][0-9]*$ ]] || { echo "bench/db/restart.sh: $1 needs a positive number" >&2; exit 2; }
-            if [ "$1" = --events ]; then events=$2; else seed=$2; fi
-            shift ;;
-        -*) usage >&2; exit 2 ;;
-        *) [ -z "$build_arg" ] || { usage >&2; exit 2; }; build_arg=$1 ;;
-    esac
-    shift
-done
-[ -n "$build_arg" ] || { usage >&2; exit 2; }
-
-# shellcheck source=bench/db/lib.sh
-. "$(dirname "$0")/lib.sh" bench/db/restart "$build_arg"
-
-feed "$events" "$seed"
+# shellcheck source=bench/db/gen_args.sh
+. "$(dirname "$0")/gen_args.sh" bench/db/restart.sh 5000000 200000 "$@"
+gen_events
 
 start_db
 echo "restart: casewarden serve over $n_lines stored events (bench/gen --seed $seed, shipped rules, --now $now)"

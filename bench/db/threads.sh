@@ -10,12 +10,12 @@
 # findings with them and writes none. After each run the stored findings
 # must equal the first run's. A benchmark, not a test.
 #
-# Usage: bench/db/threads.sh BUILD_DIR [--events N] [--seed N] [--reps N] [--threads LIST]
+# Usage: bench/db/threads.sh BUILD_DIR [--events N] [--seed N] [--quick] [--reps N] [--threads LIST]
 set -euo pipefail
 
 usage() {
     cat <<'EOF'
-Usage: bench/db/threads.sh BUILD_DIR [--events N] [--seed N] [--reps N] [--threads LIST]
+Usage: bench/db/threads.sh BUILD_DIR [--events N] [--seed N] [--quick] [--reps N] [--threads LIST]
 
 Store N generated events in a private MariaDB (bulk load), then time
 `casewarden serve --once --no-http --threads T` (the whole table judged
@@ -27,6 +27,7 @@ thread's.
 
   --events N      events stored (default 200000)
   --seed N        bench/gen's seed (default 7)
+  --quick         20k events (a check that the script works)
   --reps N        runs of each thread count (default 3)
   --threads LIST  comma-separated thread counts; 1 is always run
 
@@ -35,32 +36,26 @@ the temporary directory. Report on stdout, progress on stderr.
 EOF
 }
 
-build_arg='' events=200000 seed=7 reps=3 list=1,2
+# this script's own options; the others are gen_args.sh's
+reps=3 list=1,2 rest=()
 while [ $# -gt 0 ]; do
     case $1 in
-        -h|--help) usage; exit 0 ;;
-        --events|--seed|--reps)
-            [ $# -ge 2 ] || { usage >&2; exit 2; }
-            [[ $2 =~ ^[1-9][0-9]*$ ]] || { echo "bench/db/threads.sh: $1 needs a positive number" >&2; exit 2; }
-            case $1 in --events) events=$2 ;; --seed) seed=$2 ;; --reps) reps=$2 ;; esac
-            shift ;;
+        --reps)
+            [[ ${2-} =~ ^[1-9][0-9]*$ ]] || { echo "bench/db/threads.sh: --reps needs a positive number" >&2; exit 2; }
+            reps=$2; shift 2 ;;
         --threads)
             [[ ${2-} =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "bench/db/threads.sh: --threads needs a list such as 1,2" >&2; exit 2; }
-            list=$2; shift ;;
-        -*) usage >&2; exit 2 ;;
-        *) [ -z "$build_arg" ] || { usage >&2; exit 2; }; build_arg=$1 ;;
+            list=$2; shift 2 ;;
+        *) rest+=("$1"); shift ;;
     esac
-    shift
 done
-[ -n "$build_arg" ] || { usage >&2; exit 2; }
-
-# shellcheck source=bench/db/lib.sh
-. "$(dirname "$0")/lib.sh" bench/db/threads "$build_arg"
+# shellcheck source=bench/db/gen_args.sh
+. "$(dirname "$0")/gen_args.sh" bench/db/threads.sh 200000 20000 "${rest[@]}"
 
 IFS=, read -r -a counts <<<"1,$list"
 mapfile -t counts < <(printf '%s\n' "${counts[@]}" | awk '!seen[$0]++')
 
-feed "$events" "$seed"
+gen_events
 
 start_db
 new_db cw_th "$work/rules"

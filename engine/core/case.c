@@ -74,8 +74,11 @@ cw_case *cw__case_get(cw_engine *e, uint32_t sid, int *how)
     outer_how = e->loading_how;
     e->loading = c;
     e->loading_how = CW_GOT_EVENTS;
-    if (e->loader.load != NULL &&
-        e->loader.load(e->loader.ud, e, cw_strtab_str(e->w->strs, sid)) < 0)
+    if (e->offered != NULL && e->offered_sid == sid &&
+        cw_engine_load_image(e, e->offered, e->offered_len) == 0)
+        ;                       /* the image at hand (cw_engine_offer_image) */
+    else if (e->loader.load != NULL &&
+             e->loader.load(e->loader.ud, e, cw_strtab_str(e->w->strs, sid)) < 0)
         cw_log(CW_LOG_ERROR, "case %s could not be read back; it is judged on what was read",
                cw_strtab_str(e->w->strs, sid));
     *how = e->loading_how;
@@ -517,6 +520,7 @@ size_t cw__sweep(cw_engine *e)
             wake_push(e, c, t > e->clock ? t : e->clock + e->idle / 8 + 1);
         }
     }
-    cw__index_sweep(e);
+    if (!e->noindex)
+        cw__index_sweep(e);
     return n;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/log.h"
 #include "base/util.h"
 #include "core/engine_int.h"
 #include "core/timers.h"
@@ -139,7 +140,8 @@ int cw_engine_process_next(cw_engine *e, cw_case *c)
     c->proclen += cw_rec_size(rec);
     c->nproc++;
     take_unit(e, c, &b->ev);
-    cw__index_add(e, c, &b->ev, rec);
+    if (!e->noindex)
+        cw__index_add(e, c, &b->ev, rec);
     if ((size_t)b->ev.type < e->rs->nneedbit && e->rs->needbit[b->ev.type])
         c->has |= 1ull << (e->rs->needbit[b->ev.type] - 1);
     if (c->last_at == CW_TIME_NONE || b->ev.at > c->last_at)
@@ -480,21 +482,83 @@ static cw_case *bring_back(cw_engine *e, uint32_t sid, int *how)
     return c;
 }
 
+/* Judge case sid again by the rules not kept, once (replay_changed case
+ * by case). Returns 1 when it did. */
+static size_t judge_one(cw_engine *e, uint32_t sid)
+{
+    cw_case *c;
+    int how;
+
+    if (sid >= e->njudged || e->judged[sid])
+        return 0;
+    e->judged[sid] = 1;
+    if ((c = bring_back(e, sid, &how)) == NULL)
+        return 0;
+    if (how == CW_GOT_EVENTS) {
+        /* no image: every rule, the indexes too */
+        bool noindex = e->noindex;
+        e->noindex = false;
+        cw_engine_catch_up(e, c, true);
+        run_deferred(e);
+        e->noindex = noindex;
+    } else {
+        /* a case judged to its end may leave memory at once: look it up
+         * again before each event */
+        partial_reset(e, c);
+        while ((c = cw__case_live(e, sid)) != NULL && c->proclen < c->len)
+            cw_engine_process_next(e, c);
+    }
+    run_deferred(e);
+    return 1;
+}
+
+int cw_engine_offer_image(cw_engine *e, const void *image, size_t len)
+{
+    uint32_t sid;
+    int how;
+
+    if (e->gathering) {         /* back to memory only, judged in time order later */
+        if ((sid = cw__image_case(e, image, len)) == UINT32_MAX || !cw__case_gone(e, sid))
+            return 0;
+        e->offered = image;
+        e->offered_len = len;
+        e->offered_sid = sid;
+        bring_back(e, sid, &how);
+        e->offered = NULL;
+        return 0;
+    }
+    if (e->judged == NULL)
+        return CW_EINVAL;
+    sid = cw__image_case(e, image, len);
+    if (sid >= e->njudged || e->judged[sid] || !cw__case_gone(e, sid))
+        return 0;
+    e->offered = image;
+    e->offered_len = len;
+    e->offered_sid = sid;
+    e->noffered += judge_one(e, sid);
+    e->offered = NULL;
+    return 0;
+}
+
 size_t cw_engine_replay_changed(cw_engine *e, uint64_t *events, bool *ordered)
 {
     uint64_t before = e->processed;
     size_t judge = 0, n = 0, ncase_of = e->ncase_of;
     bool global = e->reindex;
-    uint8_t *done;
 
     if (e->keep == NULL)
         return 0;
-    for (size_t i = 0; i < e->rs->nrules; i++)
-        if (!e->keep[i]) {
-            judge++;
-            if (e->rs->rules[i]->cross && !e->no_cross)
-                global = true;
-        }
+    e->noffered = 0;
+    for (size_t i = 0; i < e->rs->nrules; i++) {
+        const cw_rule *r = e->rs->rules[i];
+        if (e->keep[i])
+            continue;
+        judge++;
+        /* a rule that looks at other cases (and runs here) sees them as
+         * a start would only in time order, every case in memory */
+        if (r->cross ? !e->no_cross : r->indexes)
+            global = true;
+    }
     if (ordered)
         *ordered = global;
     if (judge == 0 && !global) {
@@ -505,7 +569,18 @@ size_t cw_engine_replay_changed(cw_engine *e, uint64_t *events, bool *ordered)
         return 0;
     }
     if (global) {
-        /* in time order across all cases, as a start would see them */
+        /* in time order across all cases, as a start would see them:
+         * every case back in memory first, from the loader's pass over
+         * the images when it has one, then one by one */
+        size_t ngone = 0;
+        for (uint32_t sid = 0; sid < ncase_of; sid++)
+            ngone += e->case_of[sid] == CW_CASE_GONE;
+        e->gathering = true;
+        if (ngone > 0 && e->loader.each != NULL && e->loader.each(e->loader.ud, e) < 0)
+            cw_log(CW_LOG_ERROR, "the images of the cases out of memory could not be read in one pass; "
+                   "they come back one by one");
+        e->gathering = false;
+        e->offered = NULL;
         for (uint32_t sid = 0; sid < ncase_of; sid++) {
             int how;
             if (e->case_of[sid] == CW_CASE_GONE)
@@ -519,29 +594,34 @@ size_t cw_engine_replay_changed(cw_engine *e, uint64_t *events, bool *ordered)
         replay_ordered(e);
     } else {
         /* case by case: a case judged may leave memory again, and one
-         * that left before its turn comes back for it */
-        done = cw_xcalloc(ncase_of + 1, 1);
+         * that left before its turn comes back for it; those out of
+         * memory from the loader's pass over the images when it has one */
+        size_t ngone = 0;
+        /* no rule judging again looks at other cases: the indexes stay
+         * as they are (a case back from its image leaves its entries
+         * stubs; its records are in its timeline while it is in memory) */
+        e->noindex = true;
+        e->judged = cw_xcalloc(ncase_of + 1, 1);
+        e->njudged = (uint32_t)ncase_of;
         for (uint32_t sid = 0; sid < ncase_of; sid++) {
-            cw_case *c;
-            int how;
-            if (e->case_of[sid] == 0 || done[sid])
-                continue;
-            done[sid] = 1;
-            if ((c = bring_back(e, sid, &how)) == NULL)
-                continue;
-            if (how == CW_GOT_EVENTS) {
-                cw_engine_catch_up(e, c, true);     /* no image: every rule */
-            } else {
-                /* a case judged to its end may leave memory at once: look
-                 * it up again before each event */
-                partial_reset(e, c);
-                while ((c = cw__case_live(e, sid)) != NULL && c->proclen < c->len)
-                    cw_engine_process_next(e, c);
-            }
-            run_deferred(e);
-            n++;
+            if (cw__case_live(e, sid) != NULL)
+                n += judge_one(e, sid);
+            else
+                ngone += e->case_of[sid] == CW_CASE_GONE;
         }
-        free(done);
+        if (ngone > 0 && e->loader.each != NULL && e->loader.each(e->loader.ud, e) < 0)
+            cw_log(CW_LOG_ERROR, "the images of the cases out of memory could not be read in one pass; "
+                   "those not judged yet come back one by one");
+        e->offered = NULL;
+        for (uint32_t sid = 0; sid < ncase_of; sid++)
+            if (e->case_of[sid] != 0)
+                n += judge_one(e, sid);
+        n += e->noffered;
+        free(e->judged);
+        e->judged = NULL;
+        e->njudged = 0;
+        e->noindex = false;
+        cw__index_sweep(e);
     }
     for (size_t i = 0; i < e->ncases; i++)      /* a case with no event */
         if (e->cases[i] != NULL)

@@ -114,6 +114,10 @@ typedef struct cw_loader {
     int (*load)(void *ud, cw_engine *e, const char *case_id);
     int (*save)(void *ud, cw_engine *e, const char *case_id, const void *image, size_t len);
     void *ud;
+    /* optional: every image kept, in one pass, each handed to
+     * cw_engine_offer_image (a reload judges the cases out of memory so,
+     * instead of asking load for each) */
+    int (*each)(void *ud, cw_engine *e);
 } cw_loader;
 
 /* The state of finding r at time now, and when it arose (*raised). */
@@ -285,6 +289,11 @@ size_t cw_engine_set_ruleset_keep(cw_engine *e, cw_ruleset *rs);
  * Returns the cases judged again; *events the events seen, *ordered
  * whether in time order across all cases (either may be NULL). */
 size_t cw_engine_replay_changed(cw_engine *e, uint64_t *events, bool *ordered);
+/* While cw_engine_replay_changed runs the loader's each: a case's image;
+ * a case out of memory comes back from it, and is judged now if it is
+ * not judged yet (case by case) or later with all (in time order); other
+ * images are ignored. 0, or CW_EINVAL outside a replay. */
+int cw_engine_offer_image(cw_engine *e, const void *image, size_t len);
 /* Give back the room cases' arrays grew ahead of need (after a bulk
  * load: the service's rebuild, eval). */
 void cw_engine_trim(cw_engine *e);

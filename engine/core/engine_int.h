@@ -96,6 +96,18 @@ struct cw_engine {
      * cross-case indexes were emptied and are to be filled again */
     uint8_t *keep;
     bool reindex;
+    /* cw_engine_replay_changed case by case: judged[sid] once a case was;
+     * offered: the image cw_engine_offer_image hands to the case it brings back */
+    uint8_t *judged;
+    uint32_t njudged;
+    const void *offered;
+    size_t offered_len;
+    uint32_t offered_sid;
+    size_t noffered;         /* cases judged from offered images */
+    bool gathering;          /* offered images only bring their cases back */
+    bool noindex;            /* events seen again add nothing to the indexes,
+                                and the sweeps leave them (a reload's rules
+                                judging again do not look across cases) */
 };
 
 /* A stored finding whose rule or case is gone: withdrawn at the next

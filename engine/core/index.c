@@ -163,16 +163,22 @@ int cw__find_records(cw_engine *e, int type, int fid, uint32_t value, cw_time fr
     for (uint32_t i = lo; i < ie->n && ie->v[i].at <= to && rc == 0; i++) {
         const cw_iref *r = &ie->v[i];
         const cw_case *c;
+        const uint8_t *rec = r->rec;
         cw_case standin;
         if (only != CW_CASE_GONE && r->csid != only)
             continue;
-        if (r->rec == NULL) {
-            /* a stub: its case left memory with the record. It comes
-             * back after this event and is judged again, so that rules
-             * that look across cases see this event again from its side */
-            if (!e->rebuilding && cw__case_gone(e, r->csid))
-                cw__defer_revisit(e, r->csid);
-            continue;
+        if (rec == NULL) {
+            /* a stub: its case left memory with the record. Back in
+             * memory (a reload judged it without indexing it again), the
+             * record is in its timeline; else it comes back after this
+             * event and is judged again, so that rules that look across
+             * cases see this event again from its side */
+            const cw_case *lc = cw__case_live(e, r->csid);
+            if (lc == NULL || (rec = cw__case_find(lc, r->at, r->seq)) == NULL) {
+                if (!e->rebuilding && cw__case_gone(e, r->csid))
+                    cw__defer_revisit(e, r->csid);
+                continue;
+            }
         }
         /* a case out of memory is named by a stand-in with its id */
         if ((c = cw__case_live(e, r->csid)) == NULL) {
@@ -182,7 +188,7 @@ int cw__find_records(cw_engine *e, int type, int fid, uint32_t value, cw_time fr
             standin.accepted_at = standin.offence_at = standin.last_at = CW_TIME_NONE;
             c = &standin;
         }
-        rc = fn(ud, c, r->rec);
+        rc = fn(ud, c, rec);
         /* the callback may have added to this entry: find it again */
         if ((ie = spec_entry(e, type, fid, value)) == NULL)
             break;

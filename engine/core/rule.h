@@ -40,6 +40,8 @@ typedef struct cw_rule {
     uint64_t needs;          /* the case must have these types (ruleset's needbit) */
     bool cross;              /* sees other cases: runs only in the engine that
                                 runs the cross-case rules (cw_engine_set_cross) */
+    bool indexes;            /* asked for a cross-case index: it looks at other
+                                cases (a reload judges it in time order) */
     uint64_t nanos;          /* time in the rule, when the engine times rules */
     uint32_t states;         /* Lua rule{}: the states it declares (1 << cw_state); 0 none */
     /* per-unit overrides (rules/overrides.yaml): units left to a more

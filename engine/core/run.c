@@ -296,7 +296,7 @@ static void order(cw_run *r)
 
 void cw_run_process(cw_run *r, void (*every)(void *ud), void *ud, size_t n)
 {
-    cw_loader mine = { load_case, save_case, r };
+    cw_loader mine = { load_case, save_case, r, NULL };
 
     order(r);
     /* the cases that leave the engine now come back from this spool, as

@@ -80,6 +80,8 @@ static int h_want_index(cw_ctx *ctx, int type, int fid)
 {
     if (ctx->e != NULL)
         return -1;
+    if (ctx->rule != NULL)
+        ctx->rule->indexes = true;
     return cw__want_index(ctx->rs, type, fid);
 }
 
@@ -263,6 +265,8 @@ static int h_index_window(cw_ctx *ctx, int type, int fid, int64_t seconds)
 {
     if (ctx->e != NULL || seconds < 0)
         return -1;
+    if (ctx->rule != NULL)
+        ctx->rule->indexes = true;
     return cw__want_index_window(ctx->rs, type, fid, seconds);
 }
 

@@ -235,6 +235,7 @@ static int configure_lua_rule(cw_ruleset *rs, cw_rule *r, const cw_value *params
             return cw_err_set(err, CW_ERULE, "%s: index: %s has no string or list field '%s'", where,
                               t->name, p->items[1].s);
         cw__want_index(rs, t->id, f->fid);
+        r->indexes = true;
     }
     return 0;
 }

@@ -568,6 +568,32 @@ static int load_case(void *ud, cw_engine *e, const char *case_id)
     return 0;
 }
 
+static int offer_image(void *ud, const void *image, size_t len)
+{
+    return cw_engine_offer_image(ud, image, len);
+}
+
+/* The loader's pass over every image (a reload judging the cases out of
+ * memory): those on their way to the store first, then the store's, in
+ * one streamed read on the main connection (the loader's own stays free
+ * for the cases the judgement brings back one by one). Saving a case
+ * judged meanwhile adds to s->images: its image is not offered again. */
+static int offer_images(void *ud, cw_engine *e)
+{
+    cw_service *s = ud;
+    size_t n = s->nimages;
+    cw_err err;
+
+    for (size_t i = 0; i < n && i < s->nimages; i++)
+        cw_engine_offer_image(e, s->images[i].image, s->images[i].len);
+    if (cw_store_case_images_each(s->db, offer_image, e, &err) < 0) {
+        cw_log(CW_LOG_ERROR, "reading the cases' images: %s", err.msg);
+        cw_db_reconnect(s->db, &err);
+        return -1;
+    }
+    return 0;
+}
+
 /* The engine's save: the image goes with the next flush. */
 static int save_case(void *ud, cw_engine *e, const char *case_id, const void *image, size_t len)
 {
@@ -1152,7 +1178,7 @@ static int judge_parts(cw_service *s, bool anew, cw_err *err)
 
 again:
     if (anew) {
-        cw_loader l = { load_case, save_case, s };
+        cw_loader l = { load_case, save_case, s, offer_images };
         cw_engine_free(s->e);
         s->e = cw_engine_new(s->w, s->rs);
         /* with leases cases do not leave memory (docs/DESIGN.md): a
@@ -1404,7 +1430,7 @@ static int start(cw_service *s, cw_err *err)
         if ((rc = catch_up(s, err)) < 0)
             return rc;
     } else {
-        cw_loader l = { load_case, save_case, s };
+        cw_loader l = { load_case, save_case, s, offer_images };
         /* a new engine: nothing of a half-read snapshot stays */
         cw_engine_free(s->e);
         s->e = cw_engine_new(s->w, s->rs);
@@ -1469,7 +1495,7 @@ int cw_service_open(cw_service **out, cw_config *cfg, const cw_service_opts *o, 
         return rc;
     }
     {
-        cw_loader l = { load_case, save_case, s };
+        cw_loader l = { load_case, save_case, s, offer_images };
         cw_engine_set_loader(s->e, &l, s->rs->idle_s);
     }
     if ((rc = start(s, err)) < 0) {

@@ -184,6 +184,13 @@ int cw_store_case_image(cw_db *db, const char *case_id, cw_store_image_fn fn, vo
                         err);
 }
 
+int cw_store_case_images_each(cw_db *db, cw_store_image_fn fn, void *ud, cw_err *err)
+{
+    imread r = { fn, ud };
+
+    return cw_db_query(db, "SELECT image FROM case_state", true, image_row, &r, err);
+}
+
 int cw_store_case_images_drop(cw_db *db, uint64_t after, cw_err *err)
 {
     cw_dbarg a = CW_DBA_I(after);

@@ -161,6 +161,9 @@ int cw_store_case_image(cw_db *db, const char *case_id, cw_store_image_fn fn, vo
 /* Forget the images written after checkpoint gseq (0: all): a restart
  * from an older snapshot judges those cases again from their events. */
 int cw_store_case_images_drop(cw_db *db, uint64_t after, cw_err *err);
+/* Every case's image, streamed (db may be used for nothing else until it
+ * returns); a non-zero return from fn stops the read. */
+int cw_store_case_images_each(cw_db *db, cw_store_image_fn fn, void *ud, cw_err *err);
 
 /* ---- snapshots ------------------------------------------------------------------ */
 

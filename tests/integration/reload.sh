@@ -6,7 +6,8 @@
 #   1. ADM-HANDLING's period changes (a deadline rule): one rule judged
 #      again, the others keep their conclusions and are not called;
 #   2. OFFICER-OVERLAP's threshold changes (a rule that looks across
-#      cases; its file's other rules change version with it);
+#      cases through an index: judged in time order, every case in
+#      memory; its file's other rules change version with it);
 #   3. the rules as they were.
 # After each reload the findings table must equal `casewarden eval` of
 # the same events with the rules then in force, the cases that had left
@@ -67,6 +68,9 @@ j=$(metric 'casewarden_reload_rules_total{result="judged"}')
     bad "rules judged again after the second reload: ${j:-none}, expected those of inspection.lua only"
 [ "$(evals CRIM-FILING)" = 0 ] && [ "$(evals OFFICER-OVERLAP)" != 0 ] && ok ||
     bad "calls: CRIM-FILING $(evals CRIM-FILING) (0), OFFICER-OVERLAP $(evals OFFICER-OVERLAP) (> 0)"
+# it looks at other cases through an index: judged in time order, as a start
+[ "$(grep 'rules reloaded from' "$tmp/serve.log" | tail -n 1 | grep -c 'in time order across cases, every case in memory')" = 1 ] && ok ||
+    bad "OFFICER-OVERLAP's change not judged in time order: $(grep 'rules reloaded' "$tmp/serve.log" | tail -n 1)"
 
 # 3. the rules as they were
 rm -rf "$tmp/rules" && cp -r "$tmp/rules.orig" "$tmp/rules"

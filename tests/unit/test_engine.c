@@ -329,7 +329,7 @@ static void stale_case_stays_until_replayed(void **state)
 {
     fx *x = *state;
     shelf sh = { 0 };
-    cw_loader l = { shelf_load, shelf_save, &sh };
+    cw_loader l = { shelf_load, shelf_save, &sh, NULL };
     cw_time raised;
     bool in_order;
     cw_case *c;

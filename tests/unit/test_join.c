@@ -206,7 +206,7 @@ typedef struct served {
 
 static cw_engine *engine(served *x)
 {
-    cw_loader l = { shelf_load, shelf_save, &x->sh };
+    cw_loader l = { shelf_load, shelf_save, &x->sh, NULL };
     cw_engine *e = cw_engine_new(x->w, x->rs);
 
     cw_engine_set_loader(e, &l, 86400);
