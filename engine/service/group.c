@@ -209,9 +209,10 @@ static int start_all(cw_group *g, cw_db *db, unsigned parts, cw_err *err)
     cw_lease *v = cw_xcalloc(parts + 1, sizeof *v);
     unsigned live = g->n, free_parts = 0, mine;
     double until;
+    cw_err scratch;          /* a failed look at the leases only ends a wait */
     int rc = 0;
 
-    if (cw_store_members_live(db, wall_us(), &live, err) < 0 || live < g->n)
+    if (cw_store_members_live(db, wall_us(), &live, &scratch) < 0 || live < g->n)
         live = g->n;
     for (unsigned k = 0; k < g->n && rc == 0; k++) {
         until = cw_mono_s() + g->m[k].cfg->lease_ms / 1000.0;
@@ -221,7 +222,7 @@ static int start_all(cw_group *g, cw_db *db, unsigned parts, cw_err *err)
         }
         g->m[k].started = true;
         while (k + 1 < g->n && load_int(&g->m[k].opened) == 0 && cw_mono_s() < until &&
-               count_leases(g, db, v, parts, k, &free_parts, &mine, err) == 0 &&
+               count_leases(g, db, v, parts, k, &free_parts, &mine, &scratch) == 0 &&
                free_parts > 0 && mine < cw_lease_share(parts, live))
             nanosleep(&tick, NULL);
     }
@@ -279,6 +280,7 @@ int cw_group_open(cw_group **out, cw_config *cfg, unsigned n, bool once, const c
         /* one service, opened and run on the calling thread */
         rc = cw_service_open(&g->m[0].s, cfg, o, err);
     } else if ((rc = cw_db_connect(&db, &cfg->db, false, err)) == 0 &&
+               (rc = cw_store_check_schema(db, cfg->db.name, err)) == 0 &&
                (rc = cw_store_partitions(db, &parts, err)) == 0 && (rc = announce(g, db, err)) == 0) {
         rc = start_all(g, db, parts, err);
     }

@@ -67,6 +67,10 @@ eval_set "$ex" "$T" >"$tmp/eval.set"
 
 # --- one thread: today's service ---
 use_db 1 || { finish; exit 1; }
+# (a schema newer than the program is refused before any thread starts)
+sql "INSERT INTO cw_schema (version, description) VALUES (99, 'from the future')"
+check "--threads 2 on a newer schema" 1 "upgrade casewarden" -- "$cw" serve --config "$cfg" --threads 2 --once --now "$T"
+sql "DELETE FROM cw_schema WHERE version = 99"
 start_serve --now "$T" --threads 1 || { finish; exit 1; }
 post_all
 same_as "--threads 1" "$tmp/eval.set"
