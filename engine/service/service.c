@@ -1845,7 +1845,12 @@ static cw_time notifier_clock(void *ud)
 
 void cw_service_notify_stats(cw_service *s, cw_notify_stats *out)
 {
-    cw_notifier_stats(s->notifier, out);
+    cw_notifier *nt;
+
+    pthread_mutex_lock(&s->mu);
+    nt = s->notifier;
+    pthread_mutex_unlock(&s->mu);
+    cw_notifier_stats(nt, out);
 }
 
 /* Answer the reloads asked and not yet done with a refusal (the database
@@ -1870,11 +1875,16 @@ int cw_service_run(cw_service *s, volatile sig_atomic_t *stop, volatile sig_atom
     bool hupped;
 
     if (s->notifier == NULL) {
-        int rc = cw_notifier_start(&s->notifier, &s->cfg->db, s->notify,
+        cw_notifier *nt = NULL;
+        int rc = cw_notifier_start(&nt, &s->cfg->db, s->notify,
                                    s->clustered ? s->cfg->engine_name : NULL, notifier_clock, s, &err);
         s->notify = NULL;       /* taken, even on error */
         if (rc < 0)
             return rc;
+        /* the HTTP threads read it (cw_service_notify_stats) */
+        pthread_mutex_lock(&s->mu);
+        s->notifier = nt;
+        pthread_mutex_unlock(&s->mu);
     }
 
     while (!*stop && !halted(s)) {
