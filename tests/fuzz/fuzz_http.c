@@ -24,10 +24,10 @@
 #include "api/api.h"
 #include "base/log.h"
 #include "service/config.h"
-#include "service/service.h"
+#include "service/group.h"
 
 static cw_config *cfg;
-static cw_service *svc;
+static cw_group *grp;
 static cw_api *api;
 static pthread_t loop;
 static volatile sig_atomic_t stop, hup;
@@ -35,7 +35,7 @@ static volatile sig_atomic_t stop, hup;
 static void *run(void *arg)
 {
     (void)arg;
-    cw_service_run(svc, &stop, &hup);
+    cw_group_run(grp, &stop, &hup);
     return NULL;
 }
 
@@ -62,8 +62,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         }
     }
     cw_log_set(stderr, CW_LOG_ERROR, 0);
-    if (cw_config_load(&cfg, path, &err) < 0 || cw_service_open(&svc, cfg, &o, &err) < 0 ||
-        cw_api_start(&api, svc, cfg, &err) < 0) {
+    if (cw_config_load(&cfg, path, &err) < 0 || cw_group_open(&grp, cfg, 1, false, &o, &err) < 0 ||
+        cw_api_start(&api, grp, cfg, &err) < 0) {
         fprintf(stderr, "fuzz_http: %s\n", err.msg);
         exit(2);
     }
