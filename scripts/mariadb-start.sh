@@ -128,7 +128,10 @@ if [ ! -d "$datadir/mysql" ]; then
     # draws a warning at every start under --skip-name-resolve. Drop them.
     # (--extra-file must be a regular file, so no <(...).)
     extra=$(mktemp)
-    trap 'rm -f -- "$extra"' EXIT
+    # a temporary directory of its own: bootstraps side by side (tests run
+    # two at a time) name their temporary tables alike in a shared /tmp
+    boot_tmp=$(mktemp -d)
+    trap 'rm -rf -- "$extra" "$boot_tmp"' EXIT
     cat >"$extra" <<'EOF'
 DELETE FROM mysql.global_priv WHERE User = 'root' AND Host <> 'localhost';
 DELETE FROM mysql.proxies_priv WHERE Host <> 'localhost';
@@ -137,10 +140,10 @@ EOF
     # an unquoted path (breaks on spaces); bootstrap runs as root anyway.
     if ! out=$(mariadb-install-db --no-defaults --datadir="$datadir" \
             --auth-root-authentication-method=normal --skip-test-db \
-            --skip-name-resolve --extra-file="$extra" "${innodb_opts[@]}" \
+            --skip-name-resolve --extra-file="$extra" --tmpdir="$boot_tmp" "${innodb_opts[@]}" \
             </dev/null 2>&1 9<&-); then
         say "error: mariadb-install-db failed:"
-        printf '%s\n' "$out" | tail -n 25 | sed 's/^/mariadb:   /' >&2
+        printf '%s\n' "$out" | head -n 40 | sed 's/^/mariadb:   /' >&2
         # leave DATADIR as we found it, so that the next start retries
         if [ $created = 1 ]; then
             rm -rf -- "$datadir"
@@ -149,7 +152,7 @@ EOF
         fi
         exit 1
     fi
-    rm -f -- "$extra"
+    rm -rf -- "$extra" "$boot_tmp"
 fi
 
 # Nothing runs on this datadir now: pid and socket files are stale leftovers
