@@ -113,6 +113,8 @@ rawreq "a target with a space" 400 bad_request "GET /v1/ findings HTTP/1.1\r\n${
 rawreq "HTTP/0.9" 505 http_version "GET /healthz HTTP/0.9\r\n${H}\r\n"
 rawreq "HTTP/2.0 as text" 505 http_version "GET /healthz HTTP/2.0\r\n${H}\r\n"
 rawreq "a length that is no number" 400 bad_request "POST /v1/events HTTP/1.1\r\n${H}${A}Content-Type: application/json\r\nContent-Length: 12abc\r\n\r\n"
+rawreq "a length with a tab after it (found by fuzz_http)" 400 bad_request "POST /v1/events HTTP/1.1\r\n${H}${A}Content-Type: application/json\r\nContent-Length: $n\t\n\r\n$ev"
+rawreq "a length with a space after it" 400 bad_request "POST /v1/events HTTP/1.1\r\n${H}${A}Content-Type: application/json\r\nContent-Length: $n \r\n\r\n$ev"
 rawreq "a 20 KB request line" 414 uri_too_long "GET /v1/findings?case=$(head -c 20000 /dev/zero | tr '\0' a) HTTP/1.1\r\n${H}\r\n"
 rawreq "300 KB of headers" 431 headers_too_large "GET /healthz HTTP/1.1\r\n${H}X-Big: $(head -c 300000 /dev/zero | tr '\0' a)\r\n\r\n"
 rawreq "a header line without a colon (found by fuzz_http)" 400 bad_request "GET /healthz HTTP/1.1\r\n${H}ContGET /v1 HTTP/1.1\r\n\r\n"
