@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Build casewarden and run every test: the unit tests, the rule fixtures,
-# the command-line tests and the integration tests against a private
-# MariaDB server, first in a release build, then again under
+# the command-line tests and the integration tests, each against a
+# private MariaDB server (two at a time; the cluster, outage and load
+# tests alone), first in a release build, then again under
 # AddressSanitizer and UndefinedBehaviorSanitizer; the console in a real
 # browser once (release); the API under ThreadSanitizer; the fuzz targets
 # briefly (scripts/fuzz --suite). Ends with one "N passed, N failed" line.
 set -uo pipefail
 case ${1-} in
-    --help|-h) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; echo "Usage: scripts/test.sh (no options)"; exit 0 ;;
+    --help|-h) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; echo "Usage: scripts/test.sh (no options)"; exit 0 ;;
     "") ;;
     *) echo "test.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 esac
