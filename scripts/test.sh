@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Build casewarden and run every test: the unit tests, the rule fixtures,
-# the command-line tests and the integration tests, each against a
-# private MariaDB server (two at a time; the cluster, outage and load
-# tests alone), first in a release build, then again under
+# the command-line tests, and the integration tests against private
+# MariaDB servers (two at a time; the cluster, outage and load tests
+# alone), first in a release build, then again under
 # AddressSanitizer and UndefinedBehaviorSanitizer; the console in a real
 # browser once (release); the API under ThreadSanitizer; the fuzz targets
 # briefly (scripts/fuzz --suite). Ends with one "N passed, N failed" line.
