@@ -507,6 +507,75 @@ static void case_images_move_a_case(void **state)
     free(m.image);
 }
 
+/* A reload keeps what a rule of the same version concluded, at its new
+ * place in the ruleset, and calls only the rules that changed; a rule
+ * kept is called again for the next event. */
+static void reload_keeps_rules_of_the_same_version(void **state)
+{
+    fx *x = *state;
+    cw_ruleset rs = x->rs;
+    cw_rule fresh, kept, *rules[2] = { &fresh, &kept };
+    probe pf = x->p, pk = x->p;
+    uint64_t events = 0;
+    bool ordered = true;
+    cw_case *c;
+    cw_time raised;
+    uint32_t i;
+
+    snprintf(x->rule.version, sizeof x->rule.version, "%s", "0000000000000001");
+    cw_engine_catch_up(x->e, put(x, "a", "evidence.seized", 0, NULL), false);
+    cw_engine_catch_up(x->e, put_in(x, "C2", "b", "case.fasttrack", HOUR, NULL), false);
+    assert_int_equal(x->p.calls, 2);
+    /* the new rules: a new one first, then PROBE at another place, of the
+     * same version, each with a model instance of its own */
+    fresh = kept = x->rule;
+    fresh.info.id = "FRESH";
+    snprintf(fresh.version, sizeof fresh.version, "%s", "0000000000000002");
+    fresh.inst = &pf;
+    fresh.index = 0;
+    kept.inst = &pk;
+    kept.index = 1;
+    pf.calls = pk.calls = 0;
+    rs.rules = rules;
+    rs.nrules = 2;
+    rs.listen = NULL;
+    rs.nlisten = NULL;
+    rs.nlisten_types = 0;
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(cw__listen(&rs, rules[k], x->p.t_seized), 0);
+        assert_int_equal(cw__listen(&rs, rules[k], x->p.t_stored), 0);
+        assert_int_equal(cw__listen(&rs, rules[k], x->p.t_fast), 0);
+    }
+    assert_int_equal(cw_engine_set_ruleset_keep(x->e, &rs), 1);
+    assert_int_equal(cw_engine_replay_changed(x->e, &events, &ordered), 2);
+    assert_int_equal(events, 2);
+    assert_false(ordered);
+    assert_int_equal(pk.calls, 0);      /* kept: not called */
+    assert_int_equal(pf.calls, 2);      /* new: saw both events */
+    c = cw_engine_case(x->e, "C1");
+    assert_non_null(c);
+    assert_int_equal(c->nfr, 2);
+    i = cw__frec_find(c, 1, 0, NULL);   /* PROBE's record, moved to place 1 */
+    assert_int_not_equal(i, UINT32_MAX);
+    assert_int_equal(cw_frec_state(&c->fr[i], T0 + 21 * HOUR, &raised), CW_ST_WARNING);
+    assert_int_not_equal(cw__frec_find(c, 0, 0, NULL), UINT32_MAX);
+    assert_false(c->partial);
+    /* the next event reaches every rule again: both deadlines met early */
+    cw_engine_catch_up(x->e, put(x, "c", "evidence.stored", 2 * HOUR, NULL), false);
+    assert_int_equal(pk.calls, 1);
+    assert_int_equal(pf.calls, 3);
+    assert_int_equal(c->nfr, 0);
+    /* the same rules again: nothing to judge */
+    assert_int_equal(cw_engine_set_ruleset_keep(x->e, &rs), 0);
+    assert_int_equal(cw_engine_replay_changed(x->e, &events, &ordered), 0);
+    assert_int_equal(pk.calls + pf.calls, 4);
+    cw_engine_set_ruleset(x->e, &x->rs);
+    for (size_t t = 0; t < rs.nlisten_types; t++)
+        free(rs.listen[t]);
+    free(rs.listen);
+    free(rs.nlisten);
+}
+
 /* The digest covers every stored column. */
 static void digest_covers_columns(void **state)
 {
@@ -532,6 +601,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(flush_digests_and_timers, setup, teardown),
         cmocka_unit_test_setup_teardown(stored_findings_settle, setup, teardown),
         cmocka_unit_test_setup_teardown(case_images_move_a_case, setup, teardown),
+        cmocka_unit_test_setup_teardown(reload_keeps_rules_of_the_same_version, setup, teardown),
         cmocka_unit_test(digest_covers_columns),
     };
 
