@@ -317,17 +317,6 @@ static void replay_ordered(cw_engine *e)
     free(v);
 }
 
-void cw_engine_replay_all(cw_engine *e)
-{
-    for (size_t i = 0; i < e->ncases; i++)
-        if (e->cases[i] != NULL)
-            cw__case_reset(e, e->cases[i]);
-    /* The indexes are rebuilt as events are seen again. */
-    cw__index_clear(e);
-    replay_ordered(e);
-    e->replays += e->nlive;
-}
-
 /* Whether two rulesets index the same (type, field) pairs, in the same
  * places and windows: the entries made for one serve the other. */
 static bool same_indexes(const cw_ruleset *a, const cw_ruleset *b)
@@ -364,7 +353,7 @@ static void move_case(cw_engine *e, cw_case *c, const cw_ruleset *old, cw_rulese
 
     cw__case_free_slots(e, c);          /* states of the old rules' models */
     for (uint32_t i = c->nfr; i-- > 0;)
-        if (map == NULL || map[c->fr[i].rule] == UINT16_MAX) {
+        if (map[c->fr[i].rule] == UINT16_MAX) {
             cw__frec_forget(c, i);
             forgot = true;
         }
@@ -388,32 +377,27 @@ static void move_case(cw_engine *e, cw_case *c, const cw_ruleset *old, cw_rulese
         }
         c->gone[g] = c->gone[--c->ngone];
     }
-    if (forgot && map != NULL)
+    if (forgot)
         cw__mark_dirty(e, c);
 }
 
-static size_t set_ruleset(cw_engine *e, cw_ruleset *rs, bool keep)
+size_t cw_engine_set_ruleset_keep(cw_engine *e, cw_ruleset *rs)
 {
     cw_ruleset *old = e->rs;
-    uint16_t *map = NULL;
+    uint16_t *map = cw_xmalloc((old->nrules + 1) * sizeof *map);
     size_t judge = rs->nrules;
 
     free(e->keep);
-    e->keep = NULL;
-    e->reindex = false;
-    if (keep) {
-        e->keep = cw_xcalloc(rs->nrules + 1, 1);
-        map = cw_xmalloc((old->nrules + 1) * sizeof *map);
-        for (size_t i = 0; i < old->nrules; i++) {
-            const cw_rule *o = old->rules[i];
-            const cw_rule *r = cw_ruleset_find(rs, o->info.id);
-            map[i] = UINT16_MAX;
-            if (r != NULL && o->status == CW_RULE_ACTIVE && r->status == CW_RULE_ACTIVE &&
-                strcmp(o->version, r->version) == 0 && o->cross == r->cross) {
-                map[i] = r->index;
-                e->keep[r->index] = 1;
-                judge--;
-            }
+    e->keep = cw_xcalloc(rs->nrules + 1, 1);
+    for (size_t i = 0; i < old->nrules; i++) {
+        const cw_rule *o = old->rules[i];
+        const cw_rule *r = cw_ruleset_find(rs, o->info.id);
+        map[i] = UINT16_MAX;
+        if (r != NULL && o->status == CW_RULE_ACTIVE && r->status == CW_RULE_ACTIVE &&
+            strcmp(o->version, r->version) == 0 && o->cross == r->cross) {
+            map[i] = r->index;
+            e->keep[r->index] = 1;
+            judge--;
         }
     }
     for (size_t i = 0; i < e->ncases; i++)
@@ -422,22 +406,11 @@ static size_t set_ruleset(cw_engine *e, cw_ruleset *rs, bool keep)
     free(map);
     /* index specs are the ruleset's: their entries go with it, unless the
      * new one indexes the same */
-    if (!keep || !same_indexes(old, rs)) {
+    e->reindex = !same_indexes(old, rs);
+    if (e->reindex)
         cw__index_clear(e);
-        e->reindex = keep;
-    }
     e->rs = rs;
     return judge;
-}
-
-void cw_engine_set_ruleset(cw_engine *e, cw_ruleset *rs)
-{
-    set_ruleset(e, rs, false);
-}
-
-size_t cw_engine_set_ruleset_keep(cw_engine *e, cw_ruleset *rs)
-{
-    return set_ruleset(e, rs, true);
 }
 
 /* Make c ready to be judged again by the rules not kept: their records
@@ -540,6 +513,20 @@ int cw_engine_offer_image(cw_engine *e, const void *image, size_t len)
     return 0;
 }
 
+/* The loader's one pass over the images of the cases out of memory, when
+ * there are such cases and it has one (cw_engine_offer_image takes each). */
+static void offer_gone(cw_engine *e, size_t ncase_of)
+{
+    size_t ngone = 0;
+
+    for (uint32_t sid = 0; sid < ncase_of; sid++)
+        ngone += e->case_of[sid] == CW_CASE_GONE;
+    if (ngone > 0 && e->loader.each != NULL && e->loader.each(e->loader.ud, e) < 0)
+        cw_log(CW_LOG_ERROR, "the images of the cases out of memory could not be read in one pass; "
+               "those still out come back one by one");
+    e->offered = NULL;
+}
+
 size_t cw_engine_replay_changed(cw_engine *e, uint64_t *events, bool *ordered)
 {
     uint64_t before = e->processed;
@@ -561,26 +548,13 @@ size_t cw_engine_replay_changed(cw_engine *e, uint64_t *events, bool *ordered)
     }
     if (ordered)
         *ordered = global;
-    if (judge == 0 && !global) {
-        free(e->keep);
-        e->keep = NULL;
-        if (events)
-            *events = 0;
-        return 0;
-    }
     if (global) {
         /* in time order across all cases, as a start would see them:
          * every case back in memory first, from the loader's pass over
          * the images when it has one, then one by one */
-        size_t ngone = 0;
-        for (uint32_t sid = 0; sid < ncase_of; sid++)
-            ngone += e->case_of[sid] == CW_CASE_GONE;
         e->gathering = true;
-        if (ngone > 0 && e->loader.each != NULL && e->loader.each(e->loader.ud, e) < 0)
-            cw_log(CW_LOG_ERROR, "the images of the cases out of memory could not be read in one pass; "
-                   "they come back one by one");
+        offer_gone(e, ncase_of);
         e->gathering = false;
-        e->offered = NULL;
         for (uint32_t sid = 0; sid < ncase_of; sid++) {
             int how;
             if (e->case_of[sid] == CW_CASE_GONE)
@@ -592,27 +566,20 @@ size_t cw_engine_replay_changed(cw_engine *e, uint64_t *events, bool *ordered)
                 n++;
             }
         replay_ordered(e);
-    } else {
+    } else if (judge > 0) {
         /* case by case: a case judged may leave memory again, and one
          * that left before its turn comes back for it; those out of
-         * memory from the loader's pass over the images when it has one */
-        size_t ngone = 0;
-        /* no rule judging again looks at other cases: the indexes stay
+         * memory from the loader's pass over the images when it has one.
+         * No rule judging again looks at other cases: the indexes stay
          * as they are (a case back from its image leaves its entries
          * stubs; its records are in its timeline while it is in memory) */
         e->noindex = true;
         e->judged = cw_xcalloc(ncase_of + 1, 1);
         e->njudged = (uint32_t)ncase_of;
-        for (uint32_t sid = 0; sid < ncase_of; sid++) {
+        for (uint32_t sid = 0; sid < ncase_of; sid++)
             if (cw__case_live(e, sid) != NULL)
                 n += judge_one(e, sid);
-            else
-                ngone += e->case_of[sid] == CW_CASE_GONE;
-        }
-        if (ngone > 0 && e->loader.each != NULL && e->loader.each(e->loader.ud, e) < 0)
-            cw_log(CW_LOG_ERROR, "the images of the cases out of memory could not be read in one pass; "
-                   "those not judged yet come back one by one");
-        e->offered = NULL;
+        offer_gone(e, ncase_of);
         for (uint32_t sid = 0; sid < ncase_of; sid++)
             if (e->case_of[sid] != 0)
                 n += judge_one(e, sid);

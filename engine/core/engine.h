@@ -124,7 +124,7 @@ typedef struct cw_loader {
 int cw_frec_state(const cw_frec *r, cw_time now, cw_time *raised);
 
 /* A new engine over w with ruleset rs (both borrowed; rs may be replaced
- * later with cw_engine_set_ruleset). */
+ * later with cw_engine_set_ruleset_keep). */
 cw_engine *cw_engine_new(cw_world *w, cw_ruleset *rs);
 void cw_engine_free(cw_engine *e);
 cw_world *cw_engine_world(const cw_engine *e);
@@ -270,10 +270,6 @@ void cw_engine_settle_stubs(cw_engine *e);
 void cw_engine_tick(cw_engine *e, cw_time now);
 size_t cw_engine_timers(const cw_engine *e);
 size_t cw_engine_dirty(const cw_engine *e);
-/* Forget every conclusion and process every stored event again, in time
- * order across all cases in memory (startup). */
-void cw_engine_replay_all(cw_engine *e);
-void cw_engine_set_ruleset(cw_engine *e, cw_ruleset *rs);
 /* A rule reload: put rs in force, keeping what the rules of the same
  * version concluded (cw_rule.version under the same id, active in both):
  * their finding records stay; those of the other rules are forgotten,

@@ -569,7 +569,9 @@ static void reload_keeps_rules_of_the_same_version(void **state)
     assert_int_equal(cw_engine_set_ruleset_keep(x->e, &rs), 0);
     assert_int_equal(cw_engine_replay_changed(x->e, &events, &ordered), 0);
     assert_int_equal(pk.calls + pf.calls, 4);
-    cw_engine_set_ruleset(x->e, &x->rs);
+    /* back to the fixture's rules before these go */
+    cw_engine_set_ruleset_keep(x->e, &x->rs);
+    cw_engine_replay_changed(x->e, NULL, NULL);
     for (size_t t = 0; t < rs.nlisten_types; t++)
         free(rs.listen[t]);
     free(rs.listen);
