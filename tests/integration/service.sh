@@ -61,6 +61,10 @@ other=$(echo "$first" | sed 's/PSAL-51/PSAL-58/')
 [ "$(sql "SELECT COUNT(*) FROM event_conflicts WHERE event_id = 'evt-00001' AND first_seq = 1")" = 1 ] && ok || bad "conflict not recorded"
 new='{"id":"sql-1","type":"case.accepted","case":"C-SQL","unit":"370102","at":"2026-05-25T09:00:00+08:00","data":{"kind":"criminal"}}'
 [ "$(sql "CALL cw_put_event('$new', @r); SELECT @r")" = stored ] && ok || bad "cw_put_event: a new event is not stored"
+# the INSERT refused on the unique id took a seq, not a place in the log
+# the engine reads (gseq, given by the insert trigger, has no hole)
+[ "$(sql "SELECT MAX(seq) > COUNT(*) FROM events")" = 1 ] && [ "$(sql "SELECT MAX(gseq) = COUNT(*) FROM events")" = 1 ] && ok ||
+    bad "seq/gseq after a refused INSERT: $(sql "SELECT COUNT(*), MAX(seq), MAX(gseq) FROM events")"
 
 # --- an invalid event inserted straight: recorded, nothing else lost ---
 sql "INSERT INTO events (body) VALUES ('{\"id\":\"bad-1\",\"type\":\"case.accepted\",\"case\":\"C-BAD\",\"unit\":\"37x\",\"at\":\"2026-05-25T09:00:00+08:00\",\"data\":{\"kind\":\"criminal\"}}'), ('not json at all')"
