@@ -13,6 +13,7 @@ pkgs=(build-essential autoconf automake libtool pkg-config
       clips libclips-dev            # the benchmark's CLIPS peer (bench/clips)
       chromium fonts-wqy-microhei   # the console's browser tests, CJK screenshots
       clang-14 libclang-rt-14-dev   # the libFuzzer targets (scripts/fuzz)
+      iproute2                      # ss: the tests pick ports nothing listens on
       wrk)                          # the load test (tests/integration/load.sh, scripts/load)
 # a Node.js of the machine's own (with its npm) is used as it is
 command -v npm >/dev/null || pkgs+=(nodejs npm)

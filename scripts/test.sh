@@ -117,12 +117,12 @@ for flavour in release asan; do
     for t in "$top"/tests/integration/*.sh; do
         [ "$(basename "$t")" = lib.sh ] && continue
         case $(basename "$t" .sh) in
-            galera|faults|load) continue ;;     # alone, below
+            galera|faults|load|serve-threads) continue ;;     # alone, below
         esac
         run_bg "integration: $(basename "$t" .sh) ($flavour)" "integration $(basename "$t")" "$t" "$bdir/casewarden"
     done
     run_wait
-    for t in galera faults load; do
+    for t in galera faults load serve-threads; do
         echo "-- integration: $t ($flavour, alone)"
         run "integration $t.sh" "$top/tests/integration/$t.sh" "$bdir/casewarden"
     done
@@ -139,7 +139,7 @@ done
 echo "== tsan build"
 if bdir=$("$top/scripts/build.sh" tsan); then
     tsan_dir=$(mktemp -d)
-    for t in api loop notify serve-threads; do
+    for t in api loop notify; do
         run_bg "integration: $t (tsan)" "tsan $t" env TSAN_OPTIONS="halt_on_error=0 log_path=$tsan_dir/report" \
             "$top/tests/integration/$t.sh" "$bdir/casewarden"
     done
@@ -147,6 +147,10 @@ if bdir=$("$top/scripts/build.sh" tsan); then
     run_bg "cli: threads (tsan)" "tsan threads" env THREADS_EVENTS=12000 \
         TSAN_OPTIONS="halt_on_error=0 log_path=$tsan_dir/report" "$top/tests/cli/threads.sh" "$bdir/casewarden"
     run_wait
+    # alone: its engines renew 1-second leases while they judge
+    echo "-- integration: serve-threads (tsan, alone)"
+    run "tsan serve-threads" env TSAN_OPTIONS="halt_on_error=0 log_path=$tsan_dir/report" \
+        "$top/tests/integration/serve-threads.sh" "$bdir/casewarden"
     if ls "$tsan_dir"/report* >/dev/null 2>&1; then
         echo "FAIL: ThreadSanitizer reported:"; head -n 60 "$tsan_dir"/report*
         failed=$((failed + 1))
@@ -167,7 +171,7 @@ run "fuzz" "$top/scripts/fuzz" --suite
 # README's main command, run once through the commands it prints
 echo "-- the served demo (scripts/demo.sh --check)"
 demo_dir=$(mktemp -d)
-run "demo" env CW_DEMO_DIR="$demo_dir" CW_DEMO_PORT=$((20000 + RANDOM % 20000)) CW_DEMO_HOOK_PORT=$((10000 + RANDOM % 10000)) \
+run "demo" env CW_DEMO_DIR="$demo_dir" CW_DEMO_PORT=$((20000 + RANDOM % 12000)) CW_DEMO_HOOK_PORT=$((10000 + RANDOM % 10000)) \
     "$top/scripts/demo.sh" --check
 rm -rf "$demo_dir"
 

@@ -12,6 +12,19 @@ bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 cleanup() { rm -rf "$tmp"; }
 trap cleanup EXIT
 
+# free_port: a TCP port on loopback nothing listens on, below the
+# ephemeral range (so no outgoing connection can hold it when a server
+# binds it: two tests run side by side, each with clients)
+free_port() {
+    local eph p
+    eph=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    [[ $eph =~ ^[0-9]+$ ]] && [ "$eph" -gt 12000 ] || eph=32768
+    while :; do
+        p=$((10000 + RANDOM % (eph - 10000)))
+        ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+    done
+}
+
 # finish: the summary line; the status says whether anything failed
 finish() {
     echo "$pass passed, $fail failed"

@@ -23,7 +23,7 @@ sql() { mariadb --no-defaults -S "$sock" -u root -N -B casewarden -e "$1"; }
 
 digest() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 
-port=$((20000 + RANDOM % 20000))
+port=$(free_port)
 url=http://127.0.0.1:$port
 cp -r "$top/rules" "$tmp/rules"
 rm -f "$tmp/rules/notify.yaml"   # its receivers are the demo's: nothing here is notified

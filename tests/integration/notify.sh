@@ -31,10 +31,7 @@ hook_pid=$!
 for _ in $(seq 1 50); do [ -s "$tmp/hook.port" ] && break; sleep 0.1; done
 hp=$(cat "$tmp/hook.port" 2>/dev/null) || { bad "the webhook receiver did not start: $(cat "$tmp/hook.err")"; finish; exit 1; }
 # a port nobody listens on, for the receiver that refuses connections
-while :; do
-    dead=$((20000 + RANDOM % 20000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$dead") 2>/dev/null || break
-done
+dead=$(free_port)
 
 # hits PATH [STATUS]: requests that reached PATH (answered STATUS)
 hits() {
